@@ -1,0 +1,220 @@
+"""``chat.*`` and ``reactions.add`` handlers, plus the ``response_url`` hook the bot can POST to."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from bot.local_slack import payloads
+from bot.local_slack.context import ApiError, Handler, MethodContext, flag, int_arg, required
+from bot.local_slack.state import Channel
+from bot.local_slack.validation import TEXT_LIMIT, blocks_problems
+
+#: Slack only schedules messages up to 120 days ahead.
+SCHEDULE_HORIZON_SECONDS = 120 * 24 * 3600
+TRUNCATED_WARNING = (
+    "Your message was truncated but still posted. The `text` field accepts up to 40,000 characters."
+)
+
+
+def _content(params: dict[str, Any]) -> tuple[str, list[Any] | None]:
+    """(text, blocks) after the checks every posting method shares: block schema and ``no_text``."""
+    text = params.get("text")
+    text = "" if text is None else str(text)
+    blocks = params.get("blocks")
+    if blocks is not None:
+        if isinstance(blocks, str):  # a form field that was not valid JSON
+            raise ApiError("invalid_blocks_format")
+        problems = blocks_problems(blocks)
+        if problems:
+            raise ApiError("invalid_blocks", problems)
+    if not text and not blocks and not params.get("attachments"):
+        raise ApiError("no_text")
+    return text, blocks
+
+
+def _own_message(ctx: MethodContext, channel: Channel, ts: str, error: str) -> dict[str, Any]:
+    message = ctx.state.find_message(channel.id, ts)
+    if message is None:
+        raise ApiError("message_not_found")
+    if message.get("bot_id") != ctx.identity.bot_id:
+        raise ApiError(error)
+    return message
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(message)
+
+
+def post_message(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``chat.postMessage``: store the bot's message, echo it back as a ``message`` event."""
+    return _post(ctx, ctx.writable_channel(params), params, method="chat.postMessage")
+
+
+def _post(ctx: MethodContext, channel: Channel, params: dict[str, Any], *, method: str) -> dict[str, Any]:
+    text, _ = _content(params)
+    truncated = len(text) > TEXT_LIMIT
+    text = text[:TEXT_LIMIT]
+    root, parent_user = ctx.state.thread_root(channel.id, str(params.get("thread_ts") or "") or None)
+    ts = ctx.clock.next_ts()
+    message = payloads.bot_message(ctx.identity, ts, params, text=text, updated=int(ctx.clock.now()),
+                                   thread_ts=root, parent_user_id=parent_user)
+    ctx.state.store_message(channel.id, message)
+    ctx.echo(payloads.message_event(message, channel))
+    ctx.notice(method, channel=channel.id, ts=ts, message=_public(message))
+    body: dict[str, Any] = {"ok": True, "channel": channel.id, "ts": ts, "message": _public(message)}
+    if truncated:
+        body["warning"] = "message_truncated"
+        body["response_metadata"] = {"messages": [f"[WARN] {TRUNCATED_WARNING}"],
+                                     "warnings": ["message_truncated"]}
+    return body
+
+
+def update(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``chat.update``: replace text and/or blocks of one of the bot's messages."""
+    channel = ctx.channel(params)
+    ts = required(params, "ts", "message_not_found")
+    message = _own_message(ctx, channel, ts, "cant_update_message")
+    if len(str(params.get("text") or "")) > TEXT_LIMIT:
+        raise ApiError("msg_too_long")
+    text, _ = _content(params)
+    if "text" in params:
+        message["text"] = text
+    for key in ("blocks", "attachments"):
+        if key in params:
+            if params[key]:
+                message[key] = copy.deepcopy(params[key])
+            else:
+                message.pop(key, None)
+    message["edited"] = {"user": ctx.identity.bot_user_id, "ts": ctx.clock.next_ts()}
+    ctx.notice("chat.update", channel=channel.id, ts=ts, message=_public(message))
+    return {"ok": True, "channel": channel.id, "ts": ts, "text": message["text"], "message": _public(message)}
+
+
+def delete(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``chat.delete``: remove one of the bot's messages."""
+    channel = ctx.channel(params)
+    ts = required(params, "ts", "message_not_found")
+    _own_message(ctx, channel, ts, "cant_delete_message")
+    ctx.state.remove_message(channel.id, ts)
+    return {"ok": True, "channel": channel.id, "ts": ts}
+
+
+def post_ephemeral(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``chat.postEphemeral``: a message only ``user`` sees; kept apart from the channel's messages."""
+    channel = ctx.writable_channel(params)
+    user = required(params, "user", "user_not_found")
+    if user not in ctx.state.users:
+        raise ApiError("user_not_found")
+    if channel.is_im and channel.user != user:
+        raise ApiError("user_not_in_channel")
+    ts = _post_ephemeral(ctx, channel, user, params, method="chat.postEphemeral")
+    return {"ok": True, "message_ts": ts}
+
+
+def _post_ephemeral(ctx: MethodContext, channel: Channel, user: str, params: dict[str, Any], *,
+                    method: str) -> str:
+    text, _ = _content(params)
+    ts = ctx.clock.next_ts()
+    message = payloads.bot_message(ctx.identity, ts, params, text=text[:TEXT_LIMIT],
+                                   updated=int(ctx.clock.now()), thread_ts=params.get("thread_ts") or None)
+    message.update(subtype="ephemeral", recipient=user)
+    ctx.state.ephemerals.setdefault(channel.id, []).append(message)
+    ctx.notice(method, channel=channel.id, user=user, ts=ts, message=_public(message))
+    return ts
+
+
+def get_permalink(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``chat.getPermalink``: a Slack-style archive link to a stored message."""
+    channel = ctx.channel(params)
+    ts = required(params, "message_ts", "message_not_found")
+    message = ctx.state.find_message(channel.id, ts)
+    if message is None:
+        raise ApiError("message_not_found")
+    link = f"{ctx.base_url}archives/{channel.id}/p{ts.replace('.', '')}"
+    if message.get("thread_ts") and message["thread_ts"] != ts:
+        link += f"?thread_ts={message['thread_ts']}&cid={channel.id}"
+    return {"ok": True, "channel": channel.id, "permalink": link}
+
+
+def schedule_message(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``chat.scheduleMessage``: remember the message; the local workspace never sends it by itself."""
+    channel = ctx.writable_channel(params)
+    post_at = int_arg(params, "post_at", 0)
+    now = ctx.clock.now()
+    if not post_at:
+        raise ApiError("invalid_time")
+    if post_at < now:
+        raise ApiError("time_in_past")
+    if post_at > now + SCHEDULE_HORIZON_SECONDS:
+        raise ApiError("time_too_far")
+    text, blocks = _content(params)
+    scheduled_id = ctx.new_id("Q")
+    message: dict[str, Any] = {"text": text[:TEXT_LIMIT], "bot_id": ctx.identity.bot_id,
+                               "type": "delayed_message", "subtype": "bot_message"}
+    if blocks:
+        message["blocks"] = copy.deepcopy(blocks)
+    ctx.state.scheduled.append({"id": scheduled_id, "channel_id": channel.id, "post_at": post_at,
+                                "date_created": int(now), "text": message["text"], "message": message,
+                                "thread_ts": params.get("thread_ts")})
+    return {"ok": True, "channel": channel.id, "scheduled_message_id": scheduled_id, "post_at": post_at,
+            "message": copy.deepcopy(message)}
+
+
+def reactions_add(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``reactions.add``: the bot reacts to a message; the same reaction twice is ``already_reacted``."""
+    channel = ctx.channel(params)
+    ts = required(params, "timestamp", "no_item_specified")
+    name = required(params, "name", "invalid_name").strip(":")
+    message = ctx.state.find_message(channel.id, ts)
+    if message is None:
+        raise ApiError("message_not_found")
+    reactions = message.setdefault("reactions", [])
+    reaction = next((r for r in reactions if r["name"] == name), None)
+    if reaction is None:
+        reaction = {"name": name, "users": [], "count": 0}
+        reactions.append(reaction)
+    if ctx.identity.bot_user_id in reaction["users"]:
+        raise ApiError("already_reacted")
+    reaction["users"].append(ctx.identity.bot_user_id)
+    reaction["count"] += 1
+    return {"ok": True}
+
+
+def response_url(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """A POST to a ``response_url`` from a click or slash command (what bolt's ``respond()`` does)."""
+    hook = ctx.state.hooks.get(str(params.get("hook_id")))
+    if hook is None:
+        raise ApiError("no_active_hooks")
+    channel = ctx.state.channels[hook["channel"]]
+    original = hook.get("message_ts")
+    if flag(params, "delete_original") and original:
+        ctx.state.remove_message(channel.id, original)
+        return {"ok": True}
+    text, _ = _content(params)
+    if flag(params, "replace_original") and original:
+        target = ctx.state.find_message(channel.id, original)
+        target = target or ctx.state.find_ephemeral(channel.id, original)
+        if target is None:
+            raise ApiError("message_not_found")
+        target["text"] = text
+        if "blocks" in params:
+            target["blocks"] = copy.deepcopy(params["blocks"] or [])
+        ctx.notice("response_url", channel=channel.id, ts=original, message=_public(target))
+        return {"ok": True}
+    if params.get("response_type") == "in_channel":
+        _post(ctx, channel, params, method="response_url")
+    else:
+        _post_ephemeral(ctx, channel, hook["user"], params, method="response_url")
+    return {"ok": True}
+
+
+HANDLERS: dict[str, Handler] = {
+    "chat.postMessage": post_message,
+    "chat.update": update,
+    "chat.delete": delete,
+    "chat.postEphemeral": post_ephemeral,
+    "chat.getPermalink": get_permalink,
+    "chat.scheduleMessage": schedule_message,
+    "reactions.add": reactions_add,
+}

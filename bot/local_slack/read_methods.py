@@ -1,0 +1,107 @@
+"""Read-only Web API handlers: ``auth.test``, ``conversations.*``, ``users.*``, ``files.info``."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from bot.local_slack.context import ApiError, Handler, MethodContext, flag, page, required
+from bot.local_slack.objects import channel_object, file_info_object, user_object
+
+
+def auth_test(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``auth.test``: who the bot token belongs to (bolt calls this at start-up)."""
+    identity = ctx.identity
+    return {"ok": True, "url": f"https://{identity.team_domain}.slack.com/", "team": identity.team_name,
+            "user": identity.bot_name, "team_id": identity.team_id, "user_id": identity.bot_user_id,
+            "bot_id": identity.bot_id, "is_enterprise_install": False}
+
+
+def conversations_info(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``conversations.info``: one channel or DM."""
+    channel = ctx.channel(params)
+    members = None
+    if flag(params, "include_num_members"):
+        humans = sum(1 for u in ctx.state.users.values() if not u.is_bot)
+        members = 2 if channel.is_im else humans + int(channel.is_member)
+    return {"ok": True, "channel": channel_object(ctx.identity, channel, members=members)}
+
+
+def _bound(params: dict[str, Any], key: str) -> float | None:
+    if not params.get(key):
+        return None
+    try:
+        return float(params[key])
+    except ValueError:
+        raise ApiError(f"invalid_ts_{key}") from None
+
+
+def _in_window(ts: str, params: dict[str, Any]) -> bool:
+    inclusive = flag(params, "inclusive")
+    value, oldest, latest = float(ts), _bound(params, "oldest"), _bound(params, "latest")
+    if oldest is not None and (value < oldest or (value == oldest and not inclusive)):
+        return False
+    return latest is None or value < latest or (value == latest and inclusive)
+
+
+def conversations_history(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``conversations.history``: top-level messages (and broadcasts), newest first."""
+    channel = ctx.readable_channel(params)
+    stored = ctx.state.messages.get(channel.id, [])
+    top = [m for m in stored
+           if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"]
+    newest_first = [copy.deepcopy(m) for m in reversed(top) if _in_window(m["ts"], params)]
+    chunk, cursor = page(newest_first, params)
+    return {"ok": True, "messages": chunk, "has_more": bool(cursor), "pin_count": 0,
+            "channel_actions_ts": None, "channel_actions_count": 0,
+            "response_metadata": {"next_cursor": cursor}}
+
+
+def conversations_replies(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``conversations.replies``: a thread's parent and replies, oldest first."""
+    channel = ctx.readable_channel(params)
+    ts = required(params, "ts", "thread_not_found")
+    message = ctx.state.find_message(channel.id, ts)
+    if message is None:
+        raise ApiError("thread_not_found")
+    root = message.get("thread_ts") or ts
+    thread = [copy.deepcopy(m) for m in ctx.state.thread(channel.id, root) if _in_window(m["ts"], params)]
+    chunk, cursor = page(thread, params, default_limit=1000)
+    return {"ok": True, "messages": chunk, "has_more": bool(cursor),
+            "response_metadata": {"next_cursor": cursor}}
+
+
+def users_info(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``users.info``: one user with time zone and profile."""
+    user = ctx.state.users.get(str(params.get("user") or ""))
+    if user is None:
+        raise ApiError("user_not_found")
+    return {"ok": True, "user": user_object(ctx.identity, user, now=ctx.clock.now())}
+
+
+def users_list(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``users.list``: every member, paginated."""
+    now = ctx.clock.now()
+    members = [user_object(ctx.identity, u, now=now) for u in ctx.state.users.values()]
+    chunk, cursor = page(members, params, default_limit=200)
+    return {"ok": True, "members": chunk, "cache_ts": int(now), "response_metadata": {"next_cursor": cursor}}
+
+
+def files_info(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``files.info``: a stored file, with ``url_private``/``url_private_download`` served locally."""
+    file = ctx.state.files.get(str(params.get("file") or ""))
+    if file is None:
+        raise ApiError("file_not_found")
+    obj = file_info_object(ctx.identity, file, ctx.state, base_url=ctx.base_url)
+    return {"ok": True, "file": obj, "comments": [], "response_metadata": {"next_cursor": ""}}
+
+
+HANDLERS: dict[str, Handler] = {
+    "auth.test": auth_test,
+    "conversations.info": conversations_info,
+    "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
+    "users.info": users_info,
+    "users.list": users_list,
+    "files.info": files_info,
+}

@@ -1,0 +1,170 @@
+"""Compose and run the web process: settings -> Postgres pool, Redis, bolt app -> aiohttp server.
+
+Runs either as the main program (``baton serve``) or in a background thread with its own event
+loop (``baton demo`` and the tests), bound to port 0 when asked so nothing collides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from typing import Any
+
+from aiohttp import web
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app import build_bolt_app, redis_enqueuer
+from bot.web import build_web_app
+from core import defaults
+from core.settings import Settings
+from memory import migrate
+from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS
+from workers import jobs
+from workers.queues import connect_redis
+
+log = logging.getLogger(__name__)
+
+
+class WebServer:
+    """The Slack HTTP app bound to ``host:port`` (port 0 picks a free one; see :attr:`url`)."""
+
+    def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None) -> None:
+        if settings.database_url is None or settings.redis_url is None:
+            raise ValueError("resolve DATABASE_URL and REDIS_URL (embedded or not) before building the server")
+        self.settings = settings
+        self.host = host
+        self.port = settings.port if port is None else port
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._pool: AsyncConnectionPool | None = None
+        self._redis = connect_redis(settings.redis_url)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- async lifecycle ------------------------------------------------------------------------
+    async def start(self) -> str:
+        """Open the pool, bind the socket, return the base URL (``http://host:port``)."""
+        self._pool = AsyncConnectionPool(
+            self.settings.database_url or "",
+            min_size=1,
+            max_size=10,
+            open=False,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            kwargs={"autocommit": True, "row_factory": dict_row, "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"},
+        )
+        await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
+        client = AsyncWebClient(
+            token=self.settings.slack_bot_token,
+            base_url=self.settings.slack_api_url,
+            timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
+        )
+        bolt_app = build_bolt_app(
+            signing_secret=self.settings.slack_signing_secret or "",
+            client=client,
+            pool=self._pool,
+            enqueue=redis_enqueuer(self._enqueue_sync),
+        )
+        self._runner = web.AppRunner(build_web_app(bolt_app, readiness=self.readiness), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        bound_port = sockets[0].getsockname()[1] if sockets else self.port
+        shown_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        self.url = f"http://{shown_host}:{bound_port}"
+        log.info("Slack HTTP app listening on %s (events at /slack/events)", self.url)
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+        self._redis.close()
+
+    async def readiness(self) -> dict[str, tuple[bool, str]]:
+        """Postgres reachable with migrations current, Redis reachable."""
+        results: dict[str, tuple[bool, str]] = {}
+        try:
+            assert self._pool is not None
+            async with self._pool.connection(timeout=defaults.READINESS_TIMEOUT_SECONDS) as conn:
+                cursor = await conn.execute(
+                    "SELECT name FROM schema_migrations" if await _has_migrations_table(conn) else "SELECT NULL AS name WHERE false"
+                )
+                done = {row["name"] for row in await cursor.fetchall()}
+            missing = [m.name for m in migrate.available() if m.name not in done]
+            results["postgres"] = (True, "reachable")
+            results["migrations"] = (not missing, "current" if not missing else "pending: " + ", ".join(missing))
+        except Exception as err:
+            results["postgres"] = (False, f"unreachable: {err}")
+            results["migrations"] = (False, "unknown (postgres unreachable)")
+        try:
+            await asyncio.to_thread(self._redis.ping)
+            results["redis"] = (True, "reachable")
+        except Exception as err:
+            results["redis"] = (False, f"unreachable: {err}")
+        return results
+
+    def _enqueue_sync(self, kind: str, event_pk: int) -> None:
+        jobs.enqueue_for_event(self._redis, kind, event_pk)
+
+    # -- running ----------------------------------------------------------------------------------
+    def serve_forever(self) -> None:
+        """Run in the current thread until interrupted (``baton serve``)."""
+
+        async def main() -> None:
+            await self.start()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await self.stop()
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+
+    def start_in_thread(self) -> str:
+        """Start on a private event loop in a daemon thread; return the URL once listening."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as err:
+                failure.append(err)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="baton-web", daemon=True)
+        self._thread.start()
+        ready.wait(timeout=60)
+        if failure:
+            raise failure[0]
+        return self.url
+
+    def stop_thread(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)
+            self._thread = None
+            self._loop = None
+
+
+async def _has_migrations_table(conn: Any) -> bool:
+    cursor = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
+    row = await cursor.fetchone()
+    return bool(row and row["present"])

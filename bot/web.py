@@ -1,0 +1,43 @@
+"""The HTTP surface of the web process: ``/slack/events``, ``/healthz``, ``/readyz``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+log = logging.getLogger(__name__)
+
+#: Returns ``{check_name: (ok, detail)}``.
+ReadinessCheck = Callable[[], Awaitable[dict[str, tuple[bool, str]]]]
+
+#: Slack never sends request bodies anywhere near this; larger ones are refused unread.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def build_web_app(bolt_app: AsyncApp, *, readiness: ReadinessCheck) -> web.Application:
+    """aiohttp application routing Slack traffic to bolt, plus health and readiness probes."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await bolt_app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def readyz(_: web.Request) -> web.Response:
+        results = await readiness()
+        ok = all(passed for passed, _ in results.values())
+        body: dict[str, Any] = {"ok": ok, "checks": {name: {"ok": p, "detail": d} for name, (p, d) in results.items()}}
+        return web.json_response(body, status=200 if ok else 503)
+
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

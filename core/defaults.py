@@ -1,0 +1,40 @@
+"""Documented constants in one place.
+
+Anything a reader might want to tune or look up lives here with a comment saying why it has
+the value it has. Settings (``core.settings``) use these as defaults.
+"""
+
+from __future__ import annotations
+
+#: Slack's Web API base URL; ``SLACK_API_URL`` points the bot at another one (the local workspace, a proxy).
+SLACK_API_URL = "https://slack.com/api/"
+
+#: Port of the Slack HTTP app (``baton serve``); Heroku-style platforms pass ``PORT``.
+PORT = 3000
+
+#: Default models. Routing (cheap vs strong) is refined by the cost-control work; these are safe picks
+#: for any OpenAI-compatible API and are always overridable.
+CHAT_MODEL = "gpt-4o-mini"
+CHEAP_MODEL = "gpt-4o-mini"
+EMBEDDING_MODEL = "text-embedding-3-small"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = "INFO"
+
+#: Slack rejects requests whose timestamp is more than five minutes away from now (replay window).
+SIGNATURE_MAX_AGE_SECONDS = 5 * 60
+
+#: RQ queue names, most urgent first. A worker listens on all of them unless told otherwise.
+QUEUES = ("plans", "actions", "default")
+
+#: Name of the Postgres database Baton creates inside the embedded server.
+EMBEDDED_DATABASE = "baton"
+
+#: How long a web process waits on Postgres or Redis in a readiness probe before calling it down.
+READINESS_TIMEOUT_SECONDS = 2.0
+
+#: Timeouts on by default for every outbound call (Slack, LLM, webhooks).
+HTTP_TIMEOUT_SECONDS = 10.0
+
+#: Slack's hard limit on a message's ``text`` (longer text is truncated by Slack).
+SLACK_TEXT_LIMIT = 40_000

@@ -1,0 +1,233 @@
+"""The one settings object, built once at the entry point.
+
+Order of precedence: an explicit argument (``overrides``), then the environment mapping the
+entry point passes in, then the default from ``core.defaults``. This module never reads
+``os.environ`` itself: the caller hands the environment over, which keeps it pure and testable.
+
+A missing or malformed value raises :class:`SettingsError` whose message is one line naming the
+variable and how to fix it; the CLI prints exactly that line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from core import defaults
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed. ``str(err)`` is one actionable line."""
+
+    def __init__(self, variable: str, problem: str, fix: str) -> None:
+        self.variable = variable
+        super().__init__(f"{variable} {problem}: {fix}")
+
+
+#: Settings fields whose values must never be printed in full.
+SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "openai_api_key"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective configuration of one Baton process."""
+
+    baton_home: Path
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_url: str = defaults.SLACK_API_URL
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    chat_model: str = defaults.CHAT_MODEL
+    cheap_model: str = defaults.CHEAP_MODEL
+    embedding_model: str = defaults.EMBEDDING_MODEL
+    database_url: str | None = None
+    redis_url: str | None = None
+    port: int = defaults.PORT
+    log_level: str = defaults.LOG_LEVEL
+    #: Which backends run embedded ("postgres", "redis"); filled in once they are started.
+    embedded: tuple[str, ...] = ()
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an OpenAI-compatible API is configured (a key, or a base URL of a keyless local server)."""
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def uses_embedded_postgres(self) -> bool:
+        return self.database_url is None or "postgres" in self.embedded
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None or "redis" in self.embedded
+
+    def require_slack(self) -> None:
+        """Fail unless the Slack credentials a real workspace needs are present."""
+        if not self.slack_bot_token:
+            raise SettingsError(
+                "SLACK_BOT_TOKEN",
+                "is not set",
+                "install the Slack app to your workspace and export SLACK_BOT_TOKEN=xoxb-... "
+                "(or run `baton demo` to try Baton without Slack)",
+            )
+        if not self.slack_signing_secret:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET",
+                "is not set",
+                "copy the Signing Secret from your Slack app's Basic Information page and export it",
+            )
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (e.g. the URLs of embedded servers once started)."""
+        return dataclasses.replace(self, **changes)
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as display text, secrets masked, unset values shown as such."""
+        shown: dict[str, str] = {}
+        for field in dataclasses.fields(self):
+            if field.name not in ENV_VARS:
+                continue
+            value = getattr(self, field.name)
+            if value is None:
+                text = "(not set)"
+            elif field.name in SECRET_FIELDS:
+                text = mask_secret(str(value))
+            elif field.name in ("database_url", "redis_url"):
+                text = mask_url_password(str(value))
+            else:
+                text = str(value)
+            shown[field.name] = text
+        return shown
+
+
+#: Environment variable for each field (the table in the README is generated from the same idea).
+ENV_VARS: dict[str, str] = {
+    "baton_home": "BATON_HOME",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_api_url": "SLACK_API_URL",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_base_url": "OPENAI_BASE_URL",
+    "chat_model": "BATON_CHAT_MODEL",
+    "cheap_model": "BATON_CHEAP_MODEL",
+    "embedding_model": "BATON_EMBEDDING_MODEL",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "port": "PORT",
+    "log_level": "BATON_LOG_LEVEL",
+}
+
+
+def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: Any) -> Settings:
+    """Build settings from explicit overrides, then ``env``, then defaults; validate every value.
+
+    ``overrides`` use field names (``port=8080``); a value of ``None`` means "not given".
+    """
+
+    def raw(field: str) -> str | None:
+        if overrides.get(field) is not None:
+            return str(overrides[field])
+        value = env.get(ENV_VARS[field])
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    home_text = raw("baton_home")
+    home = Path(home_text).expanduser() if home_text else default_home
+    if not home.is_absolute():
+        raise SettingsError("BATON_HOME", f"must be an absolute path, got {home_text!r}", "give a full path")
+
+    token = raw("slack_bot_token")
+    if token is not None and not token.startswith(("xoxb-", "xoxp-")):
+        raise SettingsError(
+            "SLACK_BOT_TOKEN",
+            "does not look like a Slack token",
+            "use the Bot User OAuth Token that starts with xoxb-",
+        )
+
+    return Settings(
+        baton_home=home,
+        slack_bot_token=token,
+        slack_signing_secret=raw("slack_signing_secret"),
+        slack_api_url=_http_url("slack_api_url", raw("slack_api_url") or defaults.SLACK_API_URL, slash=True),
+        openai_api_key=raw("openai_api_key"),
+        openai_base_url=_optional(raw("openai_base_url"), lambda v: _http_url("openai_base_url", v)),
+        chat_model=raw("chat_model") or defaults.CHAT_MODEL,
+        cheap_model=raw("cheap_model") or defaults.CHEAP_MODEL,
+        embedding_model=raw("embedding_model") or defaults.EMBEDDING_MODEL,
+        database_url=_optional(raw("database_url"), _database_url),
+        redis_url=_optional(raw("redis_url"), _redis_url),
+        port=_port(raw("port")),
+        log_level=_log_level(raw("log_level")),
+    )
+
+
+def _optional(value: str | None, check: Any) -> Any:
+    return None if value is None else check(value)
+
+
+def _http_url(field: str, value: str, *, slash: bool = False) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(ENV_VARS[field], f"must be an http(s) URL, got {value!r}", "e.g. https://host/path")
+    if slash and not value.endswith("/"):
+        value += "/"
+    return value
+
+
+def _database_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("postgres", "postgresql"):
+        raise SettingsError(
+            "DATABASE_URL",
+            "must be a postgresql:// URL",
+            "e.g. postgresql://user:password@host:5432/baton, or unset it to use the embedded PostgreSQL",
+        )
+    return value
+
+
+def _redis_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(
+            "REDIS_URL",
+            "must be a redis://, rediss:// or unix:// URL",
+            "e.g. redis://localhost:6379/0, or unset it to use the embedded Redis",
+        )
+    return value
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return defaults.PORT
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise SettingsError("PORT", f"must be a number from 1 to 65535, got {value!r}", "e.g. PORT=3000")
+    return int(value)
+
+
+def _log_level(value: str | None) -> str:
+    if value is None:
+        return defaults.LOG_LEVEL
+    level = value.upper()
+    if level not in defaults.LOG_LEVELS:
+        raise SettingsError("BATON_LOG_LEVEL", f"is {value!r}", "use one of " + ", ".join(defaults.LOG_LEVELS))
+    return level
+
+
+def mask_secret(value: str) -> str:
+    """Show just enough of a secret to recognise it: its prefix kind and last four characters."""
+    if len(value) <= 8:
+        return "****"
+    prefix = value.split("-", 1)[0] + "-" if "-" in value[:6] else ""
+    return f"{prefix}****{value[-4:]}"
+
+
+def mask_url_password(url: str) -> str:
+    """Hide the password part of a URL's userinfo."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
+    return parts._replace(netloc=netloc).geturl()

@@ -1,0 +1,147 @@
+"""The fake OpenAI API's HTTP side: an aiohttp application answering from a :class:`FakeState`.
+
+Every request is recorded first, then authenticated (``Authorization: Bearer <api_key>``), then
+validated; only a valid request consumes a scripted answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from tests.fakes.openai_replies import ChatReply, build_completion, build_embeddings, error_body
+from tests.fakes.openai_state import Answer, Delay, ErrorAnswer, FakeState, Malformed, Path, RecordedRequest
+from tests.fakes.openai_validation import InvalidRequest, embedding_inputs, validate_chat
+
+EMPTY_QUEUE_MESSAGE = "fake openai: no scripted reply queued"
+_MISSING_KEY = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header using "
+    "Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+)
+_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
+    "HTTP library correctly.)"
+)
+
+
+def build_app(state: FakeState) -> web.Application:
+    """Return the aiohttp application serving ``/v1/chat/completions``, ``/v1/embeddings``, ``/v1/models``."""
+    handlers = _Handlers(state)
+    app = web.Application(middlewares=[handlers.record_and_authenticate])
+    app.router.add_post("/v1/chat/completions", handlers.chat)
+    app.router.add_post("/v1/embeddings", handlers.embeddings)
+    app.router.add_get("/v1/models", handlers.models)
+    app.router.add_route("*", "/{tail:.*}", handlers.unknown)
+    return app
+
+
+def _json(payload: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(payload, status=status, headers=headers)
+
+
+def _error(
+    status: int,
+    message: str | None,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    return _json(error_body(status, message, code=code, param=param), status=status, headers=headers)
+
+
+def _mask(key: str) -> str:
+    return key[:3] + "*" * (len(key) - 7) + key[-4:] if len(key) > 7 else "****"
+
+
+class _Handlers:
+    def __init__(self, state: FakeState) -> None:
+        self.state = state
+
+    @web.middleware
+    async def record_and_authenticate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        number = self.state.record(RecordedRequest(request.path, body, headers, request.method))
+        response = await self._authenticated(request, handler, raw=raw, body=body)
+        response.headers["x-request-id"] = f"req_fake{number}"
+        return response
+
+    async def _authenticated(
+        self, request: web.Request, handler: Handler, *, raw: bytes, body: Any
+    ) -> web.StreamResponse:
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Bearer" or not key.strip():
+            return _error(401, _MISSING_KEY)
+        if key.strip() != self.state.api_key:
+            message = f"Incorrect API key provided: {_mask(key.strip())}. You can find your API key at "
+            return _error(
+                401, message + "https://platform.openai.com/account/api-keys.", code="invalid_api_key"
+            )
+        if raw and body is None:
+            return _error(400, _BAD_JSON)
+        return await handler(request)
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        try:
+            validate_chat(body)
+        except InvalidRequest as exc:
+            return _error(400, exc.message, param=exc.param, code=exc.code)
+        answer = await self._next_answer("chat")
+        if answer is None:
+            # x-should-retry: false makes an SDK with retries fail at once, showing this message.
+            return _error(500, EMPTY_QUEUE_MESSAGE, headers={"x-should-retry": "false"})
+        if not isinstance(answer, ChatReply):
+            return _fault(answer)
+        call_ids = [self.state.next_call_id() for _ in answer.tool_calls]
+        completion_id = self.state.next_completion_id()
+        return _json(build_completion(answer, request=body, completion_id=completion_id, call_ids=call_ids))
+
+    async def embeddings(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        try:
+            inputs = embedding_inputs(body)
+        except InvalidRequest as exc:
+            return _error(400, exc.message, param=exc.param, code=exc.code)
+        answer = await self._next_answer("embeddings")
+        if answer is not None:
+            return _fault(answer)
+        dim = body.get("dimensions") or self.state.embedding_dim
+        fmt = body.get("encoding_format", "float")
+        return _json(build_embeddings(inputs, model=body["model"], dim=dim, encoding_format=fmt))
+
+    async def models(self, request: web.Request) -> web.StreamResponse:
+        bodies = [r.body for r in self.state.requests() if isinstance(r.body, dict)]
+        used = [b["model"] for b in bodies if isinstance(b.get("model"), str)]
+        names = dict.fromkeys(["fake-model", *used])
+        data = [{"id": name, "object": "model", "created": 0, "owned_by": "fake-openai"} for name in names]
+        return _json({"object": "list", "data": data})
+
+    async def unknown(self, request: web.Request) -> web.StreamResponse:
+        return _error(404, f"fake openai: unknown endpoint {request.method} {request.path}")
+
+    async def _next_answer(self, path: Path) -> Answer | None:
+        """Pop the next answer, first sleeping through any queued delays."""
+        answer = self.state.pop(path)
+        while isinstance(answer, Delay):
+            await asyncio.sleep(answer.seconds)
+            answer = self.state.pop(path)
+        return answer
+
+
+def _fault(answer: Answer) -> web.StreamResponse:
+    if isinstance(answer, Malformed):
+        return web.Response(status=200, text=answer.body, content_type="application/json")
+    if not isinstance(answer, ErrorAnswer):
+        raise TypeError(f"not a fault: {answer!r}")
+    headers = {} if answer.retry_after is None else {"Retry-After": f"{answer.retry_after:g}"}
+    return _error(answer.status, answer.message, code=answer.code, headers=headers)

@@ -1,0 +1,134 @@
+"""The Slack HTTP endpoint: signatures, url_verification, real payload samples, record -> ack -> enqueue."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, load_fixture
+
+EVENT_SAMPLES = sorted(p.name for p in (FIXTURES / "slack" / "events").glob("*.json") if "url_verification" not in p.name)
+
+
+def recorded(db) -> list[dict]:
+    return db.execute("SELECT event_id, event_type, retry_num, status FROM slack_events ORDER BY id").fetchall()
+
+
+def queued_jobs(bot) -> int:
+    from rq import Queue
+
+    return sum(Queue(name, connection=bot.redis).count for name in ("plans", "actions", "default"))
+
+
+def test_url_verification_is_answered_with_the_challenge(bot):
+    sample = load_fixture("slack/events/url_verification.docs.json")
+    response = bot.post_event(sample)
+    assert response.status == 200
+    assert sample["challenge"] in response.body
+
+
+def test_health_and_readiness(bot):
+    from tests.conftest import http
+
+    assert http("GET", bot.url + "/healthz").json() == {"ok": True}
+    ready = http("GET", bot.url + "/readyz")
+    assert ready.status == 200, ready.body
+    checks = ready.json()["checks"]
+    assert {name: check["ok"] for name, check in checks.items()} == {"postgres": True, "migrations": True, "redis": True}
+
+
+@pytest.mark.parametrize("sample_name", EVENT_SAMPLES)
+def test_every_real_event_sample_is_accepted_and_recorded(bot, db, sample_name):
+    sample = json.loads((FIXTURES / "slack" / "events" / sample_name).read_text())
+    response = bot.post_event(sample)
+    assert response.status == 200, response.body
+    rows = recorded(db)
+    if sample.get("type") == "event_callback":
+        assert [row["event_id"] for row in rows] == [sample["event_id"]]
+        assert rows[0]["event_type"] == sample["event"]["type"]
+    else:
+        assert rows == []  # e.g. app_rate_limited: acknowledged, nothing to act on
+
+
+def test_a_forged_signature_gets_401_and_nothing_is_recorded_or_enqueued(bot, db):
+    sample = load_fixture("slack/events/app_mention.docs.json")
+    response = bot.post_event(sample, secret="not-the-signing-secret")
+    assert response.status == 401
+    assert recorded(db) == []
+    assert queued_jobs(bot) == 0
+
+
+def test_a_tampered_body_gets_401(bot, db):
+    from bot.local_slack import signed_headers
+    from tests.conftest import SIGNING_SECRET, http
+
+    body = json.dumps(load_fixture("slack/events/app_mention.docs.json")).encode()
+    headers = signed_headers(SIGNING_SECRET, body)
+    tampered = body.replace(b"app_mention", b"app_mentioN")
+    assert http("POST", bot.url + "/slack/events", body=tampered, headers=headers).status == 401
+    assert recorded(db) == []
+
+
+def test_missing_signature_headers_get_401(bot, db):
+    from tests.conftest import http
+
+    body = json.dumps(load_fixture("slack/events/app_mention.docs.json")).encode()
+    response = http("POST", bot.url + "/slack/events", body=body, headers={"Content-Type": "application/json"})
+    assert response.status == 401
+    assert recorded(db) == []
+
+
+@pytest.mark.parametrize(("age_seconds", "accepted"), [(0, True), (4 * 60, True), (6 * 60, False), (-6 * 60, False)])
+def test_replay_window_is_five_minutes(bot, db, age_seconds, accepted):
+    sample = load_fixture("slack/events/message_channels.docs.json")
+    response = bot.post_event(sample, timestamp=int(time.time()) - age_seconds)
+    assert response.status == (200 if accepted else 401)
+    assert len(recorded(db)) == (1 if accepted else 0)
+
+
+def test_a_mention_is_recorded_acked_and_answered_in_its_thread(bot, db):
+    delivery = bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post the release notes")
+    assert all(response.status == 200 for response in delivery.responses)
+    rows = recorded(db)
+    assert [row["event_type"] for row in rows] == ["message", "app_mention"]
+    assert bot.slack.calls_to("chat.postMessage") == []  # nothing slow happens before the ack
+
+    assert bot.run_jobs(wait_for=1) == 1
+    posts = bot.slack.calls_to("chat.postMessage")
+    assert len(posts) == 1
+    assert posts[0].params["channel"] == "C0GENERAL"
+    assert posts[0].params["thread_ts"] == delivery.ts
+    assert "post the release notes" in posts[0].params["text"]
+    assert "Degraded mode" in posts[0].params["text"]
+    assert [row["status"] for row in recorded(db) if row["event_type"] == "app_mention"] == ["done"]
+
+
+def test_a_redelivered_event_is_recorded_and_answered_once(bot, db):
+    sample = load_fixture("slack/events/app_mention.docs.json")
+    sample["event"]["channel"] = "C0GENERAL"
+    sample["event"]["user"] = "U0ALICE"
+    assert bot.post_event(sample).status == 200
+    again = bot.post_event(sample, extra_headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    assert again.status == 200
+    assert len(recorded(db)) == 1
+    assert bot.run_jobs(wait_for=1) == 1
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1
+    # Running the job again (e.g. a re-enqueue) does not post twice.
+    from workers.mentions import answer_mention
+
+    assert answer_mention(db.execute("SELECT id FROM slack_events").fetchone()["id"]) == "skipped"
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1
+
+
+def test_an_oversized_body_is_refused_without_recording(bot, db):
+    huge = {"type": "event_callback", "event_id": "EvHUGE", "team_id": "T1", "event": {"type": "message", "text": "x" * 2_000_000}}
+    response = bot.post_event(huge)
+    assert response.status == 413
+    assert recorded(db) == []
+
+
+def test_fixture_folder_is_present():
+    assert Path(FIXTURES / "slack" / "events").is_dir(), "tests read ../shared/fixtures; run them from the repo"
