@@ -46,12 +46,16 @@ def build_bolt_app(
     )
 
     @app.middleware
-    async def record_inbound_event(body: dict[str, Any], request: Any, context: dict[str, Any],
-                                   next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+    async def record_inbound_event(
+        body: dict[str, Any], request: Any, context: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
         if body.get("type") == "app_rate_limited":
             # Slack is dropping our events for a minute (30,000/hour/workspace); nothing to act on.
-            log.warning("Slack rate-limited event delivery for team %s (minute %s)",
-                        body.get("team_id"), body.get("minute_rate_limited"))
+            log.warning(
+                "Slack rate-limited event delivery for team %s (minute %s)",
+                body.get("team_id"),
+                body.get("minute_rate_limited"),
+            )
             return BoltResponse(status=200, body="")
         if body.get("type") != "event_callback":
             await next()
@@ -98,6 +102,8 @@ def redis_enqueuer(enqueue_sync: Callable[[str, int], None]) -> Enqueue:
         try:
             await asyncio.to_thread(enqueue_sync, kind, event_pk)
         except Exception:
-            log.exception("could not enqueue %s for event %s; it stays recorded for the reconciler", kind, event_pk)
+            log.exception(
+                "could not enqueue %s for event %s; it stays recorded for the reconciler", kind, event_pk
+            )
 
     return enqueue

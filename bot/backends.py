@@ -28,7 +28,9 @@ def resolve_backends(settings: Settings) -> tuple[Settings, EmbeddedServices | N
     if settings.redis_url is None:
         changes["redis_url"] = services.ensure_redis()
         log.info("using embedded Redis (data in %s)", services.redis.data_dir)
-    embedded = tuple(name for name, key in (("postgres", "database_url"), ("redis", "redis_url")) if key in changes)
+    embedded = tuple(
+        name for name, key in (("postgres", "database_url"), ("redis", "redis_url")) if key in changes
+    )
     return settings.with_changes(**changes, embedded=embedded), services
 
 

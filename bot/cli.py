@@ -33,8 +33,11 @@ def default_home() -> Path:
 
 
 def build_settings(args: argparse.Namespace) -> Settings:
-    overrides = {"port": getattr(args, "port", None), "log_level": getattr(args, "log_level", None),
-                 "baton_home": getattr(args, "home", None)}
+    overrides = {
+        "port": getattr(args, "port", None),
+        "log_level": getattr(args, "log_level", None),
+        "baton_home": getattr(args, "home", None),
+    }
     return load_settings(os.environ, default_home=default_home(), **overrides)
 
 
@@ -77,7 +80,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = build_settings(args)
     if not settings.slack_bot_token:
-        raise SettingsError("SLACK_BOT_TOKEN", "is not set", "workers post to Slack; export SLACK_BOT_TOKEN=xoxb-...")
+        raise SettingsError(
+            "SLACK_BOT_TOKEN", "is not set", "workers post to Slack; export SLACK_BOT_TOKEN=xoxb-..."
+        )
     settings, _services = resolve_backends(settings)
     assert settings.database_url is not None
     migrate_database(settings.database_url)
@@ -105,8 +110,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import logging
+
     from bot.demo import run_demo
 
+    if not (args.log_level or os.environ.get("BATON_LOG_LEVEL")):
+        # The terminal is the workspace: keep start-up chatter out of it unless asked for.
+        logging.getLogger().setLevel(logging.WARNING)
     return run_demo(build_settings(args), script=args.script, channel=args.channel, user=args.user)
 
 
@@ -124,7 +134,9 @@ def cmd_embedded(args: argparse.Namespace) -> int:
 
 # -- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="baton", description="Baton: an AI operations crew that lives in Slack.")
+    parser = argparse.ArgumentParser(
+        prog="baton", description="Baton: an AI operations crew that lives in Slack."
+    )
     parser.add_argument("--home", help="state folder (env BATON_HOME)")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (env BATON_LOG_LEVEL)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -139,16 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")
 
     worker = add("worker", cmd_worker, "Run an RQ worker that executes Baton's jobs.")
-    worker.add_argument("--queues", default=",".join(defaults.QUEUES),
-                        help=f"comma-separated queues, most urgent first (default {','.join(defaults.QUEUES)})")
-    worker.add_argument("--with-scheduler", action="store_true", help="also run RQ's scheduler for delayed jobs")
+    worker.add_argument(
+        "--queues",
+        default=",".join(defaults.QUEUES),
+        help=f"comma-separated queues, most urgent first (default {','.join(defaults.QUEUES)})",
+    )
+    worker.add_argument(
+        "--with-scheduler", action="store_true", help="also run RQ's scheduler for delayed jobs"
+    )
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
 
     add("migrate", cmd_migrate, "Apply pending database migrations (safe to run concurrently).")
     add("config", cmd_config, "Print the effective settings, secrets masked.")
     add("doctor", cmd_doctor, "Check Postgres, pgvector, Redis, Slack and the LLM; one PASS/FAIL line each.")
 
-    demo = add("demo", cmd_demo, "Try Baton locally: a local Slack workspace in your terminal, no accounts needed.")
+    demo = add(
+        "demo", cmd_demo, "Try Baton locally: a local Slack workspace in your terminal, no accounts needed."
+    )
     demo.add_argument("--script", type=Path, help="play user turns from FILE instead of reading the terminal")
     demo.add_argument("--channel", default="general", help="channel to talk in (default general)")
     demo.add_argument("--user", default="alice", help="who you are in the local workspace (default alice)")

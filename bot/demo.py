@@ -61,7 +61,8 @@ class Terminal:
             print(text, file=self.out, flush=True)
 
     def learn_names(self) -> None:
-        for member in self.web.users_list().get("members", []):
+        members: list[dict[str, Any]] = self.web.users_list().get("members", [])
+        for member in members:
             self.users[member["id"]] = member["name"]
 
     def channel_name(self, channel_id: str) -> str:
@@ -83,8 +84,15 @@ class Terminal:
             print("\n".join(lines), file=self.out, flush=True)
 
 
-def run_demo(settings: Settings, *, script: Path | None, channel: str, user: str,
-             out: TextIO = sys.stdout, stdin: TextIO = sys.stdin) -> int:
+def run_demo(
+    settings: Settings,
+    *,
+    script: Path | None,
+    channel: str,
+    user: str,
+    out: TextIO = sys.stdout,
+    stdin: TextIO = sys.stdin,
+) -> int:
     """Run the demo; returns the process exit code."""
     if script is not None and not script.is_file():
         raise CommandError(f"--script {script}: no such file")
@@ -92,13 +100,27 @@ def run_demo(settings: Settings, *, script: Path | None, channel: str, user: str
     slack = LocalSlack(bot_token=token, signing_secret=secret).start()
     web = WebClient(token=token, base_url=slack.api_url)
     terminal = Terminal(out, web)
-    settings = settings.with_changes(slack_bot_token=token, slack_signing_secret=secret,
-                                     slack_api_url=slack.api_url)
+    settings = settings.with_changes(
+        slack_bot_token=token, slack_signing_secret=secret, slack_api_url=slack.api_url
+    )
     terminal.say("Baton demo: a local Slack workspace on this machine (no Slack account needed).")
-    terminal.say("Model: " + (f"{settings.chat_model} via {settings.openai_base_url or 'OpenAI'}" if settings.llm_configured
-                              else "none configured: DEGRADED MODE (rule-based only; set OPENAI_API_KEY to enable the model)"))
-    terminal.say("Starting PostgreSQL + pgvector and Redis" + (" (embedded, data in " + str(settings.baton_home) + ")"
-                                                              if not (settings.database_url and settings.redis_url) else "") + "...")
+    terminal.say(
+        "Model: "
+        + (
+            f"{settings.chat_model} via {settings.openai_base_url or 'OpenAI'}"
+            if settings.llm_configured
+            else "none configured: DEGRADED MODE (rule-based only; set OPENAI_API_KEY to enable the model)"
+        )
+    )
+    terminal.say(
+        "Starting PostgreSQL + pgvector and Redis"
+        + (
+            " (embedded, data in " + str(settings.baton_home) + ")"
+            if not (settings.database_url and settings.redis_url)
+            else ""
+        )
+        + "..."
+    )
     settings, services = resolve_backends(settings)
     server: WebServer | None = None
     worker: subprocess.Popen[bytes] | None = None
@@ -112,8 +134,10 @@ def run_demo(settings: Settings, *, script: Path | None, channel: str, user: str
         me = _user_id(terminal, user)
         where = _channel_id(web, channel)
         slack.on_post(terminal.on_notice)
-        terminal.say(f"Ready. You are @{terminal.users[me]} in #{terminal.channel_name(where)}; "
-                     f"Baton is @{terminal.users.get('U0BATON', 'baton')}. /help for commands.")
+        terminal.say(
+            f"Ready. You are @{terminal.users[me]} in #{terminal.channel_name(where)}; "
+            f"Baton is @{terminal.users.get('U0BATON', 'baton')}. /help for commands."
+        )
         terminal.say()
         redis = connect_redis(settings.redis_url)
         for line in _turns(script, stdin, terminal, interactive=script is None and stdin.isatty()):
@@ -138,8 +162,14 @@ def run_demo(settings: Settings, *, script: Path | None, channel: str, user: str
                 if button is None:
                     terminal.say(f"(no button labelled {rest.strip()!r} on screen)")
                     continue
-                slack.click(me, channel=button.channel, message_ts=button.message_ts, action_id=button.action_id,
-                            value=button.value, block_id=button.block_id)
+                slack.click(
+                    me,
+                    channel=button.channel,
+                    message_ts=button.message_ts,
+                    action_id=button.action_id,
+                    value=button.value,
+                    block_id=button.block_id,
+                )
             elif command == "/baton":
                 slack.slash_command(me, where, "/baton", rest)
             else:
@@ -176,8 +206,13 @@ def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     )
     log_path = settings.baton_home / "demo-worker.log"
     with open(log_path, "ab") as log_file:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env,
-                                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "worker"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def _turns(script: Path | None, stdin: TextIO, terminal: Terminal, *, interactive: bool) -> Iterator[str]:
@@ -217,8 +252,11 @@ def _user_id(terminal: Terminal, name: str) -> str:
     for user_id, user_name in terminal.users.items():
         if user_name == name or user_id == name:
             return user_id
-    raise CommandError(f"no member named {name!r} in the local workspace (try: "
-                       + ", ".join(n for i, n in terminal.users.items() if i != "U0BATON") + ")")
+    raise CommandError(
+        f"no member named {name!r} in the local workspace (try: "
+        + ", ".join(n for i, n in terminal.users.items() if i != "U0BATON")
+        + ")"
+    )
 
 
 def _channel_id(web: WebClient, name: str) -> str:
@@ -239,4 +277,4 @@ def _mentions_to_slack(text: str, users: dict[str, str]) -> str:
     return re.sub(r"@([A-Za-z0-9._-]+)", swap, text)
 
 
-__all__ = ["run_demo", "plain"]
+__all__ = ["plain", "run_demo"]

@@ -34,8 +34,9 @@ def plain(text: str, *, users: Mapping[str, str], channels: Mapping[str, str]) -
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def render_notice(notice: dict[str, Any], *, users: Mapping[str, str],
-                  channels: Mapping[str, str]) -> tuple[list[str], list[Button]]:
+def render_notice(
+    notice: dict[str, Any], *, users: Mapping[str, str], channels: Mapping[str, str]
+) -> tuple[list[str], list[Button]]:
     """Lines to print for one thing the bot showed (a post, an update, an ephemeral, a modal), and its buttons."""
     method = notice.get("method", "")
     if method == "views.open":
@@ -52,7 +53,9 @@ def render_notice(notice: dict[str, Any], *, users: Mapping[str, str],
         "chat.postEphemeral": "only visible to you",
         "response_url": "updated",
     }.get(method, "")
-    thread = " (in thread)" if message.get("thread_ts") and message.get("thread_ts") != message.get("ts") else ""
+    thread = (
+        " (in thread)" if message.get("thread_ts") and message.get("thread_ts") != message.get("ts") else ""
+    )
     header = f"[{where}] Baton{thread}" + (f" — {label}" if label else "") + ":"
     blocks = message.get("blocks") or []
     body = _blocks_text(blocks, users, channels) if blocks else []
@@ -65,7 +68,9 @@ def render_notice(notice: dict[str, Any], *, users: Mapping[str, str],
     return lines, buttons
 
 
-def _blocks_text(blocks: list[dict[str, Any]], users: Mapping[str, str], channels: Mapping[str, str]) -> list[str]:
+def _blocks_text(
+    blocks: list[dict[str, Any]], users: Mapping[str, str], channels: Mapping[str, str]
+) -> list[str]:
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
@@ -101,14 +106,16 @@ def _buttons(blocks: list[dict[str, Any]], *, channel: str, ts: str) -> list[But
             elements.append(accessory)
         for element in elements:
             if element.get("type") == "button":
-                found.append(Button(
-                    label=(element.get("text") or {}).get("text", element.get("action_id", "")),
-                    action_id=element.get("action_id", ""),
-                    value=element.get("value"),
-                    block_id=block.get("block_id"),
-                    channel=channel,
-                    message_ts=ts,
-                ))
+                found.append(
+                    Button(
+                        label=(element.get("text") or {}).get("text", element.get("action_id", "")),
+                        action_id=element.get("action_id", ""),
+                        value=element.get("value"),
+                        block_id=block.get("block_id"),
+                        channel=channel,
+                        message_ts=ts,
+                    )
+                )
     return found
 
 

@@ -43,17 +43,28 @@ def _postgres_checks(settings: Settings) -> list[Check]:
             pending = migrate.pending(conn)
     except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return [Check("postgres", False, f"cannot connect: {reason}"), Check("pgvector", False, "not checked")]
+        return [
+            Check("postgres", False, f"cannot connect: {reason}"),
+            Check("pgvector", False, "not checked"),
+        ]
     where = "embedded" if settings.uses_embedded_postgres else "DATABASE_URL"
-    checks = [Check("postgres", True, f"PostgreSQL {version['server_version'] if version else '?'} ({where})")]
+    checks = [
+        Check("postgres", True, f"PostgreSQL {version['server_version'] if version else '?'} ({where})")
+    ]
     if vector:
         checks.append(Check("pgvector", True, f"vector {vector['extversion']} installed"))
     elif available:
         checks.append(Check("pgvector", False, "available but not installed: run `baton migrate`"))
     else:
-        checks.append(Check("pgvector", False, "the server has no pgvector extension: install pgvector on it"))
+        checks.append(
+            Check("pgvector", False, "the server has no pgvector extension: install pgvector on it")
+        )
     checks.append(
-        Check("migrations", not pending, "current" if not pending else f"{len(pending)} pending: run `baton migrate`")
+        Check(
+            "migrations",
+            not pending,
+            "current" if not pending else f"{len(pending)} pending: run `baton migrate`",
+        )
     )
     return checks
 
@@ -72,12 +83,17 @@ def _redis_check(settings: Settings) -> Check:
 
 def _slack_check(settings: Settings) -> Check:
     if not settings.slack_bot_token:
-        return Check("slack", False, "SLACK_BOT_TOKEN is not set (fine for `baton demo`; needed for a workspace)")
+        return Check(
+            "slack", False, "SLACK_BOT_TOKEN is not set (fine for `baton demo`; needed for a workspace)"
+        )
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                       timeout=int(defaults.HTTP_TIMEOUT_SECONDS))
+    client = WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
+    )
     try:
         response = client.auth_test()
     except SlackApiError as err:
@@ -89,12 +105,18 @@ def _slack_check(settings: Settings) -> Check:
 
 def _llm_check(settings: Settings, openai_factory: Callable[..., object] | None) -> Check:
     if not settings.llm_configured:
-        return Check("llm", False, "no LLM configured (OPENAI_API_KEY / OPENAI_BASE_URL): Baton runs in degraded mode")
+        return Check(
+            "llm", False, "no LLM configured (OPENAI_API_KEY / OPENAI_BASE_URL): Baton runs in degraded mode"
+        )
     from openai import OpenAI
 
     factory = openai_factory or OpenAI
-    client = factory(api_key=settings.openai_api_key or "unused", base_url=settings.openai_base_url,
-                     timeout=defaults.HTTP_TIMEOUT_SECONDS, max_retries=0)
+    client = factory(
+        api_key=settings.openai_api_key or "unused",
+        base_url=settings.openai_base_url,
+        timeout=defaults.HTTP_TIMEOUT_SECONDS,
+        max_retries=0,
+    )
     try:
         models = [model.id for model in client.models.list()]  # type: ignore[attr-defined]
     except Exception as err:
@@ -103,5 +125,7 @@ def _llm_check(settings: Settings, openai_factory: Callable[..., object] | None)
         with contextlib.suppress(Exception):
             client.close()  # type: ignore[attr-defined]
     has_model = settings.chat_model in models or not models
-    detail = f"reachable ({len(models)} models)" + ("" if has_model else f"; model {settings.chat_model!r} not listed")
+    detail = f"reachable ({len(models)} models)" + (
+        "" if has_model else f"; model {settings.chat_model!r} not listed"
+    )
     return Check("llm", True, detail)

@@ -20,7 +20,11 @@ def strip_mentions(text: str) -> str:
 def quote(text: str, *, limit: int = 500) -> str:
     """Quote user text safely for a reply: bounded length, no pings, block-quoted."""
     clipped = text if len(text) <= limit else text[: limit - 1] + "…"
-    clipped = clipped.replace("<!channel>", "@channel").replace("<!here>", "@here").replace("<!everyone>", "@everyone")
+    clipped = (
+        clipped.replace("<!channel>", "@channel")
+        .replace("<!here>", "@here")
+        .replace("<!everyone>", "@everyone")
+    )
     return "\n".join("> " + line for line in clipped.splitlines() or [""])
 
 

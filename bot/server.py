@@ -34,7 +34,9 @@ class WebServer:
 
     def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         if settings.database_url is None or settings.redis_url is None:
-            raise ValueError("resolve DATABASE_URL and REDIS_URL (embedded or not) before building the server")
+            raise ValueError(
+                "resolve DATABASE_URL and REDIS_URL (embedded or not) before building the server"
+            )
         self.settings = settings
         self.host = host
         self.port = settings.port if port is None else port
@@ -54,7 +56,11 @@ class WebServer:
             max_size=10,
             open=False,
             timeout=CONNECT_TIMEOUT_SECONDS,
-            kwargs={"autocommit": True, "row_factory": dict_row, "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"},
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            },
         )
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
         client = AsyncWebClient(
@@ -72,8 +78,8 @@ class WebServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        bound_port = sockets[0].getsockname()[1] if sockets else self.port
+        addresses = self._runner.addresses
+        bound_port = addresses[0][1] if addresses else self.port
         shown_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         self.url = f"http://{shown_host}:{bound_port}"
         log.info("Slack HTTP app listening on %s (events at /slack/events)", self.url)
@@ -95,12 +101,18 @@ class WebServer:
             assert self._pool is not None
             async with self._pool.connection(timeout=defaults.READINESS_TIMEOUT_SECONDS) as conn:
                 cursor = await conn.execute(
-                    "SELECT name FROM schema_migrations" if await _has_migrations_table(conn) else "SELECT NULL AS name WHERE false"
+                    "SELECT name FROM schema_migrations"
+                    if await _has_migrations_table(conn)
+                    else "SELECT NULL AS name WHERE false"
                 )
-                done = {row["name"] for row in await cursor.fetchall()}
+                rows: list[Any] = await cursor.fetchall()
+                done = {row["name"] for row in rows}
             missing = [m.name for m in migrate.available() if m.name not in done]
             results["postgres"] = (True, "reachable")
-            results["migrations"] = (not missing, "current" if not missing else "pending: " + ", ".join(missing))
+            results["migrations"] = (
+                not missing,
+                "current" if not missing else "pending: " + ", ".join(missing),
+            )
         except Exception as err:
             results["postgres"] = (False, f"unreachable: {err}")
             results["migrations"] = (False, "unknown (postgres unreachable)")

@@ -34,7 +34,10 @@ def build_web_app(bolt_app: AsyncApp, *, readiness: ReadinessCheck) -> web.Appli
     async def readyz(_: web.Request) -> web.Response:
         results = await readiness()
         ok = all(passed for passed, _ in results.values())
-        body: dict[str, Any] = {"ok": ok, "checks": {name: {"ok": p, "detail": d} for name, (p, d) in results.items()}}
+        body: dict[str, Any] = {
+            "ok": ok,
+            "checks": {name: {"ok": p, "detail": d} for name, (p, d) in results.items()},
+        }
         return web.json_response(body, status=200 if ok else 503)
 
     app.router.add_post("/slack/events", slack_events)

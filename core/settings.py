@@ -173,7 +173,9 @@ def _optional(value: str | None, check: Any) -> Any:
 def _http_url(field: str, value: str, *, slash: bool = False) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(ENV_VARS[field], f"must be an http(s) URL, got {value!r}", "e.g. https://host/path")
+        raise SettingsError(
+            ENV_VARS[field], f"must be an http(s) URL, got {value!r}", "e.g. https://host/path"
+        )
     if slash and not value.endswith("/"):
         value += "/"
     return value
@@ -212,7 +214,9 @@ def _log_level(value: str | None) -> str:
         return defaults.LOG_LEVEL
     level = value.upper()
     if level not in defaults.LOG_LEVELS:
-        raise SettingsError("BATON_LOG_LEVEL", f"is {value!r}", "use one of " + ", ".join(defaults.LOG_LEVELS))
+        raise SettingsError(
+            "BATON_LOG_LEVEL", f"is {value!r}", "use one of " + ", ".join(defaults.LOG_LEVELS)
+        )
     return level
 
 

@@ -32,7 +32,9 @@ RETURNING id
 """
 
 
-async def record_event(conn: psycopg.AsyncConnection[Any], body: dict[str, Any], *, retry_num: int = 0) -> int | None:
+async def record_event(
+    conn: psycopg.AsyncConnection[Any], body: dict[str, Any], *, retry_num: int = 0
+) -> int | None:
     """Store an Events API envelope. Returns the new row id, or None if this event_id was seen before."""
     event = body.get("event") or {}
     row = {
@@ -71,7 +73,9 @@ def claim_event(conn: psycopg.Connection[Any], event_pk: int) -> bool:
     return cursor.fetchone() is not None
 
 
-def finish_event(conn: psycopg.Connection[Any], event_pk: int, *, status: str = "done", error: str | None = None) -> None:
+def finish_event(
+    conn: psycopg.Connection[Any], event_pk: int, *, status: str = "done", error: str | None = None
+) -> None:
     conn.execute(
         "UPDATE slack_events SET status = %s, error = %s, handled_at = now() WHERE id = %s",
         (status, error, event_pk),

@@ -79,7 +79,9 @@ def local_slack(local_slack_server: LocalSlack) -> LocalSlack:
 
 # -- the bot -------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def settings(backends: Backends, local_slack_server: LocalSlack, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    backends: Backends, local_slack_server: LocalSlack, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         baton_home=backends.home,
         slack_bot_token=BOT_TOKEN,
@@ -109,7 +111,9 @@ class Response:
         return json.loads(self.body)
 
 
-def http(method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None) -> Response:
+def http(
+    method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> Response:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:
@@ -128,11 +132,19 @@ class Bot:
     redis: redis.Redis
     slack: LocalSlack
 
-    def post_signed(self, body: bytes | str, *, content_type: str = "application/json",
-                    timestamp: int | None = None, secret: str | None = None,
-                    extra_headers: dict[str, str] | None = None) -> Response:
+    def post_signed(
+        self,
+        body: bytes | str,
+        *,
+        content_type: str = "application/json",
+        timestamp: int | None = None,
+        secret: str | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Response:
         raw = body.encode() if isinstance(body, str) else body
-        headers = signed_headers(secret or SIGNING_SECRET, raw, timestamp=timestamp, content_type=content_type)
+        headers = signed_headers(
+            secret or SIGNING_SECRET, raw, timestamp=timestamp, content_type=content_type
+        )
         headers.update(extra_headers or {})
         return http("POST", self.url + "/slack/events", body=raw, headers=headers)
 
@@ -156,6 +168,8 @@ class Bot:
 
 
 @pytest.fixture
-def bot(web_server: WebServer, settings: Settings, local_slack: LocalSlack, db: Any, redis_conn: redis.Redis) -> Bot:
+def bot(
+    web_server: WebServer, settings: Settings, local_slack: LocalSlack, db: Any, redis_conn: redis.Redis
+) -> Bot:
     """The bot's real HTTP app with empty Postgres, Redis and Slack fake."""
     return Bot(url=web_server.url, settings=settings, redis=redis_conn, slack=local_slack)

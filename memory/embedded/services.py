@@ -29,7 +29,9 @@ class EmbeddedServices:
     def __post_init__(self) -> None:
         run_dir = self.home / "run"
         sockets = socket_dir_for(self.home)
-        self.postgres = EmbeddedPostgres(self.home / "postgres", sockets / "pg", log_file=self.home / "postgres.log")
+        self.postgres = EmbeddedPostgres(
+            self.home / "postgres", sockets / "pg", log_file=self.home / "postgres.log"
+        )
         self.redis = EmbeddedRedis(self.home / "redis", sockets, log_file=self.home / "redis.log")
         self._pg_lease = ServerLease(run_dir, "postgres")
         self._redis_lease = ServerLease(run_dir, "redis")
@@ -57,7 +59,10 @@ class EmbeddedServices:
     def status(self) -> dict[str, dict[str, object]]:
         """Which embedded servers run, with their pid, URL and the processes using them."""
         result: dict[str, dict[str, object]] = {}
-        for name, lease, server in (("postgres", self._pg_lease, self.postgres), ("redis", self._redis_lease, self.redis)):
+        for name, lease, server in (
+            ("postgres", self._pg_lease, self.postgres),
+            ("redis", self._redis_lease, self.redis),
+        ):
             with lease.locked():
                 pid = server.running_pid()
                 result[name] = {"pid": pid, "url": server.url() if pid else None, "users": lease.users()}

@@ -50,7 +50,9 @@ def reset_database(database_url: str) -> None:
             ).fetchall()
         ]
         if tables:
-            conn.execute("TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " RESTART IDENTITY CASCADE")
+            conn.execute(
+                "TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " RESTART IDENTITY CASCADE"
+            )
 
 
 def reset_redis(connection: redis.Redis) -> None:

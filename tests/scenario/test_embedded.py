@@ -24,8 +24,14 @@ def baton(home: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     """Run the real ``baton`` command with a given state folder and no backend URLs."""
     clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     clean.update(BATON_HOME=str(home), **(env or {}))
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=clean, capture_output=True,
-                          text=True, timeout=180, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def hold_servers(home: Path) -> subprocess.Popen[str]:

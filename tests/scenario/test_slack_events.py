@@ -10,11 +10,15 @@ import pytest
 
 from tests.conftest import FIXTURES, load_fixture
 
-EVENT_SAMPLES = sorted(p.name for p in (FIXTURES / "slack" / "events").glob("*.json") if "url_verification" not in p.name)
+EVENT_SAMPLES = sorted(
+    p.name for p in (FIXTURES / "slack" / "events").glob("*.json") if "url_verification" not in p.name
+)
 
 
 def recorded(db) -> list[dict]:
-    return db.execute("SELECT event_id, event_type, retry_num, status FROM slack_events ORDER BY id").fetchall()
+    return db.execute(
+        "SELECT event_id, event_type, retry_num, status FROM slack_events ORDER BY id"
+    ).fetchall()
 
 
 def queued_jobs(bot) -> int:
@@ -37,7 +41,11 @@ def test_health_and_readiness(bot):
     ready = http("GET", bot.url + "/readyz")
     assert ready.status == 200, ready.body
     checks = ready.json()["checks"]
-    assert {name: check["ok"] for name, check in checks.items()} == {"postgres": True, "migrations": True, "redis": True}
+    assert {name: check["ok"] for name, check in checks.items()} == {
+        "postgres": True,
+        "migrations": True,
+        "redis": True,
+    }
 
 
 @pytest.mark.parametrize("sample_name", EVENT_SAMPLES)
@@ -76,12 +84,16 @@ def test_missing_signature_headers_get_401(bot, db):
     from tests.conftest import http
 
     body = json.dumps(load_fixture("slack/events/app_mention.docs.json")).encode()
-    response = http("POST", bot.url + "/slack/events", body=body, headers={"Content-Type": "application/json"})
+    response = http(
+        "POST", bot.url + "/slack/events", body=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status == 401
     assert recorded(db) == []
 
 
-@pytest.mark.parametrize(("age_seconds", "accepted"), [(0, True), (4 * 60, True), (6 * 60, False), (-6 * 60, False)])
+@pytest.mark.parametrize(
+    ("age_seconds", "accepted"), [(0, True), (4 * 60, True), (6 * 60, False), (-6 * 60, False)]
+)
 def test_replay_window_is_five_minutes(bot, db, age_seconds, accepted):
     sample = load_fixture("slack/events/message_channels.docs.json")
     response = bot.post_event(sample, timestamp=int(time.time()) - age_seconds)
@@ -111,7 +123,9 @@ def test_a_redelivered_event_is_recorded_and_answered_once(bot, db):
     sample["event"]["channel"] = "C0GENERAL"
     sample["event"]["user"] = "U0ALICE"
     assert bot.post_event(sample).status == 200
-    again = bot.post_event(sample, extra_headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    again = bot.post_event(
+        sample, extra_headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert again.status == 200
     assert len(recorded(db)) == 1
     assert bot.run_jobs(wait_for=1) == 1
@@ -124,11 +138,18 @@ def test_a_redelivered_event_is_recorded_and_answered_once(bot, db):
 
 
 def test_an_oversized_body_is_refused_without_recording(bot, db):
-    huge = {"type": "event_callback", "event_id": "EvHUGE", "team_id": "T1", "event": {"type": "message", "text": "x" * 2_000_000}}
+    huge = {
+        "type": "event_callback",
+        "event_id": "EvHUGE",
+        "team_id": "T1",
+        "event": {"type": "message", "text": "x" * 2_000_000},
+    }
     response = bot.post_event(huge)
     assert response.status == 413
     assert recorded(db) == []
 
 
 def test_fixture_folder_is_present():
-    assert Path(FIXTURES / "slack" / "events").is_dir(), "tests read ../shared/fixtures; run them from the repo"
+    assert Path(FIXTURES / "slack" / "events").is_dir(), (
+        "tests read ../shared/fixtures; run them from the repo"
+    )

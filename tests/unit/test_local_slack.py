@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from bot.local_slack import LocalSlack, signed_headers, slack_signature
+from bot.local_slack import LocalSlack, NotReady, UnknownObject, signed_headers, slack_signature
 
 if TYPE_CHECKING:
     from tests.fakes.slack_api import EventReceiver
@@ -60,6 +60,15 @@ def button(action_id: str, text: str = "Go") -> dict[str, Any]:
     return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}}
 
 
+def test_public_surface() -> None:
+    import bot.local_slack as package
+
+    assert sorted(package.__all__) == [
+        "DeliveriesPending", "Delivery", "DeliveryResponse", "Injection", "LocalSlack", "LocalSlackError",
+        "NotReady", "RecordedCall", "UnknownObject", "signed_headers", "slack_signature"]
+    assert all(getattr(package, name).__doc__ for name in package.__all__)
+
+
 # -- signing -----------------------------------------------------------------------------------------
 
 
@@ -102,6 +111,8 @@ def test_auth_test_and_tokens(local_slack: LocalSlack, slack_client: WebClient) 
 
 def test_unknown_method(slack_client: WebClient) -> None:
     assert api_error(lambda: slack_client.api_call("chat.nope")).response["error"] == "unknown_method"
+    hook_by_api = api_error(lambda: slack_client.api_call("response_url", json={"hook_id": "x"}))
+    assert hook_by_api.response["error"] == "unknown_method"
 
 
 def test_form_encoded_blocks_are_parsed(local_slack: LocalSlack, slack_client: WebClient) -> None:
@@ -518,7 +529,7 @@ def test_click_payload_shape_and_response_url(local_slack: LocalSlack, slack_cli
     assert set(reference["actions"][0]) <= set(action)
     assert (action["action_id"], action["block_id"], action["value"], action["type"]) == (
         "approve", "decide", "plan-1", "button")
-    with pytest.raises(LookupError):
+    with pytest.raises(UnknownObject):
         local_slack.click("U0ALICE", channel="C0OPS", message_ts=posted["ts"], action_id="nope")
 
     hook = urllib.request.Request(payload["response_url"], method="POST",
@@ -569,9 +580,9 @@ def test_driving_without_events_url_or_unknown_things(local_slack: LocalSlack) -
     local_slack.events_url = None
     stored = local_slack.post_as_user("U0ALICE", "C0OPS", "no bot listening")
     assert stored.responses == () and local_slack.messages("C0OPS")[0]["ts"] == stored.ts
-    with pytest.raises(RuntimeError):
+    with pytest.raises(NotReady):
         local_slack.url_verification("x")
-    with pytest.raises(LookupError):
+    with pytest.raises(UnknownObject):
         local_slack.post_as_user("U0NOPE", "C0OPS", "x")
-    with pytest.raises(LookupError):
+    with pytest.raises(UnknownObject):
         local_slack.post_as_user("U0ALICE", "C0NOPE", "x")

@@ -60,7 +60,9 @@ def test_require_slack_names_the_missing_variable():
         load_settings({}, default_home=HOME).require_slack()
     with pytest.raises(SettingsError, match=r"^SLACK_SIGNING_SECRET is not set"):
         load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, default_home=HOME).require_slack()
-    load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, default_home=HOME).require_slack()
+    load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, default_home=HOME
+    ).require_slack()
 
 
 def test_masked_hides_secrets_and_url_passwords():

@@ -1,0 +1,144 @@
+"""The ``baton`` command as a user runs it: settings errors, config, doctor, serve refusal, help, demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+COMMANDS = ["serve", "worker", "migrate", "config", "doctor", "demo", "embedded"]
+
+
+def run_baton(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "OPENAI_", "BATON_"))
+        and k not in ("DATABASE_URL", "REDIS_URL", "PORT")
+    }
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    assert "usage: baton " + command in capsys.readouterr().out
+
+
+def test_serve_without_a_slack_token_refuses_to_start_naming_the_variable(tmp_path: Path):
+    result = run_baton("serve", env={"BATON_HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "baton: error: SLACK_BOT_TOKEN is not set: install the Slack app to your workspace and export "
+        "SLACK_BOT_TOKEN=xoxb-... (or run `baton demo` to try Baton without Slack)"
+    ]
+    assert not (tmp_path / "postgres").exists(), "nothing is started before settings are valid"
+
+
+def test_a_malformed_setting_fails_with_one_line(tmp_path: Path):
+    result = run_baton("config", env={"BATON_HOME": str(tmp_path), "REDIS_URL": "localhost:6379"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "baton: error: REDIS_URL must be a redis://, rediss:// or unix:// URL: e.g. redis://localhost:6379/0, "
+        "or unset it to use the embedded Redis"
+    ]
+
+
+def test_config_prints_effective_settings_with_secrets_masked(tmp_path: Path):
+    env = {
+        "BATON_HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": "xoxb-111-222-secretpart",
+        "PORT": "8123",
+        "SLACK_SIGNING_SECRET": "abcdef0123456789",
+        "OPENAI_API_KEY": "sk-supersecretkey1234",
+    }
+    result = run_baton("config", env=env)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "secretpart" not in result.stdout
+        and "supersecret" not in result.stdout
+        and "abcdef01" not in result.stdout
+    )
+    lines = dict(line.split(None, 1) for line in result.stdout.splitlines() if not line.startswith("("))
+    assert lines["PORT"] == "8123"
+    assert lines["SLACK_BOT_TOKEN"] == "xoxb-****part"
+    assert lines["BATON_HOME"] == str(tmp_path)
+    assert lines["DATABASE_URL"] == "(not set)"
+
+
+def test_doctor_passes_against_real_servers_and_the_fakes(backends, local_slack, fake_openai):
+    env = {
+        "BATON_HOME": str(backends.home),
+        "DATABASE_URL": backends.database_url,
+        "REDIS_URL": backends.redis_url,
+        "SLACK_BOT_TOKEN": local_slack.bot_token,
+        "SLACK_API_URL": local_slack.api_url,
+        "OPENAI_API_KEY": fake_openai.api_key,
+        "OPENAI_BASE_URL": fake_openai.base_url,
+    }
+    result = run_baton("doctor", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("PASS")]
+    assert names == ["postgres", "pgvector", "migrations", "redis", "slack", "llm"]
+    assert [call.method for call in local_slack.calls] == ["auth.test"]
+
+
+def test_doctor_reports_each_failure_on_its_own_line(backends, local_slack, fake_openai):
+    env = {
+        "BATON_HOME": str(backends.home),
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "SLACK_BOT_TOKEN": "xoxb-wrong",
+        "SLACK_API_URL": local_slack.api_url,
+        "OPENAI_API_KEY": "sk-wrong",
+        "OPENAI_BASE_URL": fake_openai.base_url,
+    }
+    result = run_baton("doctor", env=env)
+    assert result.returncode == 1
+    failed = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("FAIL")}
+    assert set(failed) == {"postgres", "pgvector", "redis", "slack", "llm"}
+    assert "invalid_auth" in failed["slack"]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_demo_script_shows_the_user_message_and_the_bot_reply(tmp_path: Path):
+    script = tmp_path / "turns.txt"
+    script.write_text("# a comment\n@baton post the release notes to #general\n/click nothing-here\n")
+    result = run_baton(
+        "demo", "--script", str(script), env={"BATON_HOME": str(tmp_path / "home")}, timeout=180
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "DEGRADED MODE" in out
+    assert "@alice in #general: @baton post the release notes to #general" in out
+    assert "[#general] Baton (in thread):" in out
+    assert "> post the release notes to #general" in out
+    assert "(no button labelled 'nothing-here' on screen)" in out
+    assert out.rstrip().endswith("Demo finished.")
+    assert "Traceback" not in result.stderr
+
+
+def test_with_urls_set_nothing_embedded_starts(backends, tmp_path: Path):
+    env = {"BATON_HOME": str(tmp_path), "DATABASE_URL": backends.database_url, "REDIS_URL": backends.redis_url}
+    result = run_baton("migrate", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "schema is current" in result.stdout
+    assert not (tmp_path / "postgres").exists() and not (tmp_path / "redis").exists()
