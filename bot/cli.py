@@ -91,6 +91,35 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from bot.backends import migrate_database, resolve_backends
+    from bot.worker import run_scheduler
+
+    settings, _services = resolve_backends(build_settings(args))
+    assert settings.database_url is not None
+    migrate_database(settings.database_url)
+    _exit_cleanly_on_sigterm()
+    run_scheduler(settings, interval=args.interval)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from bot.audit_view import render_timeline
+    from bot.backends import resolve_backends
+    from memory.audit import timeline
+    from memory.db import connect
+
+    settings, _services = resolve_backends(build_settings(args))
+    assert settings.database_url is not None
+    with connect(settings.database_url) as conn:
+        row = conn.execute("SELECT team_id FROM plans WHERE id = %s", (args.plan_id,)).fetchone()
+        if row is None:
+            raise CommandError(f"no plan #{args.plan_id}")
+        entries = timeline(conn, team_id=row["team_id"], plan_id=args.plan_id)
+    print(render_timeline(args.plan_id, entries, slack=False))
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from bot.backends import resolve_backends
     from bot.doctor import run_checks
@@ -160,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-scheduler", action="store_true", help="also run RQ's scheduler for delayed jobs"
     )
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+
+    scheduler = add("scheduler", cmd_scheduler, "Enqueue periodic work (the reconciler) for the workers.")
+    scheduler.add_argument("--interval", type=float, default=defaults.RECONCILE_INTERVAL_SECONDS,
+                           help=f"seconds between runs (default {defaults.RECONCILE_INTERVAL_SECONDS})")
+
+    audit = add("audit", cmd_audit, "Print the audit timeline of a plan.")
+    audit.add_argument("plan_id", type=int, help="the plan number shown on its card")
 
     add("migrate", cmd_migrate, "Apply pending database migrations (safe to run concurrently).")
     add("config", cmd_config, "Print the effective settings, secrets masked.")

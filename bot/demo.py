@@ -55,6 +55,7 @@ class Terminal:
         self.users: dict[str, str] = {}
         self.channels: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._shown: dict[str, list[str]] = {}  # message ts -> body lines last printed
 
     def say(self, text: str = "") -> None:
         with self._lock:
@@ -79,8 +80,18 @@ class Terminal:
         if channel:
             self.channel_name(channel)
         lines, buttons = render_notice(notice, users=self.users, channels=self.channels)
+        ts = str(notice.get("ts") or "")
         with self._lock:
-            self.buttons.extend(buttons)
+            self.buttons = [b for b in self.buttons if b.message_ts != ts] + buttons
+            before = self._shown.get(ts)
+            if ts:
+                self._shown[ts] = lines[1:]
+            if before is not None and notice.get("method") in ("chat.update", "response_url"):
+                # An update of a message already on screen: show only what changed.
+                changed = [line for line in lines[1:] if line not in before]
+                if not changed:
+                    return
+                lines = [lines[0], *changed]
             print("\n".join(lines), file=self.out, flush=True)
 
 
@@ -131,6 +142,8 @@ def run_demo(
         slack.events_url = server.start_in_thread() + "/slack/events"
         worker = _start_worker(settings)
         terminal.learn_names()
+        for known in ("general", "ops"):
+            terminal.channel_name(_channel_id(web, known))
         me = _user_id(terminal, user)
         where = _channel_id(web, channel)
         slack.on_post(terminal.on_notice)
@@ -173,7 +186,7 @@ def run_demo(
             elif command == "/baton":
                 slack.slash_command(me, where, "/baton", rest)
             else:
-                slack.post_as_user(me, where, _mentions_to_slack(line, terminal.users))
+                slack.post_as_user(me, where, _mentions_to_slack(line, terminal.users, terminal.channels))
             _settle(slack, redis)
         redis.close()
         terminal.say("Demo finished.")
@@ -266,15 +279,21 @@ def _channel_id(web: WebClient, name: str) -> str:
         raise CommandError(f"no channel named #{name} in the local workspace (try: general, ops)") from None
 
 
-def _mentions_to_slack(text: str, users: dict[str, str]) -> str:
-    """``@baton`` / ``@alice`` as typed -> Slack's ``<@U…>`` mention tokens."""
+def _mentions_to_slack(text: str, users: dict[str, str], channels: dict[str, str]) -> str:
+    """``@baton`` / ``#general`` as typed -> Slack's ``<@U…>`` / ``<#C…|general>`` tokens, as Slack's client does."""
     by_name = {name.lower(): user_id for user_id, name in users.items()}
+    by_channel = {name.lower(): channel_id for channel_id, name in channels.items()}
 
-    def swap(match: re.Match[str]) -> str:
+    def swap_user(match: re.Match[str]) -> str:
         user_id = by_name.get(match.group(1).lower())
         return f"<@{user_id}>" if user_id else match.group(0)
 
-    return re.sub(r"@([A-Za-z0-9._-]+)", swap, text)
+    def swap_channel(match: re.Match[str]) -> str:
+        channel_id = by_channel.get(match.group(1).lower())
+        return f"<#{channel_id}|{match.group(1)}>" if channel_id else match.group(0)
+
+    text = re.sub(r"(?<![<\w])@([A-Za-z0-9._-]+)", swap_user, text)
+    return re.sub(r"(?<![<\w])#([a-z0-9_-]+)", swap_channel, text)
 
 
 __all__ = ["plain", "run_demo"]

@@ -11,6 +11,7 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([CDG][A-Z0-9]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)>")
+_DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Button:
 
 def plain(text: str, *, users: Mapping[str, str], channels: Mapping[str, str]) -> str:
     """Slack mrkdwn with mentions and links made readable."""
+    text = _DATE.sub(lambda m: m.group(1), text)
     text = _USER.sub(lambda m: "@" + users.get(m.group(1), m.group(1)), text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or channels.get(m.group(1), m.group(1))), text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text)

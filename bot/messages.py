@@ -39,3 +39,69 @@ def mention_received(*, user_id: str, request: str, llm_configured: bool) -> str
     if not llm_configured:
         lines.append(DEGRADED_NOTICE)
     return "\n".join(lines)
+
+
+# -- intake ------------------------------------------------------------------------------------------
+EMPTY_REQUEST = "Tell me what you need after the mention, for example `@Baton post the release notes to #general`."
+CHANNEL_NOT_ENABLED = (
+    "I'm not set up to act in this channel. An admin can enable it with the approval policy "
+    "(`allowed_channels`), or you can ask me in a DM."
+)
+REQUEST_CLIPPED = "_Your message was very long; I read the first {limit:,} characters._"
+COMMAND_ACK = "Got it — I'm planning that now. The plan will appear in this channel."
+SHORTCUT_ACK = "Got it — I'll reply in the message's thread."
+COMMAND_HELP = (
+    "*Baton* turns requests into plans you approve.\n"
+    "• `/baton <what you need>` — plan a request in this channel\n"
+    "• `/baton audit <plan-id>` — the full timeline of a plan\n"
+    "• `@Baton <request>` in a channel, or a DM, works too"
+)
+
+
+def planning_failed(reason: str) -> str:
+    return f"I couldn't plan that: {reason}"
+
+
+def plan_refused(reason: str) -> str:
+    return reason
+
+
+# -- approval ----------------------------------------------------------------------------------------
+def already_decided(status: str, decided_by: str | None) -> str:
+    who = f" by <@{decided_by}>" if decided_by and decided_by != "policy" else ""
+    return {
+        "approved": f"This plan was already approved{who}.",
+        "running": f"This plan was already approved{who} and is running.",
+        "succeeded": f"This plan was already approved{who} and has finished.",
+        "failed": f"This plan was already approved{who}; it has finished (with a failure).",
+        "compensated": f"This plan was already approved{who}; it failed and was undone.",
+        "rejected": f"This plan was already rejected{who}.",
+        "expired": "This plan has expired; nothing was run. Ask again if it's still needed.",
+    }.get(status, "This plan can no longer be decided.")
+
+
+def not_allowed(reason: str) -> str:
+    return f"You can't approve this plan: {reason}."
+
+
+WRONG_WORKSPACE = "That plan belongs to another workspace; nothing was changed."
+PLAN_NOT_FOUND = "I can't find that plan."
+NO_STEPS_SELECTED = "Select at least one step, or reject the plan instead."
+
+
+# -- execution reports -------------------------------------------------------------------------------
+def run_report(*, title: str, done: list[str], failed: list[str], undone: list[str], skipped: list[str]) -> str:
+    lines = [f"*{title}*"]
+    if not failed:
+        lines[0] = f":white_check_mark: Done: *{title}*"
+    else:
+        lines[0] = f":x: Failed: *{title}*"
+    for label, items in (("Ran", done), ("Failed", failed), ("Undone", undone), ("Not run", skipped)):
+        if items:
+            lines.append(f"*{label}:*")
+            lines += [f"• {item}" for item in items]
+    return "\n".join(lines)
+
+
+# -- audit -------------------------------------------------------------------------------------------
+AUDIT_USAGE = "Usage: `/baton audit <plan-id>` (the number on the plan card)."

@@ -14,10 +14,11 @@ from typing import Any
 
 from aiohttp import web
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build_bolt_app, redis_enqueuer
+from bot.deps import AppDeps, utc_now
 from bot.web import build_web_app
 from core import defaults
 from core.settings import Settings
@@ -34,15 +35,16 @@ class WebServer:
 
     def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None) -> None:
         if settings.database_url is None or settings.redis_url is None:
-            raise ValueError(
-                "resolve DATABASE_URL and REDIS_URL (embedded or not) before building the server"
-            )
+            raise ValueError("resolve DATABASE_URL and REDIS_URL (embedded or not) before building the server")
         self.settings = settings
         self.host = host
         self.port = settings.port if port is None else port
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._pool: AsyncConnectionPool | None = None
+        self._sync_pool: ConnectionPool | None = None
+        #: The clock for approval expiry checks; tests swap it to move time.
+        self.now = utc_now
         self._redis = connect_redis(settings.redis_url)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -63,17 +65,32 @@ class WebServer:
             },
         )
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
+        self._sync_pool = ConnectionPool(
+            self.settings.database_url or "",
+            min_size=1,
+            max_size=10,
+            open=False,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            },
+        )
+        await asyncio.to_thread(self._sync_pool.open, True, CONNECT_TIMEOUT_SECONDS)
         client = AsyncWebClient(
             token=self.settings.slack_bot_token,
             base_url=self.settings.slack_api_url,
             timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
         )
-        bolt_app = build_bolt_app(
-            signing_secret=self.settings.slack_signing_secret or "",
-            client=client,
+        deps = AppDeps(
             pool=self._pool,
-            enqueue=redis_enqueuer(self._enqueue_sync),
+            sync_pool=self._sync_pool,
+            enqueue=redis_enqueuer(lambda kind, ident: self._enqueue_sync(kind, ident)),
+            chat_model=self.settings.chat_model,
+            now=lambda: self.now(),
         )
+        bolt_app = build_bolt_app(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
         self._runner = web.AppRunner(build_web_app(bolt_app, readiness=self.readiness), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -92,6 +109,9 @@ class WebServer:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+        if self._sync_pool is not None:
+            await asyncio.to_thread(self._sync_pool.close)
+            self._sync_pool = None
         self._redis.close()
 
     async def readiness(self) -> dict[str, tuple[bool, str]]:
@@ -123,8 +143,8 @@ class WebServer:
             results["redis"] = (False, f"unreachable: {err}")
         return results
 
-    def _enqueue_sync(self, kind: str, event_pk: int) -> None:
-        jobs.enqueue_for_event(self._redis, kind, event_pk)
+    def _enqueue_sync(self, kind: str, ident: int) -> None:
+        jobs.enqueue_job(self._redis, kind, ident)
 
     # -- running ----------------------------------------------------------------------------------
     def serve_forever(self) -> None:

@@ -1,15 +1,18 @@
-"""Run an RQ worker on Baton's queues (``baton worker``)."""
+"""Run an RQ worker on Baton's queues (``baton worker``) and the scheduler loop (``baton scheduler``)."""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from rq import Worker
 
 from core import defaults
 from core.settings import Settings
 from workers.context import WorkerContext, install, slack_client
-from workers.queues import connect_redis, get_queue
+from workers.queues import connect_redis, enqueue, get_queue
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +21,29 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
     """Install the job context and work until stopped (or, with ``burst``, until the queues are empty)."""
     assert settings.redis_url is not None
     connection = connect_redis(settings.redis_url)
-    install(WorkerContext(settings=settings, slack=slack_client(settings)))
+    install(WorkerContext(settings=settings, slack=slack_client(settings), redis=connection))
     worker = Worker([get_queue(name, connection=connection) for name in queues], connection=connection)
     log.info("worker listening on %s%s", ", ".join(queues), " with scheduler" if with_scheduler else "")
     return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING"))
 
 
-DEFAULT_QUEUES = list(defaults.QUEUES)
+def run_scheduler(settings: Settings, *, interval: float = defaults.RECONCILE_INTERVAL_SECONDS,
+                  iterations: int | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Enqueue the reconciler every ``interval`` seconds.
+
+    The job id is derived from the time slot, so two scheduler processes enqueue one job per slot.
+    """
+    from workers.reconcile import reconcile
+
+    assert settings.redis_url is not None
+    connection = connect_redis(settings.redis_url)
+    count = 0
+    while iterations is None or count < iterations:
+        slot = int(datetime.now(UTC).timestamp() // interval)
+        try:
+            enqueue(connection, "default", reconcile, job_id=f"reconcile-{slot}")
+        except Exception as err:  # Redis blip: try again next slot
+            log.warning("could not enqueue the reconciler: %s", err)
+        count += 1
+        if iterations is None or count < iterations:
+            sleep(interval)

@@ -38,3 +38,22 @@ HTTP_TIMEOUT_SECONDS = 10.0
 
 #: Slack's hard limit on a message's ``text`` (longer text is truncated by Slack).
 SLACK_TEXT_LIMIT = 40_000
+
+#: Execution: a step's lease (a worker that dies mid-step is noticed by the reconciler after this),
+#: and the retry policy for transient connector errors (capped exponential backoff).
+STEP_LEASE_SECONDS = 60
+STEP_MAX_ATTEMPTS = 4
+RETRY_BASE_SECONDS = 0.5
+RETRY_CAP_SECONDS = 30.0
+
+#: The reconciler re-enqueues work recorded in Postgres but not picked up within this grace period
+#: (e.g. Redis was down at ack time), and requests stuck in planning for longer than the second.
+RECONCILE_GRACE_SECONDS = 30
+PLANNING_STUCK_SECONDS = 300
+RECONCILE_INTERVAL_SECONDS = 15
+
+#: Slack allows about one message per second per channel; posts and card updates are spaced so.
+CHANNEL_POST_INTERVAL_SECONDS = 1.0
+
+#: Thread context given to the planner, newest first, within this many tokens.
+THREAD_CONTEXT_TOKENS = 3000

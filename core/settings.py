@@ -29,7 +29,7 @@ class SettingsError(ValueError):
 
 
 #: Settings fields whose values must never be printed in full.
-SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "openai_api_key"})
+SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "openai_api_key", "webhook_secret"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,10 @@ class Settings:
     redis_url: str | None = None
     port: int = defaults.PORT
     log_level: str = defaults.LOG_LEVEL
+    #: URL prefixes the http.webhook connector may POST to (nothing else is reachable).
+    webhook_allowlist: tuple[str, ...] = ()
+    #: Key for the HMAC signature header on webhook calls.
+    webhook_secret: str | None = None
     #: Which backends run embedded ("postgres", "redis"); filled in once they are started.
     embedded: tuple[str, ...] = ()
 
@@ -96,6 +100,8 @@ class Settings:
                 text = "(not set)"
             elif field.name in SECRET_FIELDS:
                 text = mask_secret(str(value))
+            elif isinstance(value, tuple):
+                text = ", ".join(value) or "(none)"
             elif field.name in ("database_url", "redis_url"):
                 text = mask_url_password(str(value))
             else:
@@ -119,6 +125,8 @@ ENV_VARS: dict[str, str] = {
     "redis_url": "REDIS_URL",
     "port": "PORT",
     "log_level": "BATON_LOG_LEVEL",
+    "webhook_allowlist": "BATON_WEBHOOK_ALLOWLIST",
+    "webhook_secret": "BATON_WEBHOOK_SECRET",
 }
 
 
@@ -163,7 +171,22 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         redis_url=_optional(raw("redis_url"), _redis_url),
         port=_port(raw("port")),
         log_level=_log_level(raw("log_level")),
+        webhook_allowlist=_allowlist(raw("webhook_allowlist")),
+        webhook_secret=raw("webhook_secret"),
     )
+
+
+def _allowlist(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    prefixes = tuple(part.strip() for part in value.split(",") if part.strip())
+    for prefix in prefixes:
+        _http_url("webhook_allowlist", prefix)
+        parts = urlsplit(prefix)
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise SettingsError("BATON_WEBHOOK_ALLOWLIST", f"entry {prefix!r} has userinfo, a query or a fragment",
+                                "list plain prefixes such as https://hooks.example.com/baton/")
+    return prefixes
 
 
 def _optional(value: str | None, check: Any) -> Any:

@@ -10,7 +10,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 import redis
 from rq import SimpleWorker
 
+from bot.deps import utc_now
 from bot.local_slack import LocalSlack, signed_headers
 from bot.server import WebServer
 from core import defaults
@@ -123,6 +125,19 @@ def http(
             return Response(err.code, err.read().decode())
 
 
+class Clock:
+    """An injected clock shared by the web process and the in-process worker; tests move it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
 @dataclass
 class Bot:
     """The running bot as a test sees it: its URL, signed POSTs to it, and a way to run queued jobs."""
@@ -131,6 +146,19 @@ class Bot:
     settings: Settings
     redis: redis.Redis
     slack: LocalSlack
+    clock: Clock = field(default_factory=Clock)
+    #: Settings the in-process worker runs with, on top of the session's (e.g. an LLM base URL).
+    setting_changes: dict[str, Any] = field(default_factory=dict)
+    #: Seconds the executor asked to sleep between retries (recorded, not slept).
+    sleeps: list[float] = field(default_factory=list)
+    #: The per-channel post spacing; 0 keeps scenarios fast (tests/unit/test_throttle.py covers spacing).
+    post_interval: float = 0.0
+
+    def context(self, **changes: Any) -> WorkerContext:
+        """The worker context jobs run with (settings overridable per test)."""
+        settings = self.settings.with_changes(**changes) if changes else self.settings
+        return WorkerContext(settings=settings, slack=slack_client(settings), redis=self.redis,
+                             now=self.clock.now, sleep=self.sleeps.append, post_interval=self.post_interval)
 
     def post_signed(
         self,
@@ -157,7 +185,7 @@ class Bot:
         Listeners enqueue just after the HTTP ack, so ``wait_for`` waits (up to ``timeout``) until at
         least that many jobs are queued before running them.
         """
-        install(WorkerContext(settings=self.settings, slack=slack_client(self.settings)))
+        install(self.context(**self.setting_changes))
         queues = [get_queue(name, connection=self.redis) for name in defaults.QUEUES]
         deadline = time.monotonic() + timeout
         while sum(queue.count for queue in queues) < wait_for and time.monotonic() < deadline:
@@ -170,6 +198,9 @@ class Bot:
 @pytest.fixture
 def bot(
     web_server: WebServer, settings: Settings, local_slack: LocalSlack, db: Any, redis_conn: redis.Redis
-) -> Bot:
+) -> Iterator[Bot]:
     """The bot's real HTTP app with empty Postgres, Redis and Slack fake."""
-    return Bot(url=web_server.url, settings=settings, redis=redis_conn, slack=local_slack)
+    bot = Bot(url=web_server.url, settings=settings, redis=redis_conn, slack=local_slack)
+    web_server.now = bot.clock.now
+    yield bot
+    web_server.now = utc_now

@@ -1,18 +1,23 @@
 """What a job needs to reach the outside world, installed once per worker process.
 
-Jobs are importable functions taking ids (STYLE: "jobs carry ids only"); they get settings and
-client factories from here. The worker entry point (``baton worker``, or a test running
+Jobs are importable functions taking ids (STYLE: "jobs carry ids only"); they get settings, clients
+and the clock from here. The worker entry point (``baton worker``, or a test running
 ``SimpleWorker``) calls :func:`install` before it starts working.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import redis
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from core import defaults
 from core.settings import Settings
 from memory.db import connect
 
@@ -21,10 +26,20 @@ class WorkerNotConfigured(RuntimeError):
     """A job ran in a process where :func:`install` was never called."""
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class WorkerContext:
     settings: Settings
     slack: WebClient
+    redis: redis.Redis | None = None
+    now: Callable[[], datetime] = utc_now
+    #: Sleep used between retries; tests shorten it.
+    sleep: Callable[[float], None] = field(default=__import__("time").sleep)
+    #: Minimum seconds between Baton's posts to one channel (Slack allows about one a second).
+    post_interval: float = defaults.CHANNEL_POST_INTERVAL_SECONDS
     extras: dict[str, Any] = field(default_factory=dict)
 
     def db(self) -> psycopg.Connection[dict[str, Any]]:
@@ -49,11 +64,14 @@ def current() -> WorkerContext:
 
 
 def slack_client(settings: Settings) -> WebClient:
-    """The Web API client every job uses: Baton's token, the configured base URL, a timeout."""
-    from core import defaults
-
-    return WebClient(
+    """The Web API client every job uses: Baton's token, the configured base URL, a timeout, and
+    automatic waiting on 429 ``Retry-After`` (twice) before a connector sees the error."""
+    client = WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
     )
+    # No blind retry on connection errors: a post that reached Slack must not be sent again behind the
+    # connectors' idempotency checks. A 429 was not processed, so waiting and retrying it is safe.
+    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=2)]
+    return client

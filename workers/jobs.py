@@ -1,25 +1,34 @@
-"""Which job handles which kind of recorded event, on which queue, under which job id.
+"""Which job handles which kind of work, on which queue, under which job id.
 
-The job id is derived from the event row's id, so enqueueing the same event twice (a retry
-after a Redis blip, the reconciler) never creates two jobs.
+The job id is derived from the row's id, so enqueueing the same request or plan twice (a retry
+after a Redis blip, a replayed click) does not create two jobs; the reconciler adds a suffix when
+it deliberately re-enqueues.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import redis
 
-from workers.mentions import answer_mention
 from workers.queues import enqueue
 
-_ROUTES = {
-    "mention": ("plans", answer_mention),
-}
+
+def _routes() -> dict[str, tuple[str, Callable[..., Any]]]:
+    from workers.execute import execute_plan
+    from workers.plan_request import plan_request
+
+    return {
+        "plan_request": ("plans", plan_request),
+        "execute_plan": ("actions", execute_plan),
+    }
 
 
-def enqueue_for_event(connection: redis.Redis, kind: str, event_pk: int) -> None:
-    """Enqueue the job for a recorded event of ``kind`` (e.g. ``"mention"``)."""
+def enqueue_job(connection: redis.Redis, kind: str, ident: int, *, suffix: str = "") -> None:
+    """Enqueue the job for ``kind`` (``plan_request`` / ``execute_plan``) on row ``ident``."""
     try:
-        queue, func = _ROUTES[kind]
+        queue, func = _routes()[kind]
     except KeyError:
-        raise ValueError(f"no job handles events of kind {kind!r}") from None
-    enqueue(connection, queue, func, event_pk, job_id=f"{kind}-{event_pk}")
+        raise ValueError(f"no job handles {kind!r}") from None
+    enqueue(connection, queue, func, ident, job_id=f"{kind}-{ident}{suffix}")

@@ -1,4 +1,8 @@
-"""``chat.*`` and ``reactions.add`` handlers, plus the ``response_url`` hook the bot can POST to."""
+"""``chat.*`` and ``reactions.add`` handlers, plus the ``response_url`` hook the bot can POST to.
+
+Message metadata (``metadata={"event_type": …, "event_payload": {…}}``) is stored on the message as sent;
+``conversations.history``/``replies`` return it only with ``include_all_metadata``, as Slack does.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,15 @@ import copy
 from typing import Any
 
 from bot.local_slack import payloads
-from bot.local_slack.context import ApiError, Handler, MethodContext, flag, int_arg, required
+from bot.local_slack.context import ApiError, Handler, MethodContext, flag, int_arg, page, required
 from bot.local_slack.state import Channel
 from bot.local_slack.validation import TEXT_LIMIT, blocks_problems
 
 #: Slack only schedules messages up to 120 days ahead.
 SCHEDULE_HORIZON_SECONDS = 120 * 24 * 3600
+#: Largest ``metadata`` (compact JSON) the local workspace accepts: its own cap, as Slack documents
+#: ``metadata_too_large`` but not the size behind it.
+METADATA_LIMIT = 8_000
 TRUNCATED_WARNING = (
     "Your message was truncated but still posted. The `text` field accepts up to 40,000 characters."
 )
@@ -31,6 +38,20 @@ def _content(params: dict[str, Any]) -> tuple[str, list[Any] | None]:
     if not text and not blocks and not params.get("attachments"):
         raise ApiError("no_text")
     return text, blocks
+
+
+def _check_metadata(params: dict[str, Any]) -> None:
+    """Slack's checks on ``metadata``: an object with a string ``event_type`` and an object ``event_payload``."""
+    metadata = params.get("metadata")
+    if metadata is None or metadata == "":
+        return
+    if not isinstance(metadata, dict):  # a form field that was not valid JSON, or not an object
+        raise ApiError("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise ApiError("invalid_metadata_schema")
+    if len(payloads.to_json(metadata)) > METADATA_LIMIT:
+        raise ApiError("metadata_too_large")
 
 
 def _own_message(ctx: MethodContext, channel: Channel, ts: str, error: str) -> dict[str, Any]:
@@ -53,6 +74,7 @@ def post_message(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def _post(ctx: MethodContext, channel: Channel, params: dict[str, Any], *, method: str) -> dict[str, Any]:
     text, _ = _content(params)
+    _check_metadata(params)
     truncated = len(text) > TEXT_LIMIT
     text = text[:TEXT_LIMIT]
     root, parent_user = ctx.state.thread_root(channel.id, str(params.get("thread_ts") or "") or None)
@@ -149,16 +171,50 @@ def schedule_message(ctx: MethodContext, params: dict[str, Any]) -> dict[str, An
     if post_at > now + SCHEDULE_HORIZON_SECONDS:
         raise ApiError("time_too_far")
     text, blocks = _content(params)
+    _check_metadata(params)
     scheduled_id = ctx.new_id("Q")
     message: dict[str, Any] = {"text": text[:TEXT_LIMIT], "bot_id": ctx.identity.bot_id,
                                "type": "delayed_message", "subtype": "bot_message"}
     if blocks:
         message["blocks"] = copy.deepcopy(blocks)
+    if params.get("metadata"):
+        message["metadata"] = copy.deepcopy(params["metadata"])
     ctx.state.scheduled.append({"id": scheduled_id, "channel_id": channel.id, "post_at": post_at,
                                 "date_created": int(now), "text": message["text"], "message": message,
                                 "thread_ts": params.get("thread_ts")})
     return {"ok": True, "channel": channel.id, "scheduled_message_id": scheduled_id, "post_at": post_at,
             "message": copy.deepcopy(message)}
+
+
+#: The fields ``chat.scheduledMessages.list`` shows of each scheduled message.
+SCHEDULED_LIST_FIELDS = ("id", "channel_id", "post_at", "date_created", "text")
+
+
+def scheduled_messages_list(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``chat.scheduledMessages.list``: pending scheduled messages (of one channel, if given), soonest first.
+
+    ``oldest``/``latest`` bound ``post_at``; each entry has only id, channel, times and text, as on Slack.
+    """
+    channel = ctx.channel(params) if params.get("channel") else None
+    oldest, latest = int_arg(params, "oldest", 0), int_arg(params, "latest", 0)
+    entries = [{key: item[key] for key in SCHEDULED_LIST_FIELDS}
+               for item in sorted(ctx.state.scheduled, key=lambda item: item["post_at"])
+               if (channel is None or item["channel_id"] == channel.id)
+               and (not oldest or item["post_at"] >= oldest) and (not latest or item["post_at"] <= latest)]
+    chunk, cursor = page(entries, params)
+    return {"ok": True, "scheduled_messages": chunk, "response_metadata": {"next_cursor": cursor}}
+
+
+def delete_scheduled_message(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``chat.deleteScheduledMessage``: forget a pending scheduled message of that channel."""
+    channel = ctx.channel(params)
+    scheduled_id = required(params, "scheduled_message_id", "invalid_scheduled_message_id")
+    item = next((m for m in ctx.state.scheduled
+                 if m["id"] == scheduled_id and m["channel_id"] == channel.id), None)
+    if item is None:
+        raise ApiError("invalid_scheduled_message_id")
+    ctx.state.scheduled.remove(item)
+    return {"ok": True}
 
 
 def reactions_add(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -216,5 +272,7 @@ HANDLERS: dict[str, Handler] = {
     "chat.postEphemeral": post_ephemeral,
     "chat.getPermalink": get_permalink,
     "chat.scheduleMessage": schedule_message,
+    "chat.scheduledMessages.list": scheduled_messages_list,
+    "chat.deleteScheduledMessage": delete_scheduled_message,
     "reactions.add": reactions_add,
 }

@@ -1,4 +1,8 @@
-"""Read-only Web API handlers: ``auth.test``, ``conversations.*``, ``users.*``, ``files.info``."""
+"""Read-only Web API handlers: ``auth.test``, ``conversations.*``, ``users.*``, ``files.info``.
+
+``conversations.open`` is here too: every person already has a DM with the bot, so opening one only
+looks it up.
+"""
 
 from __future__ import annotations
 
@@ -44,13 +48,21 @@ def _in_window(ts: str, params: dict[str, Any]) -> bool:
     return latest is None or value < latest or (value == latest and inclusive)
 
 
+def _listed(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as history and replies list it: ``metadata`` only with ``include_all_metadata``."""
+    listed = copy.deepcopy(message)
+    if not flag(params, "include_all_metadata"):
+        listed.pop("metadata", None)
+    return listed
+
+
 def conversations_history(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
     """``conversations.history``: top-level messages (and broadcasts), newest first."""
     channel = ctx.readable_channel(params)
     stored = ctx.state.messages.get(channel.id, [])
     top = [m for m in stored
            if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"]
-    newest_first = [copy.deepcopy(m) for m in reversed(top) if _in_window(m["ts"], params)]
+    newest_first = [_listed(m, params) for m in reversed(top) if _in_window(m["ts"], params)]
     chunk, cursor = page(newest_first, params)
     return {"ok": True, "messages": chunk, "has_more": bool(cursor), "pin_count": 0,
             "channel_actions_ts": None, "channel_actions_count": 0,
@@ -65,10 +77,41 @@ def conversations_replies(ctx: MethodContext, params: dict[str, Any]) -> dict[st
     if message is None:
         raise ApiError("thread_not_found")
     root = message.get("thread_ts") or ts
-    thread = [copy.deepcopy(m) for m in ctx.state.thread(channel.id, root) if _in_window(m["ts"], params)]
+    thread = [_listed(m, params) for m in ctx.state.thread(channel.id, root) if _in_window(m["ts"], params)]
     chunk, cursor = page(thread, params, default_limit=1000)
     return {"ok": True, "messages": chunk, "has_more": bool(cursor),
             "response_metadata": {"next_cursor": cursor}}
+
+
+def conversations_open(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``conversations.open``: the DM with one person (``users=U…``) or an existing DM (``channel=D…``).
+
+    Multi-person DMs are not part of the local workspace (``method_not_supported_for_channel_type``).
+    """
+    users = [u.strip() for u in str(params.get("users") or "").split(",") if u.strip()]
+    if users:
+        if len(users) > 1:
+            raise ApiError("method_not_supported_for_channel_type")
+        user = ctx.state.users.get(users[0])
+        if user is None:
+            raise ApiError("user_not_found")
+        if user.is_bot:
+            raise ApiError("cannot_dm_bot")
+        channel = ctx.state.resolve_channel(user.id)
+        if channel is None:  # a person always has one (see WorkspaceState.add_user)
+            raise ApiError("channel_not_found")
+    elif params.get("channel"):
+        channel = ctx.channel(params)
+        if not channel.is_im:
+            raise ApiError("method_not_supported_for_channel_type")
+    else:
+        raise ApiError("users_list_not_supplied")
+    body: dict[str, Any] = {"ok": True, "no_op": True, "already_open": True}
+    if flag(params, "return_im"):
+        body["channel"] = channel_object(ctx.identity, channel)
+    else:
+        body["channel"] = {"id": channel.id}
+    return body
 
 
 def users_info(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +144,7 @@ HANDLERS: dict[str, Handler] = {
     "conversations.info": conversations_info,
     "conversations.history": conversations_history,
     "conversations.replies": conversations_replies,
+    "conversations.open": conversations_open,
     "users.info": users_info,
     "users.list": users_list,
     "files.info": files_info,

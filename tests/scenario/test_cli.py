@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 
-COMMANDS = ["serve", "worker", "migrate", "config", "doctor", "demo", "embedded"]
+COMMANDS = ["serve", "worker", "scheduler", "audit", "migrate", "config", "doctor", "demo", "embedded"]
 
 
 def run_baton(
@@ -119,18 +119,25 @@ def test_doctor_reports_each_failure_on_its_own_line(backends, local_slack, fake
 
 
 @pytest.mark.slow
-def test_demo_script_shows_the_user_message_and_the_bot_reply(tmp_path: Path):
+def test_demo_script_plays_the_whole_loop(tmp_path: Path):
     script = tmp_path / "turns.txt"
-    script.write_text("# a comment\n@baton post the release notes to #general\n/click nothing-here\n")
-    result = run_baton(
-        "demo", "--script", str(script), env={"BATON_HOME": str(tmp_path / "home")}, timeout=180
+    script.write_text(
+        "# a comment\n"
+        "@baton post Release 1.2 is out to #ops\n"
+        "/click approve\n"  # alice may not approve her own high-risk plan
+        "/as bob\n"
+        "/click approve\n"
+        "/click nothing-here\n"
     )
+    result = run_baton("demo", "--script", str(script), env={"BATON_HOME": str(tmp_path / "home")}, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "DEGRADED MODE" in out
-    assert "@alice in #general: @baton post the release notes to #general" in out
-    assert "[#general] Baton (in thread):" in out
-    assert "> post the release notes to #general" in out
+    assert "@alice in #general: @baton post Release 1.2 is out to #ops" in out
+    assert "[Approve]  [Reject]  [Review steps]" in out
+    assert "someone else has to approve it" in out
+    assert out.count("[#ops] Baton:\n  Release 1.2 is out") == 1
+    assert "Done: *Post a message in #ops*" in out or "Done:" in out
     assert "(no button labelled 'nothing-here' on screen)" in out
     assert out.rstrip().endswith("Demo finished.")
     assert "Traceback" not in result.stderr

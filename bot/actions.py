@@ -1,0 +1,109 @@
+"""Plan card buttons: Approve, Reject (reason modal), Review steps (modal)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks, messages
+from bot.approvals import ClickOutcome, decide_click
+from bot.cards import refresh_card, tell
+from bot.deps import AppDeps
+from memory import plans
+
+log = logging.getLogger(__name__)
+
+
+def register_actions(app: AsyncApp, deps: AppDeps) -> None:
+    @app.action(blocks.APPROVE)
+    async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        plan_id = _plan_id(action.get("value"))
+        if plan_id is None:
+            return
+        outcome = await run_decision(deps, plan_id=plan_id, team_id=_team(body), user_id=_user(body), event="approve")
+        await after_decision(deps, client, outcome, user_id=_user(body), channel=_channel(body))
+
+    @app.action(blocks.REJECT)
+    async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await _open_modal(deps, client, body, action, blocks.reject_modal)
+
+    @app.action(blocks.REVIEW)
+    async def on_review(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await _open_modal(deps, client, body, action, blocks.review_modal)
+
+
+async def run_decision(deps: AppDeps, **kwargs: Any) -> ClickOutcome:
+    """Run :func:`decide_click` on a pooled connection in a thread (it shares its SQL with the workers)."""
+
+    def work() -> ClickOutcome:
+        with deps.sync_pool.connection() as conn:
+            return decide_click(conn, now=deps.now(), **kwargs)
+
+    return await asyncio.to_thread(work)
+
+
+async def after_decision(
+    deps: AppDeps, client: AsyncWebClient, outcome: ClickOutcome, *, user_id: str, channel: str | None
+) -> None:
+    """Start execution for the winner, re-render the card, tell everyone else why nothing happened."""
+    if outcome.start_execution and outcome.plan is not None:
+        await deps.enqueue("execute_plan", outcome.plan.id)
+    if outcome.plan is not None and (outcome.applied or outcome.plan.expires_at <= deps.now()):
+        # The winner re-renders the card (and a click on an expired plan shows the expiry at once).
+        await refresh_card(client, outcome.plan, model=deps.chat_model)
+    if outcome.message:
+        target = channel or (outcome.plan.card_channel if outcome.plan else None)
+        await tell(client, channel=target, user=user_id, text=outcome.message)
+
+
+async def _open_modal(
+    deps: AppDeps, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any], build: Any
+) -> None:
+    plan_id = _plan_id(action.get("value"))
+    if plan_id is None:
+        return
+
+    def load() -> plans.PlanRecord | None:
+        with deps.sync_pool.connection() as conn:
+            return plans.load_plan(conn, plan_id, team_id=_team(body))
+
+    plan = await asyncio.to_thread(load)
+    if plan is None:
+        await tell(client, channel=_channel(body), user=_user(body), text=messages.WRONG_WORKSPACE)
+        return
+    if plan.status != "pending" or plan.expires_at <= deps.now():
+        status = "expired" if plan.status == "pending" else plan.status
+        await tell(
+            client, channel=_channel(body), user=_user(body), text=messages.already_decided(status, plan.decided_by)
+        )
+        return
+    try:
+        await client.views_open(trigger_id=body.get("trigger_id"), view=build(plan))
+    except SlackApiError as err:
+        log.warning("could not open a modal for plan %s: %s", plan_id, err.response.get("error"))
+
+
+def _plan_id(value: Any) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() else None
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+
+
+def _user(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def _channel(body: dict[str, Any]) -> str | None:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return str(channel) if channel else None

@@ -1,0 +1,94 @@
+"""Apply an approval or rejection click: verify, then one guarded transition. Sync (run in a thread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from bot import messages
+from core.policy import may_approve
+from memory import audit, plans
+from memory.policies import load_policy
+
+
+@dataclass(frozen=True)
+class ClickOutcome:
+    """What happened, what to tell the clicker (ephemeral, if anything), and the plan to re-render."""
+
+    applied: bool
+    message: str | None
+    plan: plans.PlanRecord | None
+    start_execution: bool = False
+
+
+def decide_click(
+    conn: psycopg.Connection[Any],
+    *,
+    plan_id: int,
+    team_id: str,
+    user_id: str,
+    event: str,
+    now: datetime,
+    reason: str | None = None,
+    selected_steps: set[int] | None = None,
+    user_groups: frozenset[str] = frozenset(),
+) -> ClickOutcome:
+    """Approve (``event="approve"``) or reject a plan on behalf of ``user_id``.
+
+    Checks, in order: the plan exists in this workspace; the user may decide at the plan's risk;
+    then a single guarded UPDATE (pending and not expired) decides the race between concurrent
+    clicks. Only the winner gets ``applied=True``; everyone else learns who won.
+    """
+    plan = plans.load_plan(conn, plan_id)
+    if plan is None:
+        return ClickOutcome(False, messages.PLAN_NOT_FOUND, None)
+    if plan.team_id != team_id:
+        audit.append(
+            conn, team_id=team_id, kind="plan.click_refused", actor=user_id, reason="other workspace", plan_ref=plan_id
+        )
+        return ClickOutcome(False, messages.WRONG_WORKSPACE, None)
+    if plan.status != "pending" or plan.expires_at <= now:
+        return ClickOutcome(False, messages.already_decided(_shown_status(plan, now), plan.decided_by), plan)
+    policy = load_policy(conn, team_id=plan.team_id, channel_id=plan.channel_id)
+    verdict = may_approve(
+        policy, user_id=user_id, requester_id=plan.requester_id, risk=plan.risk_level, user_groups=user_groups
+    )
+    if not verdict.allowed:
+        audit.append(
+            conn,
+            team_id=team_id,
+            plan_id=plan_id,
+            kind="plan.click_refused",
+            actor=user_id,
+            action=event,
+            reason=verdict.reason,
+        )
+        return ClickOutcome(False, messages.not_allowed(verdict.reason), plan)
+    with conn.transaction():
+        if selected_steps is not None:
+            if not selected_steps:
+                return ClickOutcome(False, messages.NO_STEPS_SELECTED, plan)
+            plans.select_steps(conn, plan_id, selected_steps)
+        decision = plans.decide(conn, plan_id, event=event, user_id=user_id, now=now, reason=reason)
+        if decision.applied:
+            detail: dict[str, Any] = {"risk": plan.risk}
+            if reason:
+                detail["reason"] = reason
+            if selected_steps is not None:
+                detail["selected_steps"] = sorted(selected_steps)
+            audit.append(
+                conn, team_id=team_id, plan_id=plan_id, kind=f"plan.{decision.status}", actor=user_id, **detail
+            )
+    refreshed = plans.load_plan(conn, plan_id)
+    if not decision.applied:
+        return ClickOutcome(False, messages.already_decided(decision.status, decision.decided_by), refreshed)
+    return ClickOutcome(True, None, refreshed, start_execution=decision.status == "approved")
+
+
+def _shown_status(plan: plans.PlanRecord, now: datetime) -> str:
+    if plan.status == "pending" and plan.expires_at <= now:
+        return "expired"
+    return plan.status

@@ -1,0 +1,217 @@
+"""Block Kit builders (pure): the plan card and the approval modals.
+
+Slack's limits shape these: ≤ 50 blocks a message, ≤ 3,000 characters a section, ≤ 150 a header,
+≤ 75 a button label, ≤ 24 a modal title. Long previews are truncated with a pointer to the full
+text (``/baton audit <id>``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from memory.plans import PlanRecord, StepRecord
+
+PREVIEW_LIMIT = 700
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+
+RISK_BADGE = {
+    "low": ":large_green_circle: low risk",
+    "medium": ":large_yellow_circle: medium risk",
+    "high": ":red_circle: high risk",
+}
+STEP_STATUS = {
+    "pending": ":white_circle: waiting",
+    "running": ":hourglass_flowing_sand: running",
+    "succeeded": ":white_check_mark: done",
+    "failed": ":x: failed",
+    "skipped": ":fast_forward: skipped",
+    "compensating": ":leftwards_arrow_with_hook: undoing",
+    "compensated": ":leftwards_arrow_with_hook: undone",
+    "compensation_failed": ":warning: could not undo",
+}
+PLAN_STATUS = {
+    "pending": "Waiting for approval",
+    "approved": "Approved",
+    "running": "Running",
+    "succeeded": "Done",
+    "failed": "Failed",
+    "compensated": "Failed — completed steps were undone",
+    "rejected": "Rejected",
+    "expired": "Expired — nothing was run",
+}
+
+APPROVE, REJECT, REVIEW = "plan_approve", "plan_reject", "plan_review"
+REJECT_MODAL, REVIEW_MODAL = "plan_reject_modal", "plan_review_modal"
+
+
+def clip(text: str, limit: int, *, more: str = "") -> str:
+    """``text`` cut to ``limit`` characters, marking the cut (and where to read the rest)."""
+    if len(text) <= limit:
+        return text
+    tail = f"… {more}" if more else "…"
+    return text[: max(0, limit - len(tail))] + tail
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}
+
+
+def _quote(text: str) -> str:
+    return "\n".join("> " + line if line else ">" for line in text.splitlines() or [""])
+
+
+def _cost_line(plan: PlanRecord, *, model: str | None) -> str:
+    tokens = plan.tokens_in + plan.tokens_out
+    if plan.planner == "rules":
+        return "Planned by rules (degraded mode: no language model) · no model cost"
+    cost = Decimal(plan.cost_usd).quantize(Decimal("0.0001"))
+    when = "so far" if plan.status in ("pending", "approved", "running") else "total"
+    return f"Planned by {model or 'the model'} · {tokens:,} tokens · ${cost} {when}"
+
+
+def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
+    preview = clip(step.preview, PREVIEW_LIMIT, more=f"(full text: `/baton audit {plan.id}`)")
+    header = f"*{step.idx + 1}. {step.description}*"
+    if step.depends_on:
+        header += "  _(after " + ", ".join(str(d + 1) for d in step.depends_on) + ")_"
+    context = [RISK_BADGE.get(step.risk, step.risk)]
+    if plan.status != "pending" or not step.selected:
+        context.append(STEP_STATUS.get(step.status, step.status) if step.selected else ":no_entry_sign: left out")
+    if step.error:
+        context.append(clip(f"error: {step.error}", 300))
+    return [
+        {"type": "section", "text": _mrkdwn(header + "\n" + _quote(preview))},
+        {"type": "context", "elements": [_mrkdwn(" · ".join(context))]},
+    ]
+
+
+def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The interactive plan message: steps with previews and risk, cost, and (while pending) buttons."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(plan.title, HEADER_LIMIT)},
+        {
+            "type": "section",
+            "text": _mrkdwn(f"{plan.rationale}\n\nRequested by <@{plan.requester_id}> · plan #{plan.id}"),
+        },
+    ]
+    for step in plan.steps:
+        blocks += step_blocks(plan, step)
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [_mrkdwn(f"{RISK_BADGE.get(plan.risk, plan.risk)} overall · {_cost_line(plan, model=model)}")],
+        }
+    )
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "section", "text": _mrkdwn(status_line(plan))})
+    if plan.status == "pending":
+        value = str(plan.id)
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"plan_actions_{plan.id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": APPROVE,
+                        "style": "primary",
+                        "value": value,
+                        "text": _plain("Approve", 75),
+                    },
+                    {
+                        "type": "button",
+                        "action_id": REJECT,
+                        "style": "danger",
+                        "value": value,
+                        "text": _plain("Reject", 75),
+                    },
+                    {"type": "button", "action_id": REVIEW, "value": value, "text": _plain("Review steps", 75)},
+                ],
+            }
+        )
+    return blocks[:50]
+
+
+def status_line(plan: PlanRecord) -> str:
+    status = PLAN_STATUS.get(plan.status, plan.status)
+    if plan.status == "pending":
+        epoch = int(plan.expires_at.timestamp())
+        fallback = f"{plan.expires_at:%Y-%m-%d %H:%M} UTC"
+        return f"*{status}* · expires <!date^{epoch}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    if plan.auto_approved:
+        return f"*{status}* · ran without approval (all steps low risk, by policy)"
+    if plan.decided_by:
+        verb = "Rejected" if plan.status == "rejected" else "Approved"
+        text = f"*{status}* · {verb} by <@{plan.decided_by}>"
+        if plan.decision_reason:
+            text += (
+                f": {_quote(clip(plan.decision_reason, 500))}"
+                if "\n" in plan.decision_reason
+                else f": “{clip(plan.decision_reason, 500)}”"
+            )
+        return text
+    return f"*{status}*"
+
+
+def card_text(plan: PlanRecord) -> str:
+    """Notification / fallback text of the card."""
+    return clip(f"Plan #{plan.id}: {plan.title} — {PLAN_STATUS.get(plan.status, plan.status)}", 300)
+
+
+def reject_modal(plan: PlanRecord) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": REJECT_MODAL,
+        "private_metadata": str(plan.id),
+        "title": _plain("Reject plan", 24),
+        "submit": _plain("Reject", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {"type": "section", "text": _mrkdwn(f"Reject *{clip(plan.title, 200)}* (plan #{plan.id})?")},
+            {
+                "type": "input",
+                "block_id": "reason",
+                "optional": True,
+                "label": _plain("Reason (optional)", 2000),
+                "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True, "max_length": 500},
+            },
+        ],
+    }
+
+
+def review_modal(plan: PlanRecord) -> dict[str, Any]:
+    options = [
+        {
+            "text": _plain(f"{step.idx + 1}. {step.description}", 75),
+            "description": _plain(RISK_BADGE.get(step.risk, step.risk).split(" ", 1)[1], 75),
+            "value": str(step.idx),
+        }
+        for step in plan.steps
+    ]
+    return {
+        "type": "modal",
+        "callback_id": REVIEW_MODAL,
+        "private_metadata": str(plan.id),
+        "title": _plain("Review steps", 24),
+        "submit": _plain("Approve selected", 24),
+        "close": _plain("Cancel", 24),
+        "blocks": [
+            {
+                "type": "section",
+                "text": _mrkdwn(f"Untick the steps you don't want, then approve *{clip(plan.title, 200)}*."),
+            },
+            {
+                "type": "input",
+                "block_id": "steps",
+                "label": _plain("Steps to run", 2000),
+                "element": {"type": "checkboxes", "action_id": "steps", "options": options, "initial_options": options},
+            },
+        ],
+    }

@@ -1,0 +1,60 @@
+"""``/baton``: a request, ``help``, or ``audit <plan-id>``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import messages
+from bot.audit_view import render_timeline
+from bot.deps import AppDeps
+from memory import intake
+from memory.audit import timeline
+
+log = logging.getLogger(__name__)
+
+
+def register_commands(app: AsyncApp, deps: AppDeps) -> None:
+    @app.command("/baton")
+    async def on_baton(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        text = (command.get("text") or "").strip()
+        word, _, rest = text.partition(" ")
+        if not text or word.lower() == "help":
+            await ack(messages.COMMAND_HELP)
+            return
+        if word.lower() == "audit":
+            await ack()
+            await respond(
+                text=await _audit(deps, team_id=command.get("team_id", ""), arg=rest.strip()), response_type="ephemeral"
+            )
+            return
+        async with deps.pool.connection() as conn, conn.transaction():
+            request_id = await intake.create_request(
+                conn,
+                team_id=command.get("team_id", ""),
+                dedupe_key=f"cmd:{command.get('trigger_id')}",
+                source="command",
+                channel_id=command.get("channel_id", ""),
+                channel_type="im" if str(command.get("channel_id", "")).startswith("D") else "channel",
+                user_id=command.get("user_id", ""),
+                text=text,
+            )
+        await ack(messages.COMMAND_ACK)
+        if request_id is not None:
+            await deps.enqueue("plan_request", request_id)
+
+
+async def _audit(deps: AppDeps, *, team_id: str, arg: str) -> str:
+    plan_id = arg.lstrip("#")
+    if not plan_id.isdigit():
+        return messages.AUDIT_USAGE
+
+    def load() -> str:
+        with deps.sync_pool.connection() as conn:
+            entries = timeline(conn, team_id=team_id, plan_id=int(plan_id))
+        return render_timeline(int(plan_id), entries)
+
+    return await asyncio.to_thread(load)

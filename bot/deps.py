@@ -1,0 +1,25 @@
+"""What the Slack listeners need, injected once when the app is built."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+#: ``enqueue(kind, id)``: hand a recorded request or an approved plan to the workers.
+Enqueue = Callable[[str, int], Awaitable[None]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AppDeps:
+    pool: AsyncConnectionPool  # intake SQL, before the ack
+    sync_pool: ConnectionPool  # approval transitions, run in a thread (shared SQL with the workers)
+    enqueue: Enqueue
+    chat_model: str
+    now: Callable[[], datetime] = utc_now

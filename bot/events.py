@@ -1,0 +1,114 @@
+"""Events API: record every delivery and message before the ack; turn mentions and DMs into requests."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.deps import AppDeps
+from memory import events, intake
+
+log = logging.getLogger(__name__)
+
+#: Message subtypes that are ordinary content to keep as thread context.
+CONTENT_SUBTYPES = {None, "thread_broadcast", "file_share", "bot_message", "me_message"}
+
+
+def register_events(app: AsyncApp, deps: AppDeps) -> None:
+    @app.middleware
+    async def record_inbound_event(
+        body: dict[str, Any], request: Any, context: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        if body.get("type") == "app_rate_limited":
+            # Slack is dropping our events for a minute (30,000/hour/workspace); nothing to act on.
+            log.warning(
+                "Slack rate-limited event delivery for team %s (minute %s)",
+                body.get("team_id"),
+                body.get("minute_rate_limited"),
+            )
+            return BoltResponse(status=200, body="")
+        if body.get("type") != "event_callback":
+            await next()
+            return None
+        async with deps.pool.connection() as conn, conn.transaction():
+            event_pk = await events.record_event(conn, body, retry_num=_retry_num(request.headers))
+            if event_pk is None:
+                log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
+                return BoltResponse(status=200, body="")
+            request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
+        context["baton_event_pk"] = event_pk
+        context["baton_request_id"] = request_id
+        await next()
+        return None
+
+    @app.event("app_mention")
+    async def on_mention(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        await _start(context, event, client, deps)
+
+    @app.event("message")
+    async def on_message(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        await _start(context, event, client, deps)
+
+    @app.event(re.compile(r".*"))
+    async def on_any_other_event() -> None:
+        return None  # recorded by the middleware; other event types get features later
+
+
+async def _apply(conn: Any, body: dict[str, Any], *, bot_user_id: str | None) -> int | None:
+    """Store/edit/delete the message copy; create a request for a mention or a DM. Returns the request id."""
+    event = body.get("event") or {}
+    team_id = body.get("team_id") or event.get("team") or ""
+    kind, subtype = event.get("type"), event.get("subtype")
+    if kind == "message":
+        if subtype == "message_changed":
+            await intake.edit_message(conn, team_id, event)
+        elif subtype == "message_deleted":
+            await intake.delete_message(conn, team_id, event)
+        elif subtype in CONTENT_SUBTYPES:
+            await intake.store_message(conn, team_id, event)
+    is_request = (kind == "app_mention" and event.get("channel_type") != "im") or (
+        kind == "message" and event.get("channel_type") == "im" and subtype is None
+    )
+    if not is_request or event.get("bot_id") or not event.get("user") or event.get("user") == bot_user_id:
+        return None
+    return await intake.create_request(
+        conn,
+        team_id=team_id,
+        # Slack delivers one message as app_mention and as message.*; channel+ts makes them one request.
+        dedupe_key=f"msg:{event.get('channel')}:{event.get('ts')}",
+        source="mention" if kind == "app_mention" else "dm",
+        channel_id=event.get("channel") or "",
+        channel_type=event.get("channel_type") or ("im" if kind == "message" else "channel"),
+        user_id=event["user"],
+        text=messages.strip_mentions(event.get("text") or ""),
+        message_ts=event.get("ts"),
+        thread_ts=event.get("thread_ts"),
+    )
+
+
+async def _start(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: AppDeps) -> None:
+    """After the ack: queue planning and show the user at once that Baton is on it."""
+    request_id = context.get("baton_request_id")
+    if not request_id:
+        return
+    await deps.enqueue("plan_request", request_id)
+    try:
+        await client.reactions_add(channel=str(event.get("channel")), timestamp=str(event.get("ts")), name="eyes")
+    except Exception as err:  # a missing reaction must never lose the request
+        log.info("could not add the 'eyes' reaction: %s", err)
+
+
+def _retry_num(headers: dict[str, Any]) -> int:
+    values = headers.get("x-slack-retry-num") or []
+    value = values[0] if isinstance(values, list) and values else values
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,47 @@
+"""Modal submissions: a rejection reason, and the reviewed subset of steps to approve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks
+from bot.actions import _team, _user, after_decision, run_decision
+from bot.deps import AppDeps
+
+
+def register_views(app: AsyncApp, deps: AppDeps) -> None:
+    @app.view(blocks.REJECT_MODAL)
+    async def on_reject_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        plan_id = int(view.get("private_metadata") or 0)
+        reason = (((view.get("state") or {}).get("values") or {}).get("reason") or {}).get("reason", {}).get("value")
+        outcome = await run_decision(
+            deps,
+            plan_id=plan_id,
+            team_id=_team(body),
+            user_id=_user(body),
+            event="reject",
+            reason=(reason or "").strip() or None,
+        )
+        await after_decision(deps, client, outcome, user_id=_user(body), channel=None)
+
+    @app.view(blocks.REVIEW_MODAL)
+    async def on_review_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        values = ((view.get("state") or {}).get("values") or {}).get("steps", {}).get("steps", {})
+        chosen = {int(option["value"]) for option in values.get("selected_options") or []}
+        if not chosen:
+            await ack(response_action="errors", errors={"steps": "Select at least one step, or reject the plan."})
+            return
+        await ack()
+        plan_id = int(view.get("private_metadata") or 0)
+        outcome = await run_decision(
+            deps, plan_id=plan_id, team_id=_team(body), user_id=_user(body), event="approve", selected_steps=chosen
+        )
+        await after_decision(deps, client, outcome, user_id=_user(body), channel=None)

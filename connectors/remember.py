@@ -1,0 +1,94 @@
+"""``memory.remember``: keep a fact Baton was asked to remember, behind a narrow :class:`FactStore` port.
+
+Exactly once: the store keeps the idempotency key in a UNIQUE column, so remembering again under the same
+key returns the fact stored the first time. Undo (``compensate``) deletes the fact.
+
+Scope says who the fact is about: ``channel`` (the requesting conversation, the default), ``user`` (the
+requester) or ``workspace`` (everyone: wider reach, so it needs more care).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import Field
+
+from connectors.base import Args, Connector
+from connectors.slack_targets import quote
+from core.types import RequestOrigin, Risk
+
+Scope = Literal["workspace", "channel", "user"]
+
+
+class StoredFact(Protocol):
+    """A fact as the store returns it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+class FactStore(Protocol):
+    """Where remembered facts live, per workspace."""
+
+    def remember(self, *, team_id: str, scope: Scope, channel_id: str | None, user_id: str | None, text: str,
+                 source: str | None, author_id: str | None, key: str) -> StoredFact:
+        """Store a fact, or return the one already stored under ``key``."""
+        ...
+
+    def forget(self, *, team_id: str, fact_id: int) -> bool:
+        """Delete a fact; False when there was none."""
+        ...
+
+
+class RememberArgs(Args):
+    """Arguments of ``memory.remember``."""
+
+    text: str = Field(min_length=1, max_length=1000, description="The fact, as a short self-contained sentence.")
+    scope: Scope = Field(default="channel", description=(
+        "Who it is about: this channel (default), the requesting user, or the whole workspace."))
+
+
+class Remember(Connector):
+    """Remember a fact for later answers and plans."""
+
+    action: ClassVar[str] = "memory.remember"
+    summary: ClassVar[str] = "Remember a fact about this channel, the requesting user, or the whole workspace."
+    args_model: ClassVar[type[Args]] = RememberArgs
+    compensable: ClassVar[bool] = True
+
+    def __init__(self, *, store: FactStore) -> None:
+        self._store = store
+
+    def preview(self, args: RememberArgs, *, origin: RequestOrigin) -> str:
+        about = {
+            "channel": "for this conversation" if origin.is_dm else f"for <#{origin.channel_id}>",
+            "user": f"about <@{origin.user_id}>",
+            "workspace": "for the whole workspace",
+        }[args.scope]
+        return f"Remember {about}:\n{quote(args.text)}"
+
+    def risk(self, args: RememberArgs, *, origin: RequestOrigin) -> Risk:
+        return Risk.MEDIUM if args.scope == "workspace" else Risk.LOW
+
+    def execute(self, args: RememberArgs, *, origin: RequestOrigin, key: str) -> dict[str, Any]:
+        fact = self._store.remember(
+            team_id=origin.team_id,
+            scope=args.scope,
+            channel_id=origin.channel_id if args.scope == "channel" else None,
+            user_id=origin.user_id if args.scope == "user" else None,
+            text=args.text,
+            source=f"slack://channel?team={origin.team_id}&id={origin.channel_id}",
+            author_id=origin.user_id,
+            key=key,
+        )
+        return {"fact_id": fact.id, "scope": fact.scope, "text": fact.text}
+
+    def compensate(self, args: RememberArgs, result: Mapping[str, Any], *, origin: RequestOrigin,
+                   key: str) -> dict[str, Any]:
+        deleted = self._store.forget(team_id=origin.team_id, fact_id=int(result["fact_id"]))
+        return {"fact_id": result["fact_id"], "deleted": deleted}

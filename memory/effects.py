@@ -1,0 +1,49 @@
+"""The effects ledger: a side effect's idempotency key is claimed before and completed after it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Effect:
+    key: str
+    status: str  # claimed | done | compensated
+    result: dict[str, Any] | None
+
+
+def step_key(plan_id: int, step_idx: int) -> str:
+    """The deterministic idempotency key of one plan step."""
+    return f"baton-plan-{plan_id}-step-{step_idx}"
+
+
+def claim(conn: psycopg.Connection[Any], *, key: str, plan_id: int, step_idx: int, action: str) -> Effect:
+    """Claim ``key`` (or find the existing claim). A ``done`` effect must not be done again."""
+    conn.execute(
+        """
+        INSERT INTO effects (key, plan_id, step_idx, action, status) VALUES (%s, %s, %s, %s, 'claimed')
+        ON CONFLICT (key) DO NOTHING
+        """,
+        (key, plan_id, step_idx, action),
+    )
+    row = conn.execute("SELECT key, status, result FROM effects WHERE key = %s", (key,)).fetchone()
+    assert row is not None
+    return Effect(**row)
+
+
+def complete(conn: psycopg.Connection[Any], *, key: str, result: dict[str, Any]) -> None:
+    conn.execute(
+        "UPDATE effects SET status = 'done', result = %s, done_at = now() WHERE key = %s AND status = 'claimed'",
+        (json.dumps(result, default=str), key),
+    )
+
+
+def mark_compensated(conn: psycopg.Connection[Any], *, key: str, result: dict[str, Any]) -> None:
+    conn.execute(
+        "UPDATE effects SET status = 'compensated', result = result || %s WHERE key = %s",
+        (json.dumps({"compensation": result}, default=str), key),
+    )

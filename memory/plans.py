@@ -1,0 +1,344 @@
+"""Plans and their steps in Postgres, with guarded state transitions.
+
+Every change checks the state machine in ``core.states`` and then updates ``WHERE status = <old>``,
+so two concurrent changes (two approvers, a double click, a replayed request, two workers) cannot
+both win: exactly one UPDATE matches, the other sees who won.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from core.states import InvalidTransition, plan_transition, step_transition
+from core.types import RequestOrigin, ReviewedPlan, Risk
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    plan_id: int
+    idx: int
+    action: str
+    args: dict[str, Any]
+    description: str
+    depends_on: list[int]
+    preview: str
+    risk: str
+    read_only: bool
+    compensable: bool
+    selected: bool
+    status: str
+    attempts: int
+    lease_until: datetime | None
+    result: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    id: int
+    request_id: int
+    team_id: str
+    channel_id: str
+    channel_type: str
+    thread_ts: str | None
+    requester_id: str
+    title: str
+    rationale: str
+    planner: str
+    risk: str
+    status: str
+    card_channel: str | None
+    card_ts: str | None
+    expires_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    auto_approved: bool
+    tokens_in: int
+    tokens_out: int
+    cost_usd: Decimal
+    created_at: datetime
+    steps: tuple[StepRecord, ...] = field(default_factory=tuple)
+
+    @property
+    def origin(self) -> RequestOrigin:
+        return RequestOrigin(self.team_id, self.channel_id, self.requester_id, self.thread_ts, self.channel_type)
+
+    @property
+    def risk_level(self) -> Risk:
+        return Risk(self.risk)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Outcome of an approve/reject attempt."""
+
+    applied: bool
+    status: str
+    decided_by: str | None
+    auto: bool = False
+
+
+_PLAN_COLUMNS = (
+    "id, request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title, rationale, planner, risk, "
+    "status, card_channel, card_ts, expires_at, decided_by, decided_at, decision_reason, auto_approved, tokens_in, "
+    "tokens_out, cost_usd, created_at"
+)
+_STEP_COLUMNS = (
+    "plan_id, idx, action, args, description, depends_on, preview, risk, read_only, compensable, selected, status, "
+    "attempts, lease_until, result, error"
+)
+
+
+def insert_plan(
+    conn: psycopg.Connection[Any],
+    *,
+    request_id: int,
+    origin: RequestOrigin,
+    plan: ReviewedPlan,
+    expires_at: datetime,
+    tokens_in: int = 0,
+    tokens_out: int = 0,
+    cost_usd: Decimal = Decimal(0),
+) -> tuple[int, bool]:
+    """Store a proposed plan (status ``pending``) with its steps. Returns (plan id, created now?).
+
+    A request has at most one plan: re-running the planning job finds the existing one.
+    """
+    with conn.transaction():
+        row = conn.execute(
+            """
+            INSERT INTO plans (request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title,
+                               rationale, planner, risk, expires_at, tokens_in, tokens_out, cost_usd)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (request_id) DO NOTHING
+            RETURNING id
+            """,
+            (
+                request_id,
+                origin.team_id,
+                origin.channel_id,
+                origin.channel_type,
+                origin.thread_ts,
+                origin.user_id,
+                plan.title,
+                plan.rationale,
+                plan.planner,
+                plan.risk.value,
+                expires_at,
+                tokens_in,
+                tokens_out,
+                cost_usd,
+            ),
+        ).fetchone()
+        if row is None:
+            existing = conn.execute("SELECT id FROM plans WHERE request_id = %s", (request_id,)).fetchone()
+            assert existing is not None
+            return int(existing["id"]), False
+        plan_id = int(row["id"])
+        for step in plan.steps:
+            conn.execute(
+                """
+                INSERT INTO plan_steps (plan_id, idx, action, args, description, depends_on, preview, risk,
+                                        read_only, compensable)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                """,
+                (
+                    plan_id,
+                    step.index,
+                    step.action,
+                    json.dumps(dict(step.args), default=str),
+                    step.description,
+                    list(step.depends_on),
+                    step.preview,
+                    step.risk.value,
+                    step.read_only,
+                    step.compensable,
+                ),
+            )
+        return plan_id, True
+
+
+def load_plan(conn: psycopg.Connection[Any], plan_id: int, *, team_id: str | None = None) -> PlanRecord | None:
+    """A plan with its steps; with ``team_id``, only if it belongs to that workspace."""
+    row = conn.execute(f"SELECT {_PLAN_COLUMNS} FROM plans WHERE id = %s", (plan_id,)).fetchone()
+    if row is None or (team_id is not None and row["team_id"] != team_id):
+        return None
+    steps = conn.execute(f"SELECT {_STEP_COLUMNS} FROM plan_steps WHERE plan_id = %s ORDER BY idx", (plan_id,))
+    return PlanRecord(**row, steps=tuple(StepRecord(**step) for step in steps.fetchall()))
+
+
+def set_card(conn: psycopg.Connection[Any], plan_id: int, *, channel: str, ts: str) -> None:
+    conn.execute("UPDATE plans SET card_channel = %s, card_ts = %s WHERE id = %s", (channel, ts, plan_id))
+
+
+def decide(
+    conn: psycopg.Connection[Any],
+    plan_id: int,
+    *,
+    event: str,
+    user_id: str,
+    now: datetime,
+    reason: str | None = None,
+    auto: bool = False,
+) -> Decision:
+    """Approve or reject a pending plan in one guarded UPDATE.
+
+    Not pending (someone else decided, or it expired) or past ``expires_at``: nothing changes and the
+    current status and decider are returned, for the "already approved by @x" answer.
+    """
+    new_status = plan_transition("pending", event)
+    row = conn.execute(
+        """
+        UPDATE plans SET status = %s, decided_by = %s, decided_at = %s, decision_reason = %s,
+                         auto_approved = %s, updated_at = %s
+        WHERE id = %s AND status = 'pending' AND expires_at > %s
+        RETURNING status, decided_by
+        """,
+        (new_status, user_id, now, reason, auto, now, plan_id, now),
+    ).fetchone()
+    if row is not None:
+        return Decision(True, row["status"], row["decided_by"], auto)
+    current = conn.execute("SELECT status, decided_by, expires_at FROM plans WHERE id = %s", (plan_id,)).fetchone()
+    if current is None:
+        return Decision(False, "missing", None)
+    status = current["status"]
+    if status == "pending" and current["expires_at"] <= now:
+        status = "expired"
+    return Decision(False, status, current["decided_by"])
+
+
+def expire_due(conn: psycopg.Connection[Any], *, now: datetime) -> list[int]:
+    """Mark every pending plan past its expiry as ``expired``; return their ids."""
+    plan_transition("pending", "expire")
+    rows = conn.execute(
+        """
+        UPDATE plans SET status = 'expired', updated_at = %s
+        WHERE status = 'pending' AND expires_at <= %s
+        RETURNING id
+        """,
+        (now, now),
+    ).fetchall()
+    return [row["id"] for row in rows]
+
+
+def move_plan(conn: psycopg.Connection[Any], plan_id: int, *, event: str, frm: str, now: datetime) -> bool:
+    """Guarded plan transition ``frm`` --event--> next; False if the plan was not in ``frm``."""
+    to = plan_transition(frm, event)
+    row = conn.execute(
+        "UPDATE plans SET status = %s, updated_at = %s WHERE id = %s AND status = %s RETURNING id",
+        (to, now, plan_id, frm),
+    ).fetchone()
+    return row is not None
+
+
+def select_steps(conn: psycopg.Connection[Any], plan_id: int, selected: set[int]) -> None:
+    """Record which steps the approver kept (Review steps); only while the plan is pending."""
+    conn.execute(
+        """
+        UPDATE plan_steps s SET selected = (s.idx = ANY(%s))
+        FROM plans p WHERE p.id = s.plan_id AND p.id = %s AND p.status = 'pending'
+        """,
+        (sorted(selected), plan_id),
+    )
+
+
+def claim_step(
+    conn: psycopg.Connection[Any], plan_id: int, idx: int, *, now: datetime, lease_until: datetime
+) -> str | None:
+    """Take a step to run: ``pending`` -> ``running``, or resume a ``running`` step whose lease expired.
+
+    Returns the event applied (``claim`` / ``resume``) or None if the step is not ours to run
+    (finished, or another worker holds a live lease).
+    """
+    row = conn.execute(
+        """
+        UPDATE plan_steps SET status = 'running', lease_until = %s, attempts = attempts + 1, updated_at = %s
+        WHERE plan_id = %s AND idx = %s
+          AND (status = 'pending' OR (status = 'running' AND (lease_until IS NULL OR lease_until < %s)))
+        RETURNING attempts
+        """,
+        (lease_until, now, plan_id, idx, now),
+    ).fetchone()
+    if row is None:
+        return None
+    return "claim" if row["attempts"] == 1 else "resume"
+
+
+def finish_step(
+    conn: psycopg.Connection[Any],
+    plan_id: int,
+    idx: int,
+    *,
+    event: str,
+    frm: str,
+    now: datetime,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> bool:
+    """Guarded step transition (succeed / fail / skip / undo / undone / undo_failed)."""
+    try:
+        to = step_transition(frm, event)
+    except InvalidTransition:
+        return False
+    row = conn.execute(
+        """
+        UPDATE plan_steps SET status = %s, lease_until = NULL, updated_at = %s,
+               result = COALESCE(%s::jsonb, result), error = COALESCE(%s, error)
+        WHERE plan_id = %s AND idx = %s AND status = %s
+        RETURNING idx
+        """,
+        (to, now, None if result is None else json.dumps(result, default=str), error, plan_id, idx, frm),
+    ).fetchone()
+    return row is not None
+
+
+def extend_lease(conn: psycopg.Connection[Any], plan_id: int, idx: int, *, lease_until: datetime) -> None:
+    conn.execute(
+        "UPDATE plan_steps SET lease_until = %s "
+        "WHERE plan_id = %s AND idx = %s AND status IN ('running', 'compensating')",
+        (lease_until, plan_id, idx),
+    )
+
+
+def plans_with_expired_leases(conn: psycopg.Connection[Any], *, now: datetime) -> list[int]:
+    """Plans with a step stuck in ``running``/``compensating`` past its lease (its worker died)."""
+    rows = conn.execute(
+        """
+        SELECT DISTINCT s.plan_id FROM plan_steps s JOIN plans p ON p.id = s.plan_id
+        WHERE s.status IN ('running', 'compensating') AND s.lease_until < %s AND p.status IN ('running', 'failed')
+        ORDER BY s.plan_id
+        """,
+        (now,),
+    ).fetchall()
+    return [row["plan_id"] for row in rows]
+
+
+def approved_not_started(conn: psycopg.Connection[Any], *, older_than: datetime) -> list[int]:
+    """Approved plans whose execution job never started (Redis blip at approval time)."""
+    rows = conn.execute(
+        "SELECT id FROM plans WHERE status = 'approved' AND updated_at < %s ORDER BY id", (older_than,)
+    ).fetchall()
+    return [row["id"] for row in rows]
+
+
+def plans_without_card(conn: psycopg.Connection[Any], *, older_than: datetime) -> list[int]:
+    rows = conn.execute(
+        "SELECT request_id FROM plans WHERE card_ts IS NULL AND status = 'pending' AND created_at < %s",
+        (older_than,),
+    ).fetchall()
+    return [row["request_id"] for row in rows]
+
+
+def add_usage(conn: psycopg.Connection[Any], plan_id: int, *, tokens_in: int, tokens_out: int, cost: Decimal) -> None:
+    conn.execute(
+        "UPDATE plans SET tokens_in = tokens_in + %s, tokens_out = tokens_out + %s, cost_usd = cost_usd + %s "
+        "WHERE id = %s",
+        (tokens_in, tokens_out, cost, plan_id),
+    )

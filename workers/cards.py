@@ -1,0 +1,61 @@
+"""Post and update plan cards and thread replies from jobs (throttled per channel)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks
+from memory import plans
+from workers.context import WorkerContext
+from workers.throttle import wait_turn
+
+log = logging.getLogger(__name__)
+
+
+def post_card(ctx: WorkerContext, conn: Any, plan: plans.PlanRecord) -> plans.PlanRecord:
+    """Post the plan card in the request's thread (once: a plan with a card keeps it)."""
+    if plan.card_ts:
+        return plan
+    wait_turn(ctx.redis, plan.channel_id, interval=ctx.post_interval)
+    response = ctx.slack.chat_postMessage(
+        channel=plan.channel_id,
+        thread_ts=plan.thread_ts,
+        text=blocks.card_text(plan),
+        blocks=blocks.plan_card(plan, model=ctx.settings.chat_model),
+    )
+    channel, ts = str(response["channel"]), str(response["ts"])
+    plans.set_card(conn, plan.id, channel=channel, ts=ts)
+    if plan.thread_ts is None:
+        # A /baton command has no thread: the card starts one, and reports go under it.
+        conn.execute("UPDATE plans SET thread_ts = %s WHERE id = %s AND thread_ts IS NULL", (ts, plan.id))
+    refreshed = plans.load_plan(conn, plan.id)
+    assert refreshed is not None
+    return refreshed
+
+
+def update_card(ctx: WorkerContext, plan: plans.PlanRecord) -> None:
+    """Re-render the card in place; a failure to update is logged, never fatal to execution."""
+    if not plan.card_channel or not plan.card_ts:
+        return
+    wait_turn(ctx.redis, plan.card_channel, interval=ctx.post_interval)
+    try:
+        ctx.slack.chat_update(
+            channel=plan.card_channel,
+            ts=plan.card_ts,
+            text=blocks.card_text(plan),
+            blocks=blocks.plan_card(plan, model=ctx.settings.chat_model),
+        )
+    except SlackApiError as err:
+        log.warning("could not update the card of plan %s: %s", plan.id, err.response.get("error"))
+
+
+def reply_in_thread(ctx: WorkerContext, *, channel: str, thread_ts: str | None, text: str) -> None:
+    """A plain threaded reply (refusals, reports)."""
+    wait_turn(ctx.redis, channel, interval=ctx.post_interval)
+    try:
+        ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=blocks.clip(text, 39_000))
+    except SlackApiError as err:
+        log.warning("could not reply in %s: %s", channel, err.response.get("error"))

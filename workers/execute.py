@@ -1,0 +1,297 @@
+"""Run an approved plan's steps exactly once each, with retries, compensation and a report.
+
+Exactly once: each step is claimed in Postgres with a lease (``plan_steps``), its idempotency key
+is claimed in the effects ledger before the side effect and completed after it, and the connector
+itself refuses to repeat an effect already done under the key (it looks the key up at the far
+side). So a retry, a duplicate job or a worker SIGKILLed mid-step and resumed by the reconciler
+never does a side effect twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot import messages
+from connectors.base import Connector, PermanentError, RetryableError
+from connectors.registry import ConnectorRegistry, UnknownAction
+from core import defaults
+from memory import audit, effects, plans
+from workers.cards import reply_in_thread, update_card
+from workers.context import WorkerContext, current
+from workers.registry import build_registry
+
+log = logging.getLogger(__name__)
+
+
+def execute_plan(plan_id: int) -> str:
+    """Execute (or resume) plan ``plan_id``. Returns the plan's final status, or why it did nothing."""
+    ctx = current()
+    with ctx.db() as conn:
+        plan = plans.load_plan(conn, plan_id)
+        if plan is None:
+            return "missing"
+        if plan.status == "approved":
+            if not plans.move_plan(conn, plan_id, event="start", frm="approved", now=ctx.now()):
+                return "taken"
+            audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="plan.running")
+        elif plan.status not in ("running", "failed"):
+            return plan.status
+        registry = build_registry(ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now)
+        runner = _Runner(ctx, conn, registry, plan_id)
+        return runner.run()
+
+
+class _Runner:
+    """One pass over a plan: run pending steps in order, compensate on failure, report."""
+
+    def __init__(self, ctx: WorkerContext, conn: Any, registry: ConnectorRegistry, plan_id: int) -> None:
+        self.ctx, self.conn, self.registry, self.plan_id = ctx, conn, registry, plan_id
+
+    def plan(self) -> plans.PlanRecord:
+        plan = plans.load_plan(self.conn, self.plan_id)
+        assert plan is not None
+        return plan
+
+    def run(self) -> str:
+        plan = self.plan()
+        if plan.status == "running":
+            for step in plan.steps:
+                outcome = self.run_step(step.idx)
+                if outcome == "busy":
+                    return "busy"  # another worker holds a live lease; it (or the reconciler) continues
+                if outcome == "failed":
+                    plans.move_plan(self.conn, self.plan_id, event="fail", frm="running", now=self.ctx.now())
+                    audit.append(self.conn, team_id=plan.team_id, plan_id=self.plan_id, kind="plan.failed")
+                    break
+                update_card(self.ctx, self.plan())
+            else:
+                plans.move_plan(self.conn, self.plan_id, event="finish", frm="running", now=self.ctx.now())
+                audit.append(self.conn, team_id=plan.team_id, plan_id=self.plan_id, kind="plan.succeeded")
+                return self.finish()
+        if self.plan().status == "failed" and self.compensate() == "busy":
+            return "busy"
+        return self.finish()
+
+    # -- one step ------------------------------------------------------------------------------
+    def run_step(self, idx: int) -> str:
+        plan = self.plan()
+        step = plan.steps[idx]
+        now = self.ctx.now()
+        if step.status in ("succeeded", "skipped"):
+            return step.status
+        if step.status == "pending" and (not step.selected or self._blocked(plan, step)):
+            plans.finish_step(self.conn, self.plan_id, idx, event="skip", frm="pending", now=now)
+            audit.append(
+                self.conn,
+                team_id=plan.team_id,
+                plan_id=self.plan_id,
+                kind="step.skipped",
+                step=idx,
+                reason="left out by the approver" if not step.selected else "a step it depends on did not run",
+            )
+            return "skipped"
+        event = plans.claim_step(self.conn, self.plan_id, idx, now=now, lease_until=now + _lease())
+        if event is None:
+            return "busy" if self.plan().steps[idx].status == "running" else self.plan().steps[idx].status
+        key = effects.step_key(self.plan_id, idx)
+        audit.append(
+            self.conn,
+            team_id=plan.team_id,
+            plan_id=self.plan_id,
+            kind=f"step.{event}ed",
+            step=idx,
+            action=step.action,
+            key=key,
+            attempt=step.attempts + 1,
+        )
+        effect = effects.claim(self.conn, key=key, plan_id=self.plan_id, step_idx=idx, action=step.action)
+        if effect.status == "done":
+            # The effect finished before (the worker died after it); record, don't repeat.
+            return self._succeed(idx, effect.result or {}, recovered=True)
+        try:
+            connector = self.registry.get(step.action)
+            args = _parse(connector, step.args)
+            result = self._call_with_retries(connector, args, idx, key)
+        except (PermanentError, UnknownAction) as err:
+            return self._fail(idx, str(err) if not isinstance(err, UnknownAction) else f"unknown action {err}")
+        except RetryableError as err:
+            return self._fail(idx, f"{err} (gave up after {defaults.STEP_MAX_ATTEMPTS} attempts)")
+        except Exception as err:  # a bug or an unexpected client error: stop safely, keep the trace in logs
+            log.exception("step %s of plan %s raised", idx, self.plan_id)
+            return self._fail(idx, f"internal error ({type(err).__name__})")
+        effects.complete(self.conn, key=key, result=result)
+        return self._succeed(idx, result, recovered=False)
+
+    def _call_with_retries(self, connector: Connector, args: Any, idx: int, key: str) -> dict[str, Any]:
+        plan = self.plan()
+        for attempt in range(1, defaults.STEP_MAX_ATTEMPTS + 1):
+            try:
+                return connector.execute(args, origin=plan.origin, key=key)
+            except RetryableError as err:
+                if attempt == defaults.STEP_MAX_ATTEMPTS:
+                    raise
+                delay = (
+                    err.retry_after if err.retry_after is not None else defaults.RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+                )
+                delay = min(delay, defaults.RETRY_CAP_SECONDS)
+                audit.append(
+                    self.conn,
+                    team_id=plan.team_id,
+                    plan_id=self.plan_id,
+                    kind="step.retry",
+                    step=idx,
+                    attempt=attempt,
+                    error=str(err),
+                    wait_seconds=delay,
+                )
+                plans.extend_lease(
+                    self.conn, self.plan_id, idx, lease_until=self.ctx.now() + _lease() + timedelta(seconds=delay)
+                )
+                self.ctx.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _succeed(self, idx: int, result: dict[str, Any], *, recovered: bool) -> str:
+        plan = self.plan()
+        plans.finish_step(
+            self.conn, self.plan_id, idx, event="succeed", frm="running", now=self.ctx.now(), result=result
+        )
+        audit.append(
+            self.conn,
+            team_id=plan.team_id,
+            plan_id=self.plan_id,
+            kind="step.succeeded",
+            step=idx,
+            result=_summary(result),
+            recovered=recovered,
+        )
+        return "succeeded"
+
+    def _fail(self, idx: int, reason: str) -> str:
+        plan = self.plan()
+        plans.finish_step(self.conn, self.plan_id, idx, event="fail", frm="running", now=self.ctx.now(), error=reason)
+        audit.append(self.conn, team_id=plan.team_id, plan_id=self.plan_id, kind="step.failed", step=idx, error=reason)
+        return "failed"
+
+    @staticmethod
+    def _blocked(plan: plans.PlanRecord, step: plans.StepRecord) -> bool:
+        return any(plan.steps[dep].status != "succeeded" for dep in step.depends_on if dep < len(plan.steps))
+
+    # -- compensation ---------------------------------------------------------------------------
+    def compensate(self) -> str:
+        """Skip what never ran, then undo completed compensable steps in reverse order."""
+        plan = self.plan()
+        now = self.ctx.now()
+        for step in plan.steps:
+            if step.status == "pending":
+                plans.finish_step(self.conn, self.plan_id, step.idx, event="skip", frm="pending", now=now)
+        undone_any = False
+        for step in reversed(self.plan().steps):
+            if not step.compensable or step.status not in ("succeeded", "compensating"):
+                continue
+            if step.status == "succeeded":
+                if not plans.finish_step(self.conn, self.plan_id, step.idx, event="undo", frm="succeeded", now=now):
+                    return "busy"
+                plans.extend_lease(self.conn, self.plan_id, step.idx, lease_until=now + _lease())
+            key = effects.step_key(self.plan_id, step.idx)
+            try:
+                connector = self.registry.get(step.action)
+                outcome = connector.compensate(
+                    _parse(connector, step.args), step.result or {}, origin=plan.origin, key=key
+                )
+            except Exception as err:
+                plans.finish_step(
+                    self.conn,
+                    self.plan_id,
+                    step.idx,
+                    event="undo_failed",
+                    frm="compensating",
+                    now=self.ctx.now(),
+                    error=f"could not undo: {err}",
+                )
+                audit.append(
+                    self.conn,
+                    team_id=plan.team_id,
+                    plan_id=self.plan_id,
+                    kind="step.compensation_failed",
+                    step=step.idx,
+                    error=str(err),
+                )
+                continue
+            effects.mark_compensated(self.conn, key=key, result=outcome)
+            plans.finish_step(self.conn, self.plan_id, step.idx, event="undone", frm="compensating", now=self.ctx.now())
+            audit.append(
+                self.conn,
+                team_id=plan.team_id,
+                plan_id=self.plan_id,
+                kind="step.compensated",
+                step=step.idx,
+                result=_summary(outcome),
+            )
+            undone_any = True
+        if undone_any and plans.move_plan(
+            self.conn, self.plan_id, event="compensate", frm="failed", now=self.ctx.now()
+        ):
+            audit.append(self.conn, team_id=plan.team_id, plan_id=self.plan_id, kind="plan.compensated")
+        return "done"
+
+    # -- report ---------------------------------------------------------------------------------
+    def finish(self) -> str:
+        plan = self.plan()
+        update_card(self.ctx, plan)
+        if not self._claim_report(plan):
+            return plan.status
+        by_status: dict[str, list[str]] = {}
+        for step in plan.steps:
+            label = f"{step.idx + 1}. {step.description}"
+            if step.status == "failed" and step.error:
+                label += f" — {step.error}"
+            by_status.setdefault(step.status, []).append(label)
+        report = messages.run_report(
+            title=plan.title,
+            done=by_status.get("succeeded", []),
+            failed=by_status.get("failed", []) + by_status.get("compensation_failed", []),
+            undone=by_status.get("compensated", []),
+            skipped=by_status.get("skipped", []),
+        )
+        reply_in_thread(
+            self.ctx,
+            channel=plan.card_channel or plan.channel_id,
+            thread_ts=plan.thread_ts or plan.card_ts,
+            text=report,
+        )
+        return plan.status
+
+    def _claim_report(self, plan: plans.PlanRecord) -> bool:
+        """Post the final report once per plan (the ledger key 'report' guards it)."""
+        effect = effects.claim(
+            self.conn, key=f"baton-plan-{plan.id}-report", plan_id=plan.id, step_idx=-1, action="report"
+        )
+        if effect.status != "claimed" or effect.result is not None:
+            return False
+        effects.complete(self.conn, key=f"baton-plan-{plan.id}-report", result={"status": plan.status})
+        return True
+
+
+def _parse(connector: Connector, raw: dict[str, Any]) -> Any:
+    """Arguments re-validated at run time; invalid now (e.g. a reminder time that has passed) is permanent."""
+    try:
+        return connector.parse(raw)
+    except ValidationError as err:
+        problems = "; ".join(str(e.get("msg")) for e in err.errors()[:3])
+        raise PermanentError(f"the arguments are no longer valid: {problems}") from None
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=defaults.STEP_LEASE_SECONDS)
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    """A short, audit-safe view of a connector result (no huge payloads)."""
+    return {
+        key: (value if not isinstance(value, str) or len(value) <= 200 else value[:199] + "…")
+        for key, value in list(result.items())[:10]
+    }

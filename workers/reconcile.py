@@ -1,0 +1,56 @@
+"""The reconciler: finds work that Postgres says is unfinished and Redis forgot, and fixes it.
+
+Runs periodically (``baton scheduler`` enqueues it). It never does side effects itself: it
+re-enqueues jobs, which are idempotent, and expires stale plans. Recovery of a SIGKILLed worker's
+step waits only for the step's lease (a minute by default), not for RQ's abandoned-job detection.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from core import defaults
+from memory import audit, plans, requests
+from workers.cards import update_card
+from workers.context import current
+from workers.jobs import enqueue_job
+
+log = logging.getLogger(__name__)
+
+
+def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
+    """One reconciliation pass. ``now_iso`` pins the clock (tests); otherwise the worker's clock."""
+    ctx = current()
+    now = datetime.fromisoformat(now_iso) if now_iso else ctx.now()
+    grace = now - timedelta(seconds=defaults.RECONCILE_GRACE_SECONDS)
+    stamp = f"-r{int(now.timestamp())}"
+    done: dict[str, list[int]] = {"expired": [], "requests": [], "plans_started": [], "plans_resumed": []}
+    assert ctx.redis is not None, "the reconciler needs Redis to re-enqueue work"
+    with ctx.db() as conn:
+        for plan_id in plans.expire_due(conn, now=now):
+            plan = plans.load_plan(conn, plan_id)
+            if plan is not None:
+                audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="plan.expired")
+                update_card(ctx, plan)
+            done["expired"].append(plan_id)
+        stuck_before = now - timedelta(seconds=defaults.PLANNING_STUCK_SECONDS)
+        for request_id in requests.stale_requests(conn, older_than=grace):
+            record = requests.load_request(conn, request_id)
+            if record is None:
+                continue
+            if record.status == "planning" and not requests.reset_stuck_planning(
+                conn, request_id, older_than=stuck_before
+            ):
+                continue  # still within its planning time; the planner may be alive
+            enqueue_job(ctx.redis, "plan_request", request_id, suffix=stamp)
+            done["requests"].append(request_id)
+        for plan_id in plans.approved_not_started(conn, older_than=grace):
+            enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
+            done["plans_started"].append(plan_id)
+        for plan_id in plans.plans_with_expired_leases(conn, now=now):
+            enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
+            done["plans_resumed"].append(plan_id)
+    if any(done.values()):
+        log.info("reconciler: %s", done)
+    return done

@@ -1,0 +1,47 @@
+"""The connectors this deployment offers, wired to their clients and stores.
+
+Built once per worker process from the settings; every client is passed in (the Slack ``WebClient``, a
+Postgres connection factory, the clock, and optionally the urllib opener for webhooks).
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from slack_sdk import WebClient
+
+from connectors.registry import ConnectorRegistry
+from connectors.remember import Remember
+from connectors.slack_post import SlackPostMessage
+from connectors.slack_schedule import SlackScheduleMessage
+from connectors.tasks import CompleteTask, CreateTask
+from connectors.webhook import Webhook
+from core import defaults
+from core.settings import Settings
+from memory.facts import PostgresFactStore
+from memory.tasks import PostgresTaskStore
+
+
+def build_registry(
+    settings: Settings,
+    *,
+    slack: WebClient,
+    connect: Callable[[], psycopg.Connection[Any]],
+    now: Callable[[], datetime],
+    opener: urllib.request.OpenerDirector | None = None,
+) -> ConnectorRegistry:
+    """Every built-in connector: Slack posting and scheduling, tasks, webhooks and remembered facts."""
+    tasks = PostgresTaskStore(connect)
+    return ConnectorRegistry([
+        SlackPostMessage(client=slack),
+        SlackScheduleMessage(client=slack, now=now),
+        CreateTask(store=tasks),
+        CompleteTask(store=tasks),
+        Webhook(allowlist=settings.webhook_allowlist, secret=settings.webhook_secret, opener=opener,
+                timeout=defaults.HTTP_TIMEOUT_SECONDS, now=now),
+        Remember(store=PostgresFactStore(connect)),
+    ])
