@@ -102,7 +102,7 @@ class _Runner:
             self.conn,
             team_id=plan.team_id,
             plan_id=self.plan_id,
-            kind=f"step.{event}ed",
+            kind="step.claimed" if event == "claim" else "step.resumed",
             step=idx,
             action=step.action,
             key=key,
@@ -242,6 +242,8 @@ class _Runner:
     def finish(self) -> str:
         plan = self.plan()
         update_card(self.ctx, plan)
+        if plan.auto_approved and plan.status == "succeeded":
+            return plan.status  # the reply itself is the result; the card already says it ran
         if not self._claim_report(plan):
             return plan.status
         by_status: dict[str, list[str]] = {}

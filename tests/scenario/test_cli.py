@@ -14,14 +14,11 @@ from bot.cli import main
 COMMANDS = ["serve", "worker", "scheduler", "audit", "migrate", "config", "doctor", "demo", "embedded"]
 
 
-def run_baton(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
+def run_baton(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "OPENAI_", "BATON_"))
-        and k not in ("DATABASE_URL", "REDIS_URL", "PORT")
+        if not k.startswith(("SLACK_", "OPENAI_", "BATON_")) and k not in ("DATABASE_URL", "REDIS_URL", "PORT")
     }
     base.update(env or {})
     return subprocess.run(
@@ -71,11 +68,7 @@ def test_config_prints_effective_settings_with_secrets_masked(tmp_path: Path):
     }
     result = run_baton("config", env=env)
     assert result.returncode == 0, result.stderr
-    assert (
-        "secretpart" not in result.stdout
-        and "supersecret" not in result.stdout
-        and "abcdef01" not in result.stdout
-    )
+    assert "secretpart" not in result.stdout and "supersecret" not in result.stdout and "abcdef01" not in result.stdout
     lines = dict(line.split(None, 1) for line in result.stdout.splitlines() if not line.startswith("("))
     assert lines["PORT"] == "8123"
     assert lines["SLACK_BOT_TOKEN"] == "xoxb-****part"

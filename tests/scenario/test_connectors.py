@@ -107,8 +107,9 @@ def no_proxy_opener() -> urllib.request.OpenerDirector:
 
 @pytest.fixture
 def webhook(receiver: WebhookReceiver) -> Webhook:
-    return Webhook(allowlist=(receiver.url + "/hooks/",), secret=SECRET, opener=no_proxy_opener(), timeout=2.0,
-                   now=lambda: NOW)
+    return Webhook(
+        allowlist=(receiver.url + "/hooks/",), secret=SECRET, opener=no_proxy_opener(), timeout=2.0, now=lambda: NOW
+    )
 
 
 def bot_messages(slack: LocalSlack, channel: str) -> list[dict[str, Any]]:
@@ -137,21 +138,27 @@ def test_post_twice_with_one_key_is_one_message(slack: LocalSlack, client: WebCl
 
 
 def test_thread_reply_killed_after_posting_is_found_by_the_next_worker(
-        slack: LocalSlack, client: WebClient, origin: RequestOrigin) -> None:
+    slack: LocalSlack, client: WebClient, origin: RequestOrigin
+) -> None:
     args = SlackPostMessage(client=client).parse({"channel": "C0OPS", "text": "On it", "in_thread": True})
     with pytest.raises(Killed):
         SlackPostMessage(client=DiesAfter(client, "chat_postMessage")).execute(args, origin=origin, key=KEY)
     result = SlackPostMessage(client=client).execute(args, origin=origin, key=KEY)
     [reply] = bot_messages(slack, "C0OPS")
     assert reply["thread_ts"] == origin.thread_ts and result == {
-        "channel": "C0OPS", "ts": reply["ts"], "thread_ts": origin.thread_ts, "reused": True,
-        "permalink": result["permalink"]}
+        "channel": "C0OPS",
+        "ts": reply["ts"],
+        "thread_ts": origin.thread_ts,
+        "reused": True,
+        "permalink": result["permalink"],
+    }
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert slack.calls_to("conversations.replies")[-1].params["ts"] == origin.thread_ts
 
 
 def test_dm_by_user_id_opens_the_dm_once_per_attempt_and_posts_once(
-        slack: LocalSlack, client: WebClient, origin: RequestOrigin) -> None:
+    slack: LocalSlack, client: WebClient, origin: RequestOrigin
+) -> None:
     connector = SlackPostMessage(client=client)
     args = connector.parse({"channel": "U0BOB", "text": "Your review is needed"})
     with pytest.raises(Killed):
@@ -163,17 +170,21 @@ def test_dm_by_user_id_opens_the_dm_once_per_attempt_and_posts_once(
 
 
 def test_post_survives_the_ledger_not_knowing_it_finished(
-        slack: LocalSlack, client: WebClient, origin: RequestOrigin, db: Any) -> None:
+    slack: LocalSlack, client: WebClient, origin: RequestOrigin, db: Any
+) -> None:
     """The executor's path: claim the key, do the effect, die before ``complete``; the next worker finds the
     claim unfinished, executes again, and the connector returns the first message."""
     request = db.execute(
         "INSERT INTO requests (team_id, dedupe_key, source, channel_id, user_id, text) "
         "VALUES (%s, 'm1', 'mention', 'C0OPS', 'U0ALICE', 'tell the team') RETURNING id",
-        (origin.team_id,)).fetchone()
+        (origin.team_id,),
+    ).fetchone()
     plan = db.execute(
         "INSERT INTO plans (request_id, team_id, channel_id, requester_id, title, rationale, planner, risk, "
         "expires_at) VALUES (%s, %s, 'C0OPS', 'U0ALICE', 't', 'r', 'rules', 'medium', now() + interval '1 day') "
-        "RETURNING id", (request["id"], origin.team_id)).fetchone()
+        "RETURNING id",
+        (request["id"], origin.team_id),
+    ).fetchone()
     key = effects.step_key(plan["id"], 0)
     args = SlackPostMessage(client=client).parse({"channel": "C0OPS", "text": "Shipped"})
 
@@ -190,14 +201,19 @@ def test_post_survives_the_ledger_not_knowing_it_finished(
 
 
 def test_post_compensation_deletes_and_tolerates_already_deleted(
-        slack: LocalSlack, client: WebClient, origin: RequestOrigin) -> None:
+    slack: LocalSlack, client: WebClient, origin: RequestOrigin
+) -> None:
     connector = SlackPostMessage(client=client)
     args = connector.parse({"channel": "C0OPS", "text": "oops", "in_thread": True})
     result = connector.execute(args, origin=origin, key=KEY)
     assert connector.compensate(args, result, origin=origin, key=KEY)["deleted"] is True
     assert bot_messages(slack, "C0OPS") == []
     assert connector.compensate(args, result, origin=origin, key=KEY) == {
-        "deleted": False, "already_gone": True, "channel": "C0OPS", "ts": result["ts"]}
+        "deleted": False,
+        "already_gone": True,
+        "channel": "C0OPS",
+        "ts": result["ts"],
+    }
 
 
 def test_post_error_mapping(slack: LocalSlack, client: WebClient, origin: RequestOrigin) -> None:
@@ -244,24 +260,35 @@ def test_slack_timeout_is_retryable(slack: LocalSlack, origin: RequestOrigin) ->
 # -- slack.schedule_message ------------------------------------------------------------------------------
 
 
-def schedule_args(connector: SlackScheduleMessage, channel: str = "C0OPS", text: str = "Stand-up in 5",
-                  minutes: int = 60) -> Any:
+def schedule_args(
+    connector: SlackScheduleMessage, channel: str = "C0OPS", text: str = "Stand-up in 5", minutes: int = 60
+) -> Any:
     post_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
     return connector.parse({"channel": channel, "text": text, "post_at": post_at.isoformat()})
 
 
 def test_schedule_twice_and_after_a_kill_is_one_scheduled_message(
-        slack: LocalSlack, client: WebClient, origin: RequestOrigin) -> None:
+    slack: LocalSlack, client: WebClient, origin: RequestOrigin
+) -> None:
     connector = SlackScheduleMessage(client=client, now=lambda: datetime.now(UTC))
     args = schedule_args(connector)
     with pytest.raises(Killed):
         SlackScheduleMessage(client=DiesAfter(client, "chat_scheduleMessage"), now=lambda: datetime.now(UTC)).execute(
-            args, origin=origin, key=KEY)
+            args, origin=origin, key=KEY
+        )
     found = connector.execute(args, origin=origin, key=KEY)
     again = connector.execute(args, origin=origin, key=KEY)
     [scheduled] = slack.scheduled_messages()
-    assert found == again == {"channel": "C0OPS", "scheduled_message_id": scheduled["id"],
-                              "post_at": int(args.post_at.timestamp()), "reused": True}
+    assert (
+        found
+        == again
+        == {
+            "channel": "C0OPS",
+            "scheduled_message_id": scheduled["id"],
+            "post_at": int(args.post_at.timestamp()),
+            "reused": True,
+        }
+    )
     assert len(slack.calls_to("chat.scheduleMessage")) == 1
     # Another text, or another time, is another message.
     connector.execute(schedule_args(connector, text="Retro in 5"), origin=origin, key="k2")
@@ -269,8 +296,9 @@ def test_schedule_twice_and_after_a_kill_is_one_scheduled_message(
     assert len(slack.scheduled_messages()) == 3
 
 
-def test_schedule_dm_to_a_user_id_lands_in_their_dm(slack: LocalSlack, client: WebClient,
-                                                    origin: RequestOrigin) -> None:
+def test_schedule_dm_to_a_user_id_lands_in_their_dm(
+    slack: LocalSlack, client: WebClient, origin: RequestOrigin
+) -> None:
     connector = SlackScheduleMessage(client=client, now=lambda: datetime.now(UTC))
     args = schedule_args(connector, channel="U0ALICE")
     first = connector.execute(args, origin=origin, key=KEY)
@@ -312,13 +340,14 @@ def count(db: Any, table: str) -> int:
     return int(db.execute(f"SELECT count(*) AS n FROM {table}").fetchone()["n"])
 
 
-def test_create_task_once_per_key_even_concurrently(db: Any, connect: Callable[[], Any],
-                                                    origin: RequestOrigin) -> None:
+def test_create_task_once_per_key_even_concurrently(db: Any, connect: Callable[[], Any], origin: RequestOrigin) -> None:
     connector = CreateTask(store=PostgresTaskStore(connect))
     args = connector.parse({"title": "Update changelog", "owner": "U0BOB", "due_date": "2026-11-27"})
     results: list[dict[str, Any]] = []
-    threads = [threading.Thread(target=lambda: results.append(connector.execute(args, origin=origin, key=KEY)))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=lambda: results.append(connector.execute(args, origin=origin, key=KEY)))
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -326,13 +355,25 @@ def test_create_task_once_per_key_even_concurrently(db: Any, connect: Callable[[
     assert len({r["task_id"] for r in results}) == 1 and count(db, "tasks") == 1
     row = db.execute("SELECT * FROM tasks").fetchone()
     assert (row["team_id"], row["title"], row["owner_id"], row["due_date"], row["status"], row["idempotency_key"]) == (
-        origin.team_id, "Update changelog", "U0BOB", date(2026, 11, 27), "open", KEY)
-    assert results[0] == {"task_id": row["id"], "title": "Update changelog", "owner_id": "U0BOB",
-                          "due_date": "2026-11-27", "status": "open"}
+        origin.team_id,
+        "Update changelog",
+        "U0BOB",
+        date(2026, 11, 27),
+        "open",
+        KEY,
+    )
+    assert results[0] == {
+        "task_id": row["id"],
+        "title": "Update changelog",
+        "owner_id": "U0BOB",
+        "due_date": "2026-11-27",
+        "status": "open",
+    }
 
 
-def test_create_task_killed_after_insert_then_undone(db: Any, connect: Callable[[], Any],
-                                                     origin: RequestOrigin) -> None:
+def test_create_task_killed_after_insert_then_undone(
+    db: Any, connect: Callable[[], Any], origin: RequestOrigin
+) -> None:
     store = PostgresTaskStore(connect)
     args = CreateTask(store=store).parse({"title": "Rotate keys"})
     with pytest.raises(Killed):
@@ -347,8 +388,9 @@ def test_create_task_killed_after_insert_then_undone(db: Any, connect: Callable[
 
 def test_complete_task_and_reopen(db: Any, connect: Callable[[], Any], origin: RequestOrigin) -> None:
     store = PostgresTaskStore(connect)
-    task_id = CreateTask(store=store).execute(CreateTask(store=store).parse({"title": "Ship"}), origin=origin,
-                                              key="create")["task_id"]
+    task_id = CreateTask(store=store).execute(
+        CreateTask(store=store).parse({"title": "Ship"}), origin=origin, key="create"
+    )["task_id"]
     connector = CompleteTask(store=store)
     args = connector.parse({"task_id": task_id})
     first = connector.execute(args, origin=origin, key=KEY)
@@ -363,8 +405,9 @@ def test_complete_task_and_reopen(db: Any, connect: Callable[[], Any], origin: R
 
 def test_tasks_belong_to_their_workspace(db: Any, connect: Callable[[], Any], origin: RequestOrigin) -> None:
     store = PostgresTaskStore(connect)
-    task_id = CreateTask(store=store).execute(CreateTask(store=store).parse({"title": "Ours"}), origin=origin,
-                                              key="create")["task_id"]
+    task_id = CreateTask(store=store).execute(
+        CreateTask(store=store).parse({"title": "Ours"}), origin=origin, key="create"
+    )["task_id"]
     elsewhere = RequestOrigin(team_id="T0OTHER", channel_id="C1", user_id="U1")
     connector = CompleteTask(store=store)
     with pytest.raises(PermanentError, match="no such task"):
@@ -390,15 +433,21 @@ def test_remember_once_per_key_and_forget(db: Any, connect: Callable[[], Any], o
     assert connector.execute(args, origin=origin, key=KEY) == first
     [fact] = store.facts(team_id=origin.team_id)
     assert (fact.id, fact.scope, fact.channel_id, fact.user_id, fact.author_id) == (
-        first["fact_id"], "workspace", None, None, "U0ALICE")
+        first["fact_id"],
+        "workspace",
+        None,
+        None,
+        "U0ALICE",
+    )
     assert connector.compensate(args, first, origin=origin, key=KEY)["deleted"] is True
     assert connector.compensate(args, first, origin=origin, key=KEY)["deleted"] is False
     assert count(db, "remembered_facts") == 0
 
 
 @pytest.mark.parametrize(("scope", "channel_id", "user_id"), [("channel", "C0OPS", None), ("user", None, "U0ALICE")])
-def test_remember_scopes(connect: Callable[[], Any], origin: RequestOrigin, scope: str, channel_id: str | None,
-                         user_id: str | None) -> None:
+def test_remember_scopes(
+    connect: Callable[[], Any], origin: RequestOrigin, scope: str, channel_id: str | None, user_id: str | None
+) -> None:
     store = PostgresFactStore(connect)
     connector = Remember(store=store)
     connector.execute(connector.parse({"text": "x", "scope": scope}), origin=origin, key=KEY)
@@ -409,8 +458,9 @@ def test_remember_scopes(connect: Callable[[], Any], origin: RequestOrigin, scop
 # -- http.webhook ----------------------------------------------------------------------------------------
 
 
-def test_webhook_posts_signed_json_with_the_key_once(receiver: WebhookReceiver, webhook: Webhook,
-                                                     origin: RequestOrigin) -> None:
+def test_webhook_posts_signed_json_with_the_key_once(
+    receiver: WebhookReceiver, webhook: Webhook, origin: RequestOrigin
+) -> None:
     args = webhook.parse({"url": receiver.url + "/hooks/deploy", "payload": {"service": "api", "version": "1.2"}})
     first = webhook.execute(args, origin=origin, key=KEY)
     again = webhook.execute(args, origin=origin, key=KEY)
@@ -421,8 +471,11 @@ def test_webhook_posts_signed_json_with_the_key_once(receiver: WebhookReceiver, 
     assert sent.signature_ok is True and sent.path == "/hooks/deploy"
     assert sent.body == b'{"service":"api","version":"1.2"}'
     assert {k: sent.headers[k] for k in ("idempotency-key", "x-baton-timestamp", "user-agent", "content-type")} == {
-        "idempotency-key": KEY, "x-baton-timestamp": str(int(NOW.timestamp())), "user-agent": "Baton",
-        "content-type": "application/json"}
+        "idempotency-key": KEY,
+        "x-baton-timestamp": str(int(NOW.timestamp())),
+        "user-agent": "Baton",
+        "content-type": "application/json",
+    }
 
 
 def test_webhook_without_a_secret_is_unsigned(receiver: WebhookReceiver, origin: RequestOrigin) -> None:
@@ -441,7 +494,8 @@ def test_webhook_wrong_secret_is_refused_permanently(receiver: WebhookReceiver, 
 
 
 def test_webhook_slow_answer_times_out_but_the_retry_does_not_repeat(
-        receiver: WebhookReceiver, origin: RequestOrigin) -> None:
+    receiver: WebhookReceiver, origin: RequestOrigin
+) -> None:
     impatient = Webhook(allowlist=(receiver.url + "/hooks/",), secret=SECRET, opener=no_proxy_opener(), timeout=0.2)
     args = impatient.parse({"url": receiver.url + "/hooks/deploy", "payload": {"n": 1}})
     receiver.inject(delay=0.6)  # processed at once, answered too late
@@ -451,17 +505,26 @@ def test_webhook_slow_answer_times_out_but_the_retry_does_not_repeat(
     assert list(receiver.effects) == [KEY] and [r.replayed for r in receiver.requests] == [False, True]
 
 
-@pytest.mark.parametrize(("inject", "error", "retry_after", "message"), [
-    ({"status": 500}, RetryableError, None, "HTTP 500"),
-    ({"status": 503, "retry_after": 12}, RetryableError, 12.0, "HTTP 503"),
-    ({"status": 429, "retry_after": 30}, RetryableError, 30.0, "HTTP 429"),
-    ({"status": 404}, PermanentError, None, "HTTP 404"),
-    ({"status": 400}, PermanentError, None, "HTTP 400"),
-    ({"status": 302, "location": "/elsewhere"}, PermanentError, None, "redirects are not followed"),
-])
-def test_webhook_error_mapping(receiver: WebhookReceiver, webhook: Webhook, origin: RequestOrigin,
-                               inject: dict[str, Any], error: type[Exception], retry_after: float | None,
-                               message: str) -> None:
+@pytest.mark.parametrize(
+    ("inject", "error", "retry_after", "message"),
+    [
+        ({"status": 500}, RetryableError, None, "HTTP 500"),
+        ({"status": 503, "retry_after": 12}, RetryableError, 12.0, "HTTP 503"),
+        ({"status": 429, "retry_after": 30}, RetryableError, 30.0, "HTTP 429"),
+        ({"status": 404}, PermanentError, None, "HTTP 404"),
+        ({"status": 400}, PermanentError, None, "HTTP 400"),
+        ({"status": 302, "location": "/elsewhere"}, PermanentError, None, "redirects are not followed"),
+    ],
+)
+def test_webhook_error_mapping(
+    receiver: WebhookReceiver,
+    webhook: Webhook,
+    origin: RequestOrigin,
+    inject: dict[str, Any],
+    error: type[Exception],
+    retry_after: float | None,
+    message: str,
+) -> None:
     receiver.inject(**inject)
     args = webhook.parse({"url": receiver.url + "/hooks/deploy", "payload": {"n": 1}})
     with pytest.raises(error, match=message) as caught:
@@ -482,8 +545,9 @@ def test_webhook_connection_refused_is_retryable(origin: RequestOrigin) -> None:
         closed.execute(closed.parse({"url": f"http://127.0.0.1:{port}/x", "payload": {}}), origin=origin, key=KEY)
 
 
-def test_webhook_recheck_allowlist_at_run_time(receiver: WebhookReceiver, webhook: Webhook,
-                                               origin: RequestOrigin) -> None:
+def test_webhook_recheck_allowlist_at_run_time(
+    receiver: WebhookReceiver, webhook: Webhook, origin: RequestOrigin
+) -> None:
     """Arguments parsed under an older, wider allow-list are refused when the step runs."""
     wide = Webhook(allowlist=(receiver.url + "/",), secret=SECRET, opener=no_proxy_opener())
     args = wide.parse({"url": receiver.url + "/admin", "payload": {}})
@@ -495,12 +559,19 @@ def test_webhook_recheck_allowlist_at_run_time(receiver: WebhookReceiver, webhoo
 # -- the registry ----------------------------------------------------------------------------------------
 
 
-def test_build_registry_wires_every_connector(settings: Settings, client: WebClient, connect: Callable[[], Any],
-                                              receiver: WebhookReceiver, origin: RequestOrigin) -> None:
+def test_build_registry_wires_every_connector(
+    settings: Settings, client: WebClient, connect: Callable[[], Any], receiver: WebhookReceiver, origin: RequestOrigin
+) -> None:
     configured = settings.with_changes(webhook_allowlist=(receiver.url + "/hooks/",), webhook_secret=SECRET)
     registry = build_registry(configured, slack=client, connect=connect, now=lambda: NOW, opener=no_proxy_opener())
-    assert registry.actions == ["http.webhook", "memory.remember", "slack.post_message", "slack.schedule_message",
-                                "tasks.complete", "tasks.create"]
+    assert registry.actions == [
+        "http.webhook",
+        "memory.remember",
+        "slack.post_message",
+        "slack.schedule_message",
+        "tasks.complete",
+        "tasks.create",
+    ]
     task = registry.get("tasks.create")
     created = task.execute(task.parse({"title": "via registry"}), origin=origin, key=KEY)
     done = registry.get("tasks.complete")

@@ -16,9 +16,7 @@ EVENT_SAMPLES = sorted(
 
 
 def recorded(db) -> list[dict]:
-    return db.execute(
-        "SELECT event_id, event_type, retry_num, status FROM slack_events ORDER BY id"
-    ).fetchall()
+    return db.execute("SELECT event_id, event_type, retry_num, status FROM slack_events ORDER BY id").fetchall()
 
 
 def queued_jobs(bot) -> int:
@@ -84,16 +82,12 @@ def test_missing_signature_headers_get_401(bot, db):
     from tests.conftest import http
 
     body = json.dumps(load_fixture("slack/events/app_mention.docs.json")).encode()
-    response = http(
-        "POST", bot.url + "/slack/events", body=body, headers={"Content-Type": "application/json"}
-    )
+    response = http("POST", bot.url + "/slack/events", body=body, headers={"Content-Type": "application/json"})
     assert response.status == 401
     assert recorded(db) == []
 
 
-@pytest.mark.parametrize(
-    ("age_seconds", "accepted"), [(0, True), (4 * 60, True), (6 * 60, False), (-6 * 60, False)]
-)
+@pytest.mark.parametrize(("age_seconds", "accepted"), [(0, True), (4 * 60, True), (6 * 60, False), (-6 * 60, False)])
 def test_replay_window_is_five_minutes(bot, db, age_seconds, accepted):
     sample = load_fixture("slack/events/message_channels.docs.json")
     response = bot.post_event(sample, timestamp=int(time.time()) - age_seconds)
@@ -148,6 +142,4 @@ def test_an_oversized_body_is_refused_without_recording(bot, db):
 
 
 def test_fixture_folder_is_present():
-    assert Path(FIXTURES / "slack" / "events").is_dir(), (
-        "tests read ../shared/fixtures; run them from the repo"
-    )
+    assert Path(FIXTURES / "slack" / "events").is_dir(), "tests read ../shared/fixtures; run them from the repo"

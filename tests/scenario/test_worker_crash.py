@@ -1,0 +1,102 @@
+"""A real worker process SIGKILLed in the middle of a side effect: the reconciler resumes the
+step once its lease runs out, the connector finds the effect already done, and Slack sees it once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from bot import blocks
+from tests.scenario.loop_helpers import audit_kinds, click, plan_row, posts_in
+
+pytestmark = pytest.mark.slow
+
+ASK = "<@U0BATON> post Release 1.3 is out to <#C0OPS|ops>"
+
+
+def start_worker(bot, backends) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        BATON_HOME=str(backends.home),
+        DATABASE_URL=bot.settings.database_url,
+        REDIS_URL=bot.settings.redis_url,
+        SLACK_BOT_TOKEN=bot.settings.slack_bot_token,
+        SLACK_API_URL=bot.settings.slack_api_url,
+        BATON_LOG_LEVEL="WARNING",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker", "--queues", "actions"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a worker and its work horse (RQ forks the horse into a session of its own)."""
+    victims = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    for process in victims:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.send_signal(signal.SIGKILL)
+    psutil.wait_procs(victims, timeout=10)
+
+
+def wait_for(condition, *, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot, db, backends):
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
+    bot.run_jobs(wait_for=1)  # plan it in-process: the card is up
+    plan = plan_row(db)
+    # The effect will reach Slack, but slowly: the worker dies while waiting for the answer.
+    bot.slack.inject("chat.postMessage", delay=3.0)
+    click(bot, "U0BOB", plan, blocks.APPROVE)
+
+    worker = start_worker(bot, backends)
+    try:
+        wait_for(
+            lambda: any(
+                c.method == "conversations.history" and c.params.get("channel") == "C0OPS" for c in bot.slack.calls
+            )
+        )  # the connector's look-up just before posting
+        time.sleep(0.5)  # now the post is in flight
+        kill_tree(worker.pid)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            kill_tree(worker.pid)
+            worker.wait()
+    step = db.execute("SELECT status, lease_until FROM plan_steps WHERE plan_id = %s", (plan["id"],)).fetchone()
+    assert step["status"] == "running"  # the ledger never heard back
+    wait_for(lambda: len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1)  # but Slack did
+
+    from workers.context import install
+    from workers.reconcile import reconcile
+
+    install(bot.context())  # the reconciler runs here, as a job would (no RQ worker started yet)
+    assert reconcile()["plans_resumed"] == []  # the lease is still live: nobody steals a running step
+    bot.clock.advance(minutes=2)
+    install(bot.context())
+    second = reconcile()
+    assert second["plans_resumed"] == [plan["id"]]
+    bot.run_jobs(wait_for=1)
+
+    assert len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1
+    assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0OPS"]) == 1
+    final = plan_row(db)
+    assert final["status"] == "succeeded"
+    kinds = audit_kinds(db, plan["id"])
+    assert "step.resumed" in kinds and kinds.count("step.succeeded") == 1
