@@ -52,31 +52,11 @@ class WebServer:
     # -- async lifecycle ------------------------------------------------------------------------
     async def start(self) -> str:
         """Open the pool, bind the socket, return the base URL (``http://host:port``)."""
-        self._pool = AsyncConnectionPool(
-            self.settings.database_url or "",
-            min_size=1,
-            max_size=10,
-            open=False,
-            timeout=CONNECT_TIMEOUT_SECONDS,
-            kwargs={
-                "autocommit": True,
-                "row_factory": dict_row,
-                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-            },
-        )
+        # Async for the intake SQL before the ack; sync (used from threads) for the approval
+        # transitions whose SQL the workers share.
+        self._pool = AsyncConnectionPool(self.settings.database_url or "", **_pool_options())
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
-        self._sync_pool = ConnectionPool(
-            self.settings.database_url or "",
-            min_size=1,
-            max_size=10,
-            open=False,
-            timeout=CONNECT_TIMEOUT_SECONDS,
-            kwargs={
-                "autocommit": True,
-                "row_factory": dict_row,
-                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-            },
-        )
+        self._sync_pool = ConnectionPool(self.settings.database_url or "", **_pool_options())
         await asyncio.to_thread(self._sync_pool.open, True, CONNECT_TIMEOUT_SECONDS)
         client = AsyncWebClient(
             token=self.settings.slack_bot_token,
@@ -194,6 +174,20 @@ class WebServer:
             self._thread.join(timeout=30)
             self._thread = None
             self._loop = None
+
+
+def _pool_options() -> dict[str, Any]:
+    return {
+        "min_size": 1,
+        "max_size": 10,
+        "open": False,
+        "timeout": CONNECT_TIMEOUT_SECONDS,
+        "kwargs": {
+            "autocommit": True,
+            "row_factory": dict_row,
+            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+        },
+    }
 
 
 async def _has_migrations_table(conn: Any) -> bool:

@@ -31,9 +31,10 @@ from connectors.slack_targets import (
     TEXT_MAX,
     broadcast_mentions,
     conversation_id,
+    destination,
     is_dm_channel,
     is_user,
-    quote,
+    message_preview,
     reference,
 )
 from core.types import RequestOrigin, Risk
@@ -51,11 +52,15 @@ THREAD_LOOKBACK = 1000
 class PostMessageArgs(Args):
     """Arguments of ``slack.post_message``."""
 
-    channel: str = Field(pattern=TARGET_PATTERN, description=(
-        "Conversation id (C… public, G… private, D… direct message) or a user id (U…) to send them a DM."))
+    channel: str = Field(
+        pattern=TARGET_PATTERN,
+        description=("Conversation id (C… public, G… private, D… direct message) or a user id (U…) to send them a DM."),
+    )
     text: str = Field(min_length=1, max_length=TEXT_MAX, description="Message text (Slack mrkdwn).")
-    in_thread: bool = Field(default=False, description=(
-        "Reply in the thread the request came from; only valid when channel is the requesting channel."))
+    in_thread: bool = Field(
+        default=False,
+        description=("Reply in the thread the request came from; only valid when channel is the requesting channel."),
+    )
 
 
 def effect_metadata(key: str) -> dict[str, Any]:
@@ -76,8 +81,7 @@ class SlackPostMessage(Connector):
     """Post a Slack message where the plan says, at most once per idempotency key."""
 
     action: ClassVar[str] = "slack.post_message"
-    summary: ClassVar[str] = (
-        "Post a message to a channel, as a reply in the requesting thread, or as a DM to a person.")
+    summary: ClassVar[str] = "Post a message to a channel, as a reply in the requesting thread, or as a DM to a person."
     args_model: ClassVar[type[Args]] = PostMessageArgs
     compensable: ClassVar[bool] = True
 
@@ -98,19 +102,9 @@ class SlackPostMessage(Connector):
             where = f"Cannot reply in a thread of {reference(args.channel)}: replies only go to the requesting thread"
         elif self._thread(args, origin):
             where = "Reply in this thread"
-        elif args.channel == origin.channel_id:
-            where = "Post in this conversation" if origin.is_dm else f"Post in {reference(args.channel)} (this channel)"
-        elif is_user(args.channel):
-            where = f"Send a direct message to {reference(args.channel)}"
-        elif is_dm_channel(args.channel):
-            where = f"Post in the direct message {reference(args.channel)}"
         else:
-            where = f"Post in {reference(args.channel)} (posting outside the requesting channel)"
-        lines = [f"{where}:", quote(args.text)]
-        mentions = broadcast_mentions(args.text)
-        if mentions:
-            lines.append(f":warning: notifies {', '.join(mentions)}")
-        return "\n".join(lines)
+            where = destination(args.channel, origin)
+        return message_preview(where, args.text)
 
     def risk(self, args: PostMessageArgs, *, origin: RequestOrigin) -> Risk:
         if broadcast_mentions(args.text):
@@ -128,7 +122,8 @@ class SlackPostMessage(Connector):
     def execute(self, args: PostMessageArgs, *, origin: RequestOrigin, key: str) -> dict[str, Any]:
         if args.in_thread and args.channel != origin.channel_id:
             raise PermanentError(
-                f"cannot reply in a thread of {reference(args.channel)}: replies only go to the requesting thread")
+                f"cannot reply in a thread of {reference(args.channel)}: replies only go to the requesting thread"
+            )
         doing = f"posting to {reference(args.channel)}"
         channel = conversation_id(self._client, args.channel)
         thread_ts = self._thread(args, origin)
@@ -136,16 +131,23 @@ class SlackPostMessage(Connector):
         if existing is not None:
             logger.info("%s: already posted under %s as %s", doing, key, existing["ts"])
             return self._result(channel, existing["ts"], thread_ts, reused=True)
-        posted: Any = call_slack(doing, lambda: self._client.chat_postMessage(
-            channel=channel, text=args.text, thread_ts=thread_ts, metadata=effect_metadata(key)))
+        posted: Any = call_slack(
+            doing,
+            lambda: self._client.chat_postMessage(
+                channel=channel, text=args.text, thread_ts=thread_ts, metadata=effect_metadata(key)
+            ),
+        )
         return self._result(str(posted["channel"]), str(posted["ts"]), thread_ts, reused=False)
 
-    def compensate(self, args: PostMessageArgs, result: Mapping[str, Any], *, origin: RequestOrigin,
-                   key: str) -> dict[str, Any]:
+    def compensate(
+        self, args: PostMessageArgs, result: Mapping[str, Any], *, origin: RequestOrigin, key: str
+    ) -> dict[str, Any]:
         channel, ts = str(result["channel"]), str(result["ts"])
         try:
-            call_slack(f"deleting the message in {reference(channel)}",
-                       lambda: self._client.chat_delete(channel=channel, ts=ts))
+            call_slack(
+                f"deleting the message in {reference(channel)}",
+                lambda: self._client.chat_delete(channel=channel, ts=ts),
+            )
         except PermanentError as error:
             if api_error_code(error) != "message_not_found":
                 raise
@@ -161,15 +163,27 @@ class SlackPostMessage(Connector):
 
     def _recent(self, channel: str, thread_ts: str | None, *, doing: str) -> list[dict[str, Any]]:
         if thread_ts is None:
-            history: Any = call_slack(doing, lambda: self._client.conversations_history(
-                channel=channel, include_all_metadata=True, limit=HISTORY_LOOKBACK))
+            history: Any = call_slack(
+                doing,
+                lambda: self._client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=HISTORY_LOOKBACK
+                ),
+            )
             return list(history.get("messages") or [])
         messages: list[dict[str, Any]] = []
         cursor: str | None = None
         while len(messages) < THREAD_LOOKBACK:
-            page: Any = call_slack(doing, functools.partial(
-                self._client.conversations_replies, channel=channel, ts=thread_ts, include_all_metadata=True,
-                limit=200, cursor=cursor))
+            page: Any = call_slack(
+                doing,
+                functools.partial(
+                    self._client.conversations_replies,
+                    channel=channel,
+                    ts=thread_ts,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                ),
+            )
             messages += page.get("messages") or []
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -183,8 +197,9 @@ class SlackPostMessage(Connector):
         if reused:
             result["reused"] = True
         try:
-            link: Any = call_slack("linking the message",
-                                   lambda: self._client.chat_getPermalink(channel=channel, message_ts=ts))
+            link: Any = call_slack(
+                "linking the message", lambda: self._client.chat_getPermalink(channel=channel, message_ts=ts)
+            )
             result["permalink"] = str(link["permalink"])
         except ConnectorError as error:  # the message is posted: a missing link must not fail the step
             logger.info("no permalink for %s/%s: %s", channel, ts, error)

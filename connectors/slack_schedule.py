@@ -36,10 +36,11 @@ from connectors.slack_targets import (
     TEXT_MAX,
     broadcast_mentions,
     conversation_id,
+    destination,
     is_dm_channel,
     is_dm_to_requester,
     is_user,
-    quote,
+    message_preview,
     reference,
 )
 from core.types import RequestOrigin, Risk
@@ -55,11 +56,15 @@ MAX_LIST_PAGES = 10
 class ScheduleMessageArgs(Args):
     """Arguments of ``slack.schedule_message``. ``post_at`` is checked against the connector's clock."""
 
-    channel: str = Field(pattern=TARGET_PATTERN, description=(
-        "Conversation id (C…, G…, D…) or a user id (U…) to send them a DM."))
+    channel: str = Field(
+        pattern=TARGET_PATTERN, description=("Conversation id (C…, G…, D…) or a user id (U…) to send them a DM.")
+    )
     text: str = Field(min_length=1, max_length=TEXT_MAX, description="Message text (Slack mrkdwn).")
-    post_at: datetime = Field(description=(
-        "When Slack should post it: ISO 8601 with a time zone offset, in the future, at most 120 days ahead."))
+    post_at: datetime = Field(
+        description=(
+            "When Slack should post it: ISO 8601 with a time zone offset, in the future, at most 120 days ahead."
+        )
+    )
 
     @field_validator("post_at")
     @classmethod
@@ -100,21 +105,7 @@ class SlackScheduleMessage(Connector):
     def preview(self, args: ScheduleMessageArgs, *, origin: RequestOrigin) -> str:
         when = args.post_at.strftime("%a %Y-%m-%d %H:%M %Z").strip()
         when_mrkdwn = f"<!date^{_unix(args.post_at)}^{{date_short_pretty}} at {{time}}|{when}>"
-        if is_dm_to_requester(args.channel, origin):
-            where = "Send you a direct message"
-        elif args.channel == origin.channel_id:
-            where = f"Post in {reference(args.channel)} (this channel)"
-        elif is_user(args.channel):
-            where = f"Send a direct message to {reference(args.channel)}"
-        elif is_dm_channel(args.channel):
-            where = f"Post in the direct message {reference(args.channel)}"
-        else:
-            where = f"Post in {reference(args.channel)} (posting outside the requesting channel)"
-        lines = [f"{where} on {when_mrkdwn}:", quote(args.text)]
-        mentions = broadcast_mentions(args.text)
-        if mentions:
-            lines.append(f":warning: notifies {', '.join(mentions)}")
-        return "\n".join(lines)
+        return message_preview(f"{destination(args.channel, origin)} on {when_mrkdwn}", args.text)
 
     def risk(self, args: ScheduleMessageArgs, *, origin: RequestOrigin) -> Risk:
         if broadcast_mentions(args.text):
@@ -135,18 +126,24 @@ class SlackScheduleMessage(Connector):
         if found is not None:
             logger.info("%s: already scheduled (%s) under %s", doing, found, key)
             return {"channel": channel, "scheduled_message_id": found, "post_at": post_at, "reused": True}
-        scheduled: Any = call_slack(doing, lambda: self._client.chat_scheduleMessage(
-            channel=channel, text=args.text, post_at=post_at))
-        return {"channel": str(scheduled["channel"]), "scheduled_message_id": str(scheduled["scheduled_message_id"]),
-                "post_at": int(scheduled.get("post_at") or post_at)}
+        scheduled: Any = call_slack(
+            doing, lambda: self._client.chat_scheduleMessage(channel=channel, text=args.text, post_at=post_at)
+        )
+        return {
+            "channel": str(scheduled["channel"]),
+            "scheduled_message_id": str(scheduled["scheduled_message_id"]),
+            "post_at": int(scheduled.get("post_at") or post_at),
+        }
 
-    def compensate(self, args: ScheduleMessageArgs, result: Mapping[str, Any], *, origin: RequestOrigin,
-                   key: str) -> dict[str, Any]:
+    def compensate(
+        self, args: ScheduleMessageArgs, result: Mapping[str, Any], *, origin: RequestOrigin, key: str
+    ) -> dict[str, Any]:
         channel, scheduled_id = str(result["channel"]), str(result["scheduled_message_id"])
         try:
-            call_slack(f"unscheduling the message in {reference(channel)}",
-                       lambda: self._client.chat_deleteScheduledMessage(
-                           channel=channel, scheduled_message_id=scheduled_id))
+            call_slack(
+                f"unscheduling the message in {reference(channel)}",
+                lambda: self._client.chat_deleteScheduledMessage(channel=channel, scheduled_message_id=scheduled_id),
+            )
         except PermanentError as error:
             if api_error_code(error) != "invalid_scheduled_message_id":
                 raise
@@ -159,11 +156,16 @@ class SlackScheduleMessage(Connector):
         """The id of a pending scheduled message in ``channel`` at ``post_at`` with ``text``, if any."""
         cursor: str | None = None
         for _ in range(MAX_LIST_PAGES):
-            page: Any = call_slack(doing, functools.partial(
-                self._client.chat_scheduledMessages_list, channel=channel, limit=100, cursor=cursor))
+            page: Any = call_slack(
+                doing,
+                functools.partial(self._client.chat_scheduledMessages_list, channel=channel, limit=100, cursor=cursor),
+            )
             for item in page.get("scheduled_messages") or []:
-                if (str(item.get("channel_id")) == channel and int(item.get("post_at") or 0) == post_at
-                        and item.get("text") == text):
+                if (
+                    str(item.get("channel_id")) == channel
+                    and int(item.get("post_at") or 0) == post_at
+                    and item.get("text") == text
+                ):
                     return str(item["id"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:

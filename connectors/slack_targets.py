@@ -24,8 +24,7 @@ TEXT_MAX = 4000
 
 # <!channel>, <!here>, <!everyone> (optionally with a |label), and the typed forms @channel/@here/@everyone
 # that Slack turns into the same notification when link_names is on.
-_SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>|(?<![\w@<])@(channel|here|everyone)\b",
-                      re.IGNORECASE)
+_SPECIAL = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>|(?<![\w@<])@(channel|here|everyone)\b", re.IGNORECASE)
 _SUBTEAM = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -61,10 +60,31 @@ def quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.split("\n"))
 
 
+def destination(ref: str, origin: RequestOrigin) -> str:
+    """Where a message to ``ref`` lands, said from the requester's side (for previews)."""
+    if ref == origin.channel_id:
+        return "Post in this conversation" if origin.is_dm else f"Post in {reference(ref)} (this channel)"
+    if is_dm_to_requester(ref, origin):
+        return "Send you a direct message"
+    if is_user(ref):
+        return f"Send a direct message to {reference(ref)}"
+    if is_dm_channel(ref):
+        return f"Post in the direct message {reference(ref)}"
+    return f"Post in {reference(ref)} (posting outside the requesting channel)"
+
+
+def message_preview(where: str, text: str) -> str:
+    """``where:`` then the quoted text, with a warning when it would notify a whole channel."""
+    lines = [f"{where}:", quote(text)]
+    mentions = broadcast_mentions(text)
+    if mentions:
+        lines.append(f":warning: notifies {', '.join(mentions)}")
+    return "\n".join(lines)
+
+
 def open_dm(client: WebClient, user_id: str) -> str:
     """The ``D…`` id of the direct message between Baton and ``user_id`` (opened if needed)."""
-    response: Any = call_slack(f"opening a DM with <@{user_id}>",
-                               lambda: client.conversations_open(users=user_id))
+    response: Any = call_slack(f"opening a DM with <@{user_id}>", lambda: client.conversations_open(users=user_id))
     channel = response.get("channel") or {}
     channel_id = channel.get("id") if isinstance(channel, dict) else None
     if not channel_id:

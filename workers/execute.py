@@ -50,6 +50,11 @@ class _Runner:
 
     def __init__(self, ctx: WorkerContext, conn: Any, registry: ConnectorRegistry, plan_id: int) -> None:
         self.ctx, self.conn, self.registry, self.plan_id = ctx, conn, registry, plan_id
+        self.team_id = self.plan().team_id
+
+    def _record(self, *, kind: str, **detail: Any) -> None:
+        """Append to the audit trail of this plan."""
+        audit.append(self.conn, team_id=self.team_id, plan_id=self.plan_id, kind=kind, **detail)
 
     def plan(self) -> plans.PlanRecord:
         plan = plans.load_plan(self.conn, self.plan_id)
@@ -65,12 +70,12 @@ class _Runner:
                     return "busy"  # another worker holds a live lease; it (or the reconciler) continues
                 if outcome == "failed":
                     plans.move_plan(self.conn, self.plan_id, event="fail", frm="running", now=self.ctx.now())
-                    audit.append(self.conn, team_id=plan.team_id, plan_id=self.plan_id, kind="plan.failed")
+                    self._record(kind="plan.failed")
                     break
                 update_card(self.ctx, self.plan())
             else:
                 plans.move_plan(self.conn, self.plan_id, event="finish", frm="running", now=self.ctx.now())
-                audit.append(self.conn, team_id=plan.team_id, plan_id=self.plan_id, kind="plan.succeeded")
+                self._record(kind="plan.succeeded")
                 return self.finish()
         if self.plan().status == "failed" and self.compensate() == "busy":
             return "busy"
@@ -85,10 +90,7 @@ class _Runner:
             return step.status
         if step.status == "pending" and (not step.selected or self._blocked(plan, step)):
             plans.finish_step(self.conn, self.plan_id, idx, event="skip", frm="pending", now=now)
-            audit.append(
-                self.conn,
-                team_id=plan.team_id,
-                plan_id=self.plan_id,
+            self._record(
                 kind="step.skipped",
                 step=idx,
                 reason="left out by the approver" if not step.selected else "a step it depends on did not run",
@@ -98,10 +100,7 @@ class _Runner:
         if event is None:
             return "busy" if self.plan().steps[idx].status == "running" else self.plan().steps[idx].status
         key = effects.step_key(self.plan_id, idx)
-        audit.append(
-            self.conn,
-            team_id=plan.team_id,
-            plan_id=self.plan_id,
+        self._record(
             kind="step.claimed" if event == "claim" else "step.resumed",
             step=idx,
             action=step.action,
@@ -138,10 +137,7 @@ class _Runner:
                     err.retry_after if err.retry_after is not None else defaults.RETRY_BASE_SECONDS * 2 ** (attempt - 1)
                 )
                 delay = min(delay, defaults.RETRY_CAP_SECONDS)
-                audit.append(
-                    self.conn,
-                    team_id=plan.team_id,
-                    plan_id=self.plan_id,
+                self._record(
                     kind="step.retry",
                     step=idx,
                     attempt=attempt,
@@ -155,14 +151,10 @@ class _Runner:
         raise AssertionError("unreachable")
 
     def _succeed(self, idx: int, result: dict[str, Any], *, recovered: bool) -> str:
-        plan = self.plan()
         plans.finish_step(
             self.conn, self.plan_id, idx, event="succeed", frm="running", now=self.ctx.now(), result=result
         )
-        audit.append(
-            self.conn,
-            team_id=plan.team_id,
-            plan_id=self.plan_id,
+        self._record(
             kind="step.succeeded",
             step=idx,
             result=_summary(result),
@@ -171,9 +163,8 @@ class _Runner:
         return "succeeded"
 
     def _fail(self, idx: int, reason: str) -> str:
-        plan = self.plan()
         plans.finish_step(self.conn, self.plan_id, idx, event="fail", frm="running", now=self.ctx.now(), error=reason)
-        audit.append(self.conn, team_id=plan.team_id, plan_id=self.plan_id, kind="step.failed", step=idx, error=reason)
+        self._record(kind="step.failed", step=idx, error=reason)
         return "failed"
 
     @staticmethod
@@ -212,10 +203,7 @@ class _Runner:
                     now=self.ctx.now(),
                     error=f"could not undo: {err}",
                 )
-                audit.append(
-                    self.conn,
-                    team_id=plan.team_id,
-                    plan_id=self.plan_id,
+                self._record(
                     kind="step.compensation_failed",
                     step=step.idx,
                     error=str(err),
@@ -223,10 +211,7 @@ class _Runner:
                 continue
             effects.mark_compensated(self.conn, key=key, result=outcome)
             plans.finish_step(self.conn, self.plan_id, step.idx, event="undone", frm="compensating", now=self.ctx.now())
-            audit.append(
-                self.conn,
-                team_id=plan.team_id,
-                plan_id=self.plan_id,
+            self._record(
                 kind="step.compensated",
                 step=step.idx,
                 result=_summary(outcome),
@@ -235,7 +220,7 @@ class _Runner:
         if undone_any and plans.move_plan(
             self.conn, self.plan_id, event="compensate", frm="failed", now=self.ctx.now()
         ):
-            audit.append(self.conn, team_id=plan.team_id, plan_id=self.plan_id, kind="plan.compensated")
+            self._record(kind="plan.compensated")
         return "done"
 
     # -- report ---------------------------------------------------------------------------------
