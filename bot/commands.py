@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import messages
 from bot.audit_view import render_timeline
 from bot.deps import AppDeps
+from bot.memory_actions import memory_listing
 from memory import intake
 from memory.audit import timeline
 
@@ -24,6 +25,12 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
         word, _, rest = text.partition(" ")
         if not text or word.lower() == "help":
             await ack(messages.COMMAND_HELP)
+            return
+        if word.lower() == "memory":
+            await ack()
+            listing = await memory_listing(deps, team_id=command.get("team_id", ""),
+                                           channel_id=command.get("channel_id", ""), user_id=command.get("user_id", ""))
+            await respond(response_type="ephemeral", **listing)
             return
         if word.lower() == "audit":
             await ack()

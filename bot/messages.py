@@ -54,6 +54,7 @@ COMMAND_HELP = (
     "*Baton* turns requests into plans you approve.\n"
     "• `/baton <what you need>` — plan a request in this channel\n"
     "• `/baton audit <plan-id>` — the full timeline of a plan\n"
+    "• `/baton memory` — what I remember for this channel (with delete buttons)\n"
     "• `@Baton <request>` in a channel, or a DM, works too"
 )
 
@@ -105,3 +106,44 @@ def run_report(*, title: str, done: list[str], failed: list[str], undone: list[s
 
 # -- audit -------------------------------------------------------------------------------------------
 AUDIT_USAGE = "Usage: `/baton audit <plan-id>` (the number on the plan card)."
+
+
+# -- memory ------------------------------------------------------------------------------------------
+MEMORY_SCOPE = {"channel": "this channel", "user": "you only", "workspace": "the whole workspace"}
+
+
+def remembered(*, text: str, scope: str, merged: bool, superseded: int | None, redacted: list[str]) -> str:
+    where = MEMORY_SCOPE.get(scope, scope)
+    if merged:
+        line = f":brain: I already knew that (for {where}): “{text}”"
+    elif superseded:
+        line = f":brain: Updated (for {where}): “{text}” — it replaces memory #{superseded}."
+    else:
+        line = f":brain: I'll remember that for {where}: “{text}”"
+    if redacted:
+        line += "\n_I removed " + ", ".join(sorted(set(redacted))) + " details before storing it._"
+    return line
+
+
+def nothing_to_forget(what: str) -> str:
+    return f"I don't remember anything matching “{what}”. `/baton memory` lists what I remember here."
+
+
+FORGET_PROMPT = "I found these memories. Forget them?"
+KNOW_NOTHING = (
+    "I don't know anything about that yet. If there's something I should know, tell me with "
+    "`@Baton remember …`."
+)
+RECALL_HEADER = "Here's what I remember:"
+RECALL_FULLTEXT_NOTE = "_(matched by words only: the embedding service is unavailable)_"
+
+
+def forgot(count: int, user_id: str) -> str:
+    return f":wastebasket: Forgot {count} memor{'y' if count == 1 else 'ies'} (asked by <@{user_id}>)."
+
+
+def kept(user_id: str) -> str:
+    return f"Kept — nothing was forgotten (<@{user_id}>)."
+
+
+MEMORY_EMPTY = "I don't remember anything for this channel yet."

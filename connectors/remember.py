@@ -30,14 +30,22 @@ class StoredFact(Protocol):
     def scope(self) -> str: ...
     @property
     def text(self) -> str: ...
+    @property
+    def merged(self) -> bool: ...
+    @property
+    def superseded(self) -> int | None: ...
+    @property
+    def redacted(self) -> tuple[str, ...]: ...
 
 
 class FactStore(Protocol):
     """Where remembered facts live, per workspace."""
 
     def remember(self, *, team_id: str, scope: Scope, channel_id: str | None, user_id: str | None, text: str,
-                 source: str | None, author_id: str | None, key: str) -> StoredFact:
-        """Store a fact, or return the one already stored under ``key``."""
+                 source: str | None, author_id: str | None, key: str, kind: str = "fact",
+                 replaces: int | None = None, source_channel: str | None = None,
+                 source_ts: str | None = None) -> StoredFact:
+        """Store a fact (redacted), or return the one already stored under ``key`` or an equivalent one."""
         ...
 
     def forget(self, *, team_id: str, fact_id: int) -> bool:
@@ -51,6 +59,9 @@ class RememberArgs(Args):
     text: str = Field(min_length=1, max_length=1000, description="The fact, as a short self-contained sentence.")
     scope: Scope = Field(default="channel", description=(
         "Who it is about: this channel (default), the requesting user, or the whole workspace."))
+    kind: Literal["fact", "preference", "decision"] = Field(default="fact", description="What sort of memory it is.")
+    replaces: int | None = Field(default=None, ge=1, description=(
+        "The id (#n) of a remembered memory this one corrects; the old one stops being used."))
 
 
 class Remember(Connector):
@@ -70,7 +81,8 @@ class Remember(Connector):
             "user": f"about <@{origin.user_id}>",
             "workspace": "for the whole workspace",
         }[args.scope]
-        return f"Remember {about}:\n{quote(args.text)}"
+        verb = f"Replace memory #{args.replaces} with" if args.replaces else "Remember"
+        return f"{verb} {about}:\n{quote(args.text)}"
 
     def risk(self, args: RememberArgs, *, origin: RequestOrigin) -> Risk:
         return Risk.MEDIUM if args.scope == "workspace" else Risk.LOW
@@ -85,8 +97,13 @@ class Remember(Connector):
             source=f"slack://channel?team={origin.team_id}&id={origin.channel_id}",
             author_id=origin.user_id,
             key=key,
+            kind=args.kind,
+            replaces=args.replaces,
+            source_channel=origin.channel_id,
+            source_ts=origin.message_ts,
         )
-        return {"fact_id": fact.id, "scope": fact.scope, "text": fact.text}
+        return {"fact_id": fact.id, "scope": fact.scope, "text": fact.text, "merged": fact.merged,
+                "superseded": fact.superseded, "redacted": list(fact.redacted)}
 
     def compensate(self, args: RememberArgs, result: Mapping[str, Any], *, origin: RequestOrigin,
                    key: str) -> dict[str, Any]:

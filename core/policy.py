@@ -14,8 +14,10 @@ from typing import Any
 
 from core.types import ReviewedStep, Risk
 
-#: Actions whose effect stays in the requesting thread; an all-low-risk plan of only these may run at once.
-SAME_THREAD_ACTIONS = frozenset({"slack.post_message"})
+#: Actions that may run without a click when every step is low risk: replies in the requesting thread
+#: (the connector rates only those low) and remembering something for this channel or the requester
+#: (internal, and undone with one click). Everything else waits for approval.
+AUTO_RUN_ACTIONS = frozenset({"slack.post_message", "memory.remember"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class ApprovalPolicy:
     expiry: timedelta = timedelta(hours=24)
     #: Channels Baton acts in; ``None`` means every channel it was invited to.
     allowed_channels: frozenset[str] | None = None
+    #: Workspace or channel admins: may change memory they did not write (forget, delete).
+    admins: frozenset[str] = frozenset()
 
 
 DEFAULT_POLICY = ApprovalPolicy()
@@ -69,6 +73,8 @@ def effective_policy(*overrides: Mapping[str, Any] | None, base: ApprovalPolicy 
             changes["auto_run_low_risk"] = bool(override["auto_run_low_risk"])
         if "expiry_hours" in override:
             changes["expiry"] = timedelta(hours=float(override["expiry_hours"]))
+        if "admins" in override:
+            changes["admins"] = frozenset(override["admins"])
         if "allowed_channels" in override:
             value = override["allowed_channels"]
             changes["allowed_channels"] = None if value is None else frozenset(value)
@@ -96,11 +102,18 @@ def may_approve(
 
 
 def runs_without_approval(policy: ApprovalPolicy, steps: Iterable[ReviewedStep]) -> bool:
-    """True when every step is low risk and either read-only or a reply in the requesting thread."""
+    """True when every step is low risk and either read-only or an auto-run action (see AUTO_RUN_ACTIONS)."""
     steps = list(steps)
     if not policy.auto_run_low_risk or not steps:
         return False
-    return all(step.risk is Risk.LOW and (step.read_only or step.action in SAME_THREAD_ACTIONS) for step in steps)
+    return all(step.risk is Risk.LOW and (step.read_only or step.action in AUTO_RUN_ACTIONS) for step in steps)
+
+
+def may_edit_memory(policy: ApprovalPolicy, *, user_id: str, author_id: str | None) -> Verdict:
+    """The author of a memory, or an admin, may forget or delete it."""
+    if user_id == author_id or user_id in policy.admins:
+        return Verdict(True)
+    return Verdict(False, "only the person who asked me to remember it, or an admin, can make me forget it")
 
 
 def channel_allowed(policy: ApprovalPolicy, channel_id: str, *, is_dm: bool) -> bool:

@@ -45,6 +45,12 @@ class Settings:
     chat_model: str = defaults.CHAT_MODEL
     cheap_model: str = defaults.CHEAP_MODEL
     embedding_model: str = defaults.EMBEDDING_MODEL
+    #: Who makes memory embeddings: auto (local MiniLM if installed, else the LLM API, else none), local, openai, none.
+    embedding_provider: str = "auto"
+    #: Length of stored vectors; the local all-MiniLM-L6-v2 makes 384, OpenAI models are asked for this many.
+    embedding_dimensions: int = 384
+    #: Unpinned memories unused for this many days are removed (None: kept until forgotten or expired).
+    memory_retention_days: int | None = None
     database_url: str | None = None
     redis_url: str | None = None
     port: int = defaults.PORT
@@ -121,6 +127,9 @@ ENV_VARS: dict[str, str] = {
     "chat_model": "BATON_CHAT_MODEL",
     "cheap_model": "BATON_CHEAP_MODEL",
     "embedding_model": "BATON_EMBEDDING_MODEL",
+    "embedding_provider": "BATON_EMBEDDING_PROVIDER",
+    "embedding_dimensions": "BATON_EMBEDDING_DIMENSIONS",
+    "memory_retention_days": "BATON_MEMORY_RETENTION_DAYS",
     "database_url": "DATABASE_URL",
     "redis_url": "REDIS_URL",
     "port": "PORT",
@@ -167,6 +176,9 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         chat_model=raw("chat_model") or defaults.CHAT_MODEL,
         cheap_model=raw("cheap_model") or defaults.CHEAP_MODEL,
         embedding_model=raw("embedding_model") or defaults.EMBEDDING_MODEL,
+        embedding_provider=_embedding_provider(raw("embedding_provider")),
+        embedding_dimensions=_embedding_dimensions(raw("embedding_dimensions"), raw("embedding_provider")),
+        memory_retention_days=_retention_days(raw("memory_retention_days")),
         database_url=_optional(raw("database_url"), _database_url),
         redis_url=_optional(raw("redis_url"), _redis_url),
         port=_port(raw("port")),
@@ -229,6 +241,42 @@ def _port(value: str | None) -> int:
         return defaults.PORT
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise SettingsError("PORT", f"must be a number from 1 to 65535, got {value!r}", "e.g. PORT=3000")
+    return int(value)
+
+
+#: Accepted values of ``BATON_EMBEDDING_PROVIDER``.
+EMBEDDING_PROVIDERS = ("auto", "local", "openai", "none")
+#: pgvector's HNSW index takes vectors of at most 2,000 dimensions; the local model makes 384.
+_MAX_INDEXED_DIMENSIONS = 2000
+_LOCAL_DIMENSIONS = 384
+
+
+def _retention_days(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError("BATON_MEMORY_RETENTION_DAYS", f"must be a whole number of days, got {value!r}",
+                            "e.g. BATON_MEMORY_RETENTION_DAYS=180, or unset it to keep memories until forgotten")
+    return int(value)
+
+
+def _embedding_provider(value: str | None) -> str:
+    if value is None:
+        return "auto"
+    if value.lower() not in EMBEDDING_PROVIDERS:
+        raise SettingsError("BATON_EMBEDDING_PROVIDER", f"is {value!r}", "use one of " + ", ".join(EMBEDDING_PROVIDERS))
+    return value.lower()
+
+
+def _embedding_dimensions(value: str | None, provider: str | None) -> int:
+    if value is None:
+        return _LOCAL_DIMENSIONS
+    if not value.isdigit() or not 1 <= int(value) <= _MAX_INDEXED_DIMENSIONS:
+        raise SettingsError("BATON_EMBEDDING_DIMENSIONS", f"must be a number from 1 to {_MAX_INDEXED_DIMENSIONS}, "
+                            f"got {value!r}", "e.g. BATON_EMBEDDING_DIMENSIONS=384 (pgvector indexes up to 2000)")
+    if (provider or "").lower() == "local" and int(value) != _LOCAL_DIMENSIONS:
+        raise SettingsError("BATON_EMBEDDING_DIMENSIONS", f"is {value} but the local all-MiniLM-L6-v2 makes 384",
+                            "unset it or set BATON_EMBEDDING_PROVIDER=openai")
     return int(value)
 
 

@@ -37,6 +37,8 @@ class RequestOrigin:
     user_id: str
     thread_ts: str | None = None
     channel_type: str = "channel"  # "channel", "group", "im"
+    #: The message the request was made in (memories sourced from it go when it is deleted).
+    message_ts: str | None = None
 
     @property
     def is_dm(self) -> bool:

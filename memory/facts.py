@@ -1,67 +1,113 @@
-"""Facts Baton was asked to remember (``remembered_facts``): the store behind ``memory.remember``.
+"""The store behind ``memory.remember``: explicit memories, redacted, embedded when possible.
 
-Idempotent through the UNIQUE ``idempotency_key`` column: ``INSERT … ON CONFLICT DO NOTHING`` then a read
-by key. Every statement is scoped to a workspace (``team_id``).
+Idempotent through ``memories.idempotency_key``; near-duplicates in the same scope are merged; a
+correction supersedes the memory it replaces. Redaction runs here, before anything is stored or
+embedded, so no caller can skip it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import psycopg
 
-_COLUMNS = "id, team_id, scope, channel_id, user_id, text, source, author_id, created_at"
+from core.redaction import DEFAULT_REDACTOR, Redactor
+from memory.store import MemoryRecord, delete_memories, load_memories, write_memory
+
+_MARKER = re.compile(r"\[redacted ([a-z_]+)\]")
+
+#: ``embed(text) -> (vector, model name)``, or None when no embedding provider is reachable right now
+#: (the memory is stored without a vector and embedded later by the embed-pending job).
+Embed = Callable[[str], tuple[Sequence[float], str] | None]
 
 
 @dataclass(frozen=True)
-class FactRecord:
+class StoredFact:
     id: int
-    team_id: str
-    scope: str  # workspace | channel | user
-    channel_id: str | None
-    user_id: str | None
+    scope: str
     text: str
-    source: str | None
-    author_id: str | None
-    created_at: datetime
+    merged: bool = False
+    superseded: int | None = None
+    redacted: tuple[str, ...] = ()
 
 
 class PostgresFactStore:
-    """Remembered facts in Postgres; ``connect`` returns a new dict-row connection (``memory.db.connect``)."""
+    """Explicit memories in Postgres; ``connect`` returns a new dict-row connection (``memory.db.connect``)."""
 
-    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], psycopg.Connection[Any]],
+        *,
+        embed: Embed | None = None,
+        redactor: Redactor = DEFAULT_REDACTOR,
+    ) -> None:
         self._connect = connect
+        self._embed = embed
+        self._redactor = redactor
 
-    def remember(self, *, team_id: str, scope: str, channel_id: str | None, user_id: str | None, text: str,
-                 source: str | None, author_id: str | None, key: str) -> FactRecord:
-        """Store a fact, or return the one already stored under ``key``."""
+    def remember(
+        self,
+        *,
+        team_id: str,
+        scope: str,
+        channel_id: str | None,
+        user_id: str | None,
+        text: str,
+        source: str | None,
+        author_id: str | None,
+        key: str,
+        kind: str = "fact",
+        replaces: int | None = None,
+        source_channel: str | None = None,
+        source_ts: str | None = None,
+    ) -> StoredFact:
+        """Store a memory, or return the one already stored under ``key`` (or an equivalent one)."""
+        redaction = self._redactor.redact(text)
+        embedded = self._embed(redaction.text) if self._embed is not None else None
         with self._connect() as conn:
-            conn.execute(
-                """
-                INSERT INTO remembered_facts
-                    (team_id, scope, channel_id, user_id, text, source, author_id, idempotency_key)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-                ON CONFLICT (idempotency_key) DO NOTHING
-                """,
-                (team_id, scope, channel_id, user_id, text, source, author_id, key),
+            written = write_memory(
+                conn,
+                team_id=team_id,
+                scope=scope,
+                text=redaction.text,
+                key=key,
+                channel_id=channel_id,
+                user_id=user_id,
+                kind=kind,
+                source_kind="explicit",
+                source_link=source,
+                source_channel=source_channel,
+                source_ts=source_ts,
+                author_id=author_id,
+                embedding=embedded[0] if embedded else None,
+                embedding_model=embedded[1] if embedded else None,
+                replaces=replaces,
             )
-            row = conn.execute(f"SELECT {_COLUMNS} FROM remembered_facts WHERE idempotency_key = %s",
-                               (key,)).fetchone()
-        assert row is not None
-        return FactRecord(**row)
+        memory = written.memory
+        # The planner may have redacted the text already (it never sends secrets to the model): count
+        # those markers too, so the confirmation can say what was removed.
+        kinds = set(redaction.kinds) | set(_MARKER.findall(redaction.text))
+        return StoredFact(
+            memory.id,
+            memory.scope,
+            memory.text,
+            merged=written.merged,
+            superseded=written.superseded,
+            redacted=tuple(sorted(kinds)),
+        )
+
+    def facts(self, *, team_id: str) -> list[MemoryRecord]:
+        """Every explicit memory of a workspace, oldest first (for inspection and tests)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id FROM memories WHERE team_id = %s AND source_kind = 'explicit' ORDER BY id", (team_id,)
+            ).fetchall()
+            return load_memories(conn, team_id=team_id, ids=[row["id"] for row in rows])
 
     def forget(self, *, team_id: str, fact_id: int) -> bool:
-        """Delete a fact of this workspace; False when there was none."""
+        """Delete a memory of this workspace for real; False when there was none."""
         with self._connect() as conn:
-            cursor = conn.execute("DELETE FROM remembered_facts WHERE id = %s AND team_id = %s", (fact_id, team_id))
-            return cursor.rowcount > 0
-
-    def facts(self, *, team_id: str) -> list[FactRecord]:
-        """Every fact of a workspace, oldest first."""
-        with self._connect() as conn:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM remembered_facts WHERE team_id = %s ORDER BY id",
-                                (team_id,)).fetchall()
-        return [FactRecord(**row) for row in rows]
+            return bool(delete_memories(conn, team_id=team_id, ids=[fact_id]))

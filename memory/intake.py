@@ -40,11 +40,22 @@ async def edit_message(conn: psycopg.AsyncConnection[Any], team_id: str, event: 
 
 
 async def delete_message(conn: psycopg.AsyncConnection[Any], team_id: str, event: dict[str, Any]) -> None:
-    """Apply a ``message_deleted`` event: the stored copy is removed for real."""
+    """Apply a ``message_deleted`` event: the stored copy goes for real, and so do memories sourced only from it."""
+    deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
     await conn.execute(
         "DELETE FROM channel_messages WHERE team_id = %s AND channel_id = %s AND ts = %s",
-        (team_id, event.get("channel"), event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")),
+        (team_id, event.get("channel"), deleted_ts),
     )
+    cursor = await conn.execute(
+        "DELETE FROM memories WHERE team_id = %s AND source_channel = %s AND source_ts = %s RETURNING id",
+        (team_id, event.get("channel"), deleted_ts),
+    )
+    gone = [row["id"] if isinstance(row, dict) else row[0] for row in await cursor.fetchall()]
+    if gone:
+        await conn.execute(
+            "INSERT INTO audit_log (team_id, kind, actor, detail) VALUES (%s, 'memory.deleted', %s, %s)",
+            (team_id, event.get("user") or "slack", json.dumps({"ids": gone, "reason": "source message deleted"})),
+        )
 
 
 async def create_request(

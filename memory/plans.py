@@ -64,11 +64,13 @@ class PlanRecord:
     tokens_out: int
     cost_usd: Decimal
     created_at: datetime
+    message_ts: str | None = None
     steps: tuple[StepRecord, ...] = field(default_factory=tuple)
 
     @property
     def origin(self) -> RequestOrigin:
-        return RequestOrigin(self.team_id, self.channel_id, self.requester_id, self.thread_ts, self.channel_type)
+        return RequestOrigin(self.team_id, self.channel_id, self.requester_id, self.thread_ts, self.channel_type,
+                             self.message_ts)
 
     @property
     def risk_level(self) -> Risk:
@@ -88,7 +90,7 @@ class Decision:
 _PLAN_COLUMNS = (
     "id, request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title, rationale, planner, risk, "
     "status, card_channel, card_ts, expires_at, decided_by, decided_at, decision_reason, auto_approved, tokens_in, "
-    "tokens_out, cost_usd, created_at"
+    "tokens_out, cost_usd, created_at, message_ts"
 )
 _STEP_COLUMNS = (
     "plan_id, idx, action, args, description, depends_on, preview, risk, read_only, compensable, selected, status, "
@@ -115,8 +117,8 @@ def insert_plan(
         row = conn.execute(
             """
             INSERT INTO plans (request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title,
-                               rationale, planner, risk, expires_at, tokens_in, tokens_out, cost_usd)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                               rationale, planner, risk, expires_at, tokens_in, tokens_out, cost_usd, message_ts)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (request_id) DO NOTHING
             RETURNING id
             """,
@@ -135,6 +137,7 @@ def insert_plan(
                 tokens_in,
                 tokens_out,
                 cost_usd,
+                origin.message_ts,
             ),
         ).fetchone()
         if row is None:

@@ -35,6 +35,7 @@ class RequestRecord:
             user_id=self.user_id,
             thread_ts=self.thread_ts or self.message_ts,
             channel_type=self.channel_type,
+            message_ts=self.message_ts,
         )
 
 

@@ -22,6 +22,7 @@ from core import defaults
 from memory import audit, effects, plans
 from workers.cards import reply_in_thread, update_card
 from workers.context import WorkerContext, current
+from workers.memory_support import embed_text
 from workers.registry import build_registry
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ def execute_plan(plan_id: int) -> str:
             audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="plan.running")
         elif plan.status not in ("running", "failed"):
             return plan.status
-        registry = build_registry(ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now)
+        registry = build_registry(ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now,
+                                  embed=lambda text: embed_text(ctx, text))
         runner = _Runner(ctx, conn, registry, plan_id)
         return runner.run()
 
@@ -228,7 +230,16 @@ class _Runner:
         plan = self.plan()
         update_card(self.ctx, plan)
         if plan.auto_approved and plan.status == "succeeded":
-            return plan.status  # the reply itself is the result; the card already says it ran
+            # A reply is its own result and the card says it ran; a memory write gets a short confirmation.
+            for step in plan.steps:
+                if step.action == "memory.remember" and step.result:
+                    reply_in_thread(self.ctx, channel=plan.channel_id, thread_ts=plan.thread_ts or plan.card_ts,
+                                    text=messages.remembered(
+                                        text=str(step.result.get("text", "")), scope=str(step.result.get("scope")),
+                                        merged=bool(step.result.get("merged")),
+                                        superseded=step.result.get("superseded"),
+                                        redacted=list(step.result.get("redacted") or [])))
+            return plan.status
         if not self._claim_report(plan):
             return plan.status
         by_status: dict[str, list[str]] = {}

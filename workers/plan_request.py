@@ -12,12 +12,15 @@ from bot import messages
 from core import defaults
 from core.planning_context import PlanningContext, ThreadMessage, budget_thread
 from core.policy import channel_allowed, runs_without_approval
+from core.redaction import DEFAULT_REDACTOR
 from memory import audit, plans, requests
 from memory.messages import thread_messages
 from memory.policies import load_policy
+from workers import memory_flows
 from workers.cards import post_card, reply_in_thread
 from workers.context import WorkerContext, current
 from workers.jobs import enqueue_job
+from workers.memory_support import embed_text, recall_for, snippets
 from workers.registry import build_registry
 
 log = logging.getLogger(__name__)
@@ -47,20 +50,42 @@ def plan_request(request_id: int) -> str:
             text = text[:REQUEST_CHAR_LIMIT]
             notes.append(messages.REQUEST_CLIPPED.format(limit=REQUEST_CHAR_LIMIT))
 
-        registry = build_registry(ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now)
-        context = _planning_context(ctx, conn, record, registry.catalogue())
-        from workers.planning import make_plan  # imported here: it pulls in the LLM client
-
-        outcome = make_plan(
-            request_text=text,
-            context=context,
-            origin=origin,
-            registry=registry,
-            llm=_llm(ctx, record),
-            now=ctx.now(),
-            tz=_user_tz(ctx, record.user_id),
-            request_id=record.id,
+        registry = build_registry(
+            ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now, embed=lambda text: embed_text(ctx, text)
         )
+        handled = memory_flows.handle_forget(ctx, conn, record, text)
+        if handled is not None:
+            requests.finish_request(conn, request_id, handled)
+            audit.append(conn, team_id=record.team_id, request_id=request_id, kind="memory.forget_offered")
+            return handled
+        from workers.planning import PlanOutcome, make_plan, review_draft  # pulls in the LLM client
+
+        correction = memory_flows.correction_draft(ctx, conn, record, text)
+        if correction is not None:
+            reviewed = review_draft(correction, registry=registry, origin=origin)
+            outcome = (
+                PlanOutcome(plan=reviewed, degraded=False)
+                if not isinstance(reviewed, list)
+                else PlanOutcome(refusal=messages.planning_failed("; ".join(reviewed[:3])))
+            )
+        else:
+            context = _planning_context(ctx, conn, record, registry.catalogue(), text)
+            outcome = make_plan(
+                request_text=DEFAULT_REDACTOR.redact(text).text,
+                context=context,
+                origin=origin,
+                registry=registry,
+                llm=_llm(ctx, record),
+                now=ctx.now(),
+                tz=_user_tz(ctx, record.user_id),
+                request_id=record.id,
+            )
+            if outcome.refusal is not None and (outcome.degraded or not ctx.settings.llm_configured):
+                # Without the model, a question can still be answered from memory.
+                answered = memory_flows.answer_question(ctx, conn, record, text)
+                if answered is not None:
+                    requests.finish_request(conn, request_id, answered)
+                    return answered
         if outcome.refusal is not None:
             return _refuse(ctx, conn, record, outcome.refusal, status="refused")
         plan = outcome.plan
@@ -128,7 +153,7 @@ def _refuse(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, text:
 
 
 def _planning_context(
-    ctx: WorkerContext, conn: Any, record: requests.RequestRecord, catalogue: list[dict[str, Any]]
+    ctx: WorkerContext, conn: Any, record: requests.RequestRecord, catalogue: list[dict[str, Any]], text: str
 ) -> PlanningContext:
     names: dict[str, str] = {}
 
@@ -159,10 +184,20 @@ def _planning_context(
             if message.ts == record.message_ts:
                 continue  # the request itself is passed separately
             author = "Baton" if message.bot_id else name_of(message.user_id)
-            thread.append(ThreadMessage(author, message.text))
+            thread.append(ThreadMessage(author, DEFAULT_REDACTOR.redact(message.text).text))
     shared = (record.context or {}).get("message")
     if shared:
-        thread.append(ThreadMessage(name_of(shared.get("user")), shared.get("text", "")))
+        thread.append(ThreadMessage(name_of(shared.get("user")), DEFAULT_REDACTOR.redact(shared.get("text", "")).text))
+    found, _ = recall_for(
+        ctx,
+        conn,
+        team_id=record.team_id,
+        channel_id=record.channel_id,
+        user_id=record.user_id,
+        query=text,
+        now=ctx.now(),
+        limit=8,
+    )
     return PlanningContext(
         requester_id=record.user_id,
         requester_name=name_of(record.user_id),
@@ -170,7 +205,7 @@ def _planning_context(
         channel_name=channel_name,
         channel_purpose=purpose,
         thread=budget_thread(thread, budget_tokens=defaults.THREAD_CONTEXT_TOKENS),
-        memory=(),  # long-term memory plugs in here
+        memory=snippets(found),
         catalogue=tuple(catalogue),
     )
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from core import defaults
 from memory import audit, plans, requests
+from memory.store import delete_expired
 from workers.cards import update_card
 from workers.context import current
 from workers.jobs import enqueue_job
@@ -25,7 +26,13 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
     now = datetime.fromisoformat(now_iso) if now_iso else ctx.now()
     grace = now - timedelta(seconds=defaults.RECONCILE_GRACE_SECONDS)
     stamp = f"-r{int(now.timestamp())}"
-    done: dict[str, list[int]] = {"expired": [], "requests": [], "plans_started": [], "plans_resumed": []}
+    done: dict[str, list[int]] = {
+        "expired": [],
+        "requests": [],
+        "plans_started": [],
+        "plans_resumed": [],
+        "memories_removed": [],
+    }
     assert ctx.redis is not None, "the reconciler needs Redis to re-enqueue work"
     with ctx.db() as conn:
         for plan_id in plans.expire_due(conn, now=now):
@@ -51,6 +58,11 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         for plan_id in plans.plans_with_expired_leases(conn, now=now):
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
             done["plans_resumed"].append(plan_id)
+        retention = ctx.settings.memory_retention_days
+        removed = delete_expired(conn, now=now, unused_before=now - timedelta(days=retention) if retention else None)
+        for team_id, count in removed.items():
+            audit.append(conn, team_id=team_id, kind="memory.expired", count=count, retention_days=retention)
+            done["memories_removed"].append(count)
     if any(done.values()):
         log.info("reconciler: %s", done)
     return done

@@ -22,7 +22,7 @@ from connectors.tasks import CompleteTask, CreateTask
 from connectors.webhook import Webhook
 from core import defaults
 from core.settings import Settings
-from memory.facts import PostgresFactStore
+from memory.facts import Embed, PostgresFactStore
 from memory.tasks import PostgresTaskStore
 
 
@@ -33,6 +33,7 @@ def build_registry(
     connect: Callable[[], psycopg.Connection[Any]],
     now: Callable[[], datetime],
     opener: urllib.request.OpenerDirector | None = None,
+    embed: Embed | None = None,
 ) -> ConnectorRegistry:
     """Every built-in connector: Slack posting and scheduling, tasks, webhooks and remembered facts."""
     tasks = PostgresTaskStore(connect)
@@ -43,5 +44,5 @@ def build_registry(
         CompleteTask(store=tasks),
         Webhook(allowlist=settings.webhook_allowlist, secret=settings.webhook_secret, opener=opener,
                 timeout=defaults.HTTP_TIMEOUT_SECONDS, now=now),
-        Remember(store=PostgresFactStore(connect)),
+        Remember(store=PostgresFactStore(connect, embed=embed)),
     ])

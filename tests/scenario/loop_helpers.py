@@ -104,3 +104,15 @@ def foreign_click_body(plan: dict[str, Any], *, team: str, user: str) -> str:
         "response_url": "http://127.0.0.1:9/hooks/none",
     }
     return "payload=" + quote(json.dumps(payload))
+
+
+def eventually(check: Any, *, timeout: float = 5.0) -> Any:
+    """Poll ``check()`` until it returns something truthy (listeners finish just after their ack)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)

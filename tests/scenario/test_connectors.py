@@ -441,7 +441,7 @@ def test_remember_once_per_key_and_forget(db: Any, connect: Callable[[], Any], o
     )
     assert connector.compensate(args, first, origin=origin, key=KEY)["deleted"] is True
     assert connector.compensate(args, first, origin=origin, key=KEY)["deleted"] is False
-    assert count(db, "remembered_facts") == 0
+    assert count(db, "memories") == 0
 
 
 @pytest.mark.parametrize(("scope", "channel_id", "user_id"), [("channel", "C0OPS", None), ("user", None, "U0ALICE")])

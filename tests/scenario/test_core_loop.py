@@ -17,6 +17,7 @@ from tests.scenario.loop_helpers import (
     card_text,
     click,
     click_body,
+    eventually,
     ephemerals_to,
     foreign_click_body,
     has_buttons,
@@ -95,7 +96,7 @@ def test_a_double_click_runs_once_and_tells_the_second_click(bot, db):
     bot.run_jobs()
     assert len(posts_in(bot, "C0OPS", containing="Release 1.2 is out")) == 1
     bot.slack.wait_for_deliveries()
-    assert any("already approved by <@U0BOB>" in text for text in ephemerals_to(bot, "U0BOB"))
+    assert eventually(lambda: any("already approved by <@U0BOB>" in text for text in ephemerals_to(bot, "U0BOB")))
 
 
 def test_two_approvers_at_once_give_one_execution(bot, db):
@@ -119,7 +120,7 @@ def test_two_approvers_at_once_give_one_execution(bot, db):
     assert len(posts_in(bot, "C0OPS", containing="Release 1.2 is out")) == 1
     winner = plan_row(db)["decided_by"]
     loser = "U0CAROL" if winner == "U0BOB" else "U0BOB"
-    assert any(f"already approved by <@{winner}>" in text for text in ephemerals_to(bot, loser))
+    assert eventually(lambda: any(f"already approved by <@{winner}>" in text for text in ephemerals_to(bot, loser)))
 
 
 def test_an_expired_plan_runs_nothing(bot, db):
@@ -129,7 +130,7 @@ def test_an_expired_plan_runs_nothing(bot, db):
     click(bot, "U0BOB", plan, blocks.APPROVE)
     bot.run_jobs()
     assert posts_in(bot, "C0OPS", containing="Release 1.2") == []
-    assert any("expired" in text for text in ephemerals_to(bot, "U0BOB"))
+    assert eventually(lambda: any("expired" in text for text in ephemerals_to(bot, "U0BOB")))
     from workers.reconcile import reconcile
 
     bot.run_jobs()  # installs the context
@@ -149,8 +150,7 @@ def test_a_rejected_plan_runs_nothing_and_shows_the_reason(bot, db):
     bot.slack.submit_view(
         "U0BOB", view_id, values={"reason": {"reason": {"type": "plain_text_input", "value": "wrong channel"}}}
     )
-    bot.run_jobs()
-    plan = plan_row(db)
+    plan = eventually(lambda: (row := plan_row(db))["status"] == "rejected" and row)
     assert plan["status"] == "rejected" and plan["decision_reason"] == "wrong channel"
     assert "Rejected by <@U0BOB>" in card_text(bot, plan) and "wrong channel" in card_text(bot, plan)
     assert posts_in(bot, "C0OPS", containing="Release 1.2") == []
@@ -163,7 +163,7 @@ def test_the_requester_cannot_approve_their_own_high_risk_plan(bot, db):
     bot.run_jobs()
     assert plan_row(db)["status"] == "pending"
     bot.slack.wait_for_deliveries()
-    assert any("someone else has to approve" in text for text in ephemerals_to(bot, "U0ALICE"))
+    assert eventually(lambda: any("someone else has to approve" in text for text in ephemerals_to(bot, "U0ALICE")))
     assert "plan.click_refused" in audit_kinds(db, plan["id"])
 
 
@@ -179,7 +179,7 @@ def test_only_designated_approvers_may_approve_when_policy_says_so(bot, db):
     click(bot, "U0BOB", plan, blocks.APPROVE)
     bot.run_jobs()
     assert plan_row(db)["status"] == "pending"
-    assert any("designated approvers" in text for text in ephemerals_to(bot, "U0BOB"))
+    assert eventually(lambda: any("designated approvers" in text for text in ephemerals_to(bot, "U0BOB")))
     click(bot, "U0CAROL", plan, blocks.APPROVE)
     bot.run_jobs(wait_for=1)
     assert len(posts_in(bot, "C0OPS", containing="Release 1.2 is out")) == 1
@@ -283,8 +283,7 @@ def test_slash_command_request_and_audit(bot, db):
     plan = plan_row(db)
     assert plan["card_ts"] and plan["thread_ts"] == plan["card_ts"]
     bot.slack.slash_command("U0ALICE", "C0GENERAL", "/baton", f"audit {plan['id']}")
-    bot.slack.wait_for_deliveries()
-    hooks = [c for c in bot.slack.calls if c.method == "response_url"]
+    hooks = eventually(lambda: [c for c in bot.slack.calls if c.method == "response_url"])
     assert hooks and "plan.proposed" in hooks[-1].params.get("text", "")
 
 

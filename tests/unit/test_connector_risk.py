@@ -315,7 +315,7 @@ def test_every_connector_is_described_for_the_planner() -> None:
     assert set(catalogue["tasks.create"]["args_schema"]["properties"]) == {"title", "owner", "due_date"}
     assert set(catalogue["tasks.complete"]["args_schema"]["properties"]) == {"task_id"}
     assert set(catalogue["http.webhook"]["args_schema"]["properties"]) == {"url", "payload"}
-    assert set(catalogue["memory.remember"]["args_schema"]["properties"]) == {"text", "scope"}
+    assert set(catalogue["memory.remember"]["args_schema"]["properties"]) == {"text", "scope", "kind", "replaces"}
     assert all(entry["args_schema"]["additionalProperties"] is False for entry in catalogue.values())
     assert [a for a, e in catalogue.items() if e["compensable"]] == [
         "memory.remember", "slack.post_message", "slack.schedule_message", "tasks.complete", "tasks.create"]

@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory targets, measured against a baseline from the same run (see README.md)."""
