@@ -1,14 +1,21 @@
 """Long-term memory recall at scale: HNSW vs exact search through Baton's own scoped query.
 
     python -m bench.memory_bench [--rows 100000] [--small 10000] [--queries 200] [--home DIR]
+                                 [--shared-buffers SIZE] [--index-options "m = 32, ef_construction = 128"]
 
-Starts its own embedded PostgreSQL + pgvector in a temporary state folder, loads ``--rows`` and
-``--small`` synthetic memories (one workspace, 100 channels) into two migrated databases, and runs
-``memory.recall.vector_candidates`` for ``--queries`` channel-scoped questions (~1% of rows match).
-The baseline is exact search, measured in the same run on the same data: the same function on a
-connection where index and bitmap scans are disabled, so the planner must read the table. EXPLAIN
-(through ``auto_explain``, of the very statement Baton sends) confirms which plan each side used.
-Prints Markdown tables and writes ``bench/results/memory_bench.json``.
+Starts its own embedded PostgreSQL + pgvector in a temporary state folder, loads ``--small`` and
+``--rows`` synthetic memories (one workspace, 100 channels) into two migrated databases, and runs
+``memory.recall.vector_candidates`` for ``--queries`` channel-scoped questions (~1% of rows match),
+each on four connections that differ only in planner settings:
+
+    baton         Baton's connection as is: whatever plan PostgreSQL picks
+    hnsw          explicit sorts disabled, so the HNSW index scan is the plan
+    scoped_exact  index scans disabled: the scope btree (bitmap scan) plus an exact sort
+    exact         index and bitmap scans disabled: a sequential scan, the ground truth and baseline
+
+The modes run interleaved, query by query, so machine noise hits them alike. EXPLAIN (through
+``auto_explain``, of the very statement Baton sends) shows which plan each connection used.
+Prints Markdown tables and writes ``bench/results/memory_bench[.variant].json``.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from bench._common import machine, markdown_table, ms, state_folder, write_results
+from bench._common import machine, ms, state_folder, write_results
 from bench.memory_data import NOW, TEAM, Corpus, Query, load, make_corpus, make_queries
+from bench.memory_report import report
 from memory import recall
 from memory.db import connect
 from memory.embedded import EmbeddedServices
@@ -35,14 +43,21 @@ from memory.store import write_memory
 TARGET_RECALL = 0.95
 TARGET_P95_MS = 20.0
 K = 10
+#: A neighbour this similar to the query is related to it; below, it is an arbitrary pick among noise.
+RELATED_COSINE = 0.3
 WARMUP_QUERIES = 20
-EF_SWEEP = (40, 64, 100, 200, 400)
+EF_SWEEP = (40, 100, 200, 400, 1000)
 WRITES = 300
-PLAN_KEYWORDS = ("Scan", "Limit", "Sort", "Filter", "Order By", "Index Cond", "Rows Removed")
-
+PLAN_KEYWORDS = ("Scan", "Limit", "Sort", "Gather", "Filter", "Order By", "Index Cond", "Rows Removed")
 _VECTOR_LITERAL = re.compile(r"'\[[^\]]*\]'")
 
-Candidates = Callable[[psycopg.Connection[Any], Query], list[int]]
+#: Session settings of each mode (see the module docstring).
+MODES: dict[str, tuple[str, ...]] = {
+    "baton": (),
+    "hnsw": ("SET enable_sort = off",),
+    "scoped_exact": ("SET enable_indexscan = off",),
+    "exact": ("SET enable_indexscan = off", "SET enable_bitmapscan = off"),
+}
 
 
 def candidates(conn: psycopg.Connection[Any], query: Query) -> list[int]:
@@ -51,22 +66,10 @@ def candidates(conn: psycopg.Connection[Any], query: Query) -> list[int]:
                                     embedding=query.vector, now=NOW, limit=K)
 
 
-def exact_connection(url: str) -> psycopg.Connection[Any]:
-    """A connection on which the planner may not use any index: every query becomes a full scan."""
+def mode_connection(url: str, mode: str) -> psycopg.Connection[Any]:
     conn = connect(url)
-    conn.execute("SET enable_indexscan = off")
-    conn.execute("SET enable_bitmapscan = off")
-    return conn
-
-
-def hnsw_connection(url: str) -> psycopg.Connection[Any]:
-    """A connection on which only an ordered index scan avoids a penalty, so the planner takes HNSW.
-
-    With a selective scope the planner prefers the ``memories_scope`` btree plus an exact sort, which
-    never touches the vector index; disabling explicit sorts leaves the HNSW scan as the cheapest plan.
-    """
-    conn = connect(url)
-    conn.execute("SET enable_sort = off")
+    for statement in MODES[mode]:
+        conn.execute(statement)
     return conn
 
 
@@ -77,9 +80,9 @@ def plan_of(conn: psycopg.Connection[Any], query: Query) -> list[str]:
     def keep(diag: psycopg.errors.Diagnostic) -> None:
         notices.append(diag.message_primary or "")
 
-    for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
-                    "SET auto_explain.log_analyze = on", "SET auto_explain.log_level = notice"):
-        conn.execute(setting)
+    for statement in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+                      "SET auto_explain.log_analyze = on", "SET auto_explain.log_level = notice"):
+        conn.execute(statement)
     conn.add_notice_handler(keep)
     try:
         candidates(conn, query)
@@ -91,15 +94,33 @@ def plan_of(conn: psycopg.Connection[Any], query: Query) -> list[str]:
             if any(word in line for word in PLAN_KEYWORDS)]
 
 
-def timed(run: Candidates, conn: psycopg.Connection[Any], query: Query) -> tuple[list[int], float]:
+def access_path(plan: list[str]) -> str:
+    """How a plan reached the memories (for the tables)."""
+    text = "\n".join(plan)
+    if "memories_embedding_hnsw" in text:
+        return "HNSW index"
+    if "memories_scope" in text:
+        return "scope btree + sort"
+    return "seq scan" if "Seq Scan on memories" in text else "other"
+
+
+def timed(conn: psycopg.Connection[Any], query: Query) -> tuple[list[int], float]:
     started = time.perf_counter()
-    ids = run(conn, query)
+    ids = candidates(conn, query)
     return ids, time.perf_counter() - started
 
 
-def recall_at_k(found: Sequence[list[int]], truth: Sequence[list[int]]) -> float:
-    scores = [len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True) if t]
-    return float(np.mean(scores))
+def scores(found: Sequence[list[int]], truth: Sequence[list[int]], queries: Sequence[Query],
+           corpus: Corpus) -> dict[str, float]:
+    """recall@10, and recall@10 of the true neighbours related to the query (cosine >= RELATED_COSINE)."""
+    plain, related = [], []
+    for ids, true_ids, query in zip(found, truth, queries, strict=True):
+        got = set(ids)
+        plain.append(len(got & set(true_ids)) / len(true_ids))
+        close = [i for i in true_ids if float(corpus.vectors[i - 1] @ query.vector) >= RELATED_COSINE]
+        if close:
+            related.append(len(got & set(close)) / len(close))
+    return {"recall_at_10": float(np.mean(plain)), "related_recall_at_10": float(np.mean(related))}
 
 
 def with_ef_search(value: int) -> Callable[[], None]:
@@ -109,38 +130,21 @@ def with_ef_search(value: int) -> Callable[[], None]:
     return lambda: setattr(recall, "EF_SEARCH", before)
 
 
-#: The three ways the same query runs: Baton's connection as is, HNSW forced, and the exact baseline.
-MODES = ("baton", "hnsw", "exact")
-MODE_LABELS = {"baton": "Baton as is (planner's choice)", "hnsw": "HNSW forced", "exact": "exact (seq scan)"}
-
-
-def index_used(plan: list[str]) -> str:
-    """Which access path a plan read memories through (for the tables)."""
-    text = "\n".join(plan)
-    if "memories_embedding_hnsw" in text:
-        return "HNSW index"
-    if "memories_scope" in text:
-        return "scope btree + sort"
-    return "seq scan" if "Seq Scan on memories" in text else "other"
-
-
-def measure_size(url: str, queries: list[Query]) -> dict[str, Any]:
-    """Plans, then the three modes interleaved query by query, then an ef_search sweep of the HNSW mode."""
-    with connect(url) as baton, hnsw_connection(url) as hnsw, exact_connection(url) as exact:
-        conns = {"baton": baton, "hnsw": hnsw, "exact": exact}
-        plans = {mode: plan_of(conn, queries[0]) for mode, conn in conns.items()}
-        checks = {
-            "hnsw_uses_memories_embedding_hnsw": index_used(plans["hnsw"]) == "HNSW index",
-            "exact_is_seq_scan": index_used(plans["exact"]) == "seq scan",
-        }
+def measure_size(url: str, corpus: Corpus, queries: list[Query]) -> dict[str, Any]:
+    """Plans, then every mode interleaved query by query, then an ef_search sweep of the HNSW mode."""
+    conns = {mode: mode_connection(url, mode) for mode in MODES}
+    try:
+        plans = {"baton (first call)": plan_of(conns["baton"], queries[0])}
         for query in queries[:WARMUP_QUERIES]:
             for conn in conns.values():
                 candidates(conn, query)
+        # After warm-up psycopg has prepared the statement, and PostgreSQL may use a generic plan.
+        plans |= {mode: plan_of(conn, queries[1]) for mode, conn in conns.items()}
         ids: dict[str, list[list[int]]] = {mode: [] for mode in MODES}
         seconds: dict[str, list[float]] = {mode: [] for mode in MODES}
-        for query in queries:  # interleaved, so machine noise hits every mode alike
-            for mode in MODES:
-                found, took = timed(candidates, conns[mode], query)
+        for query in queries:
+            for mode, conn in conns.items():
+                found, took = timed(conn, query)
                 ids[mode].append(found)
                 seconds[mode].append(took)
         truth = ids["exact"]
@@ -148,18 +152,26 @@ def measure_size(url: str, queries: list[Query]) -> dict[str, Any]:
         for ef in EF_SWEEP:
             undo = with_ef_search(ef)
             try:
-                runs = [timed(candidates, hnsw, query) for query in queries]
+                runs = [timed(conns["hnsw"], query) for query in queries]
             finally:
                 undo()
             latency = ms([took for _, took in runs])
-            score = recall_at_k([found for found, _ in runs], truth)
-            sweep.append({"ef_search": ef, "recall_at_10": score, "latency_ms": latency,
-                          "meets_target": score >= TARGET_RECALL and latency["p95"] <= TARGET_P95_MS})
+            score = scores([found for found, _ in runs], truth, queries, corpus)
+            sweep.append({"ef_search": ef, **score, "latency_ms": latency,
+                          "meets_target": score["recall_at_10"] >= TARGET_RECALL
+                          and latency["p95"] <= TARGET_P95_MS})
+    finally:
+        for conn in conns.values():
+            conn.close()
     return {
         "plans": plans,
-        "plan_checks": checks,
+        "plan_checks": {
+            "hnsw_uses_memories_embedding_hnsw": access_path(plans["hnsw"]) == "HNSW index",
+            "scoped_exact_uses_memories_scope": access_path(plans["scoped_exact"]) == "scope btree + sort",
+            "exact_is_seq_scan": access_path(plans["exact"]) == "seq scan",
+        },
         "ef_search": recall.EF_SEARCH,
-        "modes": {mode: {"access_path": index_used(plans[mode]), "recall_at_10": recall_at_k(ids[mode], truth),
+        "modes": {mode: {"access_path": access_path(plans[mode]), **scores(ids[mode], truth, queries, corpus),
                          "latency_ms": ms(seconds[mode]),
                          "short_results": sum(1 for found in ids[mode] if len(found) < K)} for mode in MODES},
         "sweep": sweep,
@@ -180,6 +192,20 @@ def measure_writes(url: str, count: int) -> dict[str, Any]:
     return {"writes": count, "writes_per_second": count / sum(seconds), "latency_ms": ms(seconds)}
 
 
+def configure_server(services: EmbeddedServices, shared_buffers: str | None) -> None:
+    """Set (or reset to the default) shared_buffers, restarting the embedded server if that changes it."""
+    with connect(services.postgres.url("postgres")) as conn:
+        if shared_buffers:
+            conn.execute(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}'")
+        else:
+            conn.execute("ALTER SYSTEM RESET shared_buffers")
+        conn.execute("SELECT pg_reload_conf()")
+        row = conn.execute("SELECT pending_restart FROM pg_settings WHERE name = 'shared_buffers'").fetchone()
+    if row and row["pending_restart"]:
+        services.postgres.stop()
+        services.postgres.start()
+
+
 def fresh_database(services: EmbeddedServices, name: str) -> str:
     """Drop and create database ``name`` on the embedded server, migrate it, return its URL."""
     with connect(services.postgres.url("postgres")) as conn:
@@ -194,34 +220,40 @@ def fresh_database(services: EmbeddedServices, name: str) -> str:
 def server_info(url: str) -> dict[str, str]:
     with connect(url) as conn:
         conn.execute("LOAD 'vector'")  # defines the hnsw.* settings in this session
-        info = {name: conn.execute(f"SHOW {name}").fetchone()[name]  # type: ignore[index]
-                for name in ("server_version", "shared_buffers", "work_mem", "hnsw.max_scan_tuples")}
+        info = {name: str(conn.execute(f"SHOW {name}").fetchone()[name])  # type: ignore[index]
+                for name in ("server_version", "shared_buffers", "work_mem", "hnsw.max_scan_tuples",
+                             "max_parallel_workers_per_gather")}
         row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
         info["pgvector"] = row["extversion"] if row else "?"
     return info
 
 
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     corpus = make_corpus(args.rows)
     sizes: list[tuple[str, Corpus]] = [("small", corpus.head(args.small)), ("large", corpus)]
-    results: dict[str, Any] = {"machine": machine(), "targets": {"recall_at_10": TARGET_RECALL,
-                                                                 "p95_ms": TARGET_P95_MS},
-                               "args": vars(args), "sizes": {}}
+    results: dict[str, Any] = {
+        "machine": machine(), "args": vars(args), "sizes": {},
+        "targets": {"recall_at_10": TARGET_RECALL, "p95_ms": TARGET_P95_MS, "related_cosine": RELATED_COSINE},
+    }
     with state_folder(args.home, prefix="baton-bench-") as home:
         services = EmbeddedServices(home)
         try:
             services.ensure_postgres()
+            configure_server(services, args.shared_buffers)
             for label, data in sizes:
                 url = fresh_database(services, f"baton_bench_{label}")
-                print(f"[{label}] loading {len(data):,} memories ...", file=sys.stderr, flush=True)
-                loaded = load(url, data)
-                print(f"[{label}] measuring {args.queries} queries ...", file=sys.stderr, flush=True)
-                measured = measure_size(url, make_queries(data, args.queries))
+                progress(f"[{label}] loading {len(data):,} memories and building the HNSW index ...")
+                loaded = load(url, data, index_options=args.index_options)
+                progress(f"[{label}] {args.queries} queries x {len(MODES)} modes, then the ef_search sweep ...")
+                measured = measure_size(url, data, make_queries(data, args.queries))
                 results["sizes"][label] = {"load": loaded, **measured}
-                if label == "large":
-                    print(f"[{label}] measuring {WRITES} single writes ...", file=sys.stderr, flush=True)
-                    results["writes"] = measure_writes(url, WRITES)
-                    results["server"] = server_info(url)
+            progress(f"[large] {WRITES} single writes ...")
+            results["writes"] = measure_writes(url, WRITES)
+            results["server"] = server_info(url)
         finally:
             services.release()
     small, large = results["sizes"]["small"], results["sizes"]["large"]
@@ -234,7 +266,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for mode in MODES for stat in ("p50", "p95")
     } | {
         f"{mode}_over_exact_{label}_{stat}": p(size, mode, stat) / p(size, "exact", stat)
-        for mode in ("baton", "hnsw") for label, size in (("small", small), ("large", large))
+        for mode in MODES if mode != "exact" for label, size in (("small", small), ("large", large))
         for stat in ("p50", "p95")
     }
     good = [row["ef_search"] for row in large["sweep"] if row["meets_target"]]
@@ -242,55 +274,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def report(results: dict[str, Any]) -> str:
-    small, large = results["sizes"]["small"], results["sizes"]["large"]
-    sized = (("small", small), ("large", large))
-    server = results["server"]
-    out = [f"Memory recall benchmark, {results['machine']['date']}, {results['machine']['cores']} cores, "
-           f"PostgreSQL {server['server_version']}, pgvector {server['pgvector']}, "
-           f"shared_buffers {server['shared_buffers']}", ""]
-    out.append(markdown_table(
-        ["rows", "COPY rows/s", "HNSW build s", "index MB", "table+indexes MB"],
-        [[s["load"]["rows"], s["load"]["copy_rows_per_second"], s["load"]["index_build_seconds"],
-          s["load"]["index_mb"], s["load"]["table_total_mb"]] for _, s in sized]))
-    writes = results["writes"]
-    out += ["", f"Single `write_memory` calls into the {large['load']['rows']:,}-row table (HNSW maintained): "
-            f"{writes['writes_per_second']:.0f}/s, p50 {writes['latency_ms']['p50']:.2f} ms, "
-            f"p95 {writes['latency_ms']['p95']:.2f} ms", ""]
-    rows = []
-    for _, size in sized:
-        for mode in MODES:
-            m = size["modes"][mode]
-            lat = m["latency_ms"]
-            rows.append([size["load"]["rows"], MODE_LABELS[mode], m["access_path"], m["recall_at_10"],
-                         lat["p50"], lat["p95"], lat["p99"], lat["max"]])
-    out.append(f"Scoped queries (one channel, ~1% of rows), `vector_candidates(limit=10)`, "
-               f"hnsw.ef_search {large['ef_search']} (memory/recall.py):")
-    out += ["", markdown_table(["rows", "query", "plan", "recall@10", "p50 ms", "p95 ms", "p99 ms", "max ms"],
-                               rows)]
-    r = results["ratios"]
-    ratio_rows = [[f"{MODE_LABELS[mode]}: 100k / 10k rows", r[f"{mode}_p50_large_over_small"],
-                   r[f"{mode}_p95_large_over_small"]] for mode in MODES]
-    ratio_rows += [[f"{MODE_LABELS[mode]} / exact, {label} table", r[f"{mode}_over_exact_{label}_p50"],
-                    r[f"{mode}_over_exact_{label}_p95"]]
-                   for mode in ("baton", "hnsw") for label in ("small", "large")]
-    out += ["", markdown_table(["latency ratio", "p50", "p95"], ratio_rows)]
-    for _, size in sized:
-        out += ["", f"hnsw.ef_search sweep, HNSW forced, {size['load']['rows']:,} rows "
-                f"(target: recall@10 >= {TARGET_RECALL} at p95 <= {TARGET_P95_MS:.0f} ms)", ""]
-        out.append(markdown_table(
-            ["ef_search", "recall@10", "p50 ms", "p95 ms", "meets target"],
-            [[row["ef_search"], row["recall_at_10"], row["latency_ms"]["p50"], row["latency_ms"]["p95"],
-              "yes" if row["meets_target"] else "no"] for row in size["sweep"]]))
-    for _, size in sized:
-        out += ["", f"Plans at {size['load']['rows']:,} rows (checks: {size['plan_checks']})", "", "```"]
-        for mode in MODES:
-            out.append(f"-- {MODE_LABELS[mode]}")
-            out += size["plans"][mode]
-        out.append("```")
-    out += ["", f"Smallest hnsw.ef_search meeting the target at {large['load']['rows']:,} rows: "
-            f"{results['recommended_ef_search']}"]
-    return "\n".join(out)
+def variant_name(args: argparse.Namespace) -> str:
+    """``memory_bench`` for the defaults; a suffix naming any server or index change."""
+    parts = ["memory_bench"]
+    if args.shared_buffers:
+        parts.append("shared_buffers_" + args.shared_buffers)
+    if args.index_options:
+        parts.append(re.sub(r"[^a-z0-9]+", "_", args.index_options.lower()).strip("_"))
+    return ".".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -299,15 +290,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=10_000, help="memories in the small table")
     parser.add_argument("--queries", type=int, default=200, help="scoped queries per measurement")
     parser.add_argument("--home", help="state folder for the embedded server (default: a temporary one)")
+    parser.add_argument("--shared-buffers", help="e.g. 1GB (default: the embedded server's own, 128MB)")
+    parser.add_argument("--index-options", help='HNSW storage parameters, e.g. "m = 32, ef_construction = 128"')
     args = parser.parse_args(argv)
     results = run(args)
     print(report(results))
-    path = write_results("memory_bench", results)
-    print(f"\nwrote {path}", file=sys.stderr)
-    ok = all(all(size["plan_checks"].values()) for size in results["sizes"].values())
-    if not ok:
-        print("PLAN CHECK FAILED: see the plans above", file=sys.stderr)
-    return 0 if ok else 1
+    path = write_results(variant_name(args), results)
+    progress(f"\nwrote {path}")
+    failed = [f"{label}: {name}" for label, size in results["sizes"].items()
+              for name, ok in size["plan_checks"].items() if not ok]
+    if failed:
+        progress("PLAN CHECK FAILED (" + ", ".join(failed) + "): see the plans above")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -109,11 +109,13 @@ def make_queries(corpus: Corpus, count: int, *, seed: int = 11) -> list[Query]:
     return queries
 
 
-def load(url: str, corpus: Corpus) -> dict[str, Any]:
+def load(url: str, corpus: Corpus, *, index_options: str | None = None) -> dict[str, Any]:
     """COPY ``corpus`` into the (empty, migrated) ``memories`` table, then build the HNSW index.
 
-    The migration's index is dropped first and recreated from its own definition afterwards, the
-    usual way to bulk-load: one graph build instead of 100,000 incremental inserts.
+    The migration's index is dropped first and recreated from its own definition afterwards (plus
+    ``WITH (index_options)`` when given, e.g. ``m = 32, ef_construction = 128``), the usual way to
+    bulk-load: one graph build instead of 100,000 incremental inserts. Row ``i`` of the corpus gets
+    id ``i + 1``, which the benchmark relies on to look vectors up by id.
     """
     notices: list[str] = []
     with connect(url) as conn:
@@ -122,7 +124,7 @@ def load(url: str, corpus: Corpus) -> dict[str, Any]:
         register_vector(conn)
         row = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'memories_embedding_hnsw'").fetchone()
         assert row is not None, "migration 0004 did not create memories_embedding_hnsw"
-        index_sql = row["indexdef"]
+        index_sql = row["indexdef"] + (f" WITH ({index_options})" if index_options else "")
         conn.execute("DROP INDEX memories_embedding_hnsw")
 
         started = time.perf_counter()
@@ -134,6 +136,8 @@ def load(url: str, corpus: Corpus) -> dict[str, Any]:
                                 corpus.vectors[i], "bench-synthetic", "explicit",
                                 NOW - timedelta(days=float(corpus.ages_days[i]))))
         copy_seconds = time.perf_counter() - started
+        ids = conn.execute("SELECT min(id) AS first, max(id) AS last, count(*) AS n FROM memories").fetchone()
+        assert ids == {"first": 1, "last": len(corpus), "n": len(corpus)}, f"ids are not 1..{len(corpus)}: {ids}"
 
         started = time.perf_counter()
         conn.execute("VACUUM ANALYZE memories")

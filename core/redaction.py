@@ -9,8 +9,10 @@ so a :class:`Redaction` can be logged without leaking what it removed.
 Every built-in pattern starts at a token boundary (a negative look-behind on its own character
 class) and uses bounded or possessive quantifiers, so the scan is linear in the text length;
 anything the regular expressions cannot express (checksums, date shapes, context words) is checked
-in Python on the candidate. Redaction is idempotent: findings that touch an existing
-``[redacted ...]`` marker are dropped.
+in Python on the candidate.
+
+Redaction is idempotent: an existing ``[redacted ...]`` marker is never redacted again, and the
+output is scanned again until nothing new turns up, so ``redact(redact(x).text)`` changes nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ SECRET = "secret"
 KINDS = (SECRET, IBAN, CARD, EMAIL, PHONE)
 
 _KIND_NAME = re.compile(r"[a-z][a-z0-9_\-]{0,39}")
-_MARKER = re.compile(r"\[redacted [a-z][a-z0-9_\-]{0,39}\]")
+#: What a finding is replaced with; group 1 is the kind. Redacted text is never redacted again.
+MARKER = re.compile(r"\[redacted ([a-z][a-z0-9_\-]{0,39})\]")
 
 
 @dataclass(frozen=True)
@@ -75,17 +78,24 @@ class Redactor:
             self._priority.setdefault(kind, len(self._priority))
 
     def redact(self, text: str) -> Redaction:
-        """``text`` with every finding replaced by ``[redacted <kind>]``; never raises on a ``str``."""
-        found = [finding for detect in self._detectors for finding in detect(text)]
-        findings = self._merge(_outside_markers(text, found))
-        pieces: list[str] = []
-        cursor = 0
-        for finding in findings:
-            pieces.append(text[cursor : finding.start])
-            pieces.append(f"[redacted {finding.kind}]")
-            cursor = finding.end
-        pieces.append(text[cursor:])
-        return Redaction(text="".join(pieces), findings=findings)
+        """``text`` with every finding replaced by ``[redacted <kind>]``; never raises on a ``str``.
+
+        The redacted text is scanned again until nothing new turns up: replacing a finding changes its
+        neighbourhood (``+44 20 7946 0321a@b.com`` loses the digits the address took), and redacting
+        a redacted text must change nothing.
+        """
+        findings: tuple[Finding, ...] = ()
+        redacted = text
+        for _ in range(_MAX_PASSES):
+            found = self._detect(redacted)
+            if not found:
+                break
+            findings = self._merge([*findings, *_to_original(found, findings)])
+            redacted = _replace(text, findings)
+        return Redaction(text=redacted, findings=findings)
+
+    def _detect(self, text: str) -> list[Finding]:
+        return _outside_markers(text, [finding for detect in self._detectors for finding in detect(text)])
 
     def redact_all(self, texts: Iterable[str]) -> list[Redaction]:
         """:meth:`redact` applied to each text, in order."""
@@ -100,8 +110,8 @@ class Redactor:
             if group and finding.start >= group_end:
                 merged.append(self._winner(group, group_end))
                 group = []
+            group_end = max(group_end, finding.end) if group else finding.end
             group.append(finding)
-            group_end = max(group_end, finding.end) if len(group) > 1 else finding.end
         if group:
             merged.append(self._winner(group, group_end))
         return tuple(merged)
@@ -116,11 +126,47 @@ def redact_all(texts: Iterable[str]) -> list[Redaction]:
     return DEFAULT_REDACTOR.redact_all(texts)
 
 
+#: Scans of one text at most; each scan after the first runs only if the previous one found something new.
+_MAX_PASSES = 8
+
+
+def _replace(text: str, findings: tuple[Finding, ...]) -> str:
+    pieces: list[str] = []
+    cursor = 0
+    for finding in findings:
+        pieces.append(text[cursor : finding.start])
+        pieces.append(f"[redacted {finding.kind}]")
+        cursor = finding.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _to_original(found: list[Finding], replaced: tuple[Finding, ...]) -> list[Finding]:
+    """Offsets in the text redacted with ``replaced`` (sorted, disjoint) mapped back to the original text.
+
+    ``found`` never overlaps a marker, so each offset lies in original text and shifts by the length
+    difference of the markers before it.
+    """
+    marker_starts: list[int] = []
+    shifts: list[int] = []  # total shift after each marker
+    shift = 0
+    for finding in replaced:
+        marker_starts.append(finding.start + shift)
+        shift += len(f"[redacted {finding.kind}]") - (finding.end - finding.start)
+        shifts.append(shift)
+
+    def original(offset: int) -> int:
+        index = bisect.bisect_left(marker_starts, offset) - 1  # markers wholly before the offset
+        return offset - (shifts[index] if index >= 0 else 0)
+
+    return [Finding(f.kind, original(f.start), original(f.end)) for f in found]
+
+
 def _outside_markers(text: str, found: list[Finding]) -> list[Finding]:
-    """Drop findings overlapping an existing ``[redacted ...]`` marker (keeps redaction idempotent)."""
+    """Drop empty findings and those overlapping a ``[redacted ...]`` marker (redacted text stays as it is)."""
     if "[redacted " not in text:
         return [f for f in found if f.end > f.start]
-    markers = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
+    markers = [(m.start(), m.end()) for m in MARKER.finditer(text)]
     starts = [start for start, _ in markers]
     kept = []
     for finding in found:
@@ -227,7 +273,8 @@ _PHONE_AFTER_WORD = re.compile(
     re.ASCII,
 )
 _DATE_SHAPE = re.compile(r"[0-9]{4}[.\-/ ][0-9]{1,2}[.\-/ ][0-9]{1,2}|[0-9]{1,2}[.\-/ ][0-9]{1,2}[.\-/ ][0-9]{2,4}")
-_DIGIT_GROUP_BEFORE = re.compile(r"[0-9][ .\-]$")
+# A marker counts as a digit group: what it replaced may have ended in a digit (keeps redaction idempotent).
+_DIGIT_GROUP_BEFORE = re.compile(r"(?:[0-9]|\[redacted [a-z][a-z0-9_\-]{0,39}\])[ .\-/]$")
 _ID_CONTEXT = re.compile(
     r"(?i)\b(?:order|ticket|invoice|case|ref|reference|id|account|acct|tracking|build|job|run|issue|incident|"
     r"serial|sku|po|pr|version|ver|release|zip|postcode|meeting|room)s?\s*(?:no\.?|number|nr\.?)?"
@@ -257,8 +304,8 @@ def _phones(text: str) -> Iterator[Finding]:
 
 def _stands_alone(text: str, start: int) -> bool:
     """Not an order/ticket/... number, nor the tail of a longer run of digit groups (3704 0044 0532 0130 87)."""
-    before = max(0, start - 30)
-    return not (_ID_CONTEXT.search(text, before, start) or _DIGIT_GROUP_BEFORE.search(text, before, start))
+    id_word = _ID_CONTEXT.search(text, max(0, start - 30), start)
+    return not (id_word or _DIGIT_GROUP_BEFORE.search(text, max(0, start - 60), start))
 
 
 def _national_number(value: str) -> bool:
@@ -341,14 +388,10 @@ _IBAN_LENGTHS = {
 
 def _ibans(text: str) -> Iterator[Finding]:
     for match in _IBAN.finditer(text):
-        value = match.group().upper()
-        if not (value.isupper() or match.group().islower()):
-            continue  # mixed case is a word or an identifier, not a pasted IBAN
-        length = _IBAN_LENGTHS.get(value[:2])
-        compact = value.replace(" ", "")
-        if length is None or len(compact) < length:
+        length = _IBAN_LENGTHS.get(match.group()[:2].upper())
+        if length is None or len(match.group().replace(" ", "")) < length:
             continue
-        # The match may run on into the next word ("... 0130 00 EUR"): cut at the country's length.
+        # The match may run on into the next words ("... 0130 00 EUR"): cut at the country's length.
         end = match.start()
         taken = 0
         while taken < length:
@@ -356,7 +399,10 @@ def _ibans(text: str) -> Iterator[Finding]:
             end += 1
         if end < len(text) and text[end].isalnum():
             continue
-        if _iban_checksum_valid(compact[:length]):
+        iban = text[match.start() : end]
+        if not (iban.isupper() or iban.islower()):
+            continue  # mixed case is a word or an identifier, not a pasted IBAN
+        if _iban_checksum_valid(iban.replace(" ", "").upper()):
             yield Finding(IBAN, match.start(), end)
 
 
@@ -406,8 +452,8 @@ _SECRET_WORDS = (
 _ASSIGNMENT = re.compile(
     r"(?i)(?<![\w.\-])(?P<key>(?P<dash>--)?[\w.\-]{0,40}?" + _SECRET_WORDS + r")[\"']?"
     r"(?:\s{0,3}(?P<op>=>|:=|=|:)\s{0,3}|(?(dash)[ ]{1,3}|(?!)))"
-    r"(?:\"(?P<dq>[^\"\r\n]{1,512})\"|'(?P<sq>[^'\r\n]{1,512})'|`(?P<bq>[^`\r\n]{1,512})`"
-    r"|(?P<bare>[^\s\"'`,;&<>]{1,512}))",
+    r"(?P<value>\"(?P<dq>[^\"\r\n]{1,256})\"|'(?P<sq>[^'\r\n]{1,256})'|`(?P<bq>[^`\r\n]{1,256})`"
+    r"|(?P<bare>[^\s\"'`,;&<>]{1,256}))",
     re.ASCII,
 )
 _PASSWORD_IS = re.compile(
@@ -444,16 +490,9 @@ def _secrets(text: str) -> Iterator[Finding]:
             if not mixed or _MIXED.match(text, start, end):
                 yield Finding(SECRET, start, end)
     yield from _pem_blocks(text)
-    yield from _assignments(text)
-    for match in _PASSWORD_IS.finditer(text):
-        start, end = _strip_trailing(text, *match.span("value"))
-        value = text[start:end]
-        if len(value) >= 4 and not value.isalpha() and not value.startswith(_PLACEHOLDER_START):
-            yield Finding(SECRET, start, end)
-    for match in _PASSWORD_SPACE.finditer(text):
-        start, end = _strip_trailing(text, *match.span("value"))
-        if _STRONG_PASSWORD.match(text, start, end):
-            yield Finding(SECRET, start, end)
+    yield from _values(_ASSIGNMENT, text, _assignment)
+    yield from _values(_PASSWORD_IS, text, _password_is)
+    yield from _values(_PASSWORD_SPACE, text, _password_space)
 
 
 def _pem_blocks(text: str) -> Iterator[Finding]:
@@ -472,15 +511,40 @@ def _pem_blocks(text: str) -> Iterator[Finding]:
         position = stop
 
 
-def _assignments(text: str) -> Iterator[Finding]:
-    for match in _ASSIGNMENT.finditer(text):
-        key = match.group("key")
-        name = next(group for group in ("dq", "sq", "bq", "bare") if match.group(group) is not None)
-        start, end = match.span(name)
-        if name == "bare":
-            start, end = _strip_trailing(text, start, end)
-        if _looks_like_secret_value(key, text[start:end], quoted=name != "bare", text_after=text[end : end + 3]):
-            yield Finding(SECRET, start, end)
+def _values(regex: re.Pattern[str], text: str, accept: Callable[[re.Match[str]], Finding | None]) -> Iterator[Finding]:
+    """The findings ``accept`` makes of ``regex``'s matches.
+
+    After a rejected match the search resumes at its ``value`` group, not after it: a long rejected value
+    (``token=get_token()...``) must not hide a real ``password=...`` inside it.
+    """
+    position = 0
+    while (match := regex.search(text, position)) is not None:
+        finding = accept(match)
+        if finding is not None:
+            yield finding
+        position = match.end() if finding is not None else max(match.start("value"), match.start() + 1)
+
+
+def _assignment(match: re.Match[str]) -> Finding | None:
+    text = match.string
+    name = next(group for group in ("dq", "sq", "bq", "bare") if match.group(group) is not None)
+    start, end = match.span(name)
+    if name == "bare":
+        start, end = _strip_trailing(text, start, end)
+    value, after = text[start:end], text[end : end + 3]
+    return Finding(SECRET, start, end) if _looks_like_secret_value(match["key"], value, name != "bare", after) else None
+
+
+def _password_is(match: re.Match[str]) -> Finding | None:
+    start, end = _strip_trailing(match.string, *match.span("value"))
+    value = match.string[start:end]
+    ok = len(value) >= 4 and not value.isalpha() and not value.startswith(_PLACEHOLDER_START)
+    return Finding(SECRET, start, end) if ok else None
+
+
+def _password_space(match: re.Match[str]) -> Finding | None:
+    start, end = _strip_trailing(match.string, *match.span("value"))
+    return Finding(SECRET, start, end) if _STRONG_PASSWORD.match(match.string, start, end) else None
 
 
 def _strip_trailing(text: str, start: int, end: int) -> tuple[int, int]:
@@ -489,7 +553,7 @@ def _strip_trailing(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _looks_like_secret_value(key: str, value: str, *, quoted: bool, text_after: str) -> bool:
+def _looks_like_secret_value(key: str, value: str, quoted: bool, text_after: str) -> bool:
     """Tell a credential from a placeholder, a code reference, a type annotation or prose."""
     is_password = re.search(r"(?i)passw|pwd|passphrase", key) is not None
     if len(value) < (4 if is_password else 6 if _SHORT_WORD_KEY.search(key) else 8):

@@ -7,17 +7,14 @@ embedded, so no caller can skip it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from core.redaction import DEFAULT_REDACTOR, Redactor
+from core.redaction import DEFAULT_REDACTOR, MARKER, Redactor
 from memory.store import MemoryRecord, delete_memories, load_memories, write_memory
-
-_MARKER = re.compile(r"\[redacted ([a-z_]+)\]")
 
 #: ``embed(text) -> (vector, model name)``, or None when no embedding provider is reachable right now
 #: (the memory is stored without a vector and embedded later by the embed-pending job).
@@ -89,7 +86,7 @@ class PostgresFactStore:
         memory = written.memory
         # The planner may have redacted the text already (it never sends secrets to the model): count
         # those markers too, so the confirmation can say what was removed.
-        kinds = set(redaction.kinds) | set(_MARKER.findall(redaction.text))
+        kinds = set(redaction.kinds) | {m.group(1) for m in MARKER.finditer(redaction.text)}
         return StoredFact(
             memory.id,
             memory.scope,

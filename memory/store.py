@@ -173,9 +173,21 @@ def list_for_channel(
 
 
 def delete_memories(conn: psycopg.Connection[Any], *, team_id: str, ids: Sequence[int]) -> list[int]:
-    """Delete for real (rows and embeddings). Returns the ids that existed in this workspace."""
+    """Delete for real (rows and embeddings). Returns the ids that existed in this workspace.
+
+    Memories these ones superseded go too: forgetting a correction must not bring back the fact it
+    corrected.
+    """
     rows = conn.execute(
-        "DELETE FROM memories WHERE team_id = %s AND id = ANY(%s) RETURNING id", (team_id, list(ids))
+        """
+        WITH RECURSIVE doomed(id) AS (
+            SELECT id FROM memories WHERE team_id = %(team)s AND id = ANY(%(ids)s)
+            UNION
+            SELECT m.id FROM memories m JOIN doomed d ON m.superseded_by = d.id WHERE m.team_id = %(team)s
+        )
+        DELETE FROM memories WHERE team_id = %(team)s AND id IN (SELECT id FROM doomed) RETURNING id
+        """,
+        {"team": team_id, "ids": list(ids)},
     ).fetchall()
     return sorted(row["id"] for row in rows)
 

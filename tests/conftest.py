@@ -30,6 +30,8 @@ from tests.fakes.openai_fixtures import fake_openai, fake_openai_server  # noqa:
 from workers.context import WorkerContext, install, slack_client
 from workers.queues import connect_redis, get_queue
 
+pytest_plugins = ["tests.plugins.quality_report"]
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures"
 SIGNING_SECRET = "test-signing-secret-" + secrets.token_hex(8)

@@ -158,6 +158,15 @@ class LocalMiniLM:
     def __init__(self, *, batch_size: int = 32) -> None:
         self.batch_size = batch_size
 
+    def load(self) -> None:
+        """Load the model now rather than on the first ``embed``.
+
+        An RQ worker calls this before it starts forking jobs, so every job inherits the loaded model. Only
+        *load* in such a parent: once torch has computed anything there, its OpenMP threads make a forked
+        child's first embed hang.
+        """
+        _local_model()
+
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for ``texts`` (blank texts included), computed on this machine."""
         if not texts:

@@ -20,7 +20,7 @@ from workers import memory_flows
 from workers.cards import post_card, reply_in_thread
 from workers.context import WorkerContext, current
 from workers.jobs import enqueue_job
-from workers.memory_support import embed_text, recall_for, snippets
+from workers.memory_support import embed_text, provider, recall_for, snippets
 from workers.registry import build_registry
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def _planning_context(
     shared = (record.context or {}).get("message")
     if shared:
         thread.append(ThreadMessage(name_of(shared.get("user")), DEFAULT_REDACTOR.redact(shared.get("text", "")).text))
-    found, _ = recall_for(
+    found, used_vectors = recall_for(
         ctx,
         conn,
         team_id=record.team_id,
@@ -198,6 +198,14 @@ def _planning_context(
         now=ctx.now(),
         limit=8,
     )
+    if not used_vectors and provider(ctx) is not None:
+        audit.append(
+            conn,
+            team_id=record.team_id,
+            request_id=record.id,
+            kind="memory.recall_fulltext_only",
+            reason="embedding provider unavailable",
+        )
     return PlanningContext(
         requester_id=record.user_id,
         requester_name=name_of(record.user_id),

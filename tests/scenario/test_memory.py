@@ -222,3 +222,14 @@ def test_near_duplicates_are_merged_not_stored_twice(db):
     )
     assert not other_team.merged
     assert "memory.deleted" not in audit_kinds(db, 0)
+
+
+def test_forgetting_a_correction_does_not_bring_back_the_corrected_fact(mem_bot, db):
+    say(mem_bot, "remember that deploys freeze on Fridays")
+    say(mem_bot, "that's wrong: deploys freeze on Thursdays now")
+    say(mem_bot, "forget the deploy freeze")
+    offer = mem_bot.slack.calls_to("chat.postMessage")[-1]
+    mem_bot.slack.click("U0ALICE", channel="C0GENERAL", message_ts=offer.response["ts"], action_id="memory_forget")
+    assert eventually(lambda: memories(db) == [])
+    say(mem_bot, "when do deploys freeze?")
+    assert "I don't know anything about that yet" in bot_texts(mem_bot)[-1]
