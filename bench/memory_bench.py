@@ -21,17 +21,19 @@ Prints Markdown tables and writes ``bench/results/memory_bench[.variant].json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import psycopg
 
 from bench._common import machine, ms, state_folder, write_results
-from bench.memory_data import NOW, TEAM, Corpus, Query, load, make_corpus, make_queries
+from bench.memory_data import NOW, TEAM, Corpus, Query, load, make_corpus, make_queries, merge_channels
 from bench.memory_report import report
 from memory import recall
 from memory.db import connect
@@ -48,6 +50,9 @@ RELATED_COSINE = 0.3
 WARMUP_QUERIES = 20
 EF_SWEEP = (40, 100, 200, 400, 1000)
 WRITES = 300
+#: For the scope-size comparison: channels 0-4 become one channel (~5%), 5-24 another (~20%).
+SCOPE_GROUPS = {0: range(0, 5), 5: range(5, 25)}
+SCOPES = (("~1%", range(25, 100)), ("~5%", (0,)), ("~20%", (5,)))
 PLAN_KEYWORDS = ("Scan", "Limit", "Sort", "Gather", "Filter", "Order By", "Index Cond", "Rows Removed")
 _VECTOR_LITERAL = re.compile(r"'\[[^\]]*\]'")
 
@@ -73,8 +78,9 @@ def mode_connection(url: str, mode: str) -> psycopg.Connection[Any]:
     return conn
 
 
-def plan_of(conn: psycopg.Connection[Any], query: Query) -> list[str]:
-    """Key lines of the executed plan of Baton's query (auto_explain reports it as a NOTICE)."""
+@contextlib.contextmanager
+def explained(conn: psycopg.Connection[Any]) -> Iterator[list[str]]:
+    """Collect the executed plans of statements run inside (auto_explain reports them as NOTICEs)."""
     notices: list[str] = []
 
     def keep(diag: psycopg.errors.Diagnostic) -> None:
@@ -85,13 +91,24 @@ def plan_of(conn: psycopg.Connection[Any], query: Query) -> list[str]:
         conn.execute(statement)
     conn.add_notice_handler(keep)
     try:
-        candidates(conn, query)
+        yield notices
     finally:
         conn.remove_notice_handler(keep)
         conn.execute("SET auto_explain.log_min_duration = -1")
+
+
+def plan_of(conn: psycopg.Connection[Any], query: Query) -> list[str]:
+    """Key lines of the executed plan of Baton's query for ``query``."""
+    with explained(conn) as notices:
+        candidates(conn, query)
     plan = next((text for text in notices if "memories" in text), "")
     return [_VECTOR_LITERAL.sub("'[384 floats]'", line.rstrip()) for line in plan.splitlines()
             if any(word in line for word in PLAN_KEYWORDS)]
+
+
+def plan_census(conn: psycopg.Connection[Any], queries: Sequence[Query]) -> dict[str, int]:
+    """How many of ``queries`` ran with each access path (the plan can differ from channel to channel)."""
+    return dict(Counter(access_path(plan_of(conn, query)) for query in queries))
 
 
 def access_path(plan: list[str]) -> str:
@@ -130,7 +147,7 @@ def with_ef_search(value: int) -> Callable[[], None]:
     return lambda: setattr(recall, "EF_SEARCH", before)
 
 
-def measure_size(url: str, corpus: Corpus, queries: list[Query]) -> dict[str, Any]:
+def measure_size(url: str, corpus: Corpus, queries: list[Query], *, sweep_ef: bool = True) -> dict[str, Any]:
     """Plans, then every mode interleaved query by query, then an ef_search sweep of the HNSW mode."""
     conns = {mode: mode_connection(url, mode) for mode in MODES}
     try:
@@ -148,8 +165,9 @@ def measure_size(url: str, corpus: Corpus, queries: list[Query]) -> dict[str, An
                 ids[mode].append(found)
                 seconds[mode].append(took)
         truth = ids["exact"]
+        census = {mode: plan_census(conn, queries) for mode, conn in conns.items()}  # not timed
         sweep = []
-        for ef in EF_SWEEP:
+        for ef in EF_SWEEP if sweep_ef else ():
             undo = with_ef_search(ef)
             try:
                 runs = [timed(conns["hnsw"], query) for query in queries]
@@ -165,17 +183,29 @@ def measure_size(url: str, corpus: Corpus, queries: list[Query]) -> dict[str, An
             conn.close()
     return {
         "plans": plans,
-        "plan_checks": {
-            "hnsw_uses_memories_embedding_hnsw": access_path(plans["hnsw"]) == "HNSW index",
-            "scoped_exact_uses_memories_scope": access_path(plans["scoped_exact"]) == "scope btree + sort",
-            "exact_is_seq_scan": access_path(plans["exact"]) == "seq scan",
+        "plan_checks": {  # every query, not just the one whose plan is shown
+            "hnsw_uses_memories_embedding_hnsw": census["hnsw"] == {"HNSW index": len(queries)},
+            "scoped_exact_uses_memories_scope": census["scoped_exact"] == {"scope btree + sort": len(queries)},
+            "exact_is_seq_scan": census["exact"] == {"seq scan": len(queries)},
         },
         "ef_search": recall.EF_SEARCH,
-        "modes": {mode: {"access_path": access_path(plans[mode]), **scores(ids[mode], truth, queries, corpus),
+        "modes": {mode: {"access_paths": census[mode], **scores(ids[mode], truth, queries, corpus),
                          "latency_ms": ms(seconds[mode]),
                          "short_results": sum(1 for found in ids[mode] if len(found) < K)} for mode in MODES},
         "sweep": sweep,
     }
+
+
+def measure_scopes(url: str, corpus: Corpus, count: int) -> dict[str, Any]:
+    """The same comparison for scopes of ~1%, ~5% and ~20% of the table (channels merged into bigger ones)."""
+    merged, build_seconds = merge_channels(url, corpus, SCOPE_GROUPS)
+    scopes = []
+    for label, channels in SCOPES:
+        queries = make_queries(merged, count, seed=13, channels=channels)
+        in_scope = float(np.mean([np.sum(merged.channels == c) for c in channels]))
+        scopes.append({"scope": label, "rows_in_scope": in_scope,
+                       **measure_size(url, merged, queries, sweep_ef=False)})
+    return {"index_rebuild_seconds": build_seconds, "queries": count, "scopes": scopes}
 
 
 def measure_writes(url: str, count: int) -> dict[str, Any]:
@@ -253,6 +283,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 results["sizes"][label] = {"load": loaded, **measured}
             progress(f"[large] {WRITES} single writes ...")
             results["writes"] = measure_writes(url, WRITES)
+            if args.scope_sweep:
+                progress(f"[large] scopes of ~1%, ~5% and ~20%: merging channels, rebuilding the index, "
+                         f"{args.queries // 2} queries each ...")
+                results["scope_sizes"] = measure_scopes(url, corpus, args.queries // 2)
             results["server"] = server_info(url)
         finally:
             services.release()
@@ -292,13 +326,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--home", help="state folder for the embedded server (default: a temporary one)")
     parser.add_argument("--shared-buffers", help="e.g. 1GB (default: the embedded server's own, 128MB)")
     parser.add_argument("--index-options", help='HNSW storage parameters, e.g. "m = 32, ef_construction = 128"')
+    parser.add_argument("--no-scope-sweep", dest="scope_sweep", action="store_false",
+                        help="skip the comparison across scope sizes (saves about a minute)")
     args = parser.parse_args(argv)
     results = run(args)
     print(report(results))
     path = write_results(variant_name(args), results)
     progress(f"\nwrote {path}")
-    failed = [f"{label}: {name}" for label, size in results["sizes"].items()
-              for name, ok in size["plan_checks"].items() if not ok]
+    measured = list(results["sizes"].items()) + [
+        (f"scope {scope['scope']}", scope) for scope in results.get("scope_sizes", {}).get("scopes", [])]
+    failed = [f"{label}: {name}" for label, size in measured for name, ok in size["plan_checks"].items() if not ok]
     if failed:
         progress("PLAN CHECK FAILED (" + ", ".join(failed) + "): see the plans above")
     return 1 if failed else 0

@@ -9,6 +9,7 @@ spread uniformly. Two members of one topic have cosine similarity ~0.5, unrelate
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -96,13 +97,17 @@ def make_corpus(rows: int, *, seed: int = 7) -> Corpus:
     return Corpus(vectors, channels, topics, texts, rng.random(rows) * 365)
 
 
-def make_queries(corpus: Corpus, count: int, *, seed: int = 11) -> list[Query]:
-    """Noisy copies of random stored vectors, each asked in the channel of the memory it copies."""
+def make_queries(corpus: Corpus, count: int, *, seed: int = 11, channels: Sequence[int] | None = None) -> list[Query]:
+    """Noisy copies of random stored vectors, each asked in the channel of the memory it copies.
+
+    The channel is drawn uniformly from ``channels`` (default: all of them).
+    """
     rng = np.random.default_rng(seed)
     by_channel = [np.flatnonzero(corpus.channels == c) for c in range(CHANNELS)]
+    pool = list(range(CHANNELS)) if channels is None else list(channels)
     queries = []
     for _ in range(count):
-        channel = int(rng.integers(0, CHANNELS))
+        channel = pool[int(rng.integers(0, len(pool)))]
         source = corpus.vectors[int(rng.choice(by_channel[channel]))]
         noisy = source + rng.standard_normal(DIM) * (QUERY_NOISE / np.sqrt(DIM))
         queries.append(Query(channel_id(channel), (noisy / np.linalg.norm(noisy)).astype(np.float32)))
@@ -167,3 +172,30 @@ def load(url: str, corpus: Corpus, *, index_options: str | None = None) -> dict[
         "table_total_mb": size["table_bytes"] / 2**20,
         "notices": [n for n in notices if n],
     }
+
+
+def merge_channels(url: str, corpus: Corpus, groups: dict[int, Sequence[int]]) -> tuple[Corpus, float]:
+    """Fold channels into bigger ones (``{into: [from, ...]}``) in the database and in a copy of ``corpus``.
+
+    Makes scopes of several sizes in one table. The HNSW index is dropped for the update and rebuilt
+    after it (returns its build seconds), so the graph is as fresh as after :func:`load`.
+    """
+    channels = corpus.channels.copy()
+    with connect(url) as conn:
+        conn.execute("SET statement_timeout = 0")
+        row = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'memories_embedding_hnsw'").fetchone()
+        assert row is not None
+        conn.execute("DROP INDEX memories_embedding_hnsw")
+        for into, sources in groups.items():
+            conn.execute("UPDATE memories SET channel_id = %s WHERE team_id = %s AND channel_id = ANY(%s)",
+                         (channel_id(into), TEAM, [channel_id(c) for c in sources]))
+            channels[np.isin(channels, list(sources))] = into
+        conn.execute("VACUUM FULL memories")
+        conn.execute("ANALYZE memories")
+        conn.execute(f"SET maintenance_work_mem = '{BUILD_MAINTENANCE_WORK_MEM}'")
+        started = time.perf_counter()
+        conn.execute(row["indexdef"])
+        build_seconds = time.perf_counter() - started
+        conn.execute("ANALYZE memories")
+    merged = Corpus(corpus.vectors, channels, corpus.topics, corpus.texts, corpus.ages_days)
+    return merged, build_seconds

@@ -19,6 +19,15 @@ def _rows(n: int) -> str:
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else f"{n:,}"
 
 
+def _paths(census: dict[str, int]) -> str:
+    """``HNSW index`` or, when queries differed, ``HNSW index 57%, scope btree + sort 43%``."""
+    total = sum(census.values())
+    if len(census) == 1:
+        return next(iter(census))
+    ranked = sorted(census.items(), key=lambda item: -item[1])
+    return ", ".join(f"{path} {100 * count / total:.0f}%" for path, count in ranked)
+
+
 def report(results: dict[str, Any]) -> str:
     sizes = [results["sizes"]["small"], results["sizes"]["large"]]
     small, large = sizes
@@ -49,7 +58,7 @@ def report(results: dict[str, Any]) -> str:
         for mode, label in MODE_LABELS.items():
             m = size["modes"][mode]
             lat = m["latency_ms"]
-            rows.append([_rows(size["load"]["rows"]), label, m["access_path"], m["recall_at_10"],
+            rows.append([_rows(size["load"]["rows"]), label, _paths(m["access_paths"]), m["recall_at_10"],
                          m["related_recall_at_10"], lat["p50"], lat["p95"], lat["p99"], lat["max"]])
     out.append(markdown_table(
         ["rows", "query", "plan", "recall@10", "related", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows))
@@ -71,9 +80,24 @@ def report(results: dict[str, Any]) -> str:
             [[row["ef_search"], row["recall_at_10"], row["related_recall_at_10"], row["latency_ms"]["p50"],
               row["latency_ms"]["p95"], "yes" if row["meets_target"] else "no"] for row in size["sweep"]]))
 
+    if "scope_sizes" in results:
+        sweep = results["scope_sizes"]
+        out += ["", f"Scope size: the {big} table with channels merged into bigger ones (index rebuilt), "
+                f"{sweep['queries']} queries per scope, hnsw.ef_search {large['ef_search']}:", ""]
+        rows = []
+        for scope in sweep["scopes"]:
+            for mode, label in MODE_LABELS.items():
+                m = scope["modes"][mode]
+                rows.append([scope["scope"], f"{scope['rows_in_scope']:,.0f}", label, _paths(m["access_paths"]),
+                             m["recall_at_10"], m["related_recall_at_10"], m["latency_ms"]["p50"],
+                             m["latency_ms"]["p95"]])
+        out.append(markdown_table(["scope", "rows in scope", "query", "plan", "recall@10", "related", "p50 ms",
+                                   "p95 ms"], rows))
+
     for size in sizes:
         checks = ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in size["plan_checks"].items())
-        out += ["", f"Plans at {_rows(size['load']['rows'])} rows ({checks}):", "", "```"]
+        out += ["", f"Plans at {_rows(size['load']['rows'])} rows, checked for every query ({checks}):", "",
+                "```"]
         for name, plan in size["plans"].items():
             out.append(f"-- {MODE_LABELS.get(name, name)}")
             out += [line if len(line) <= PLAN_LINE_CHARS else line[:PLAN_LINE_CHARS] + "…" for line in plan]

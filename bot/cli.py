@@ -17,6 +17,7 @@ from types import FrameType
 
 import platformdirs
 
+from bot.memory_cli import add_memory_parser
 from core import defaults
 from core.settings import ENV_VARS, Settings, SettingsError, load_settings
 from memory.embedded import EmbeddedServerError, EmbeddedServices
@@ -207,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--script", type=Path, help="play user turns from FILE instead of reading the terminal")
     demo.add_argument("--channel", default="general", help="channel to talk in (default general)")
     demo.add_argument("--user", default="alice", help="who you are in the local workspace (default alice)")
+
+    add_memory_parser(sub, add)
 
     embedded = add("embedded", cmd_embedded, "Show or stop the embedded PostgreSQL and Redis servers.")
     embedded.add_argument("action", choices=["status", "stop"], nargs="?", default="status")

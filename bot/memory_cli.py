@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from memory import vectors
-from memory.db import connect
-from workers.embeddings import EmbeddingProvider, EmbeddingUnavailable, choose_provider
-from workers.memory_embed import REEMBED_BATCH, EmbeddingBusy, check_embedding_settings, reembed
+if TYPE_CHECKING:
+    from workers.embeddings import EmbeddingProvider
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+
+#: Memories per re-embed step. (The heavy imports wait until the command runs: every ``baton`` command
+#: builds this parser, and the OpenAI SDK alone would add half a second to each.)
+REEMBED_BATCH = 256
 
 
 def add_memory_parser(subparsers: Any, add: Add) -> argparse.ArgumentParser:
@@ -38,6 +40,9 @@ def cmd_memory(args: argparse.Namespace) -> int:
     """Run ``baton memory status`` or ``baton memory reembed``."""
     from bot.backends import migrate_database, resolve_backends
     from bot.cli import CommandError, build_settings
+    from memory.db import connect
+    from workers.embeddings import EmbeddingUnavailable, choose_provider
+    from workers.memory_embed import EmbeddingBusy, reembed
 
     settings, _services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
@@ -69,6 +74,9 @@ def _print_progress(done: int, total: int) -> None:
 
 
 def _status(conn: Any, provider: EmbeddingProvider | None) -> int:
+    from memory import vectors
+    from workers.memory_embed import check_embedding_settings
+
     stored = vectors.current_settings(conn)
     column = vectors.column_dimensions(conn)
     if provider is None:

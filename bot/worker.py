@@ -21,10 +21,26 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
     """Install the job context and work until stopped (or, with ``burst``, until the queues are empty)."""
     assert settings.redis_url is not None
     connection = connect_redis(settings.redis_url)
-    install(WorkerContext(settings=settings, slack=slack_client(settings), redis=connection))
+    context = WorkerContext(settings=settings, slack=slack_client(settings), redis=connection)
+    _preload_embeddings(context)
+    install(context)
     worker = Worker([get_queue(name, connection=connection) for name in queues], connection=connection)
     log.info("worker listening on %s%s", ", ".join(queues), " with scheduler" if with_scheduler else "")
     return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING"))
+
+
+def _preload_embeddings(context: WorkerContext) -> None:
+    """Load a local embedding model once, before RQ forks a work horse per job, so each job inherits it.
+
+    Only load: running the model in the parent before forking makes the children hang (torch threads).
+    """
+    from workers.embeddings import LocalMiniLM, choose_provider
+    from workers.memory_support import install_provider
+
+    chosen = choose_provider(context.settings)
+    if isinstance(chosen, LocalMiniLM):
+        chosen.load()
+    install_provider(context, chosen)
 
 
 def run_scheduler(settings: Settings, *, interval: float = defaults.RECONCILE_INTERVAL_SECONDS,

@@ -59,6 +59,7 @@ def vector_candidates(
     now: datetime,
     limit: int = CANDIDATES,
     max_distance: float | None = None,
+    model: str | None = None,
 ) -> list[int]:
     """Ids of the nearest memories in scope (cosine), using the HNSW index with an iterative scan.
 
@@ -74,6 +75,7 @@ def vector_candidates(
             SELECT id FROM (
                 SELECT id, embedding <=> %(vec)s::vector AS distance FROM memories
                 WHERE {_SCOPE} AND embedding IS NOT NULL
+                  AND (%(model)s::text IS NULL OR embedding_model = %(model)s::text)
                 ORDER BY embedding <=> %(vec)s::vector LIMIT %(limit)s
             ) nearest WHERE %(max)s::float8 IS NULL OR distance <= %(max)s::float8 ORDER BY distance
             """,
@@ -85,6 +87,7 @@ def vector_candidates(
                 "limit": limit,
                 "vec": _vector(embedding),
                 "max": max_distance,
+                "model": model,
             },
         ).fetchall()
     return [row["id"] for row in rows]
@@ -127,6 +130,7 @@ def recall(
     limit: int = 8,
     budget_tokens: int | None = None,
     max_distance: float | None = None,
+    model: str | None = None,
     touch: bool = True,
 ) -> list[Recalled]:
     """The memories most relevant to ``query`` in scope, fused, recency-weighted, cut to a budget.
@@ -146,6 +150,7 @@ def recall(
                 embedding=embedding,
                 now=now,
                 max_distance=max_distance,
+                model=model,
             )
         )
     fused: dict[int, float] = {}

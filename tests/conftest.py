@@ -94,6 +94,9 @@ def settings(
         database_url=backends.database_url,
         redis_url=backends.redis_url,
         port=0,
+        # Deterministic and fast by default; memory tests opt into the fake OpenAI embeddings, and
+        # tests/scenario/test_embeddings.py covers the local model.
+        embedding_provider="none",
     )
 
 

