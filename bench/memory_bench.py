@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from pgvector.psycopg import register_vector
 
 from bench._common import machine, ms, state_folder, write_results
 from bench.memory_data import NOW, TEAM, Corpus, Query, load, make_corpus, make_queries, merge_channels
@@ -208,6 +209,18 @@ def measure_scopes(url: str, corpus: Corpus, count: int) -> dict[str, Any]:
     return {"index_rebuild_seconds": build_seconds, "queries": count, "scopes": scopes}
 
 
+def measure_register_vector(url: str, count: int = 200) -> dict[str, Any]:
+    """What ``register_vector(conn)`` costs: ``vector_candidates`` calls it on every query."""
+    seconds = []
+    with connect(url) as conn:
+        register_vector(conn)
+        for _ in range(count):
+            started = time.perf_counter()
+            register_vector(conn)
+            seconds.append(time.perf_counter() - started)
+    return ms(seconds)
+
+
 def measure_writes(url: str, count: int) -> dict[str, Any]:
     """``memory.store.write_memory`` one at a time into the loaded table (HNSW maintained, dedup check on)."""
     vectors = make_corpus(count, seed=99).vectors
@@ -283,6 +296,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 results["sizes"][label] = {"load": loaded, **measured}
             progress(f"[large] {WRITES} single writes ...")
             results["writes"] = measure_writes(url, WRITES)
+            results["register_vector_ms"] = measure_register_vector(url)
             if args.scope_sweep:
                 progress(f"[large] scopes of ~1%, ~5% and ~20%: merging channels, rebuilding the index, "
                          f"{args.queries // 2} queries each ...")

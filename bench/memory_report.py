@@ -49,6 +49,10 @@ def report(results: dict[str, Any]) -> str:
     out += ["", f"One-at-a-time `memory.store.write_memory` into the {_rows(large['load']['rows'])} table (HNSW "
             f"maintained, duplicate check included): {writes['writes_per_second']:.0f} writes/s, "
             f"p50 {writes['latency_ms']['p50']:.1f} ms, p95 {writes['latency_ms']['p95']:.1f} ms."]
+    if "register_vector_ms" in results:
+        cost = results["register_vector_ms"]
+        out += ["", f"`register_vector(conn)`, which `vector_candidates` runs on every call (four catalog look-ups): "
+                f"p50 {cost['p50']:.2f} ms, p95 {cost['p95']:.2f} ms of each query's latency below."]
 
     out += ["", f"Channel-scoped `vector_candidates(limit=10)` (~1% of rows in scope), {results['args']['queries']} "
             f"queries, hnsw.ef_search {large['ef_search']} as in memory/recall.py. \"related\" = recall of the true "

@@ -20,11 +20,7 @@ def strip_mentions(text: str) -> str:
 def quote(text: str, *, limit: int = 500) -> str:
     """Quote user text safely for a reply: bounded length, no pings, block-quoted."""
     clipped = text if len(text) <= limit else text[: limit - 1] + "…"
-    clipped = (
-        clipped.replace("<!channel>", "@channel")
-        .replace("<!here>", "@here")
-        .replace("<!everyone>", "@everyone")
-    )
+    clipped = clipped.replace("<!channel>", "@channel").replace("<!here>", "@here").replace("<!everyone>", "@everyone")
     return "\n".join("> " + line for line in clipped.splitlines() or [""])
 
 
@@ -131,8 +127,7 @@ def nothing_to_forget(what: str) -> str:
 
 FORGET_PROMPT = "I found these memories. Forget them?"
 KNOW_NOTHING = (
-    "I don't know anything about that yet. If there's something I should know, tell me with "
-    "`@Baton remember …`."
+    "I don't know anything about that yet. If there's something I should know, tell me with `@Baton remember …`."
 )
 RECALL_HEADER = "Here's what I remember:"
 RECALL_FULLTEXT_NOTE = "_(matched by words only: the embedding service is unavailable)_"
@@ -147,3 +142,10 @@ def kept(user_id: str) -> str:
 
 
 MEMORY_EMPTY = "I don't remember anything for this channel yet."
+
+
+def fact_too_long(length: int, limit: int) -> str:
+    return (
+        f"That's too long to remember as one fact ({length:,} characters; the limit is {limit:,}). "
+        "Tell me the key point in a sentence or two."
+    )

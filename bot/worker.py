@@ -41,10 +41,22 @@ def _preload_embeddings(context: WorkerContext) -> None:
     if isinstance(chosen, LocalMiniLM):
         chosen.load()
     install_provider(context, chosen)
+    if chosen is not None:
+        from workers.memory_embed import check_embedding_settings
+
+        with context.db() as conn:
+            warning = check_embedding_settings(conn, chosen)
+        if warning:
+            log.warning("%s", warning)
 
 
-def run_scheduler(settings: Settings, *, interval: float = defaults.RECONCILE_INTERVAL_SECONDS,
-                  iterations: int | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+def run_scheduler(
+    settings: Settings,
+    *,
+    interval: float = defaults.RECONCILE_INTERVAL_SECONDS,
+    iterations: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Enqueue the reconciler every ``interval`` seconds.
 
     The job id is derived from the time slot, so two scheduler processes enqueue one job per slot.

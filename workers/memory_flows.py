@@ -29,6 +29,10 @@ _QUESTION = re.compile(
     re.I | re.S,
 )
 
+_REMEMBER = re.compile(r"^\s*(?:please\s+)?remember\s+(?:that\s+)?(?P<fact>.+?)\s*$", re.I | re.S)
+#: The longest fact Baton keeps (matches memory.remember's argument limit).
+FACT_LIMIT = 1000
+
 #: Cosine distance under which a memory counts as matching a forget or a question.
 MATCH_DISTANCE = 0.55
 FORGET, KEEP = "memory_forget", "memory_keep"
@@ -37,6 +41,20 @@ FORGET, KEEP = "memory_forget", "memory_keep"
 def correction_text(text: str) -> str | None:
     match = _CORRECTION.match(text)
     return match.group("new") if match else None
+
+
+def refuse_oversized_fact(ctx: WorkerContext, record: RequestRecord, text: str) -> str | None:
+    """A "remember …" whose fact is too long to be one memory gets a specific answer, not a plan."""
+    match = _REMEMBER.match(text)
+    if not match or len(match.group("fact")) <= FACT_LIMIT:
+        return None
+    reply_in_thread(
+        ctx,
+        channel=record.channel_id,
+        thread_ts=record.origin.thread_ts,
+        text=messages.fact_too_long(len(match.group("fact")), FACT_LIMIT),
+    )
+    return "refused"
 
 
 def handle_forget(ctx: WorkerContext, conn: Any, record: RequestRecord, text: str) -> str | None:

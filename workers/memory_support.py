@@ -40,10 +40,28 @@ def embed_text(ctx: WorkerContext, text: str) -> tuple[Sequence[float], str] | N
     from workers.embeddings import EmbeddingUnavailable
 
     try:
-        return chosen.embed([text])[0], chosen.name
+        vector = chosen.embed([text])[0]
     except EmbeddingUnavailable as err:
         log.warning("embedding provider unavailable (%s); using full-text search only", err)
         return None
+    if len(vector) != _column_dimensions(ctx):
+        # Another dimension than the stored vectors: never mix them (see `baton memory reembed`).
+        log.warning(
+            "embedding has %s dimensions, memories store %s; using full-text search only",
+            len(vector),
+            _column_dimensions(ctx),
+        )
+        return None
+    return vector, chosen.name
+
+
+def _column_dimensions(ctx: WorkerContext) -> int:
+    if "vector_dimensions" not in ctx.extras:
+        from memory.vectors import column_dimensions
+
+        with ctx.db() as conn:
+            ctx.extras["vector_dimensions"] = column_dimensions(conn)
+    return int(ctx.extras["vector_dimensions"])
 
 
 def recall_for(

@@ -53,6 +53,13 @@ def plan_request(request_id: int) -> str:
         registry = build_registry(
             ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now, embed=lambda text: embed_text(ctx, text)
         )
+        refused = memory_flows.refuse_oversized_fact(ctx, record, text)
+        if refused is not None:
+            requests.finish_request(conn, request_id, refused)
+            audit.append(
+                conn, team_id=record.team_id, request_id=request_id, kind="request.refused", reason="fact too long"
+            )
+            return refused
         handled = memory_flows.handle_forget(ctx, conn, record, text)
         if handled is not None:
             requests.finish_request(conn, request_id, handled)

@@ -233,3 +233,14 @@ def test_forgetting_a_correction_does_not_bring_back_the_corrected_fact(mem_bot,
     assert eventually(lambda: memories(db) == [])
     say(mem_bot, "when do deploys freeze?")
     assert "I don't know anything about that yet" in bot_texts(mem_bot)[-1]
+
+
+def test_oversized_and_many_script_memories_get_specific_answers(mem_bot, db):
+    say(mem_bot, "remember that " + "the build log says ok " * 5000)  # ~100 KB
+    assert memories(db) == []
+    assert "too long to remember as one fact" in bot_texts(mem_bot)[-1]
+    say(mem_bot, "remember that Ünïcödé 日本語のテスト مرحبا 🚀 deploys still work \x07")
+    stored = [m["text"] for m in memories(db)]
+    assert len(stored) == 1 and "日本語" in stored[0] and "🚀" in stored[0]
+    say(mem_bot, "what about 日本語のテスト?")
+    assert "日本語" in bot_texts(mem_bot)[-1]
