@@ -9,7 +9,7 @@ requester) or ``workspace`` (everyone: wider reach, so it needs more care).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import Field
@@ -41,10 +41,22 @@ class StoredFact(Protocol):
 class FactStore(Protocol):
     """Where remembered facts live, per workspace."""
 
-    def remember(self, *, team_id: str, scope: Scope, channel_id: str | None, user_id: str | None, text: str,
-                 source: str | None, author_id: str | None, key: str, kind: str = "fact",
-                 replaces: int | None = None, source_channel: str | None = None,
-                 source_ts: str | None = None) -> StoredFact:
+    def remember(
+        self,
+        *,
+        team_id: str,
+        scope: Scope,
+        channel_id: str | None,
+        user_id: str | None,
+        text: str,
+        source: str | None,
+        author_id: str | None,
+        key: str,
+        kind: str = "fact",
+        replaces: int | None = None,
+        source_channel: str | None = None,
+        source_ts: str | None = None,
+    ) -> StoredFact:
         """Store a fact (redacted), or return the one already stored under ``key`` or an equivalent one."""
         ...
 
@@ -57,11 +69,16 @@ class RememberArgs(Args):
     """Arguments of ``memory.remember``."""
 
     text: str = Field(min_length=1, max_length=1000, description="The fact, as a short self-contained sentence.")
-    scope: Scope = Field(default="channel", description=(
-        "Who it is about: this channel (default), the requesting user, or the whole workspace."))
+    scope: Scope = Field(
+        default="channel",
+        description=("Who it is about: this channel (default), the requesting user, or the whole workspace."),
+    )
     kind: Literal["fact", "preference", "decision"] = Field(default="fact", description="What sort of memory it is.")
-    replaces: int | None = Field(default=None, ge=1, description=(
-        "The id (#n) of a remembered memory this one corrects; the old one stops being used."))
+    replaces: int | None = Field(
+        default=None,
+        ge=1,
+        description=("The id (#n) of a remembered memory this one corrects; the old one stops being used."),
+    )
 
 
 class Remember(Connector):
@@ -72,8 +89,10 @@ class Remember(Connector):
     args_model: ClassVar[type[Args]] = RememberArgs
     compensable: ClassVar[bool] = True
 
-    def __init__(self, *, store: FactStore) -> None:
+    def __init__(self, *, store: FactStore, permalink: Callable[[str, str], str | None] | None = None) -> None:
         self._store = store
+        # Link to the message the fact came from, so answers can cite it (Slack's chat.getPermalink).
+        self._permalink = permalink
 
     def preview(self, args: RememberArgs, *, origin: RequestOrigin) -> str:
         about = {
@@ -94,7 +113,7 @@ class Remember(Connector):
             channel_id=origin.channel_id if args.scope == "channel" else None,
             user_id=origin.user_id if args.scope == "user" else None,
             text=args.text,
-            source=f"slack://channel?team={origin.team_id}&id={origin.channel_id}",
+            source=self._source(origin),
             author_id=origin.user_id,
             key=key,
             kind=args.kind,
@@ -102,10 +121,24 @@ class Remember(Connector):
             source_channel=origin.channel_id,
             source_ts=origin.message_ts,
         )
-        return {"fact_id": fact.id, "scope": fact.scope, "text": fact.text, "merged": fact.merged,
-                "superseded": fact.superseded, "redacted": list(fact.redacted)}
+        return {
+            "fact_id": fact.id,
+            "scope": fact.scope,
+            "text": fact.text,
+            "merged": fact.merged,
+            "superseded": fact.superseded,
+            "redacted": list(fact.redacted),
+        }
 
-    def compensate(self, args: RememberArgs, result: Mapping[str, Any], *, origin: RequestOrigin,
-                   key: str) -> dict[str, Any]:
+    def _source(self, origin: RequestOrigin) -> str:
+        if self._permalink is not None and origin.message_ts:
+            link = self._permalink(origin.channel_id, origin.message_ts)
+            if link:
+                return link
+        return f"slack://channel?team={origin.team_id}&id={origin.channel_id}"
+
+    def compensate(
+        self, args: RememberArgs, result: Mapping[str, Any], *, origin: RequestOrigin, key: str
+    ) -> dict[str, Any]:
         deleted = self._store.forget(team_id=origin.team_id, fact_id=int(result["fact_id"]))
         return {"fact_id": result["fact_id"], "deleted": deleted}

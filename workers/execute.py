@@ -9,6 +9,7 @@ never does a side effect twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,9 @@ from bot import messages
 from connectors.base import Connector, PermanentError, RetryableError
 from connectors.registry import ConnectorRegistry, UnknownAction
 from core import defaults
+from core.redaction import DEFAULT_REDACTOR
 from memory import audit, effects, plans
+from memory.store import write_memory
 from workers.cards import reply_in_thread, update_card
 from workers.context import WorkerContext, current
 from workers.memory_support import embed_text
@@ -41,8 +44,9 @@ def execute_plan(plan_id: int) -> str:
             audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="plan.running")
         elif plan.status not in ("running", "failed"):
             return plan.status
-        registry = build_registry(ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now,
-                                  embed=lambda text: embed_text(ctx, text))
+        registry = build_registry(
+            ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now, embed=lambda text: embed_text(ctx, text)
+        )
         runner = _Runner(ctx, conn, registry, plan_id)
         return runner.run()
 
@@ -229,16 +233,24 @@ class _Runner:
     def finish(self) -> str:
         plan = self.plan()
         update_card(self.ctx, plan)
+        if plan.status == "succeeded":
+            remember_outcome(self.ctx, self.conn, plan)
         if plan.auto_approved and plan.status == "succeeded":
             # A reply is its own result and the card says it ran; a memory write gets a short confirmation.
             for step in plan.steps:
                 if step.action == "memory.remember" and step.result:
-                    reply_in_thread(self.ctx, channel=plan.channel_id, thread_ts=plan.thread_ts or plan.card_ts,
-                                    text=messages.remembered(
-                                        text=str(step.result.get("text", "")), scope=str(step.result.get("scope")),
-                                        merged=bool(step.result.get("merged")),
-                                        superseded=step.result.get("superseded"),
-                                        redacted=list(step.result.get("redacted") or [])))
+                    reply_in_thread(
+                        self.ctx,
+                        channel=plan.channel_id,
+                        thread_ts=plan.thread_ts or plan.card_ts,
+                        text=messages.remembered(
+                            text=str(step.result.get("text", "")),
+                            scope=str(step.result.get("scope")),
+                            merged=bool(step.result.get("merged")),
+                            superseded=step.result.get("superseded"),
+                            redacted=list(step.result.get("redacted") or []),
+                        ),
+                    )
             return plan.status
         if not self._claim_report(plan):
             return plan.status
@@ -272,6 +284,41 @@ class _Runner:
             return False
         effects.complete(self.conn, key=f"baton-plan-{plan.id}-report", result={"status": plan.status})
         return True
+
+
+def remember_outcome(ctx: WorkerContext, conn: Any, plan: plans.PlanRecord) -> None:
+    """Keep what an executed plan did as an ``outcome`` memory (once per plan), so later requests know it."""
+    if all(step.action == "memory.remember" for step in plan.steps):
+        return  # the memory itself is the outcome
+    done = [step.description for step in plan.steps if step.status == "succeeded"]
+    if not done:
+        return
+    who = f", approved by <@{plan.decided_by}>" if plan.decided_by and plan.decided_by != "policy" else ""
+    text = f"{plan.title} (plan #{plan.id}, {ctx.now():%Y-%m-%d}{who}): " + "; ".join(done)
+    redacted = DEFAULT_REDACTOR.redact(text[:1000]).text
+    embedded = embed_text(ctx, redacted)
+    link = None
+    if plan.card_channel and plan.card_ts:
+        with contextlib.suppress(Exception):
+            link = ctx.slack.chat_getPermalink(channel=plan.card_channel, message_ts=plan.card_ts).get("permalink")
+    scope, user = ("user", plan.requester_id) if plan.origin.is_dm else ("channel", None)
+    write_memory(
+        conn,
+        team_id=plan.team_id,
+        scope=scope,
+        channel_id=plan.channel_id,
+        user_id=user,
+        text=redacted,
+        key=f"baton-plan-{plan.id}-outcome",
+        kind="outcome",
+        source_kind="plan",
+        source_link=link,
+        source_channel=plan.card_channel,
+        source_ts=plan.card_ts,
+        author_id=plan.requester_id,
+        embedding=embedded[0] if embedded else None,
+        embedding_model=embedded[1] if embedded else None,
+    )
 
 
 def _parse(connector: Connector, raw: dict[str, Any]) -> Any:

@@ -37,12 +37,28 @@ def build_registry(
 ) -> ConnectorRegistry:
     """Every built-in connector: Slack posting and scheduling, tasks, webhooks and remembered facts."""
     tasks = PostgresTaskStore(connect)
-    return ConnectorRegistry([
-        SlackPostMessage(client=slack),
-        SlackScheduleMessage(client=slack, now=now),
-        CreateTask(store=tasks),
-        CompleteTask(store=tasks),
-        Webhook(allowlist=settings.webhook_allowlist, secret=settings.webhook_secret, opener=opener,
-                timeout=defaults.HTTP_TIMEOUT_SECONDS, now=now),
-        Remember(store=PostgresFactStore(connect, embed=embed)),
-    ])
+    return ConnectorRegistry(
+        [
+            SlackPostMessage(client=slack),
+            SlackScheduleMessage(client=slack, now=now),
+            CreateTask(store=tasks),
+            CompleteTask(store=tasks),
+            Webhook(
+                allowlist=settings.webhook_allowlist,
+                secret=settings.webhook_secret,
+                opener=opener,
+                timeout=defaults.HTTP_TIMEOUT_SECONDS,
+                now=now,
+            ),
+            Remember(store=PostgresFactStore(connect, embed=embed), permalink=lambda c, ts: _permalink(slack, c, ts)),
+        ]
+    )
+
+
+def _permalink(slack: WebClient, channel: str, ts: str) -> str | None:
+    """The message's permalink, or None (a missing link never fails a memory write)."""
+    try:
+        link = slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+    except Exception:
+        return None
+    return str(link) if link else None

@@ -244,3 +244,19 @@ def test_oversized_and_many_script_memories_get_specific_answers(mem_bot, db):
     assert len(stored) == 1 and "日本語" in stored[0] and "🚀" in stored[0]
     say(mem_bot, "what about 日本語のテスト?")
     assert "日本語" in bot_texts(mem_bot)[-1]
+
+
+def test_executed_plans_are_remembered_as_outcomes_with_a_link(mem_bot, db):
+    from bot import blocks
+    from tests.scenario.loop_helpers import click, plan_row
+
+    say(mem_bot, "post Release 2.0 is out to <#C0OPS|ops>")
+    click(mem_bot, "U0BOB", plan_row(db), blocks.APPROVE)
+    mem_bot.run_jobs(wait_for=1)
+    outcome = db.execute("SELECT kind, source_kind, source_link, text FROM memories").fetchone()
+    assert outcome["kind"] == "outcome" and outcome["source_kind"] == "plan"
+    assert "Release 2.0 is out" in outcome["text"] and "approved by <@U0BOB>" in outcome["text"]
+    assert outcome["source_link"].startswith("http")
+    say(mem_bot, "what did we post about release 2.0?")
+    answer = bot_texts(mem_bot)[-1]
+    assert "Release 2.0 is out" in answer and "|source>" in answer
