@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from bot import messages
-from core.policy import may_approve
+from core.policy import Verdict, may_approve
 from memory import audit, plans
 from memory.policies import load_policy
 
@@ -53,8 +53,12 @@ def decide_click(
     if plan.status != "pending" or plan.expires_at <= now:
         return ClickOutcome(False, messages.already_decided(_shown_status(plan, now), plan.decided_by), plan)
     policy = load_policy(conn, team_id=plan.team_id, channel_id=plan.channel_id)
-    verdict = may_approve(
-        policy, user_id=user_id, requester_id=plan.requester_id, risk=plan.risk_level, user_groups=user_groups
+    verdict = (
+        Verdict(True)
+        if event == "reject" and user_id == plan.requester_id
+        else may_approve(
+            policy, user_id=user_id, requester_id=plan.requester_id, risk=plan.risk_level, user_groups=user_groups
+        )
     )
     if not verdict.allowed:
         audit.append(
@@ -67,12 +71,15 @@ def decide_click(
             reason=verdict.reason,
         )
         return ClickOutcome(False, messages.not_allowed(verdict.reason), plan)
+    if selected_steps is not None and not selected_steps:
+        return ClickOutcome(False, messages.NO_STEPS_SELECTED, plan)
     with conn.transaction():
-        if selected_steps is not None:
-            if not selected_steps:
-                return ClickOutcome(False, messages.NO_STEPS_SELECTED, plan)
-            plans.select_steps(conn, plan_id, selected_steps)
+        # Lock the plan, decide, and only the winner records its step selection: a losing "Review
+        # steps" submit must not change what the winner approved.
+        plans.lock_plan(conn, plan_id)
         decision = plans.decide(conn, plan_id, event=event, user_id=user_id, now=now, reason=reason)
+        if decision.applied and selected_steps is not None:
+            plans.select_steps(conn, plan_id, selected_steps)
         if decision.applied:
             detail: dict[str, Any] = {"risk": plan.risk}
             if reason:

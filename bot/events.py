@@ -37,6 +37,7 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
         if body.get("type") != "event_callback":
             await next()
             return None
+        body = _without_nul(body)  # Postgres text cannot hold NUL; Slack would retry a 500 forever
         async with deps.pool.connection() as conn, conn.transaction():
             event_pk = await events.record_event(conn, body, retry_num=_retry_num(request.headers))
             if event_pk is None:
@@ -112,3 +113,14 @@ def _retry_num(headers: dict[str, Any]) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with NUL characters in every string replaced by U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value

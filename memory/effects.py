@@ -47,3 +47,19 @@ def mark_compensated(conn: psycopg.Connection[Any], *, key: str, result: dict[st
         "UPDATE effects SET status = 'compensated', result = result || %s WHERE key = %s",
         (json.dumps({"compensation": result}, default=str), key),
     )
+
+
+def claim_once(
+    conn: psycopg.Connection[Any], *, key: str, plan_id: int, step_idx: int, action: str, result: dict[str, Any]
+) -> bool:
+    """Record ``key`` as done if nobody has; True only for the one caller whose INSERT created it."""
+    row = conn.execute(
+        """
+        INSERT INTO effects (key, plan_id, step_idx, action, status, result, done_at)
+        VALUES (%s, %s, %s, %s, 'done', %s, now())
+        ON CONFLICT (key) DO NOTHING
+        RETURNING key
+        """,
+        (key, plan_id, step_idx, action, json.dumps(result, default=str)),
+    ).fetchone()
+    return row is not None

@@ -32,9 +32,7 @@ RETURNING id
 """
 
 
-async def record_event(
-    conn: psycopg.AsyncConnection[Any], body: dict[str, Any], *, retry_num: int = 0
-) -> int | None:
+async def record_event(conn: psycopg.AsyncConnection[Any], body: dict[str, Any], *, retry_num: int = 0) -> int | None:
     """Store an Events API envelope. Returns the new row id, or None if this event_id was seen before."""
     event = body.get("event") or {}
     row = {

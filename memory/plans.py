@@ -69,8 +69,9 @@ class PlanRecord:
 
     @property
     def origin(self) -> RequestOrigin:
-        return RequestOrigin(self.team_id, self.channel_id, self.requester_id, self.thread_ts, self.channel_type,
-                             self.message_ts)
+        return RequestOrigin(
+            self.team_id, self.channel_id, self.requester_id, self.thread_ts, self.channel_type, self.message_ts
+        )
 
     @property
     def risk_level(self) -> Risk:
@@ -241,12 +242,21 @@ def move_plan(conn: psycopg.Connection[Any], plan_id: int, *, event: str, frm: s
     return row is not None
 
 
+def lock_plan(conn: psycopg.Connection[Any], plan_id: int) -> None:
+    """Hold the plan's row lock until the surrounding transaction ends (serialises decisions)."""
+    conn.execute("SELECT id FROM plans WHERE id = %s FOR UPDATE", (plan_id,))
+
+
 def select_steps(conn: psycopg.Connection[Any], plan_id: int, selected: set[int]) -> None:
-    """Record which steps the approver kept (Review steps); only while the plan is pending."""
+    """Record which steps the approver kept (Review steps), before any step has started.
+
+    Call it only as the winner of :func:`decide`, in the same transaction (see ``bot.approvals``).
+    """
     conn.execute(
         """
         UPDATE plan_steps s SET selected = (s.idx = ANY(%s))
-        FROM plans p WHERE p.id = s.plan_id AND p.id = %s AND p.status = 'pending'
+        FROM plans p WHERE p.id = s.plan_id AND p.id = %s AND p.status IN ('pending', 'approved')
+          AND s.status = 'pending'
         """,
         (sorted(selected), plan_id),
     )
@@ -345,3 +355,25 @@ def add_usage(conn: psycopg.Connection[Any], plan_id: int, *, tokens_in: int, to
         "WHERE id = %s",
         (tokens_in, tokens_out, cost, plan_id),
     )
+
+
+def stalled_plans(conn: psycopg.Connection[Any], *, now: datetime, older_than: datetime) -> list[int]:
+    """Plans whose runner stopped between steps, during compensation, or before reporting.
+
+    Approved-and-started plans that are not final-and-reported, with no step holding a live lease, and
+    no progress since ``older_than``: re-running them is safe (every step and the report are claimed).
+    """
+    rows = conn.execute(
+        """
+        SELECT p.id FROM plans p
+        WHERE p.status IN ('running', 'failed', 'succeeded', 'compensated')
+          AND NOT EXISTS (SELECT 1 FROM effects e WHERE e.key = 'baton-plan-' || p.id || '-report')
+          AND NOT EXISTS (SELECT 1 FROM plan_steps s WHERE s.plan_id = p.id
+                          AND s.status IN ('running', 'compensating') AND s.lease_until >= %(now)s)
+          AND GREATEST(p.updated_at, COALESCE((SELECT max(s.updated_at) FROM plan_steps s WHERE s.plan_id = p.id),
+                                              p.updated_at)) < %(older)s
+        ORDER BY p.id
+        """,
+        {"now": now, "older": older_than},
+    ).fetchall()
+    return [row["id"] for row in rows]

@@ -74,7 +74,14 @@ def write_memory(
         if existing is not None:
             return Written(MemoryRecord(**existing), merged=False, superseded=replaces)
         duplicate = _near_duplicate(
-            conn, team_id=team_id, scope=scope, channel_id=channel_id, user_id=user_id, text=text, embedding=embedding
+            conn,
+            team_id=team_id,
+            scope=scope,
+            channel_id=channel_id,
+            user_id=user_id,
+            text=text,
+            embedding=embedding,
+            embedding_model=embedding_model,
         )
         if duplicate is not None and replaces is None:
             return Written(duplicate, merged=True)
@@ -107,10 +114,23 @@ def write_memory(
         assert row is not None
         superseded = None
         if replaces is not None:
+            # Only a memory the requester can see (this channel, workspace-wide, or their own) can be
+            # corrected: an id from another channel must not be hidden from afar.
             done = conn.execute(
-                "UPDATE memories SET superseded_by = %s WHERE id = %s AND team_id = %s AND superseded_by IS NULL "
-                "RETURNING id",
-                (row["id"], replaces, team_id),
+                """
+                UPDATE memories SET superseded_by = %(new)s
+                WHERE id = %(old)s AND team_id = %(team)s AND superseded_by IS NULL
+                  AND (scope = 'workspace' OR (scope = 'channel' AND channel_id = %(channel)s)
+                       OR (scope = 'user' AND user_id = %(user)s))
+                RETURNING id
+                """,
+                {
+                    "new": row["id"],
+                    "old": replaces,
+                    "team": team_id,
+                    "channel": source_channel or channel_id,
+                    "user": author_id,
+                },
             ).fetchone()
             superseded = done["id"] if done else None
         return Written(MemoryRecord(**row), merged=False, superseded=superseded)
@@ -125,6 +145,7 @@ def _near_duplicate(
     user_id: str | None,
     text: str,
     embedding: Sequence[float] | None,
+    embedding_model: str | None = None,
 ) -> MemoryRecord | None:
     scope_sql = "team_id = %(team)s AND scope = %(scope)s AND superseded_by IS NULL"
     if scope == "channel":
@@ -137,11 +158,13 @@ def _near_duplicate(
     ).fetchone()
     if row is None and embedding is not None:
         params["vec"] = _vector(embedding)
+        params["model"] = embedding_model
         params["max"] = 1.0 - MERGE_SIMILARITY
         row = conn.execute(
             f"""
             SELECT {_COLUMNS} FROM memories
-            WHERE {scope_sql} AND embedding IS NOT NULL AND (embedding <=> %(vec)s::vector) <= %(max)s
+            WHERE {scope_sql} AND embedding IS NOT NULL AND embedding_model = %(model)s
+              AND (embedding <=> %(vec)s::vector) <= %(max)s
             ORDER BY embedding <=> %(vec)s::vector LIMIT 1
             """,
             params,
@@ -175,15 +198,17 @@ def list_for_channel(
 def delete_memories(conn: psycopg.Connection[Any], *, team_id: str, ids: Sequence[int]) -> list[int]:
     """Delete for real (rows and embeddings). Returns the ids that existed in this workspace.
 
-    Memories these ones superseded go too: forgetting a correction must not bring back the fact it
-    corrected.
+    Memories these ones superseded go too when the same person wrote them: forgetting your correction
+    must not bring back the fact you corrected, but it cannot delete someone else's memory either (that
+    one simply becomes current again).
     """
     rows = conn.execute(
         """
-        WITH RECURSIVE doomed(id) AS (
-            SELECT id FROM memories WHERE team_id = %(team)s AND id = ANY(%(ids)s)
+        WITH RECURSIVE doomed(id, author_id) AS (
+            SELECT id, author_id FROM memories WHERE team_id = %(team)s AND id = ANY(%(ids)s)
             UNION
-            SELECT m.id FROM memories m JOIN doomed d ON m.superseded_by = d.id WHERE m.team_id = %(team)s
+            SELECT m.id, m.author_id FROM memories m JOIN doomed d ON m.superseded_by = d.id
+            WHERE m.team_id = %(team)s AND m.author_id IS NOT DISTINCT FROM d.author_id
         )
         DELETE FROM memories WHERE team_id = %(team)s AND id IN (SELECT id FROM doomed) RETURNING id
         """,

@@ -48,8 +48,8 @@ def update_card(ctx: WorkerContext, plan: plans.PlanRecord) -> None:
             text=blocks.card_text(plan),
             blocks=blocks.plan_card(plan, model=ctx.settings.chat_model),
         )
-    except SlackApiError as err:
-        log.warning("could not update the card of plan %s: %s", plan.id, err.response.get("error"))
+    except Exception as err:  # best effort: a card that lags behind must never stop execution
+        log.warning("could not update the card of plan %s: %s", plan.id, _reason(err))
 
 
 def reply_in_thread(ctx: WorkerContext, *, channel: str, thread_ts: str | None, text: str) -> None:
@@ -57,5 +57,9 @@ def reply_in_thread(ctx: WorkerContext, *, channel: str, thread_ts: str | None, 
     wait_turn(ctx.redis, channel, interval=ctx.post_interval)
     try:
         ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=blocks.clip(text, 39_000))
-    except SlackApiError as err:
-        log.warning("could not reply in %s: %s", channel, err.response.get("error"))
+    except Exception as err:  # the state is in Postgres; a lost reply is logged, not fatal
+        log.warning("could not reply in %s: %s", channel, _reason(err))
+
+
+def _reason(err: Exception) -> str:
+    return str(err.response.get("error")) if isinstance(err, SlackApiError) else f"{type(err).__name__}: {err}"

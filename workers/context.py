@@ -75,3 +75,19 @@ def slack_client(settings: Settings) -> WebClient:
     # connectors' idempotency checks. A 429 was not processed, so waiting and retrying it is safe.
     client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=2)]
     return client
+
+
+def connector_slack_client(settings: Settings) -> WebClient:
+    """The client connectors use: no retry handlers at all.
+
+    Retries of side effects belong to the executor, which extends the step's lease before waiting
+    (a 429's Retry-After included), so a long wait inside one call can never outlive the lease and
+    let the reconciler start the same effect on another worker.
+    """
+    client = WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
+    )
+    client.retry_handlers = []
+    return client

@@ -240,13 +240,19 @@ def choose_provider(settings: Settings) -> EmbeddingProvider | None:
         choice == "auto" and settings.embedding_dimensions == LOCAL_DIMENSIONS and local_available()
     ):
         if not local_available():
-            raise SettingsError("BATON_EMBEDDING_PROVIDER", "is local but sentence-transformers is not installed",
-                                "pip install 'baton[local]', or set BATON_EMBEDDING_PROVIDER=openai or none")
+            raise SettingsError(
+                "BATON_EMBEDDING_PROVIDER",
+                "is local but sentence-transformers is not installed",
+                "pip install 'baton[local]', or set BATON_EMBEDDING_PROVIDER=openai or none",
+            )
         return LocalMiniLM()
     if not settings.llm_configured:
         if choice == "openai":
-            raise SettingsError("BATON_EMBEDDING_PROVIDER", "is openai but no LLM API is configured",
-                                "set OPENAI_API_KEY (or OPENAI_BASE_URL of a compatible server)")
+            raise SettingsError(
+                "BATON_EMBEDDING_PROVIDER",
+                "is openai but no LLM API is configured",
+                "set OPENAI_API_KEY (or OPENAI_BASE_URL of a compatible server)",
+            )
         return None
     return OpenAIEmbeddings(
         api_key=settings.openai_api_key,

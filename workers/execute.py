@@ -26,7 +26,7 @@ from memory.store import write_memory
 from workers.cards import reply_in_thread, update_card
 from workers.context import WorkerContext, current
 from workers.memory_support import embed_text
-from workers.registry import build_registry
+from workers.registry import registry_for
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,9 @@ def execute_plan(plan_id: int) -> str:
             if not plans.move_plan(conn, plan_id, event="start", frm="approved", now=ctx.now()):
                 return "taken"
             audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="plan.running")
-        elif plan.status not in ("running", "failed"):
+        elif plan.status not in ("running", "failed", "succeeded", "compensated"):
             return plan.status
-        registry = build_registry(
-            ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now, embed=lambda text: embed_text(ctx, text)
-        )
+        registry = registry_for(ctx)
         runner = _Runner(ctx, conn, registry, plan_id)
         return runner.run()
 
@@ -69,18 +67,22 @@ class _Runner:
 
     def run(self) -> str:
         plan = self.plan()
+        if plan.status in ("succeeded", "compensated"):
+            return self.finish()  # a runner died before reporting; the report claim keeps it to one
         if plan.status == "running":
             for step in plan.steps:
                 outcome = self.run_step(step.idx)
                 if outcome == "busy":
                     return "busy"  # another worker holds a live lease; it (or the reconciler) continues
                 if outcome == "failed":
-                    plans.move_plan(self.conn, self.plan_id, event="fail", frm="running", now=self.ctx.now())
-                    self._record(kind="plan.failed")
+                    if plans.move_plan(self.conn, self.plan_id, event="fail", frm="running", now=self.ctx.now()):
+                        self._record(kind="plan.failed")
                     break
                 update_card(self.ctx, self.plan())
             else:
-                plans.move_plan(self.conn, self.plan_id, event="finish", frm="running", now=self.ctx.now())
+                # Only the runner that moves the plan to its final state reports it (two runners can get here).
+                if not plans.move_plan(self.conn, self.plan_id, event="finish", frm="running", now=self.ctx.now()):
+                    return self.plan().status
                 self._record(kind="plan.succeeded")
                 return self.finish()
         if self.plan().status == "failed" and self.compensate() == "busy":
@@ -192,7 +194,7 @@ class _Runner:
             if step.status == "succeeded":
                 if not plans.finish_step(self.conn, self.plan_id, step.idx, event="undo", frm="succeeded", now=now):
                     return "busy"
-                plans.extend_lease(self.conn, self.plan_id, step.idx, lease_until=now + _lease())
+                plans.extend_lease(self.conn, self.plan_id, step.idx, lease_until=self.ctx.now() + _lease())
             key = effects.step_key(self.plan_id, step.idx)
             try:
                 connector = self.registry.get(step.action)
@@ -233,8 +235,13 @@ class _Runner:
     def finish(self) -> str:
         plan = self.plan()
         update_card(self.ctx, plan)
+        if not self._claim_report(plan):
+            return plan.status  # another runner reported (or is reporting) this plan
         if plan.status == "succeeded":
-            remember_outcome(self.ctx, self.conn, plan)
+            try:
+                remember_outcome(self.ctx, self.conn, plan)
+            except Exception:  # memory is a bonus; it must never cost the user their report
+                log.exception("could not remember the outcome of plan %s", plan.id)
         if plan.auto_approved and plan.status == "succeeded":
             # A reply is its own result and the card says it ran; a memory write gets a short confirmation.
             for step in plan.steps:
@@ -251,8 +258,6 @@ class _Runner:
                             redacted=list(step.result.get("redacted") or []),
                         ),
                     )
-            return plan.status
-        if not self._claim_report(plan):
             return plan.status
         by_status: dict[str, list[str]] = {}
         for step in plan.steps:
@@ -276,14 +281,17 @@ class _Runner:
         return plan.status
 
     def _claim_report(self, plan: plans.PlanRecord) -> bool:
-        """Post the final report once per plan (the ledger key 'report' guards it)."""
-        effect = effects.claim(
-            self.conn, key=f"baton-plan-{plan.id}-report", plan_id=plan.id, step_idx=-1, action="report"
-        )
-        if effect.status != "claimed" or effect.result is not None:
+        """True for exactly one caller per finished plan: whoever inserts the report key posts the report."""
+        if plan.status not in ("succeeded", "failed", "compensated"):
             return False
-        effects.complete(self.conn, key=f"baton-plan-{plan.id}-report", result={"status": plan.status})
-        return True
+        return effects.claim_once(
+            self.conn,
+            key=f"baton-plan-{plan.id}-report",
+            plan_id=plan.id,
+            step_idx=-1,
+            action="report",
+            result={"status": plan.status},
+        )
 
 
 def remember_outcome(ctx: WorkerContext, conn: Any, plan: plans.PlanRecord) -> None:

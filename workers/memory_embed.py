@@ -86,8 +86,11 @@ def _embed_pending(conn: psycopg.Connection[Any], provider: EmbeddingProvider, *
             try:
                 _embed_and_store(conn, provider, rows)
             except EmbeddingUnavailable as err:
-                log.warning("could not embed memories with %s (%s); they stay on full-text search until the "
-                            "next run", provider.name, err.reason)
+                log.warning(
+                    "could not embed memories with %s (%s); they stay on full-text search until the next run",
+                    provider.name,
+                    err.reason,
+                )
                 break
             done += len(rows)
         return done
@@ -98,17 +101,20 @@ def check_embedding_settings(conn: psycopg.Connection[Any], provider: EmbeddingP
     fix = "run `baton memory reembed` (until then memories are found by full-text search)"
     column = vectors.column_dimensions(conn)
     if column != provider.dimensions:
-        return (f"stored memory vectors have {column} dimensions but {provider.name} makes {provider.dimensions}: "
-                f"{fix}")
+        return f"stored memory vectors have {column} dimensions but {provider.name} makes {provider.dimensions}: {fix}"
     stored = vectors.current_settings(conn)
     if stored is not None and (stored.model, stored.dimensions) != (provider.name, provider.dimensions):
-        return (f"stored memory vectors were made with {stored.model} ({stored.dimensions} dimensions) but the "
-                f"embedding provider is {provider.name} ({provider.dimensions} dimensions): {fix}")
+        return (
+            f"stored memory vectors were made with {stored.model} ({stored.dimensions} dimensions) but the "
+            f"embedding provider is {provider.name} ({provider.dimensions} dimensions): {fix}"
+        )
     if stored is None:
         others = vectors.other_models(conn, model=provider.name)
         if others:
-            return (f"stored memory vectors were made with {', '.join(others)} but the embedding provider is "
-                    f"{provider.name}: {fix}")
+            return (
+                f"stored memory vectors were made with {', '.join(others)} but the embedding provider is "
+                f"{provider.name}: {fix}"
+            )
     return None
 
 
@@ -134,8 +140,7 @@ def reembed(
             raise EmbeddingBusy("another process is writing memory vectors; try again in a minute")
         vectors.record_settings(conn, provider.name, provider.dimensions)  # the intent: what a rerun resumes
         if vectors.column_dimensions(conn) != provider.dimensions:
-            log.warning("changing memory vectors to %d dimensions; every stored vector is dropped",
-                        provider.dimensions)
+            log.warning("changing memory vectors to %d dimensions; every stored vector is dropped", provider.dimensions)
             vectors.change_dimensions(conn, provider.dimensions)
         counts = vectors.counts(conn, model=provider.name)
         done, total, embedded = counts.embedded, counts.total, 0

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from core.context_budget import estimate_tokens
+from core.redaction import DEFAULT_REDACTOR
 from memory.recall import Recalled, recall
 from workers.context import WorkerContext
 
@@ -40,7 +41,8 @@ def embed_text(ctx: WorkerContext, text: str) -> tuple[Sequence[float], str] | N
     from workers.embeddings import EmbeddingUnavailable
 
     try:
-        vector = chosen.embed([text])[0]
+        # Nothing leaves for an embedding API unredacted (queries included, not only stored memories).
+        vector = chosen.embed([DEFAULT_REDACTOR.redact(text).text])[0]
     except EmbeddingUnavailable as err:
         log.warning("embedding provider unavailable (%s); using full-text search only", err)
         return None
@@ -87,6 +89,7 @@ def recall_for(
         user_id=user_id,
         query=query,
         embedding=embedded[0] if embedded else None,
+        model=embedded[1] if embedded else None,
         now=now,
         limit=limit,
         max_distance=max_distance,

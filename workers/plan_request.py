@@ -20,8 +20,8 @@ from workers import memory_flows
 from workers.cards import post_card, reply_in_thread
 from workers.context import WorkerContext, current
 from workers.jobs import enqueue_job
-from workers.memory_support import embed_text, provider, recall_for, snippets
-from workers.registry import build_registry
+from workers.memory_support import provider, recall_for, snippets
+from workers.registry import registry_for
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,7 @@ def plan_request(request_id: int) -> str:
             text = text[:REQUEST_CHAR_LIMIT]
             notes.append(messages.REQUEST_CLIPPED.format(limit=REQUEST_CHAR_LIMIT))
 
-        registry = build_registry(
-            ctx.settings, slack=ctx.slack, connect=ctx.db, now=ctx.now, embed=lambda text: embed_text(ctx, text)
-        )
+        registry = registry_for(ctx)
         refused = memory_flows.refuse_oversized_fact(ctx, record, text)
         if refused is not None:
             requests.finish_request(conn, request_id, refused)

@@ -58,6 +58,10 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         for plan_id in plans.plans_with_expired_leases(conn, now=now):
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
             done["plans_resumed"].append(plan_id)
+        for plan_id in plans.stalled_plans(conn, now=now, older_than=grace):
+            if plan_id not in done["plans_resumed"]:
+                enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
+                done["plans_resumed"].append(plan_id)
         retention = ctx.settings.memory_retention_days
         removed = delete_expired(conn, now=now, unused_before=now - timedelta(days=retention) if retention else None)
         for team_id, count in removed.items():

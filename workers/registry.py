@@ -24,6 +24,7 @@ from core import defaults
 from core.settings import Settings
 from memory.facts import Embed, PostgresFactStore
 from memory.tasks import PostgresTaskStore
+from workers.context import WorkerContext, connector_slack_client
 
 
 def build_registry(
@@ -62,3 +63,17 @@ def _permalink(slack: WebClient, channel: str, ts: str) -> str | None:
     except Exception:
         return None
     return str(link) if link else None
+
+
+def registry_for(ctx: WorkerContext) -> ConnectorRegistry:
+    """The registry a job uses: connectors get a Slack client without blind retries (see
+    ``connector_slack_client``), the job's clock, and memory writes embedded through the job's provider."""
+    from workers.memory_support import embed_text
+
+    return build_registry(
+        ctx.settings,
+        slack=connector_slack_client(ctx.settings),
+        connect=ctx.db,
+        now=ctx.now,
+        embed=lambda text: embed_text(ctx, text),
+    )

@@ -58,7 +58,12 @@ class ServerLease:
                 self._write([*users, self.pid])
 
     def release(self, stop: Callable[[], None]) -> bool:
-        """Unregister this process; run ``stop`` if nobody else holds a lease. True if stopped."""
+        """Unregister this process; run ``stop`` if nobody else holds a lease. True if stopped.
+
+        A forked child inherits the object (and its atexit hook) but not the lease: it does nothing.
+        """
+        if os.getpid() != self.pid:
+            return False
         with self.locked():
             others = [pid for pid in self.users() if pid != self.pid]
             self._write(others)
