@@ -7,6 +7,8 @@ import json
 import os
 import platform
 import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -31,6 +33,11 @@ def state_folder(home: str | None, *, prefix: str) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so ``finally`` blocks stop the embedded servers and delete the state folder."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def ms(seconds: Sequence[float]) -> dict[str, float]:

@@ -5,7 +5,7 @@
 Starts embedded PostgreSQL + Redis in a temporary state folder, migrates, starts the local Slack
 workspace (``LocalSlack``, the Web API the bot calls after the ack) and the bot's real ``WebServer``
 on 127.0.0.1:0 in a thread, as the test harness does. A client on loopback (one keep-alive
-connection, like Slack's) then sends, interleaved request by request:
+connection, so TCP set-up is not in the numbers) then sends, interleaved request by request:
 
     healthz       GET /healthz: the aiohttp floor, the same-run baseline
     app_mention   a signed mention (unique event_id and ts): signature check, event + request +
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench._common import machine, markdown_table, ms, state_folder, write_results
+from bench._common import exit_cleanly_on_sigterm, machine, markdown_table, ms, state_folder, write_results
 from bot.local_slack import LocalSlack, payloads, signed_headers
 from bot.local_slack.state import Channel
 from bot.server import WebServer
@@ -226,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300, help="measured rounds (one request of each kind)")
     parser.add_argument("--home", help="state folder for the embedded servers (default: a temporary one)")
     args = parser.parse_args(argv)
+    exit_cleanly_on_sigterm()
     results = run(args)
     print(report(results))
     path = write_results("ack_bench", results)

@@ -13,8 +13,11 @@ each on four connections that differ only in planner settings:
     scoped_exact  index scans disabled: the scope btree (bitmap scan) plus an exact sort
     exact         index and bitmap scans disabled: a sequential scan, the ground truth and baseline
 
-The modes run interleaved, query by query, so machine noise hits them alike. EXPLAIN (through
-``auto_explain``, of the very statement Baton sends) shows which plan each connection used.
+The modes run interleaved, query by query (taking turns to go first, since a query warms the cache
+for whoever runs it next), so machine noise hits them alike. EXPLAIN (through
+``auto_explain``, of the very statement Baton sends) checks, for every query, which plan each
+connection used. Then, on the large table, channels are merged into scopes of ~5% and ~20% of
+the rows and the four modes are compared again (``--no-scope-sweep`` skips this).
 Prints Markdown tables and writes ``bench/results/memory_bench[.variant].json``.
 """
 
@@ -33,7 +36,7 @@ import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
 
-from bench._common import machine, ms, state_folder, write_results
+from bench._common import exit_cleanly_on_sigterm, machine, ms, state_folder, write_results
 from bench.memory_data import NOW, TEAM, Corpus, Query, load, make_corpus, make_queries, merge_channels
 from bench.memory_report import report
 from memory import recall
@@ -160,9 +163,11 @@ def measure_size(url: str, corpus: Corpus, queries: list[Query], *, sweep_ef: bo
         plans |= {mode: plan_of(conn, queries[1]) for mode, conn in conns.items()}
         ids: dict[str, list[list[int]]] = {mode: [] for mode in MODES}
         seconds: dict[str, list[float]] = {mode: [] for mode in MODES}
-        for query in queries:
-            for mode, conn in conns.items():
-                found, took = timed(conn, query)
+        order = list(MODES)
+        for i, query in enumerate(queries):
+            # Rotate who goes first: a query warms shared buffers for the modes that run it after.
+            for mode in order[i % len(order):] + order[:i % len(order)]:
+                found, took = timed(conns[mode], query)
                 ids[mode].append(found)
                 seconds[mode].append(took)
         truth = ids["exact"]
@@ -236,17 +241,28 @@ def measure_writes(url: str, count: int) -> dict[str, Any]:
 
 
 def configure_server(services: EmbeddedServices, shared_buffers: str | None) -> None:
-    """Set (or reset to the default) shared_buffers, restarting the embedded server if that changes it."""
+    """Give the embedded server ``shared_buffers`` (None: its own default), restarting it if that changes it."""
     with connect(services.postgres.url("postgres")) as conn:
         if shared_buffers:
+            row = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers')) = pg_size_bytes(%s) AS same",
+                               (shared_buffers,)).fetchone()
+            if row and row["same"]:
+                return
             conn.execute(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}'")
-        else:
+        else:  # undo an earlier --shared-buffers in a reused --home
+            row = conn.execute("SELECT count(*) AS n FROM pg_file_settings WHERE name = 'shared_buffers' "
+                               "AND sourcefile LIKE '%%postgresql.auto.conf'").fetchone()
+            if not row or not row["n"]:
+                return
             conn.execute("ALTER SYSTEM RESET shared_buffers")
-        conn.execute("SELECT pg_reload_conf()")
-        row = conn.execute("SELECT pending_restart FROM pg_settings WHERE name = 'shared_buffers'").fetchone()
-    if row and row["pending_restart"]:
-        services.postgres.stop()
-        services.postgres.start()
+    services.postgres.stop()
+    services.postgres.start()
+    if shared_buffers:
+        with connect(services.postgres.url("postgres")) as conn:
+            row = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers')) = pg_size_bytes(%s) AS same",
+                               (shared_buffers,)).fetchone()
+        if not row or not row["same"]:
+            raise RuntimeError(f"the embedded server did not take shared_buffers = {shared_buffers}")
 
 
 def fresh_database(services: EmbeddedServices, name: str) -> str:
@@ -343,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-scope-sweep", dest="scope_sweep", action="store_false",
                         help="skip the comparison across scope sizes (saves about a minute)")
     args = parser.parse_args(argv)
+    exit_cleanly_on_sigterm()
     results = run(args)
     print(report(results))
     path = write_results(variant_name(args), results)

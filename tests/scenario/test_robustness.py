@@ -54,7 +54,7 @@ def test_a_losing_review_submit_never_changes_what_the_winner_approved(bot, db, 
         barrier = threading.Barrier(2)
         outcomes = {}
 
-        def decide(user, selected):
+        def decide(user, selected, barrier=barrier, outcomes=outcomes, plan_id=plan_id):
             with connect(backends.database_url) as conn:
                 barrier.wait()
                 outcomes[user] = decide_click(
