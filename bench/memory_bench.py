@@ -37,7 +37,7 @@ import psycopg
 from pgvector.psycopg import register_vector
 
 from bench._common import exit_cleanly_on_sigterm, machine, ms, state_folder, write_results
-from bench.memory_data import NOW, TEAM, Corpus, Query, load, make_corpus, make_queries, merge_channels
+from bench.memory_data import MODEL, NOW, TEAM, Corpus, Query, load, make_corpus, make_queries, merge_channels
 from bench.memory_report import report
 from memory import recall
 from memory.db import connect
@@ -70,9 +70,9 @@ MODES: dict[str, tuple[str, ...]] = {
 
 
 def candidates(conn: psycopg.Connection[Any], query: Query) -> list[int]:
-    """Exactly what Baton runs for the vector half of recall."""
+    """Exactly what Baton runs for the vector half of recall (workers pass the current embedding model)."""
     return recall.vector_candidates(conn, team_id=TEAM, channel_id=query.channel, user_id="U0",
-                                    embedding=query.vector, now=NOW, limit=K)
+                                    embedding=query.vector, now=NOW, limit=K, model=MODEL)
 
 
 def mode_connection(url: str, mode: str) -> psycopg.Connection[Any]:
@@ -235,7 +235,7 @@ def measure_writes(url: str, count: int) -> dict[str, Any]:
             started = time.perf_counter()
             write_memory(conn, team_id=TEAM, scope="channel", channel_id="CWRITE", key=f"bench-write-{i}",
                          text=f"Benchmark write number {i} about the release train", embedding=vector,
-                         embedding_model="bench-synthetic")
+                         embedding_model=MODEL)
             seconds.append(time.perf_counter() - started)
     return {"writes": count, "writes_per_second": count / sum(seconds), "latency_ms": ms(seconds)}
 

@@ -30,6 +30,8 @@ MEMBER_NOISE = 1.0
 #: Norm of the noise added to a stored vector to make a query: cos(query, source) ≈ 0.94.
 QUERY_NOISE = 0.35
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+#: The embedding model every stored vector is labelled with (recall filters on the current model).
+MODEL = "bench-synthetic"
 #: Memory for building the HNSW graph in one pass (the server default of 64MB makes 100k x 384 spill).
 BUILD_MAINTENANCE_WORK_MEM = "1GB"
 
@@ -138,7 +140,7 @@ def load(url: str, corpus: Corpus, *, index_options: str | None = None) -> dict[
             copy.set_types(["text", "text", "text", "text", "text", "vector", "text", "text", "timestamptz"])
             for i in range(len(corpus)):
                 copy.write_row((TEAM, "channel", channel_id(int(corpus.channels[i])), "fact", corpus.texts[i],
-                                corpus.vectors[i], "bench-synthetic", "explicit",
+                                corpus.vectors[i], MODEL, "explicit",
                                 NOW - timedelta(days=float(corpus.ages_days[i]))))
         copy_seconds = time.perf_counter() - started
         ids = conn.execute("SELECT min(id) AS first, max(id) AS last, count(*) AS n FROM memories").fetchone()

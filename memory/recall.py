@@ -28,6 +28,9 @@ RECENCY_WEIGHT = 0.25
 RECENCY_HALF_LIFE_DAYS = 60.0
 #: HNSW search breadth; with iterative scans the index keeps searching until the filter is satisfied.
 EF_SEARCH = 100
+#: Scopes with at most this many embedded memories are searched exactly (bench/README.md: HNSW recall
+#: drops under very selective filters, while an exact scan of a few thousand rows takes milliseconds).
+EXACT_SEARCH_MAX_ROWS = 5000
 
 _SCOPE = """
     team_id = %(team)s AND superseded_by IS NULL
@@ -66,7 +69,19 @@ def vector_candidates(
     ``max_distance`` drops neighbours that are not actually similar (for "forget" and questions,
     where "nothing relevant" must be a possible answer).
     """
-    register_vector(conn)
+    _ensure_vector_type(conn)
+    params = {"team": team_id, "channel": channel_id, "user": user_id, "now": now}
+    # Small scopes are searched exactly through the scope index (recall 1.0, and faster than HNSW there,
+    # see bench/README.md); large ones use HNSW with an iterative scan. "+ 0" keeps the planner from
+    # serving the exact ORDER BY with the HNSW index.
+    counted = conn.execute(
+        f"SELECT count(*) AS n FROM (SELECT 1 FROM memories WHERE {_SCOPE} AND embedding IS NOT NULL "
+        f"LIMIT {EXACT_SEARCH_MAX_ROWS + 1}) scoped",
+        params,
+    ).fetchone()
+    in_scope = counted["n"] if isinstance(counted, dict) else counted[0]  # type: ignore[index]
+    small = in_scope <= EXACT_SEARCH_MAX_ROWS
+    order = "(embedding <=> %(vec)s::vector) + 0" if small else "embedding <=> %(vec)s::vector"
     with conn.transaction():
         conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         conn.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
@@ -76,7 +91,7 @@ def vector_candidates(
                 SELECT id, embedding <=> %(vec)s::vector AS distance FROM memories
                 WHERE {_SCOPE} AND embedding IS NOT NULL
                   AND (%(model)s::text IS NULL OR embedding_model = %(model)s::text)
-                ORDER BY embedding <=> %(vec)s::vector LIMIT %(limit)s
+                ORDER BY {order} LIMIT %(limit)s
             ) nearest WHERE %(max)s::float8 IS NULL OR distance <= %(max)s::float8 ORDER BY distance
             """,
             {
@@ -90,7 +105,7 @@ def vector_candidates(
                 "model": model,
             },
         ).fetchall()
-    return [row["id"] for row in rows]
+    return [row["id"] if isinstance(row, dict) else row[0] for row in rows]
 
 
 def text_candidates(
@@ -185,6 +200,13 @@ def recall(
             (now, team_id, [item.id for item in results]),
         )
     return results
+
+
+def _ensure_vector_type(conn: psycopg.Connection[Any]) -> None:
+    """Register pgvector's type on a connection once (each registration costs catalog look-ups)."""
+    if not getattr(conn, "_baton_vector_registered", False):
+        register_vector(conn)
+        conn._baton_vector_registered = True  # type: ignore[attr-defined]
 
 
 def _vector(values: Sequence[float]) -> Any:

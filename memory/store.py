@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from pgvector.psycopg import register_vector
 
-from memory.recall import _vector
+from memory.recall import _ensure_vector_type, _vector
 
 #: Cosine similarity above which a new memory in the same scope is the same memory (merged, not stored twice).
 MERGE_SIMILARITY = 0.92
@@ -68,7 +67,7 @@ def write_memory(
     replaces: int | None = None,
 ) -> Written:
     """Store a memory once per ``key``; merge a near-duplicate in the same scope; supersede ``replaces``."""
-    register_vector(conn)
+    _ensure_vector_type(conn)
     with conn.transaction():
         existing = conn.execute(f"SELECT {_COLUMNS} FROM memories WHERE idempotency_key = %s", (key,)).fetchone()
         if existing is not None:
