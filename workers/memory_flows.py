@@ -16,7 +16,7 @@ from core.types import PlanDraft, StepDraft
 from memory.requests import RequestRecord
 from workers.cards import reply_in_thread
 from workers.context import WorkerContext
-from workers.memory_support import recall_for
+from workers.memory_support import recall_for_request
 
 _FORGET = re.compile(r"^\s*(?:please\s+)?forget\s+(?:about\s+)?(?:that\s+)?(?P<what>.+?)\s*$", re.I | re.S)
 _CORRECTION = re.compile(
@@ -63,14 +63,11 @@ def handle_forget(ctx: WorkerContext, conn: Any, record: RequestRecord, text: st
     if not match:
         return None
     what = match.group("what")
-    found, _ = recall_for(
+    found, _ = recall_for_request(
         ctx,
         conn,
-        team_id=record.team_id,
-        channel_id=record.channel_id,
-        user_id=record.user_id,
-        query=what,
-        now=ctx.now(),
+        record,
+        what,
         limit=5,
         max_distance=MATCH_DISTANCE,
         touch=False,
@@ -123,14 +120,11 @@ def answer_question(ctx: WorkerContext, conn: Any, record: RequestRecord, text: 
     """Answer a question from memory (degraded mode). None if ``text`` does not read as a question."""
     if not _QUESTION.match(text):
         return None
-    found, used_vectors = recall_for(
+    found, used_vectors = recall_for_request(
         ctx,
         conn,
-        team_id=record.team_id,
-        channel_id=record.channel_id,
-        user_id=record.user_id,
-        query=text,
-        now=ctx.now(),
+        record,
+        text,
         limit=5,
         max_distance=MATCH_DISTANCE,
     )
@@ -155,14 +149,11 @@ def correction_draft(ctx: WorkerContext, conn: Any, record: RequestRecord, text:
     new = correction_text(text)
     if new is None:
         return None
-    found, _ = recall_for(
+    found, _ = recall_for_request(
         ctx,
         conn,
-        team_id=record.team_id,
-        channel_id=record.channel_id,
-        user_id=record.user_id,
-        query=new,
-        now=ctx.now(),
+        record,
+        new,
         limit=1,
         touch=False,
     )

@@ -99,6 +99,22 @@ def recall_for(
     return found, embedded is not None
 
 
+def recall_for_request(
+    ctx: WorkerContext, conn: Any, record: Any, query: str, **options: Any
+) -> tuple[list[Recalled], bool]:
+    """:func:`recall_for` in the scope of a request: its workspace, channel and requester, now."""
+    return recall_for(
+        ctx,
+        conn,
+        team_id=record.team_id,
+        channel_id=record.channel_id,
+        user_id=record.user_id,
+        query=query,
+        now=ctx.now(),
+        **options,
+    )
+
+
 def snippets(found: Sequence[Recalled]) -> tuple[str, ...]:
     """Memories as the planner sees them: id, scope, kind and date first, so it can cite or replace them."""
     lines = []

@@ -20,7 +20,7 @@ from workers import memory_flows
 from workers.cards import post_card, reply_in_thread
 from workers.context import WorkerContext, current
 from workers.jobs import enqueue_job
-from workers.memory_support import provider, recall_for, snippets
+from workers.memory_support import provider, recall_for_request, snippets
 from workers.registry import registry_for
 
 log = logging.getLogger(__name__)
@@ -193,14 +193,11 @@ def _planning_context(
     shared = (record.context or {}).get("message")
     if shared:
         thread.append(ThreadMessage(name_of(shared.get("user")), DEFAULT_REDACTOR.redact(shared.get("text", "")).text))
-    found, used_vectors = recall_for(
+    found, used_vectors = recall_for_request(
         ctx,
         conn,
-        team_id=record.team_id,
-        channel_id=record.channel_id,
-        user_id=record.user_id,
-        query=text,
-        now=ctx.now(),
+        record,
+        text,
         limit=8,
     )
     if not used_vectors and provider(ctx) is not None:
