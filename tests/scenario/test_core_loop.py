@@ -144,9 +144,8 @@ def test_a_rejected_plan_runs_nothing_and_shows_the_reason(bot, db):
     ask_and_plan(bot)
     plan = plan_row(db)
     click(bot, "U0BOB", plan, blocks.REJECT)
-    views = bot.slack.calls_to("views.open")
-    assert len(views) == 1
-    view_id = next(iter(bot.slack.views()))
+    assert len(eventually(lambda: bot.slack.calls_to("views.open"))) == 1  # opened just after the ack
+    view_id = next(iter(eventually(bot.slack.views)))
     bot.slack.submit_view(
         "U0BOB", view_id, values={"reason": {"reason": {"type": "plain_text_input", "value": "wrong channel"}}}
     )
@@ -201,7 +200,7 @@ def test_review_steps_then_approve_only_the_kept_ones(bot, db):
     ask_and_plan(bot)
     plan = plan_row(db)
     click(bot, "U0BOB", plan, blocks.REVIEW)
-    view_id = next(iter(bot.slack.views()))
+    view_id = next(iter(eventually(bot.slack.views)))
     # Submitting with nothing ticked is refused in the modal, and nothing is decided.
     empty = bot.slack.submit_view(
         "U0BOB", view_id, values={"steps": {"steps": {"type": "checkboxes", "selected_options": []}}}

@@ -125,7 +125,7 @@ def test_the_requester_can_reject_their_own_high_risk_plan(bot, db):
     planned(bot)
     plan = plan_row(db)
     click(bot, "U0ALICE", plan, blocks.REJECT)
-    view_id = next(iter(bot.slack.views()))
+    view_id = next(iter(eventually(bot.slack.views)))
     bot.slack.submit_view(
         "U0ALICE", view_id, values={"reason": {"reason": {"type": "plain_text_input", "value": "changed my mind"}}}
     )
