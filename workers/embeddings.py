@@ -24,6 +24,7 @@ import openai
 from openai import OpenAI
 
 from core.settings import Settings, SettingsError
+from workers.llm import openai_client_for
 
 __all__ = [
     "LOCAL_MODEL",
@@ -47,10 +48,6 @@ OPENAI_BATCH_SIZE = 64
 #: Seconds per embeddings request, and how many more attempts the SDK makes on transient failures.
 OPENAI_TIMEOUT_SECONDS = 30.0
 OPENAI_MAX_RETRIES = 2
-#: Where the SDK would send requests by default; passed explicitly so it never reads OPENAI_BASE_URL itself.
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-#: Sent as the key to keyless local servers (the SDK insists on some key, and must not read OPENAI_API_KEY).
-NO_API_KEY = "no-key"
 
 
 class EmbeddingUnavailable(Exception):
@@ -97,15 +94,9 @@ class OpenAIEmbeddings:
         self.dimensions = dimensions
         self.timeout = timeout
         self._owns_client = client is None
-        if client is not None:
-            self._client = client.with_options(timeout=timeout, max_retries=max_retries)
-        else:
-            self._client = OpenAI(
-                api_key=api_key or NO_API_KEY,
-                base_url=base_url or OPENAI_BASE_URL,
-                timeout=timeout,
-                max_retries=max_retries,
-            )
+        self._client = openai_client_for(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, client=client
+        )
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for ``texts``, in requests of at most :data:`OPENAI_BATCH_SIZE` inputs."""

@@ -48,6 +48,19 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+
+def openai_client_for(
+    *, api_key: str | None, base_url: str | None, timeout: float, max_retries: int, client: OpenAI | None = None
+) -> OpenAI:
+    """The one way Baton builds an OpenAI SDK client (chat and embeddings): explicit key and base URL,
+    so the SDK never reads its own environment variables, and timeouts and retries always set."""
+    if client is not None:
+        return client.with_options(timeout=timeout, max_retries=max_retries)
+    return OpenAI(
+        api_key=api_key or NO_API_KEY, base_url=base_url or OPENAI_BASE_URL, timeout=timeout, max_retries=max_retries
+    )
+
+
 #: Where the SDK would send requests by default; passed explicitly so it never reads OPENAI_BASE_URL itself.
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 #: Sent as the key to keyless local servers (the SDK insists on some key, and must not read OPENAI_API_KEY).
@@ -119,15 +132,9 @@ class LLMClient:
         self.model = model
         self.timeout = timeout
         self._recorder = recorder
-        if openai_client is not None:
-            self._client = openai_client.with_options(timeout=timeout, max_retries=max_retries)
-        else:
-            self._client = OpenAI(
-                api_key=api_key or NO_API_KEY,
-                base_url=base_url or OPENAI_BASE_URL,
-                timeout=timeout,
-                max_retries=max_retries,
-            )
+        self._client = openai_client_for(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, client=openai_client
+        )
 
     def complete_json(
         self,
