@@ -101,8 +101,10 @@ def slack_error(error: SlackClientError | OSError, *, doing: str) -> ConnectorEr
         code = str(data.get("error") or f"http_{status}")
         retry_after = retry_after_seconds(_header(getattr(response, "headers", None), "Retry-After"))
         if status == 429 or code in ("ratelimited", "rate_limited"):
-            return RetryableError(f"{doing}: {RETRYABLE['ratelimited']} ({code})",
-                                  retry_after=retry_after if retry_after is not None else 1.0)
+            return RetryableError(
+                f"{doing}: {RETRYABLE['ratelimited']} ({code})",
+                retry_after=retry_after if retry_after is not None else 1.0,
+            )
         if status >= 500 or code in RETRYABLE:
             transient = RETRYABLE.get(code, f"Slack answered HTTP {status}")
             return RetryableError(f"{doing}: {transient} ({code})", retry_after=retry_after)
@@ -129,6 +131,20 @@ def call_slack(doing: str, call: Callable[[], T]) -> T:
         mapped = slack_error(error, doing=doing)
         logger.info("%s failed: %s", doing, mapped)
         raise mapped from error
+
+
+def undo_unless_gone(doing: str, call: Callable[[], Any], *, gone: str) -> bool:
+    """Run an undo ``call``; False when Slack answers ``gone`` (already undone), True when it did it.
+
+    Compensation must be safe to repeat: a second undo of a deleted message is not a failure.
+    """
+    try:
+        call_slack(doing, call)
+    except PermanentError as error:
+        if api_error_code(error) != gone:
+            raise
+        return False
+    return True
 
 
 def api_error_code(error: BaseException) -> str | None:

@@ -25,7 +25,7 @@ from pydantic import Field
 from slack_sdk import WebClient
 
 from connectors.base import Args, Connector, ConnectorError, PermanentError
-from connectors.slack_errors import api_error_code, call_slack
+from connectors.slack_errors import call_slack, undo_unless_gone
 from connectors.slack_targets import (
     TARGET_PATTERN,
     TEXT_MAX,
@@ -143,16 +143,12 @@ class SlackPostMessage(Connector):
         self, args: PostMessageArgs, result: Mapping[str, Any], *, origin: RequestOrigin, key: str
     ) -> dict[str, Any]:
         channel, ts = str(result["channel"]), str(result["ts"])
-        try:
-            call_slack(
-                f"deleting the message in {reference(channel)}",
-                lambda: self._client.chat_delete(channel=channel, ts=ts),
-            )
-        except PermanentError as error:
-            if api_error_code(error) != "message_not_found":
-                raise
-            return {"deleted": False, "already_gone": True, "channel": channel, "ts": ts}
-        return {"deleted": True, "channel": channel, "ts": ts}
+        deleted = undo_unless_gone(
+            f"deleting the message in {reference(channel)}",
+            lambda: self._client.chat_delete(channel=channel, ts=ts),
+            gone="message_not_found",
+        )
+        return {"deleted": deleted, **({} if deleted else {"already_gone": True}), "channel": channel, "ts": ts}
 
     def _find(self, channel: str, thread_ts: str | None, key: str, *, doing: str) -> dict[str, Any] | None:
         """A message already posted under ``key`` in the recent window of this thread or conversation."""

@@ -30,7 +30,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from slack_sdk import WebClient
 
 from connectors.base import Args, Connector, PermanentError
-from connectors.slack_errors import api_error_code, call_slack
+from connectors.slack_errors import call_slack, undo_unless_gone
 from connectors.slack_targets import (
     TARGET_PATTERN,
     TEXT_MAX,
@@ -139,18 +139,16 @@ class SlackScheduleMessage(Connector):
         self, args: ScheduleMessageArgs, result: Mapping[str, Any], *, origin: RequestOrigin, key: str
     ) -> dict[str, Any]:
         channel, scheduled_id = str(result["channel"]), str(result["scheduled_message_id"])
-        try:
-            call_slack(
-                f"unscheduling the message in {reference(channel)}",
-                lambda: self._client.chat_deleteScheduledMessage(channel=channel, scheduled_message_id=scheduled_id),
-            )
-        except PermanentError as error:
-            if api_error_code(error) != "invalid_scheduled_message_id":
-                raise
-            if _unix(self._now()) >= int(result["post_at"]):
-                raise PermanentError("the scheduled message was already sent; it cannot be unscheduled") from error
-            return {"deleted": False, "already_gone": True, "scheduled_message_id": scheduled_id}
-        return {"deleted": True, "scheduled_message_id": scheduled_id}
+        deleted = undo_unless_gone(
+            f"unscheduling the message in {reference(channel)}",
+            lambda: self._client.chat_deleteScheduledMessage(channel=channel, scheduled_message_id=scheduled_id),
+            gone="invalid_scheduled_message_id",
+        )
+        if deleted:
+            return {"deleted": True, "scheduled_message_id": scheduled_id}
+        if _unix(self._now()) >= int(result["post_at"]):
+            raise PermanentError("the scheduled message was already sent; it cannot be unscheduled")
+        return {"deleted": False, "already_gone": True, "scheduled_message_id": scheduled_id}
 
     def _find(self, channel: str, post_at: int, text: str, *, doing: str) -> str | None:
         """The id of a pending scheduled message in ``channel`` at ``post_at`` with ``text``, if any."""

@@ -36,27 +36,6 @@ def test_local_provider_takes_its_own_384():
     assert load_settings(env, default_home=HOME).embedding_dimensions == 384
 
 
-@pytest.mark.parametrize(
-    ("env", "variable"),
-    [
-        ({"BATON_EMBEDDING_PROVIDER": "huggingface"}, "BATON_EMBEDDING_PROVIDER"),
-        ({"BATON_EMBEDDING_DIMENSIONS": "many"}, "BATON_EMBEDDING_DIMENSIONS"),
-        ({"BATON_EMBEDDING_DIMENSIONS": "0"}, "BATON_EMBEDDING_DIMENSIONS"),
-        ({"BATON_EMBEDDING_DIMENSIONS": "-3"}, "BATON_EMBEDDING_DIMENSIONS"),
-        ({"BATON_EMBEDDING_DIMENSIONS": "3072"}, "BATON_EMBEDDING_DIMENSIONS"),
-        ({"BATON_EMBEDDING_DIMENSIONS": "12.5"}, "BATON_EMBEDDING_DIMENSIONS"),
-        ({"BATON_EMBEDDING_PROVIDER": "local", "BATON_EMBEDDING_DIMENSIONS": "256"}, "BATON_EMBEDDING_DIMENSIONS"),
-    ],
-)
-def test_malformed_embedding_settings_fail_with_one_line(env, variable):
-    with pytest.raises(SettingsError) as info:
-        load_settings(env, default_home=HOME)
-    message = str(info.value)
-    assert message.startswith(variable + " ")
-    assert "\n" not in message
-    assert info.value.variable == variable
-
-
 def test_config_listing_shows_the_new_settings():
     shown = load_settings({"BATON_EMBEDDING_PROVIDER": "none"}, default_home=HOME).masked()
     assert shown["embedding_provider"] == "none"

@@ -44,6 +44,13 @@ def test_slack_api_url_gets_trailing_slash_for_the_sdk():
         ({"SLACK_BOT_TOKEN": "not-a-token"}, "SLACK_BOT_TOKEN"),
         ({"BATON_LOG_LEVEL": "LOUD"}, "BATON_LOG_LEVEL"),
         ({"BATON_HOME": "relative/dir"}, "BATON_HOME"),
+        ({"BATON_EMBEDDING_PROVIDER": "huggingface"}, "BATON_EMBEDDING_PROVIDER"),
+        ({"BATON_EMBEDDING_DIMENSIONS": "many"}, "BATON_EMBEDDING_DIMENSIONS"),
+        ({"BATON_EMBEDDING_DIMENSIONS": "0"}, "BATON_EMBEDDING_DIMENSIONS"),
+        ({"BATON_EMBEDDING_DIMENSIONS": "-3"}, "BATON_EMBEDDING_DIMENSIONS"),
+        ({"BATON_EMBEDDING_DIMENSIONS": "3072"}, "BATON_EMBEDDING_DIMENSIONS"),
+        ({"BATON_EMBEDDING_DIMENSIONS": "12.5"}, "BATON_EMBEDDING_DIMENSIONS"),
+        ({"BATON_EMBEDDING_PROVIDER": "local", "BATON_EMBEDDING_DIMENSIONS": "256"}, "BATON_EMBEDDING_DIMENSIONS"),
     ],
 )
 def test_malformed_values_fail_with_one_line_naming_the_variable(env, variable):
@@ -60,9 +67,7 @@ def test_require_slack_names_the_missing_variable():
         load_settings({}, default_home=HOME).require_slack()
     with pytest.raises(SettingsError, match=r"^SLACK_SIGNING_SECRET is not set"):
         load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}, default_home=HOME).require_slack()
-    load_settings(
-        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, default_home=HOME
-    ).require_slack()
+    load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, default_home=HOME).require_slack()
 
 
 def test_masked_hides_secrets_and_url_passwords():
