@@ -7,7 +7,8 @@ Used by the test suite as its fake Slack Web API and by ``baton demo`` as a work
     slack.events_url = "http://127.0.0.1:3000/slack/events"
     slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> deploy api")
 
-Modules: ``state`` (data), ``validation`` (Block Kit rules), ``objects``/``payloads`` (Slack's JSON shapes),
+Modules: ``state`` (data), ``validation`` (Block Kit rules), ``inputs`` (what people picked in messages'
+input elements), ``objects``/``payloads`` (Slack's JSON shapes),
 ``context`` + ``*_methods`` (Web API handlers), ``server`` (aiohttp in a thread), ``delivery`` and
 ``signing`` (outbound, signed), ``people`` (what people do), ``workspace`` (``LocalSlack``).
 

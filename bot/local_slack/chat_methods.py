@@ -2,6 +2,7 @@
 
 Message metadata (``metadata={"event_type": …, "event_payload": {…}}``) is stored on the message as sent;
 ``conversations.history``/``replies`` return it only with ``include_all_metadata``, as Slack does.
+Replacing a message's blocks keeps or resets what people picked in its inputs (see ``inputs``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.local_slack import payloads
+from bot.local_slack import inputs, payloads
 from bot.local_slack.context import ApiError, Handler, MethodContext, flag, int_arg, page, required
 from bot.local_slack.state import Channel
 from bot.local_slack.validation import TEXT_LIMIT, blocks_problems
@@ -67,6 +68,20 @@ def _public(message: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(message)
 
 
+def _set_blocks(ctx: MethodContext, channel: Channel, message: dict[str, Any], blocks: Any, *,
+                drop_empty: bool) -> None:
+    """Replace a message's blocks (an empty value removes them with ``drop_empty``, else stores ``[]``);
+    people's picks in the message's inputs follow the new blocks."""
+    if blocks or not drop_empty:
+        message["blocks"] = copy.deepcopy(blocks or [])
+        inputs.fill_ids(message["blocks"])
+    else:
+        message.pop("blocks", None)
+    people = ctx.state.inputs.get((channel.id, message["ts"]), {})
+    for user_id, picks in people.items():
+        people[user_id] = inputs.reconcile(message.get("blocks"), picks)
+
+
 def post_message(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
     """``chat.postMessage``: store the bot's message, echo it back as a ``message`` event."""
     return _post(ctx, ctx.writable_channel(params), params, method="chat.postMessage")
@@ -102,12 +117,13 @@ def update(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
     text, _ = _content(params)
     if "text" in params:
         message["text"] = text
-    for key in ("blocks", "attachments"):
-        if key in params:
-            if params[key]:
-                message[key] = copy.deepcopy(params[key])
-            else:
-                message.pop(key, None)
+    if "blocks" in params:
+        _set_blocks(ctx, channel, message, params["blocks"], drop_empty=True)
+    if "attachments" in params:
+        if params["attachments"]:
+            message["attachments"] = copy.deepcopy(params["attachments"])
+        else:
+            message.pop("attachments", None)
     message["edited"] = {"user": ctx.identity.bot_user_id, "ts": ctx.clock.next_ts()}
     ctx.notice("chat.update", channel=channel.id, ts=ts, message=_public(message))
     return {"ok": True, "channel": channel.id, "ts": ts, "text": message["text"], "message": _public(message)}
@@ -255,7 +271,7 @@ def response_url(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
             raise ApiError("message_not_found")
         target["text"] = text
         if "blocks" in params:
-            target["blocks"] = copy.deepcopy(params["blocks"] or [])
+            _set_blocks(ctx, channel, target, params["blocks"], drop_empty=False)
         ctx.notice("response_url", channel=channel.id, ts=original, message=_public(target))
         return {"ok": True}
     if params.get("response_type") == "in_channel":

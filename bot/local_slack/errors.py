@@ -4,7 +4,9 @@ Web API errors are never raised: they are answered as Slack answers them (``{"ok
 These are for the code driving the workspace (tests, ``baton demo``)::
 
     LocalSlackError
-    ├── UnknownObject(LookupError)        no such user, channel, message, button or view
+    ├── UnknownObject(LookupError)        no such user, channel, message, button, option or view
+    ├── InvalidValue(ValueError)          a value no person could pick (a malformed date, a list for
+    │                                     a single select)
     ├── NotReady(RuntimeError)            not started, or events_url unset for a delivery
     └── DeliveriesPending(TimeoutError)   wait_for_deliveries() ran out of time
 """
@@ -18,6 +20,10 @@ class LocalSlackError(Exception):
 
 class UnknownObject(LocalSlackError, LookupError):
     """A user, channel, message, interactive element or view that the workspace does not have."""
+
+
+class InvalidValue(LocalSlackError, ValueError):
+    """A value no person could pick in that element: a malformed date or time, a list for a single select."""
 
 
 class NotReady(LocalSlackError, RuntimeError):

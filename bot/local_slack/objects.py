@@ -26,6 +26,9 @@ FILETYPES: dict[str, tuple[str, str]] = {
     "binary": ("application/octet-stream", "Binary"),
 }
 _SNIPPET_TYPES = frozenset({"text", "markdown", "csv", "json"})
+#: How much of a snippet is read for its five-line preview: a large upload is never decoded whole.
+PREVIEW_BYTES = 16_384
+PREVIEW_LINES = 5
 
 
 def _tz_fields(tz: str, now: float) -> dict[str, Any]:
@@ -99,6 +102,13 @@ def file_urls(identity: Identity, file: StoredFile, base_url: str) -> tuple[str,
     return f"{stem}/{file.name}", f"{stem}/download/{file.name}"
 
 
+def _line_count(content: bytes) -> int:
+    """Lines of a text file, counted without decoding it (a last line without a newline counts too)."""
+    if not content:
+        return 0
+    return content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+
+
 def file_object(identity: Identity, file: StoredFile, *, base_url: str) -> dict[str, Any]:
     """The file object carried in ``files[]`` of a ``file_share`` message and by ``files.info``."""
     mimetype, pretty = filetype_info(file.filetype, file.name)
@@ -115,15 +125,14 @@ def file_object(identity: Identity, file: StoredFile, *, base_url: str) -> dict[
         "permalink_public": f"{base_url}files-pub/{identity.team_id}-{file.id}",
     }
     if file.filetype in _SNIPPET_TYPES:
-        text = file.content.decode("utf-8", "replace")
-        lines = text.splitlines()
-        preview = "\n".join(lines[:5])
-        highlighted = "".join(f"<div><pre>{html.escape(line)}</pre></div>\n" for line in lines[:5])
-        obj.update(edit_link=f"{permalink}/edit", preview=preview,
+        head = file.content[:PREVIEW_BYTES].decode("utf-8", "replace").splitlines()[:PREVIEW_LINES]
+        lines = _line_count(file.content)
+        highlighted = "".join(f"<div><pre>{html.escape(line)}</pre></div>\n" for line in head)
+        obj.update(edit_link=f"{permalink}/edit", preview="\n".join(head),
                    preview_highlight=('<div class="CodeMirror cm-s-default CodeMirrorServer">\n'
                                       f'<div class="CodeMirror-code">\n{highlighted}</div>\n</div>\n'),
-                   lines=len(lines),
-                   lines_more=max(len(lines) - 5, 0), preview_is_truncated=len(lines) > 5)
+                   lines=lines, lines_more=max(lines - PREVIEW_LINES, 0),
+                   preview_is_truncated=lines > PREVIEW_LINES)
     obj.update(has_rich_preview=False, file_access="visible")
     return obj
 
@@ -133,8 +142,11 @@ def file_info_object(identity: Identity, file: StoredFile, state: WorkspaceState
     """``files.info``'s ``file``: the file object plus where it was shared."""
     obj = file_object(identity, file, base_url=base_url)
     channel = state.channels.get(file.channel)
-    share = {"reply_users": [], "reply_users_count": 0, "reply_count": 0, "ts": file.message_ts,
-             "channel_name": channel.name if channel else file.channel, "team_id": identity.team_id}
+    share: dict[str, Any] = {"reply_users": [], "reply_users_count": 0, "reply_count": 0,
+                             "ts": file.message_ts, "channel_name": channel.name if channel else file.channel,
+                             "team_id": identity.team_id}
+    if file.thread_ts:
+        share["thread_ts"] = file.thread_ts
     is_im = file.channel.startswith("D")
     obj.update(comments_count=0, is_starred=False,
                shares={"private" if is_im else "public": {file.channel: [share]}},

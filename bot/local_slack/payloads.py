@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.local_slack.inputs import fill_ids
 from bot.local_slack.state import Channel, Identity, User
 
 
@@ -73,6 +74,7 @@ def bot_message(identity: Identity, ts: str, params: dict[str, Any], *, text: st
     for key in ("blocks", "attachments", "metadata"):
         if params.get(key):
             message[key] = copy.deepcopy(params[key])
+    fill_ids(message.get("blocks"))
     if thread_ts and thread_ts != ts:
         message.update(thread_ts=thread_ts, parent_user_id=parent_user_id)
         if str(params.get("reply_broadcast", "")).lower() in ("true", "1"):
@@ -90,10 +92,16 @@ def message_event(message: dict[str, Any], channel: Channel) -> dict[str, Any]:
 
 
 def app_mention_event(message: dict[str, Any], channel: Channel) -> dict[str, Any]:
-    """The inner ``app_mention`` event Slack sends next to the ``message`` event when the bot is mentioned."""
+    """The inner ``app_mention`` event Slack sends next to the ``message`` event when the bot is mentioned.
+
+    A file shared with a comment that mentions the bot carries the ``files`` too.
+    """
     event: dict[str, Any] = {"client_msg_id": message.get("client_msg_id"), "type": "app_mention",
                              "text": message["text"], "user": message["user"], "ts": message["ts"],
                              "team": message.get("team"), "blocks": copy.deepcopy(message.get("blocks", []))}
+    if message.get("files"):
+        event.update(files=copy.deepcopy(message["files"]), upload=message.get("upload", False),
+                     display_as_bot=message.get("display_as_bot", False))
     if message.get("thread_ts"):
         event["thread_ts"] = message["thread_ts"]
     event.update(channel=channel.id, event_ts=message["ts"])
@@ -128,11 +136,17 @@ def _team_ref(identity: Identity) -> dict[str, Any]:
 
 def find_element(blocks: list[dict[str, Any]], action_id: str,
                  block_id: str | None = None) -> tuple[dict[str, Any], str] | None:
-    """The interactive element with ``action_id`` (in block ``block_id`` if given) and its block's id."""
+    """The interactive element with ``action_id`` (in block ``block_id`` if given) and its block's id.
+
+    An input block's ``element`` counts only with ``dispatch_action``: otherwise Slack sends no
+    ``block_actions`` for it.
+    """
     for block in blocks:
         if block_id is not None and block.get("block_id") != block_id:
             continue
         candidates = [*block.get("elements", []), block.get("accessory") or {}]
+        if block.get("type") == "input" and block.get("dispatch_action"):
+            candidates.append(block.get("element") or {})
         for element in candidates:
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 return element, block.get("block_id", "")
@@ -159,8 +173,11 @@ def action_object(element: dict[str, Any], block_id: str, value: str | None, *,
 
 def block_actions_payload(identity: Identity, user: User, channel: Channel, *, message: dict[str, Any],
                           is_ephemeral: bool, action: dict[str, Any], trigger_id: str,
-                          response_url: str) -> dict[str, Any]:
-    """The ``block_actions`` payload for a click on a message's element."""
+                          response_url: str, state_values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``block_actions`` payload for a click on a message's element.
+
+    ``state_values`` is the clicking person's input state of the message (see :mod:`bot.local_slack.inputs`).
+    """
     payload: dict[str, Any] = {
         "type": "block_actions", "user": _user_ref(identity, user), "api_app_id": identity.app_id,
         "token": identity.verification_token,
@@ -171,7 +188,8 @@ def block_actions_payload(identity: Identity, user: User, channel: Channel, *, m
     }
     if not is_ephemeral:  # Slack leaves the message out for ephemeral containers
         payload["message"] = copy.deepcopy(message)
-    payload.update(state={"values": {}}, response_url=response_url, actions=[action])
+    payload.update(state={"values": copy.deepcopy(state_values or {})}, response_url=response_url,
+                   actions=[action])
     return payload
 
 

@@ -14,9 +14,9 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from bot.local_slack import objects, payloads
+from bot.local_slack import inputs, objects, payloads
 from bot.local_slack.delivery import Delivery, DeliveryResponse, post_signed
-from bot.local_slack.errors import NotReady, UnknownObject
+from bot.local_slack.errors import InvalidValue, NotReady, UnknownObject
 from bot.local_slack.signing import FORM_CONTENT_TYPE, JSON_CONTENT_TYPE
 from bot.local_slack.state import Channel, Identity, IdFactory, StoredFile, TsClock, User, WorkspaceState
 
@@ -58,19 +58,24 @@ class PeopleActions:
         return Delivery(ts, where.id, self._deliver_all(envelopes), tuple(envelopes))
 
     def upload_file(self, user_id: str, channel: str, *, name: str, content: bytes, filetype: str = "text",
-                    title: str | None = None, initial_comment: str | None = None) -> str:
-        """``user_id`` shares a file in ``channel``: a ``file_share`` message event; returns the file id.
+                    title: str | None = None, initial_comment: str | None = None,
+                    thread_ts: str | None = None) -> str:
+        """``user_id`` shares a file in ``channel`` (as a reply in ``thread_ts``'s thread if given): a
+        ``file_share`` message event, plus ``app_mention`` (with ``files``) when ``initial_comment``
+        mentions the bot; returns the file id.
 
         The file is served at its ``url_private``/``url_private_download`` to the bot token only.
         """
         with self._lock:
             user, where = self._user(user_id), self._channel(channel)
+            root, parent_user = self._state.thread_root(where.id, thread_ts)
             ts = self._clock.next_ts()
             file = StoredFile(id=self._ids.new("F"), name=name, title=title or name, filetype=filetype,
                               content=bytes(content), user=user.id, channel=where.id,
-                              created=int(self._clock.now()), message_ts=ts)
+                              created=int(self._clock.now()), message_ts=ts, thread_ts=root)
             self._state.files[file.id] = file
-            message = payloads.user_message(self.identity, user.id, initial_comment or "", ts)
+            message = payloads.user_message(self.identity, user.id, initial_comment or "", ts, thread_ts=root,
+                                            parent_user_id=parent_user)
             message.update(files=[objects.file_object(self.identity, file, base_url=self.base_url)],
                            upload=True, display_as_bot=False, subtype="file_share")
             self._state.store_message(where.id, message)
@@ -94,27 +99,35 @@ class PeopleActions:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
         return self._send(payloads.to_json(envelope), JSON_CONTENT_TYPE, headers)
 
-    def click(self, user_id: str, *, channel: str, message_ts: str, action_id: str, value: str | None = None,
-              block_id: str | None = None) -> DeliveryResponse:
+    def click(self, user_id: str, *, channel: str, message_ts: str, action_id: str,
+              value: str | list[str] | None = None, block_id: str | None = None) -> DeliveryResponse:
         """``user_id`` clicks (or picks ``value`` in) element ``action_id`` of a stored or ephemeral message.
 
-        Returns the bot's answer to the ``block_actions`` POST.
+        For a button, ``value`` overrides the button's own. For an input element ``value`` is what the
+        person picks, validated as Slack's client would: a user id (``users_select``), an option value
+        (``static_select``; ``None`` deselects), a date ``YYYY-MM-DD`` (``datepicker``), a time ``HH:mm``
+        (``timepicker``), and for ``checkboxes`` the full new list of ticked option values (``[]`` unticks
+        everything) or one option value to toggle. The pick is remembered for this person and the payload's
+        ``state.values`` carries all of their inputs in the message (see :mod:`bot.local_slack.inputs`).
+
+        Returns the bot's answer to the ``block_actions`` POST. Raises :class:`UnknownObject` for an unknown
+        message, element, user or option and :class:`~bot.local_slack.errors.InvalidValue` for a malformed
+        value; nothing is remembered or sent then.
         """
         with self._lock:
             user, where = self._user(user_id), self._channel(channel)
-            message = self._state.find_message(where.id, message_ts)
-            is_ephemeral = message is None
-            if message is None:
-                message = self._state.find_ephemeral(where.id, message_ts)
-            if message is None:
-                raise UnknownObject(f"no message {message_ts} in {where.id}")
-            found = payloads.find_element(message.get("blocks", []), action_id, block_id)
+            message, is_ephemeral = self._clickable(where, message_ts)
+            blocks = message.get("blocks", [])
+            found = payloads.find_element(blocks, action_id, block_id)
             if found is None:
                 raise UnknownObject(f"message {message_ts} has no element with action_id {action_id!r}")
-            action = payloads.action_object(*found, value, action_ts=f"{self._clock.now():.6f}")
+            element, found_block = found
+            action = self._act(where, user, message_ts, blocks, element, found_block, value)
+            picks = self._state.inputs.get((where.id, message_ts), {}).get(user.id, {})
             payload = payloads.block_actions_payload(
                 self.identity, user, where, message=message, is_ephemeral=is_ephemeral, action=action,
-                trigger_id=self._issue_trigger(), response_url=self._issue_hook(where, user, message_ts))
+                trigger_id=self._issue_trigger(), response_url=self._issue_hook(where, user, message_ts),
+                state_values=inputs.state_values(blocks, picks))
         return self._send("payload=" + quote(payloads.to_json(payload)), FORM_CONTENT_TYPE)
 
     def submit_view(self, user_id: str, view_id: str, *, values: dict[str, Any]) -> DeliveryResponse:
@@ -158,6 +171,33 @@ class PeopleActions:
         if channel is None:
             raise UnknownObject(f"no channel {ref} in the local workspace")
         return channel
+
+    def _act(self, channel: Channel, user: User, ts: str, blocks: list[dict[str, Any]], element: dict[str, Any],
+             block_id: str, value: str | list[str] | None) -> dict[str, Any]:
+        """The ``actions[]`` entry for ``user`` using ``element``; a pick in an input element is remembered."""
+        action_ts = f"{self._clock.now():.6f}"
+        if not (inputs.is_stateful(element) and block_id):
+            if isinstance(value, list):
+                raise InvalidValue(f"{element.get('type', 'button')} {element.get('action_id')!r} takes one "
+                                   "value, not a list")
+            return payloads.action_object(element, block_id, value, action_ts=action_ts)
+        before = self._state.inputs.get((channel.id, ts), {}).get(user.id, {})
+        current = inputs.state_values(blocks, before)[block_id][element["action_id"]]
+        directory = inputs.Directory(has_user=lambda uid: uid in self._state.users,
+                                     has_channel=lambda cid: cid in self._state.channels)
+        entry = inputs.picked_entry(element, value, current=current, directory=directory)
+        inputs.remember(self._state.picks(channel.id, ts, user.id), block_id, element, entry)
+        return inputs.input_action(element, block_id, entry, action_ts=action_ts)
+
+    def _clickable(self, channel: Channel, ts: str) -> tuple[dict[str, Any], bool]:
+        """(message, is_ephemeral): the stored or ephemeral message ``ts`` of ``channel``."""
+        message = self._state.find_message(channel.id, ts)
+        if message is not None:
+            return message, False
+        message = self._state.find_ephemeral(channel.id, ts)
+        if message is None:
+            raise UnknownObject(f"no message {ts} in {channel.id}")
+        return message, True
 
     def _issue_trigger(self) -> str:
         now = self._clock.now()

@@ -78,6 +78,23 @@ class StoredFile:
     channel: str
     created: int
     message_ts: str = ""
+    thread_ts: str | None = None  # the thread root, for a file shared as a reply
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What one person picked in one input element, and the element's initial value at the time.
+
+    Both are ``state.values`` entries (``{"type": "users_select", "selected_user": "U0BOB"}``); keeping
+    ``initial`` lets a ``chat.update`` that changes the element's initial value reset the pick.
+    """
+
+    initial: dict[str, Any]
+    current: dict[str, Any]
+
+
+#: A person's picks in one message: ``{block_id: {action_id: Pick}}``.
+Picks = dict[str, dict[str, Pick]]
 
 
 class TsClock:
@@ -129,6 +146,8 @@ class WorkspaceState:
     triggers: dict[str, float] = field(default_factory=dict)  # trigger_id -> issued at (clock seconds)
     exchanged_triggers: set[str] = field(default_factory=set)
     hooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # response_url id -> where it points
+    # (channel id, message ts) -> user id -> that person's picks in the message's input elements
+    inputs: dict[tuple[str, str], dict[str, Picks]] = field(default_factory=dict)
 
     def add_user(self, user: User) -> None:
         """Add or replace a user; a person also gets a DM channel with the bot (``D`` + id without ``U``)."""
@@ -190,11 +209,16 @@ class WorkspaceState:
         if message is None:
             return None
         self.messages[channel_id].remove(message)
+        self.inputs.pop((channel_id, ts), None)
         thread_ts = message.get("thread_ts")
         parent = self.find_message(channel_id, thread_ts) if thread_ts and thread_ts != ts else None
         if parent is not None:
             parent["reply_count"] = max(parent.get("reply_count", 1) - 1, 0)
         return message
+
+    def picks(self, channel_id: str, ts: str, user_id: str) -> Picks:
+        """The (mutable) picks of ``user_id`` in the message ``ts`` of ``channel_id``."""
+        return self.inputs.setdefault((channel_id, ts), {}).setdefault(user_id, {})
 
     def thread(self, channel_id: str, thread_ts: str) -> list[dict[str, Any]]:
         """The parent and its replies, oldest first."""

@@ -8,6 +8,8 @@ Limits are Slack's documented ones.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 #: Slack truncates ``chat.postMessage`` text past this and rejects ``chat.update`` text past it.
@@ -27,6 +29,9 @@ ID_LIMIT = 255
 OPTION_TEXT_LIMIT = 75
 OPTION_VALUE_LIMIT = 150
 OPTIONS_MAX = 100
+#: ``checkboxes`` and ``radio_buttons`` hold at most 10 options.
+CHOICE_OPTIONS_MAX = 10
+PLACEHOLDER_LIMIT = 150
 VIEW_TITLE_LIMIT = 24
 PRIVATE_METADATA_LIMIT = 3000
 
@@ -38,6 +43,38 @@ SELECT_TYPES = frozenset({"static_select", "multi_static_select", "external_sele
 OTHER_ELEMENTS = frozenset({"overflow", "datepicker", "timepicker", "datetimepicker", "checkboxes",
                             "radio_buttons", "plain_text_input", "email_text_input", "url_text_input",
                             "number_input", "rich_text_input", "file_input", "image", "workflow_button"})
+
+
+#: Elements whose options are a list the person chooses from, and the field naming the initial choice(s).
+INITIAL_CHOICE = {"static_select": "initial_option", "radio_buttons": "initial_option",
+                  "multi_static_select": "initial_options", "checkboxes": "initial_options"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+def valid_date(text: object) -> bool:
+    """True for a real calendar date written ``YYYY-MM-DD`` (a ``datepicker``'s value)."""
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def valid_time(text: object) -> bool:
+    """True for a 24-hour time written ``HH:mm`` (a ``timepicker``'s value)."""
+    return isinstance(text, str) and _TIME.fullmatch(text) is not None
+
+
+def all_options(element: dict[str, Any]) -> list[dict[str, Any]]:
+    """The options of an element, those inside ``option_groups`` included."""
+    options = [o for o in element.get("options") or [] if isinstance(o, dict)]
+    for group in element.get("option_groups") or []:
+        if isinstance(group, dict):
+            options += [o for o in group.get("options") or [] if isinstance(o, dict)]
+    return options
 
 
 def _at(pointer: str) -> str:
@@ -82,19 +119,64 @@ def element_problems(element: object, pointer: str) -> list[str]:
         if element.get("style") not in (None, "primary", "danger"):
             problems.append(f"must be one of: primary, danger {_at(pointer + '/style')}")
     elif kind in SELECT_TYPES or kind in ("overflow", "checkboxes", "radio_buttons"):
-        options = element.get("options", [])
-        if isinstance(options, list):
-            if len(options) > OPTIONS_MAX:
-                problems.append(f"no more than {OPTIONS_MAX} items allowed {_at(pointer + '/options')}")
-            for i, option in enumerate(options):
-                at = f"{pointer}/options/{i}"
-                if not isinstance(option, dict):
-                    problems.append(f"must be an object {_at(at)}")
-                    continue
-                problems += text_problems(option.get("text"), at + "/text", limit=OPTION_TEXT_LIMIT)
-                problems += _too_long(option.get("value"), OPTION_VALUE_LIMIT, at + "/value")
+        problems += _options_problems(element, pointer)
+        problems += _initial_choice_problems(element, pointer)
     elif kind not in OTHER_ELEMENTS:
         problems.append(f"failed to match all allowed schemas {_at(pointer)}")
+    if kind == "datepicker" and "initial_date" in element and not valid_date(element["initial_date"]):
+        problems.append(f"must be a valid date in the format YYYY-MM-DD {_at(pointer + '/initial_date')}")
+    if kind == "timepicker" and "initial_time" in element and not valid_time(element["initial_time"]):
+        problems.append(f"must be a valid time in the format HH:mm {_at(pointer + '/initial_time')}")
+    if kind == "users_select" and "initial_user" in element and not isinstance(element["initial_user"], str):
+        problems.append(f"must be a string {_at(pointer + '/initial_user')}")
+    if "placeholder" in element and (kind in SELECT_TYPES or kind in ("datepicker", "timepicker")):
+        problems += text_problems(element["placeholder"], pointer + "/placeholder", limit=PLACEHOLDER_LIMIT,
+                                  plain_only=True)
+    return problems
+
+
+def _options_problems(element: dict[str, Any], pointer: str) -> list[str]:
+    """Problems of ``options``: count (10 for checkboxes and radio buttons), text and value of each."""
+    kind = element.get("type")
+    options = element.get("options")
+    needs_options = kind in ("checkboxes", "radio_buttons", "overflow") or (
+        kind in INITIAL_CHOICE and "option_groups" not in element)
+    if options is None:
+        return [f"must provide at least 1 item {_at(pointer + '/options')}"] if needs_options else []
+    if not isinstance(options, list):
+        return [f"must be an array {_at(pointer + '/options')}"]
+    problems: list[str] = []
+    maximum = CHOICE_OPTIONS_MAX if kind in ("checkboxes", "radio_buttons") else OPTIONS_MAX
+    if len(options) > maximum:
+        problems.append(f"no more than {maximum} items allowed {_at(pointer + '/options')}")
+    elif not options and needs_options:
+        problems.append(f"must provide at least 1 item {_at(pointer + '/options')}")
+    for i, option in enumerate(options):
+        at = f"{pointer}/options/{i}"
+        if not isinstance(option, dict):
+            problems.append(f"must be an object {_at(at)}")
+            continue
+        problems += text_problems(option.get("text"), at + "/text", limit=OPTION_TEXT_LIMIT)
+        problems += _too_long(option.get("value"), OPTION_VALUE_LIMIT, at + "/value")
+    return problems
+
+
+def _initial_choice_problems(element: dict[str, Any], pointer: str) -> list[str]:
+    """``initial_option``/``initial_options`` must each be one of the element's options (text and value)."""
+    field = INITIAL_CHOICE.get(str(element.get("type")))
+    if field is None or field not in element:
+        return []
+    initial = element[field]
+    many = field == "initial_options"
+    if many and not isinstance(initial, list):
+        return [f"must be an array {_at(f'{pointer}/{field}')}"]
+    chosen = initial if many else [initial]
+    known = [(o.get("value"), o.get("text")) for o in all_options(element)]
+    problems: list[str] = []
+    for i, option in enumerate(chosen):
+        at = f"{pointer}/{field}/{i}" if many else f"{pointer}/{field}"
+        if not isinstance(option, dict) or (option.get("value"), option.get("text")) not in known:
+            problems.append(f"must match one of the options {_at(at)}")
     return problems
 
 
@@ -167,6 +249,8 @@ def block_problems(block: object, at: str) -> list[str]:
         problems += text_problems(block.get("label"), at + "/label", limit=2000, plain_only=True)
         if "element" not in block:
             problems.append(f"missing required field: element {_at(at)}")
+        else:
+            problems += element_problems(block["element"], at + "/element")
     return problems
 
 

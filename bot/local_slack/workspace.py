@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.local_slack import objects
+from bot.local_slack import inputs, objects
 from bot.local_slack.chat_methods import response_url
 from bot.local_slack.context import ApiError, Handler, MethodContext, Outbound
 from bot.local_slack.delivery import DeliveryQueue
@@ -142,6 +142,17 @@ class LocalSlack(PeopleActions):
         with self._lock:
             found = self._state.resolve_channel(channel)
             return copy.deepcopy(self._state.ephemerals.get(found.id, [])) if found else []
+
+    def input_state(self, user_id: str, channel: str, message_ts: str) -> dict[str, Any]:
+        """The ``state.values`` ``user_id``'s next click on message ``message_ts`` would carry.
+
+        ``{block_id: {action_id: {"type": …, "selected_…": …}}}``: the person's picks, else initial values.
+        """
+        with self._lock:
+            user, where = self._user(user_id), self._channel(channel)
+            message, _ = self._clickable(where, message_ts)
+            picks = self._state.inputs.get((where.id, message_ts), {}).get(user.id, {})
+            return inputs.state_values(message.get("blocks", []), picks)
 
     def scheduled_messages(self) -> list[dict[str, Any]]:
         """Copies of the messages scheduled with ``chat.scheduleMessage`` (never sent by themselves)."""
