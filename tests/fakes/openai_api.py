@@ -9,12 +9,13 @@ the recorded requests::
     client = OpenAI(base_url=fake.base_url, api_key="sk-test")
 
 Chat requests consume one FIFO queue of answers; an empty queue answers 500 with
-:data:`EMPTY_QUEUE_MESSAGE`. Embeddings are computed (see :func:`tests.fakes.openai_replies.embed`) unless
-a fault was queued with ``path="embeddings"``. Requests that fail authentication or validation are
-recorded but consume nothing.
+:data:`EMPTY_QUEUE_MESSAGE`. Concurrent requests take queued answers in arrival order, which a test
+cannot predict; :meth:`FakeOpenAI.respond_with` answers by request content instead, before the queue.
+Embeddings are computed (see :func:`tests.fakes.openai_replies.embed`) unless a fault was queued with
+``path="embeddings"``. Requests that fail authentication or validation are recorded but consume nothing.
 
-Modules: ``openai_state`` (queues, recordings), ``openai_app`` (HTTP handlers), ``openai_validation``
-(400s), ``openai_replies`` (response bodies, embeddings).
+Modules: ``openai_state`` (queues, responders, recordings), ``openai_app`` (HTTP handlers),
+``openai_validation`` (400s), ``openai_replies`` (response bodies, embeddings).
 """
 
 from __future__ import annotations
@@ -30,9 +31,17 @@ from aiohttp import web
 
 from tests.fakes.openai_app import EMPTY_QUEUE_MESSAGE, build_app
 from tests.fakes.openai_replies import ChatReply, to_arguments, to_content
-from tests.fakes.openai_state import Delay, ErrorAnswer, FakeState, Malformed, Path, RecordedRequest
+from tests.fakes.openai_state import Delay, ErrorAnswer, FakeState, Malformed, Path, RecordedRequest, Responder
 
-__all__ = ["DEFAULT_EMBEDDING_DIM", "EMPTY_QUEUE_MESSAGE", "FakeOpenAI", "RecordedRequest"]
+__all__ = [
+    "DEFAULT_EMBEDDING_DIM",
+    "EMPTY_QUEUE_MESSAGE",
+    "ChatReply",
+    "ErrorAnswer",
+    "FakeOpenAI",
+    "RecordedRequest",
+    "Responder",
+]
 
 DEFAULT_EMBEDDING_DIM = 1536
 _THREAD_TIMEOUT = 10.0
@@ -187,6 +196,16 @@ class FakeOpenAI:
     def queue_malformed(self, body: str = "{not json", *, path: Path = "chat") -> None:
         """Queue an HTTP 200 ``application/json`` answer whose body is ``body`` (not valid JSON)."""
         self._state.push(path, Malformed(body))
+
+    def respond_with(self, responder: Responder) -> None:
+        """Answer chat requests by their content: ``responder(body)`` gets each valid request's JSON body.
+
+        It returns the reply's content (a string, or a dict/list sent as JSON), a :class:`ChatReply` (to set
+        usage, model, finish reason...), an :class:`ErrorAnswer`, or ``None`` to leave the request to the
+        next responder and then to the queue. Responders are consulted in the order added, before the
+        queue, until :meth:`reset`; one that raises makes the request fail with a 500 naming the error.
+        """
+        self._state.add_responder(responder)
 
     # -- inspection ------------------------------------------------------------------------------------
 

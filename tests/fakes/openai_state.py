@@ -9,10 +9,11 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tests.fakes.openai_replies import ChatReply
+from tests.fakes.openai_replies import ChatReply, to_content
 
 Path = Literal["chat", "embeddings"]
 
@@ -54,6 +55,11 @@ class Malformed:
 
 Answer = ChatReply | ErrorAnswer | Delay | Malformed
 
+#: Answers a chat request by its body: content (a string, or a dict/list sent as JSON), a full
+#: :class:`ChatReply` or an :class:`ErrorAnswer`; ``None`` passes the request on (to the next responder, then
+#: the queue).
+Responder = Callable[[dict[str, Any]], "str | dict[str, Any] | list[Any] | ChatReply | ErrorAnswer | None"]
+
 
 class FakeState:
     """Queues of next answers (one per path, FIFO), recorded requests and id counters, all thread-safe."""
@@ -65,6 +71,7 @@ class FakeState:
         self._lock = threading.Lock()
         self._queues: dict[Path, deque[Answer]] = {"chat": deque(), "embeddings": deque()}
         self._requests: list[RecordedRequest] = []
+        self._responders: list[Responder] = []
         self._completion_ids = itertools.count(1)
         self._call_ids = itertools.count(1)
 
@@ -80,6 +87,26 @@ class FakeState:
         with self._lock:
             queue = self._queues[path]
             return queue.popleft() if queue else None
+
+    def add_responder(self, responder: Responder) -> None:
+        """Consult ``responder`` for every chat request, after those added before it and before the queue."""
+        with self._lock:
+            self._responders.append(responder)
+
+    def respond(self, body: dict[str, Any]) -> ChatReply | ErrorAnswer | None:
+        """The first responder's answer to ``body``, or ``None`` when none answers (or none is set).
+
+        Responders run outside the lock, so one may read the fake's state (e.g. the recorded requests)."""
+        with self._lock:
+            responders = list(self._responders)
+        for responder in responders:
+            answer = responder(body)
+            if answer is None:
+                continue
+            if isinstance(answer, ChatReply | ErrorAnswer):
+                return answer
+            return ChatReply(to_content(answer))
+        return None
 
     def pending(self, path: Path) -> int:
         """How many answers are queued for ``path``."""
@@ -108,11 +135,12 @@ class FakeState:
             return f"call_{next(self._call_ids)}"
 
     def reset(self) -> None:
-        """Clear queues, recorded requests and counters; restore the default embedding dimension."""
+        """Clear queues, responders, recorded requests and counters; restore the default embedding dimension."""
         with self._lock:
             for queue in self._queues.values():
                 queue.clear()
             self._requests.clear()
+            self._responders.clear()
             self._completion_ids = itertools.count(1)
             self._call_ids = itertools.count(1)
             self.embedding_dim = self._default_dim

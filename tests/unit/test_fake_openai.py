@@ -17,7 +17,7 @@ from openai import OpenAI
 from openai.types.chat import ChatCompletionFunctionToolParam, ChatCompletionMessageParam
 
 from tests.fakes import openai_fixtures
-from tests.fakes.openai_api import EMPTY_QUEUE_MESSAGE, FakeOpenAI
+from tests.fakes.openai_api import EMPTY_QUEUE_MESSAGE, ChatReply, ErrorAnswer, FakeOpenAI
 from tests.fakes.openai_fixtures import FAKE_OPENAI_API_KEY
 
 # Bound here so this module runs on its own; a conftest offering the same fixtures is shadowed only here.
@@ -445,3 +445,45 @@ def test_a_second_server_gets_its_own_port_and_stops_cleanly() -> None:
             assert _chat(c).choices[0].message.content == "from the other one"
     with pytest.raises(RuntimeError):
         _ = other.base_url
+
+
+# -- content-based responders -------------------------------------------------------------------------------
+
+
+def test_responders_answer_by_content_before_the_queue(fake_openai: FakeOpenAI, client: OpenAI) -> None:
+    def by_content(body: dict[str, Any]) -> Any:
+        text = body["messages"][-1]["content"]
+        if text == "pass":
+            return None
+        if text == "fail":
+            return ErrorAnswer(503, "busy")
+        if text == "full":
+            return ChatReply("cut", usage={"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}, model="m2")
+        return {"model": body["model"], "said": text}
+
+    def ask(text: str) -> Any:
+        return client.chat.completions.create(model="gpt-a", messages=[{"role": "user", "content": text}])
+
+    fake_openai.respond_with(by_content)
+    fake_openai.respond_with(lambda body: "second responder")
+    fake_openai.queue_chat("from the queue")
+
+    assert json.loads(ask("hello").choices[0].message.content) == {"model": "gpt-a", "said": "hello"}
+    full = ask("full")
+    assert (full.choices[0].message.content, full.model, full.usage.total_tokens) == ("cut", "m2", 6)
+    with pytest.raises(openai.InternalServerError, match="busy"):
+        ask("fail")
+    assert ask("pass").choices[0].message.content == "second responder", "None passes to the next responder"
+    assert fake_openai.pending == 1, "answered requests leave the queue alone"
+    assert len(fake_openai.chat_requests) == 4
+
+    fake_openai.reset()
+    fake_openai.queue_chat("from the queue")
+    assert ask("hello").choices[0].message.content == "from the queue", "reset forgets responders"
+
+
+def test_a_failing_responder_is_a_500_naming_the_error(fake_openai: FakeOpenAI, client: OpenAI) -> None:
+    fake_openai.respond_with(lambda body: body["no such key"])
+
+    with pytest.raises(openai.InternalServerError, match="responder failed: KeyError"):
+        _chat(client)
