@@ -21,6 +21,7 @@ from bot.actions import register_actions
 from bot.commands import register_commands
 from bot.deps import AppDeps, Enqueue
 from bot.events import register_events
+from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
 from bot.shortcuts import register_shortcuts
 from bot.views import register_views
@@ -44,6 +45,7 @@ def build_bolt_app(*, signing_secret: str, client: AsyncWebClient, deps: AppDeps
     register_actions(app, deps)
     register_views(app, deps)
     register_memory(app, deps)
+    register_meeting_actions(app, deps)
     return app
 
 

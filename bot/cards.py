@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 
 async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str) -> None:
     """Re-render the card in place (decision, status). Failures are logged, never raised to Slack."""
-    if not plan.card_channel or not plan.card_ts:
-        return
+    if not plan.card_channel or not plan.card_ts or plan.kind == "meeting":
+        return  # a meeting's card is its notes card, re-rendered by bot.meeting_actions
     try:
         await client.chat_update(
             channel=plan.card_channel,

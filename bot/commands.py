@@ -22,7 +22,7 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
     @app.command("/baton")
     async def on_baton(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         text = (command.get("text") or "").strip()
-        word, _, rest = text.partition(" ")
+        word, rest = [*text.split(None, 1), ""][:2] if text else ("", "")
         if not text or word.lower() == "help":
             await ack(messages.COMMAND_HELP)
             return
@@ -38,6 +38,10 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
                 text=await _audit(deps, team_id=command.get("team_id", ""), arg=rest.strip()), response_type="ephemeral"
             )
             return
+        summarize = word.lower() in ("summarize", "summarise")
+        if summarize and not rest.strip():
+            await ack(messages.SUMMARIZE_USAGE)
+            return
         async with deps.pool.connection() as conn, conn.transaction():
             request_id = await intake.create_request(
                 conn,
@@ -47,9 +51,10 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
                 channel_id=command.get("channel_id", ""),
                 channel_type="im" if str(command.get("channel_id", "")).startswith("D") else "channel",
                 user_id=command.get("user_id", ""),
-                text=text,
+                text=rest.strip() if summarize else text,
+                context={"summarize": True} if summarize else None,
             )
-        await ack(messages.COMMAND_ACK)
+        await ack(messages.SUMMARIZE_ACK if summarize else messages.COMMAND_ACK)
         if request_id is not None:
             await deps.enqueue("plan_request", request_id)
 

@@ -35,7 +35,8 @@ from workers.queues import connect_redis
 HELP = """\
 Type a message to post it as {user} in #{channel}. Mention the bot with @baton.
   /click <label>     press a button Baton showed (e.g. /click approve)
-  /baton <text>      run the /baton slash command
+  /baton <text>      run the /baton slash command (\\n in the text is a line break)
+  /upload <file> [message]  share a file (e.g. a meeting transcript); the message defaults to "@baton"
   /as <name>         act as another member (alice, bob)
   /in <channel>      talk in another channel (general, ops)
   /help              this text
@@ -184,7 +185,10 @@ def run_demo(
                     block_id=button.block_id,
                 )
             elif command == "/baton":
-                slack.slash_command(me, where, "/baton", rest)
+                # A typed "\n" is a line break, so a pasted multi-line transcript fits on one script line.
+                slack.slash_command(me, where, "/baton", rest.replace("\\n", "\n"))
+            elif command == "/upload":
+                _upload(slack, me, where, rest, base=script.parent if script else Path.cwd(), terminal=terminal)
             else:
                 slack.post_as_user(me, where, _mentions_to_slack(line, terminal.users, terminal.channels))
             _settle(slack, redis)
@@ -203,6 +207,18 @@ def run_demo(
         slack.stop()
         if services is not None:
             services.release()
+
+
+def _upload(slack: LocalSlack, user: str, channel: str, rest: str, *, base: Path, terminal: Terminal) -> None:
+    """``/upload <file> [message]``: share a file from disk, with a message mentioning Baton by default."""
+    name, _, comment = rest.strip().partition(" ")
+    path = Path(name).expanduser()
+    path = path if path.is_absolute() else (base / path if (base / path).exists() else Path.cwd() / path)
+    if not path.is_file():
+        terminal.say(f"(no file {name!r})")
+        return
+    text = _mentions_to_slack(comment.strip() or "@baton", terminal.users, terminal.channels)
+    slack.upload_file(user, channel, name=path.name, content=path.read_bytes(), initial_comment=text)
 
 
 def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:

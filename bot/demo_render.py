@@ -88,7 +88,25 @@ def _blocks_text(
             lines.append("─" * 40)
         elif kind == "rich_text":
             lines.append(_rich_text(block))
+        elif kind == "actions":
+            inputs = [_input_text(e, users) for e in block.get("elements") or [] if e.get("type") != "button"]
+            if inputs:
+                lines.append("    " + " · ".join(inputs))
     return lines
+
+
+def _input_text(element: dict[str, Any], users: Mapping[str, str]) -> str:
+    """How an input element on a message reads in the terminal (its initial value)."""
+    kind = element.get("type")
+    if kind == "checkboxes":
+        label = ((element.get("options") or [{}])[0].get("text") or {}).get("text", "")
+        return ("[x] " if element.get("initial_options") else "[ ] ") + str(label)
+    if kind == "users_select":
+        user = element.get("initial_user")
+        return "owner: " + (f"@{users.get(user, user)}" if user else "(nobody yet)")
+    if kind == "datepicker":
+        return "due: " + str(element.get("initial_date") or "(no date)")
+    return str((element.get("placeholder") or {}).get("text") or kind)
 
 
 def _rich_text(block: dict[str, Any]) -> str:

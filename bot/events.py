@@ -74,9 +74,15 @@ async def _apply(conn: Any, body: dict[str, Any], *, bot_user_id: str | None) ->
             await intake.delete_message(conn, team_id, event)
         elif subtype in CONTENT_SUBTYPES:
             await intake.store_message(conn, team_id, event)
+    files = _files(event)
     is_request = (kind == "app_mention" and event.get("channel_type") != "im") or (
-        kind == "message" and event.get("channel_type") == "im" and subtype is None
+        kind == "message" and event.get("channel_type") == "im" and subtype in (None, "file_share")
     )
+    source = "mention" if kind == "app_mention" else "dm"
+    if not is_request and kind == "message" and subtype == "file_share" and files and event.get("thread_ts"):
+        # A file dropped in a thread Baton is in (e.g. under its notes) is for Baton, mention or not.
+        is_request = await intake.baton_in_thread(conn, team_id, event.get("channel") or "", event["thread_ts"])
+        source = "upload"
     if not is_request or event.get("bot_id") or not event.get("user") or event.get("user") == bot_user_id:
         return None
     return await intake.create_request(
@@ -84,14 +90,21 @@ async def _apply(conn: Any, body: dict[str, Any], *, bot_user_id: str | None) ->
         team_id=team_id,
         # Slack delivers one message as app_mention and as message.*; channel+ts makes them one request.
         dedupe_key=f"msg:{event.get('channel')}:{event.get('ts')}",
-        source="mention" if kind == "app_mention" else "dm",
+        source=source,
         channel_id=event.get("channel") or "",
         channel_type=event.get("channel_type") or ("im" if kind == "message" else "channel"),
         user_id=event["user"],
         text=messages.strip_mentions(event.get("text") or ""),
         message_ts=event.get("ts"),
         thread_ts=event.get("thread_ts"),
+        context={"files": files} if files else None,
     )
+
+
+def _files(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """What Baton keeps of a message's files: ids and what Slack says they are (never the contents)."""
+    keep = ("id", "name", "title", "mimetype", "filetype", "size")
+    return [{k: f.get(k) for k in keep} for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
 
 
 async def _start(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: AppDeps) -> None:

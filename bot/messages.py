@@ -51,6 +51,7 @@ COMMAND_HELP = (
     "• `/baton <what you need>` — plan a request in this channel\n"
     "• `/baton audit <plan-id>` — the full timeline of a plan\n"
     "• `/baton memory` — what I remember for this channel (with delete buttons)\n"
+    "• `/baton summarize <pasted transcript>` — meeting notes and action items (or upload the file and mention me)\n"
     "• `@Baton <request>` in a channel, or a DM, works too"
 )
 
@@ -149,3 +150,53 @@ def fact_too_long(length: int, limit: int) -> str:
         f"That's too long to remember as one fact ({length:,} characters; the limit is {limit:,}). "
         "Tell me the key point in a sentence or two."
     )
+
+
+# -- meetings ------------------------------------------------------------------------------------------
+SUMMARIZE_USAGE = (
+    "Usage: `/baton summarize <transcript>` with the transcript pasted after the command, or upload the file "
+    "(.vtt, .srt, .txt, .json or .docx) and mention me in the upload's message."
+)
+SUMMARIZE_ACK = "Got it — I'm reading the transcript. The notes will appear in this channel."
+TRANSCRIPT_NOT_READABLE = "I couldn't download that file from Slack ({error}); nothing was summarised."
+TRANSCRIPT_FORMATS = ".vtt, .srt, .txt, .md, .json or .docx"
+MEETING_WORKING = "Reading the transcript: {turns} turns from {speakers} speakers. Notes follow in a moment."
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def transcript_too_big(name: str, size: int, limit: int, *, at_least: bool = False) -> str:
+    """Refusal for a file over the size limit (said before it is downloaded whole)."""
+    size_text = ("more than " if at_least else "") + _megabytes(size)
+    return (f"*{name}* is {size_text}; I read transcripts up to {_megabytes(limit)} "
+            "(an operator can raise BATON_TRANSCRIPT_MAX_BYTES). Nothing was summarised.")
+
+
+def transcript_wrong_kind(name: str, kind: str) -> str:
+    return (f"*{name}* looks like {kind}, not a transcript. I read transcripts as {TRANSCRIPT_FORMATS} files; "
+            "nothing was summarised.")
+
+
+def transcript_unusable(reason: str) -> str:
+    return f"I couldn't read that transcript: {reason} Nothing was summarised."
+
+
+def already_summarised(link: str | None, meeting_id: int) -> str:
+    where = f"<{link}|here>" if link else f"as meeting #{meeting_id}"
+    return f"I already summarised this transcript {where}; I didn't do it twice."
+
+
+def owner_only(action: str) -> str:
+    return f"Only the item's owner, the person who uploaded the meeting, or an admin can {action} it."
+
+
+def snoozed(task: str, due: str) -> str:
+    return f"Snoozed “{task}” until {due}."
+
+
+ITEM_ALREADY_DONE = "That item is already done."
+ITEM_NOT_OPEN = "That item isn't open any more."
+FOLLOWUPS_NOT_READY = "Follow-ups for that item haven't been created yet."
+NO_ITEMS_SELECTED = "Tick at least one action item to follow up, or leave the card to expire."

@@ -55,6 +55,8 @@ class Connector(ABC):
     summary: ClassVar[str]
     args_model: ClassVar[type[Args]]
     read_only: ClassVar[bool] = False
+    #: Used by Baton's own flows (e.g. meeting follow-ups), never offered to the planner.
+    internal: ClassVar[bool] = False
     compensable: ClassVar[bool] = False
 
     def parse(self, raw: Mapping[str, Any]) -> Args:

@@ -33,7 +33,8 @@ class ConnectorRegistry:
 
     @property
     def actions(self) -> list[str]:
-        return sorted(self._by_action)
+        """Actions the planner may use (internal ones, such as meeting follow-ups, are left out)."""
+        return sorted(name for name, connector in self._by_action.items() if not connector.internal)
 
     def catalogue(self) -> list[dict[str, Any]]:
         """What the planner is told: each action's name, summary, flags and argument JSON schema."""

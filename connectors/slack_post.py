@@ -77,6 +77,44 @@ def carries_key(message: dict[str, Any], key: str) -> bool:
     return isinstance(payload, dict) and payload.get("key") == key and bool(message.get("bot_id"))
 
 
+def find_keyed_message(
+    client: WebClient, channel: str, thread_ts: str | None, key: str, *, doing: str
+) -> dict[str, Any] | None:
+    """A bot message posted under ``key`` in the recent window of this thread or conversation, if any."""
+    for message in _recent(client, channel, thread_ts, doing=doing):
+        if carries_key(message, key):
+            return message
+    return None
+
+
+def _recent(client: WebClient, channel: str, thread_ts: str | None, *, doing: str) -> list[dict[str, Any]]:
+    if thread_ts is None:
+        history: Any = call_slack(
+            doing,
+            lambda: client.conversations_history(channel=channel, include_all_metadata=True, limit=HISTORY_LOOKBACK),
+        )
+        return list(history.get("messages") or [])
+    messages: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while len(messages) < THREAD_LOOKBACK:
+        page: Any = call_slack(
+            doing,
+            functools.partial(
+                client.conversations_replies,
+                channel=channel,
+                ts=thread_ts,
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            ),
+        )
+        messages += page.get("messages") or []
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            break
+    return messages
+
+
 class SlackPostMessage(Connector):
     """Post a Slack message where the plan says, at most once per idempotency key."""
 
@@ -127,7 +165,7 @@ class SlackPostMessage(Connector):
         doing = f"posting to {reference(args.channel)}"
         channel = conversation_id(self._client, args.channel)
         thread_ts = self._thread(args, origin)
-        existing = self._find(channel, thread_ts, key, doing=doing)
+        existing = find_keyed_message(self._client, channel, thread_ts, key, doing=doing)
         if existing is not None:
             logger.info("%s: already posted under %s as %s", doing, key, existing["ts"])
             return self._result(channel, existing["ts"], thread_ts, reused=True)
@@ -149,42 +187,6 @@ class SlackPostMessage(Connector):
             gone="message_not_found",
         )
         return {"deleted": deleted, **({} if deleted else {"already_gone": True}), "channel": channel, "ts": ts}
-
-    def _find(self, channel: str, thread_ts: str | None, key: str, *, doing: str) -> dict[str, Any] | None:
-        """A message already posted under ``key`` in the recent window of this thread or conversation."""
-        for message in self._recent(channel, thread_ts, doing=doing):
-            if carries_key(message, key):
-                return message
-        return None
-
-    def _recent(self, channel: str, thread_ts: str | None, *, doing: str) -> list[dict[str, Any]]:
-        if thread_ts is None:
-            history: Any = call_slack(
-                doing,
-                lambda: self._client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=HISTORY_LOOKBACK
-                ),
-            )
-            return list(history.get("messages") or [])
-        messages: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while len(messages) < THREAD_LOOKBACK:
-            page: Any = call_slack(
-                doing,
-                functools.partial(
-                    self._client.conversations_replies,
-                    channel=channel,
-                    ts=thread_ts,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                ),
-            )
-            messages += page.get("messages") or []
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                break
-        return messages
 
     def _result(self, channel: str, ts: str, thread_ts: str | None, *, reused: bool) -> dict[str, Any]:
         result: dict[str, Any] = {"channel": channel, "ts": ts}

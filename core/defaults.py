@@ -57,3 +57,10 @@ CHANNEL_POST_INTERVAL_SECONDS = 1.0
 
 #: Thread context given to the planner, newest first, within this many tokens.
 THREAD_CONTEXT_TOKENS = 3000
+
+#: Transcript files above this size are refused before download (Slack allows uploads up to 1 GB).
+TRANSCRIPT_MAX_BYTES = 10 * 1024 * 1024
+#: Token budget of one part of a meeting sent to the model; a 2-hour meeting is a dozen parts.
+MEETING_CHUNK_TOKENS = 3000
+#: How long a meeting's "Create follow-ups" stays open (people review notes later than plans).
+MEETING_APPROVAL_DAYS = 7

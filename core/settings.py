@@ -11,6 +11,7 @@ variable and how to fix it; the CLI prints exactly that line.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,12 @@ class Settings:
     webhook_allowlist: tuple[str, ...] = ()
     #: Key for the HMAC signature header on webhook calls.
     webhook_secret: str | None = None
+    #: Transcript files larger than this are refused before they are downloaded.
+    transcript_max_bytes: int = defaults.TRANSCRIPT_MAX_BYTES
+    #: Token budget of one part of a long meeting sent to the model (map-reduce summarising).
+    meeting_chunk_tokens: int = defaults.MEETING_CHUNK_TOKENS
+    #: Spoken names that mean a Slack user ("bob" -> "U123"), for action item owners.
+    owner_aliases: tuple[tuple[str, str], ...] = ()
     #: Which backends run embedded ("postgres", "redis"); filled in once they are started.
     embedded: tuple[str, ...] = ()
 
@@ -107,7 +114,7 @@ class Settings:
             elif field.name in SECRET_FIELDS:
                 text = mask_secret(str(value))
             elif isinstance(value, tuple):
-                text = ", ".join(value) or "(none)"
+                text = ", ".join("=".join(v) if isinstance(v, tuple) else str(v) for v in value) or "(none)"
             elif field.name in ("database_url", "redis_url"):
                 text = mask_url_password(str(value))
             else:
@@ -136,6 +143,9 @@ ENV_VARS: dict[str, str] = {
     "log_level": "BATON_LOG_LEVEL",
     "webhook_allowlist": "BATON_WEBHOOK_ALLOWLIST",
     "webhook_secret": "BATON_WEBHOOK_SECRET",
+    "transcript_max_bytes": "BATON_TRANSCRIPT_MAX_BYTES",
+    "meeting_chunk_tokens": "BATON_MEETING_CHUNK_TOKENS",
+    "owner_aliases": "BATON_OWNER_ALIASES",
 }
 
 
@@ -185,7 +195,36 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         log_level=_log_level(raw("log_level")),
         webhook_allowlist=_allowlist(raw("webhook_allowlist")),
         webhook_secret=raw("webhook_secret"),
+        transcript_max_bytes=_positive("transcript_max_bytes", raw("transcript_max_bytes"),
+                                       defaults.TRANSCRIPT_MAX_BYTES, example="10485760 (10 MB)"),
+        meeting_chunk_tokens=_positive("meeting_chunk_tokens", raw("meeting_chunk_tokens"),
+                                       defaults.MEETING_CHUNK_TOKENS, example="3000", minimum=500),
+        owner_aliases=_aliases(raw("owner_aliases")),
     )
+
+
+def _positive(field: str, value: str | None, default: int, *, example: str, minimum: int = 1) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < minimum:
+        raise SettingsError(ENV_VARS[field], f"must be a whole number of at least {minimum}, got {value!r}",
+                            f"e.g. {ENV_VARS[field]}={example}")
+    return int(value)
+
+
+def _aliases(value: str | None) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        name, sep, user = part.partition("=")
+        if not sep or not name.strip() or not re.fullmatch(r"[UW][A-Z0-9]{2,}", user.strip()):
+            raise SettingsError("BATON_OWNER_ALIASES", f"entry {part!r} is not name=USERID",
+                                "e.g. BATON_OWNER_ALIASES=bob=U0123ABC,dr. lee=U0456DEF")
+        pairs.append((name.strip().lower(), user.strip()))
+    return tuple(pairs)
 
 
 def _allowlist(value: str | None) -> tuple[str, ...]:

@@ -103,3 +103,18 @@ async def create_request(
         (team_id, request_id, user_id, json.dumps({"source": source, "channel": channel_id, "chars": len(text)})),
     )
     return request_id
+
+
+async def baton_in_thread(conn: psycopg.AsyncConnection[Any], team_id: str, channel_id: str, thread_ts: str) -> bool:
+    """True when Baton has posted in (or started) the thread: a meeting's notes, a plan card, a reply."""
+    cursor = await conn.execute(
+        """
+        SELECT 1 FROM channel_messages
+         WHERE team_id = %s AND channel_id = %s AND coalesce(thread_ts, ts) = %s AND bot_id IS NOT NULL
+        UNION ALL
+        SELECT 1 FROM meetings WHERE team_id = %s AND card_channel = %s AND (thread_ts = %s OR card_ts = %s)
+        LIMIT 1
+        """,
+        (team_id, channel_id, thread_ts, team_id, channel_id, thread_ts, thread_ts),
+    )
+    return await cursor.fetchone() is not None

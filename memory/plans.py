@@ -65,6 +65,7 @@ class PlanRecord:
     cost_usd: Decimal
     created_at: datetime
     message_ts: str | None = None
+    kind: str = "request"  # "request", or "meeting" (follow-ups of a meeting; its card is the meeting card)
     steps: tuple[StepRecord, ...] = field(default_factory=tuple)
 
     @property
@@ -91,7 +92,7 @@ class Decision:
 _PLAN_COLUMNS = (
     "id, request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title, rationale, planner, risk, "
     "status, card_channel, card_ts, expires_at, decided_by, decided_at, decision_reason, auto_approved, tokens_in, "
-    "tokens_out, cost_usd, created_at, message_ts"
+    "tokens_out, cost_usd, created_at, message_ts, kind"
 )
 _STEP_COLUMNS = (
     "plan_id, idx, action, args, description, depends_on, preview, risk, read_only, compensable, selected, status, "
@@ -109,6 +110,7 @@ def insert_plan(
     tokens_in: int = 0,
     tokens_out: int = 0,
     cost_usd: Decimal = Decimal(0),
+    kind: str = "request",
 ) -> tuple[int, bool]:
     """Store a proposed plan (status ``pending``) with its steps. Returns (plan id, created now?).
 
@@ -118,8 +120,8 @@ def insert_plan(
         row = conn.execute(
             """
             INSERT INTO plans (request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title,
-                               rationale, planner, risk, expires_at, tokens_in, tokens_out, cost_usd, message_ts)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                               rationale, planner, risk, expires_at, tokens_in, tokens_out, cost_usd, message_ts, kind)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (request_id) DO NOTHING
             RETURNING id
             """,
@@ -139,6 +141,7 @@ def insert_plan(
                 tokens_out,
                 cost_usd,
                 origin.message_ts,
+                kind,
             ),
         ).fetchone()
         if row is None:
@@ -146,27 +149,39 @@ def insert_plan(
             assert existing is not None
             return int(existing["id"]), False
         plan_id = int(row["id"])
-        for step in plan.steps:
-            conn.execute(
-                """
-                INSERT INTO plan_steps (plan_id, idx, action, args, description, depends_on, preview, risk,
-                                        read_only, compensable)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                """,
-                (
-                    plan_id,
-                    step.index,
-                    step.action,
-                    json.dumps(dict(step.args), default=str),
-                    step.description,
-                    list(step.depends_on),
-                    step.preview,
-                    step.risk.value,
-                    step.read_only,
-                    step.compensable,
-                ),
-            )
+        _insert_steps(conn, plan_id, plan)
         return plan_id, True
+
+
+def replace_steps(conn: psycopg.Connection[Any], plan_id: int, plan: ReviewedPlan) -> None:
+    """Swap a pending plan's steps (and risk) for ``plan``'s: a meeting card's edits, applied under the
+    plan's row lock in the same transaction that approves it."""
+    conn.execute("DELETE FROM plan_steps WHERE plan_id = %s", (plan_id,))
+    conn.execute("UPDATE plans SET risk = %s, updated_at = now() WHERE id = %s", (plan.risk.value, plan_id))
+    _insert_steps(conn, plan_id, plan)
+
+
+def _insert_steps(conn: psycopg.Connection[Any], plan_id: int, plan: ReviewedPlan) -> None:
+    for step in plan.steps:
+        conn.execute(
+            """
+            INSERT INTO plan_steps (plan_id, idx, action, args, description, depends_on, preview, risk,
+                                    read_only, compensable)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            (
+                plan_id,
+                step.index,
+                step.action,
+                json.dumps(dict(step.args), default=str),
+                step.description,
+                list(step.depends_on),
+                step.preview,
+                step.risk.value,
+                step.read_only,
+                step.compensable,
+            ),
+        )
 
 
 def load_plan(conn: psycopg.Connection[Any], plan_id: int, *, team_id: str | None = None) -> PlanRecord | None:

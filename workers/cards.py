@@ -40,6 +40,11 @@ def update_card(ctx: WorkerContext, plan: plans.PlanRecord) -> None:
     """Re-render the card in place; a failure to update is logged, never fatal to execution."""
     if not plan.card_channel or not plan.card_ts:
         return
+    if plan.kind == "meeting":
+        from workers.meeting_messages import refresh_card  # the card is the meeting's notes card
+
+        refresh_card(ctx, plan.id)
+        return
     wait_turn(ctx.redis, plan.card_channel, interval=ctx.post_interval)
     try:
         ctx.slack.chat_update(

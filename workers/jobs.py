@@ -7,6 +7,7 @@ it deliberately re-enqueues.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,18 +18,29 @@ from workers.queues import enqueue
 
 def _routes() -> dict[str, tuple[str, Callable[..., Any]]]:
     from workers.execute import execute_plan
+    from workers.followup_jobs import send_followup
+    from workers.meeting_messages import refresh_meeting
     from workers.plan_request import plan_request
 
     return {
         "plan_request": ("plans", plan_request),
         "execute_plan": ("actions", execute_plan),
+        "send_followup": ("actions", send_followup),
+        "refresh_meeting": ("default", refresh_meeting),
     }
 
 
+#: Jobs that may rightly run again for the same row (each change re-renders): a fresh id every time.
+_REPEATABLE = frozenset({"refresh_meeting"})
+
+
 def enqueue_job(connection: redis.Redis, kind: str, ident: int, *, suffix: str = "") -> None:
-    """Enqueue the job for ``kind`` (``plan_request`` / ``execute_plan``) on row ``ident``."""
+    """Enqueue the job for ``kind`` (``plan_request``, ``execute_plan``, ``send_followup``, ``refresh_meeting``)
+    on row ``ident``."""
     try:
         queue, func = _routes()[kind]
     except KeyError:
         raise ValueError(f"no job handles {kind!r}") from None
+    if kind in _REPEATABLE and not suffix:
+        suffix = f"-{time.time_ns()}"
     enqueue(connection, queue, func, ident, job_id=f"{kind}-{ident}{suffix}")

@@ -42,6 +42,10 @@ def plan_request(request_id: int) -> str:
         policy = load_policy(conn, team_id=record.team_id, channel_id=record.channel_id)
         if not channel_allowed(policy, record.channel_id, is_dm=origin.is_dm):
             return _refuse(ctx, conn, record, messages.CHANNEL_NOT_ENABLED, status="refused")
+        from workers.meeting import is_meeting_request, summarize_meeting
+
+        if is_meeting_request(record):
+            return summarize_meeting(ctx, conn, record)
         text = record.text.strip()
         if not text:
             return _refuse(ctx, conn, record, messages.EMPTY_REQUEST, status="refused")
@@ -80,9 +84,9 @@ def plan_request(request_id: int) -> str:
                 context=context,
                 origin=origin,
                 registry=registry,
-                llm=_llm(ctx, record),
+                llm=llm_for(ctx, record),
                 now=ctx.now(),
-                tz=_user_tz(ctx, record.user_id),
+                tz=user_tz(ctx, record.user_id),
                 request_id=record.id,
             )
             if outcome.refusal is not None and (outcome.degraded or not ctx.settings.llm_configured):
@@ -220,7 +224,7 @@ def _planning_context(
     )
 
 
-def _user_tz(ctx: WorkerContext, user_id: str) -> ZoneInfo:
+def user_tz(ctx: WorkerContext, user_id: str) -> ZoneInfo:
     try:
         name = ctx.slack.users_info(user=user_id)["user"].get("tz") or "UTC"
         return ZoneInfo(name)
@@ -228,7 +232,7 @@ def _user_tz(ctx: WorkerContext, user_id: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _llm(ctx: WorkerContext, record: requests.RequestRecord) -> Any:
+def llm_for(ctx: WorkerContext, record: requests.RequestRecord) -> Any:
     """The LLM client for this request, or None in degraded mode (no model configured)."""
     if not ctx.settings.llm_configured:
         return None

@@ -215,7 +215,7 @@ def review_draft(draft: PlanDraft, *, registry: ConnectorRegistry, origin: Reque
     steps: list[ReviewedStep] = []
     for index, step in enumerate(draft.steps):
         where = f"steps[{index}]"
-        if step.action not in registry:
+        if step.action not in registry.actions:
             problems.append(
                 f"{where}.action {_clip(step.action, 60)!r} is not an available action; use one of: "
                 + ", ".join(registry.actions)

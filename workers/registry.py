@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from slack_sdk import WebClient
 
+from connectors.meeting_followups import MeetingFollowUp, MeetingNotifyOwner
 from connectors.registry import ConnectorRegistry
 from connectors.remember import Remember
 from connectors.slack_post import SlackPostMessage
@@ -23,6 +24,7 @@ from connectors.webhook import Webhook
 from core import defaults
 from core.settings import Settings
 from memory.facts import Embed, PostgresFactStore
+from memory.followup_store import PostgresFollowupStore
 from memory.tasks import PostgresTaskStore
 from workers.context import WorkerContext, connector_slack_client
 
@@ -37,6 +39,8 @@ def build_registry(
     embed: Embed | None = None,
 ) -> ConnectorRegistry:
     """Every built-in connector: Slack posting and scheduling, tasks, webhooks and remembered facts."""
+    from workers.meeting_messages import OwnerNoticeRenderer
+
     tasks = PostgresTaskStore(connect)
     return ConnectorRegistry(
         [
@@ -52,8 +56,18 @@ def build_registry(
                 now=now,
             ),
             Remember(store=PostgresFactStore(connect, embed=embed), permalink=lambda c, ts: _permalink(slack, c, ts)),
+            MeetingFollowUp(store=PostgresFollowupStore(connect, tz_of=lambda user: _tz(slack, user), now=now)),
+            MeetingNotifyOwner(client=slack, notice=OwnerNoticeRenderer(connect, slack)),
         ]
     )
+
+
+def _tz(slack: WebClient, user_id: str) -> str:
+    """The person's Slack time zone (UTC when Slack does not say)."""
+    try:
+        return str(slack.users_info(user=user_id)["user"].get("tz") or "UTC")
+    except Exception:
+        return "UTC"
 
 
 def _permalink(slack: WebClient, channel: str, ts: str) -> str | None:

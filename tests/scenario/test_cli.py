@@ -142,3 +142,26 @@ def test_with_urls_set_nothing_embedded_starts(backends, tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert "schema is current" in result.stdout
     assert not (tmp_path / "postgres").exists() and not (tmp_path / "redis").exists()
+
+
+@pytest.mark.slow
+def test_demo_script_shows_a_transcript_going_through(tmp_path: Path):
+    transcript = Path(__file__).resolve().parents[2] / "examples" / "launch-meeting.vtt"
+    script = tmp_path / "turns.txt"
+    script.write_text(
+        f"/upload {transcript} @baton notes from the launch review please\n"
+        "/click create follow-ups\n"
+        "/as bob\n"
+        "/click done\n"
+        "/upload missing.vtt\n"
+    )
+    result = run_baton("demo", "--script", str(script), env={"BATON_HOME": str(tmp_path / "home")}, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Meeting notes: launch-meeting.vtt" in out and "Degraded mode (no language model)" in out
+    assert "[x] Follow up · owner: @alice" in out and "[Create follow-ups]" in out
+    assert "Follow-ups created (approved by @alice)" in out
+    assert "[#D0BOB] Baton:" in out and "*Update the pricing page*" in out
+    assert ":white_check_mark: *Update the pricing page*" in out  # Bob's Done shows everywhere
+    assert "(no file 'missing.vtt')" in out
+    assert "Traceback" not in result.stderr
