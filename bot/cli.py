@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
 
-    scheduler = add("scheduler", cmd_scheduler, "Enqueue periodic work (the reconciler) for the workers.")
+    scheduler = add("scheduler", cmd_scheduler, "Enqueue due work (digests, reminders, check-ins, the reconciler).")
     scheduler.add_argument("--interval", type=float, default=defaults.RECONCILE_INTERVAL_SECONDS,
                            help=f"seconds between runs (default {defaults.RECONCILE_INTERVAL_SECONDS})")
 

@@ -7,10 +7,12 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.audit_view import render_timeline
 from bot.deps import AppDeps
+from bot.digest_commands import handle_digest
 from bot.memory_actions import memory_listing
 from memory import intake
 from memory.audit import timeline
@@ -20,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def register_commands(app: AsyncApp, deps: AppDeps) -> None:
     @app.command("/baton")
-    async def on_baton(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_baton(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
         text = (command.get("text") or "").strip()
         word, rest = [*text.split(None, 1), ""][:2] if text else ("", "")
         if not text or word.lower() == "help":
@@ -31,6 +33,9 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
             listing = await memory_listing(deps, team_id=command.get("team_id", ""),
                                            channel_id=command.get("channel_id", ""), user_id=command.get("user_id", ""))
             await respond(response_type="ephemeral", **listing)
+            return
+        if word.lower() == "digest":
+            await handle_digest(deps, command=command, args=rest, ack=ack, respond=respond, client=client)
             return
         if word.lower() == "audit":
             await ack()

@@ -135,13 +135,14 @@ def run_demo(
     )
     settings, services = resolve_backends(settings)
     server: WebServer | None = None
-    worker: subprocess.Popen[bytes] | None = None
+    processes: list[subprocess.Popen[bytes]] = []
     try:
         assert settings.database_url is not None and settings.redis_url is not None
         migrate_database(settings.database_url)
         server = WebServer(settings, host="127.0.0.1", port=0)
         slack.events_url = server.start_in_thread() + "/slack/events"
-        worker = _start_worker(settings)
+        # A real worker, and the scheduler that sends digests, reminders and check-ins when they are due.
+        processes = [_start_process(settings, "worker"), _start_process(settings, "scheduler")]
         terminal.learn_names()
         for known in ("general", "ops"):
             terminal.channel_name(_channel_id(web, known))
@@ -196,12 +197,13 @@ def run_demo(
         terminal.say("Demo finished.")
         return 0
     finally:
-        if worker is not None:
-            worker.terminate()
+        for process in processes:
+            process.terminate()
+        for process in processes:
             try:
-                worker.wait(timeout=15)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                worker.kill()
+                process.kill()
         if server is not None:
             server.stop_thread()
         slack.stop()
@@ -221,8 +223,8 @@ def _upload(slack: LocalSlack, user: str, channel: str, rest: str, *, base: Path
     slack.upload_file(user, channel, name=path.name, content=path.read_bytes(), initial_comment=text)
 
 
-def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    """A real ``baton worker`` process sharing this demo's Postgres, Redis and local workspace."""
+def _start_process(settings: Settings, command: str) -> subprocess.Popen[bytes]:
+    """A real ``baton worker`` / ``baton scheduler`` process sharing this demo's Postgres, Redis and workspace."""
     env = dict(os.environ)
     env.update(
         BATON_HOME=str(settings.baton_home),
@@ -233,10 +235,10 @@ def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         SLACK_API_URL=settings.slack_api_url,
         BATON_LOG_LEVEL="WARNING",
     )
-    log_path = settings.baton_home / "demo-worker.log"
+    log_path = settings.baton_home / f"demo-{command}.log"
     with open(log_path, "ab") as log_file:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "worker"],
+            [sys.executable, "-m", "bot.cli", command],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

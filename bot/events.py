@@ -57,6 +57,11 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
     async def on_message(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         await _start(context, event, client, deps)
 
+    @app.event("app_home_opened")
+    async def on_home_opened(context: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") == "home" and context.get("baton_event_pk"):
+            await deps.enqueue("publish_home", context["baton_event_pk"])
+
     @app.event(re.compile(r".*"))
     async def on_any_other_event() -> None:
         return None  # recorded by the middleware; other event types get features later

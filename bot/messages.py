@@ -52,6 +52,7 @@ COMMAND_HELP = (
     "• `/baton audit <plan-id>` — the full timeline of a plan\n"
     "• `/baton memory` — what I remember for this channel (with delete buttons)\n"
     "• `/baton summarize <pasted transcript>` — meeting notes and action items (or upload the file and mention me)\n"
+    "• `/baton digest daily 09:00` / `weekdays 08:30` / `off` / `now`, or `/baton digest me …` for yours by DM\n"
     "• `@Baton <request>` in a channel, or a DM, works too"
 )
 
@@ -200,3 +201,17 @@ ITEM_ALREADY_DONE = "That item is already done."
 ITEM_NOT_OPEN = "That item isn't open any more."
 FOLLOWUPS_NOT_READY = "Follow-ups for that item haven't been created yet."
 NO_ITEMS_SELECTED = "Tick at least one action item to follow up, or leave the card to expire."
+
+
+# -- digests -------------------------------------------------------------------------------------------
+DIGEST_OFF = "Digest switched off. `/baton digest daily 09:00` switches it on again."
+DIGEST_NOW = "Sending a digest now; it covers what happened since the last one."
+
+
+def no_digest(where: str) -> str:
+    return (f"No digest is set up {where}. Try `/baton digest daily 09:00` (or `weekdays 08:30`, "
+            "with an optional time zone).")
+
+
+def digest_set(description: str) -> str:
+    return f"Digest set: {description}"

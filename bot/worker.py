@@ -12,7 +12,7 @@ from rq import Worker
 from core import defaults
 from core.settings import Settings
 from workers.context import WorkerContext, install, slack_client
-from workers.queues import connect_redis, enqueue, get_queue
+from workers.queues import connect_redis, get_queue
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +57,22 @@ def run_scheduler(
     iterations: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Enqueue the reconciler every ``interval`` seconds.
+    """Every ``interval`` seconds, enqueue what is due: digests, reminders and check-ins, the reconciler.
 
-    The job id is derived from the time slot, so two scheduler processes enqueue one job per slot.
+    Safe with several scheduler processes: every piece of work is claimed in Postgres (see
+    ``workers.scheduler``), and the reconciler's job id is derived from the time slot.
     """
-    from workers.reconcile import reconcile
+    from workers.scheduler import scheduler_tick
 
     assert settings.redis_url is not None
     connection = connect_redis(settings.redis_url)
+    context = WorkerContext(settings=settings, slack=slack_client(settings), redis=connection)
     count = 0
     while iterations is None or count < iterations:
-        slot = int(datetime.now(UTC).timestamp() // interval)
         try:
-            enqueue(connection, "default", reconcile, job_id=f"reconcile-{slot}")
-        except Exception as err:  # Redis blip: try again next slot
-            log.warning("could not enqueue the reconciler: %s", err)
+            scheduler_tick(context, now=datetime.now(UTC), interval=interval)
+        except Exception as err:  # Postgres or Redis blip: the next tick catches up (claims make it safe)
+            log.warning("scheduler tick failed: %s", err)
         count += 1
         if iterations is None or count < iterations:
             sleep(interval)

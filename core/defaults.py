@@ -64,3 +64,7 @@ TRANSCRIPT_MAX_BYTES = 10 * 1024 * 1024
 MEETING_CHUNK_TOKENS = 3000
 #: How long a meeting's "Create follow-ups" stays open (people review notes later than plans).
 MEETING_APPROVAL_DAYS = 7
+
+#: A scheduled digest missed by up to this many hours (the scheduler was down) is sent late, once;
+#: older ones are skipped and logged. RQ's own cron neither back-fills nor holds a leader lock.
+DIGEST_GRACE_HOURS = 3

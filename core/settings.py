@@ -66,6 +66,10 @@ class Settings:
     meeting_chunk_tokens: int = defaults.MEETING_CHUNK_TOKENS
     #: Spoken names that mean a Slack user ("bob" -> "U123"), for action item owners.
     owner_aliases: tuple[tuple[str, str], ...] = ()
+    #: A scheduled digest missed (scheduler down) by up to this many hours is still sent, once; later, skipped.
+    digest_grace_hours: int = defaults.DIGEST_GRACE_HOURS
+    #: Whether a scheduled digest with nothing to report is skipped (``/baton digest now`` always posts).
+    digest_skip_empty: bool = True
     #: Which backends run embedded ("postgres", "redis"); filled in once they are started.
     embedded: tuple[str, ...] = ()
 
@@ -146,6 +150,8 @@ ENV_VARS: dict[str, str] = {
     "transcript_max_bytes": "BATON_TRANSCRIPT_MAX_BYTES",
     "meeting_chunk_tokens": "BATON_MEETING_CHUNK_TOKENS",
     "owner_aliases": "BATON_OWNER_ALIASES",
+    "digest_grace_hours": "BATON_DIGEST_GRACE_HOURS",
+    "digest_skip_empty": "BATON_DIGEST_SKIP_EMPTY",
 }
 
 
@@ -200,7 +206,20 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         meeting_chunk_tokens=_positive("meeting_chunk_tokens", raw("meeting_chunk_tokens"),
                                        defaults.MEETING_CHUNK_TOKENS, example="3000", minimum=500),
         owner_aliases=_aliases(raw("owner_aliases")),
+        digest_grace_hours=_positive("digest_grace_hours", raw("digest_grace_hours"), defaults.DIGEST_GRACE_HOURS,
+                                     example="3", minimum=0),
+        digest_skip_empty=_flag("digest_skip_empty", raw("digest_skip_empty"), default=True),
     )
+
+
+def _flag(field: str, value: str | None, *, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(ENV_VARS[field], f"must be true or false, got {value!r}", f"e.g. {ENV_VARS[field]}=false")
 
 
 def _positive(field: str, value: str | None, default: int, *, example: str, minimum: int = 1) -> int:

@@ -17,8 +17,10 @@ from workers.queues import enqueue
 
 
 def _routes() -> dict[str, tuple[str, Callable[..., Any]]]:
+    from workers.digest import send_digest
     from workers.execute import execute_plan
     from workers.followup_jobs import send_followup
+    from workers.home import publish_home
     from workers.meeting_messages import refresh_meeting
     from workers.plan_request import plan_request
 
@@ -27,16 +29,18 @@ def _routes() -> dict[str, tuple[str, Callable[..., Any]]]:
         "execute_plan": ("actions", execute_plan),
         "send_followup": ("actions", send_followup),
         "refresh_meeting": ("default", refresh_meeting),
+        "send_digest": ("default", send_digest),
+        "publish_home": ("default", publish_home),
     }
 
 
 #: Jobs that may rightly run again for the same row (each change re-renders): a fresh id every time.
-_REPEATABLE = frozenset({"refresh_meeting"})
+_REPEATABLE = frozenset({"refresh_meeting", "publish_home"})
 
 
 def enqueue_job(connection: redis.Redis, kind: str, ident: int, *, suffix: str = "") -> None:
-    """Enqueue the job for ``kind`` (``plan_request``, ``execute_plan``, ``send_followup``, ``refresh_meeting``)
-    on row ``ident``."""
+    """Enqueue the job for ``kind`` (``plan_request``, ``execute_plan``, ``send_followup``, ``refresh_meeting``,
+    ``send_digest``, ``publish_home``) on row ``ident``."""
     try:
         queue, func = _routes()[kind]
     except KeyError:

@@ -15,7 +15,6 @@ from memory import audit, plans, requests
 from memory.store import delete_expired
 from workers.cards import update_card
 from workers.context import current
-from workers.followup_jobs import dispatch_followups
 from workers.jobs import enqueue_job
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,6 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         "plans_started": [],
         "plans_resumed": [],
         "memories_removed": [],
-        "followups": [],
     }
     assert ctx.redis is not None, "the reconciler needs Redis to re-enqueue work"
     with ctx.db() as conn:
@@ -75,8 +73,6 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             from workers.queues import enqueue
 
             enqueue(ctx.redis, "default", embed_pending_memories, job_id=f"embed-pending{stamp}")
-    # Reminders and check-ins due by now (and claims whose sender died) go to the workers.
-    done["followups"] = dispatch_followups(ctx, now=now)
     if any(done.values()):
         log.info("reconciler: %s", done)
     return done

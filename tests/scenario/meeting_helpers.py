@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from bot import meeting_blocks
 from workers.context import install
-from workers.reconcile import reconcile
+from workers.scheduler import scheduler_tick
 
 #: Monday 2026-11-23, 10:00 UTC (11:00 in Alice's Berlin, 05:00 in Bob's New York).
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -52,9 +52,10 @@ def upload(bot: Any, content: bytes = SAMPLE_VTT, *, name: str = "launch.vtt", u
 
 
 def tick(bot: Any) -> dict[str, list[int]]:
-    """One scheduler tick: the reconciler (which dispatches due follow-ups), then the jobs it queued."""
-    install(bot.context(**bot.setting_changes))
-    done = reconcile()
+    """One scheduler tick at the injected time (digests, follow-ups, the reconciler), then the jobs it queued."""
+    context = bot.context(**bot.setting_changes)
+    install(context)
+    done = scheduler_tick(context, now=context.now())
     bot.run_jobs()
     return done
 

@@ -1,0 +1,48 @@
+"""Publish a person's App Home tab when they open it (``app_home_opened``, recorded before the ack)."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+from bot.home_blocks import home_view
+from core.digest_command import describe
+from core.digest_schedule import next_occurrence
+from core.followup_times import local_date
+from memory import digests, events
+from workers.context import current
+from workers.digest import linker, plan_fact, waits_for
+
+#: The Home tab is for people; "today" is in UTC unless Slack tells us their zone.
+_DEFAULT_TZ = "UTC"
+
+
+def publish_home(event_pk: int) -> str:
+    """Job: render and publish the Home tab of the person who opened it."""
+    ctx = current()
+    now = ctx.now()
+    with ctx.db() as conn:
+        event = events.load_event(conn, event_pk)
+        if event is None or not event.user_id:
+            return "missing"
+        team, user = event.team_id, event.user_id
+        try:
+            tz = str(ctx.slack.users_info(user=user)["user"].get("tz") or _DEFAULT_TZ)
+        except SlackApiError:
+            tz = _DEFAULT_TZ
+        link = linker(ctx)
+        items = [(r["title"], link(r["card_channel"], r["card_ts"]), r["due_date"])
+                 for r in digests.open_tasks_of(conn, team_id=team, owner_id=user)]
+        pending = digests.pending_plans(conn, team_id=team, channel_id=None, now=now)
+        approvals = [plan_fact(r, link) for r in pending if waits_for(conn, team, r, user)]
+        requested = [plan_fact(r, link) for r in pending if r["requester_id"] == user]
+        settings = digests.settings_for_user(conn, team_id=team, user_id=user)
+    lines = [
+        (("By DM to you" if s.target == user else f"<#{s.target}>") + ": "
+         + describe(s, next_at=next_occurrence(s, now) if s.enabled else None))
+        for s in settings
+    ]
+    view = home_view(items=items, approvals=approvals, requested=requested, digests=lines,
+                     today=local_date(now, tz))
+    ctx.slack.views_publish(user_id=user, view=view)
+    return "published"
+
