@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from core.budgets import format_usd
 from memory.plans import PlanRecord, StepRecord
 
 PREVIEW_LIMIT = 700
@@ -67,13 +68,25 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.splitlines() or [""])
 
 
+#: Plan statuses after which nothing more is spent on the plan.
+_FINISHED = frozenset({"succeeded", "failed", "compensated", "rejected", "expired"})
+#: Today's connectors never call a model, so running a plan costs nothing: the estimate is an honest zero.
+RUN_ESTIMATE = "est. to run $0.00 (no model calls in these steps)"
+
+
 def _cost_line(plan: PlanRecord, *, model: str | None) -> str:
-    tokens = plan.tokens_in + plan.tokens_out
+    """Who planned and what it cost: the planning cost and the estimate to run before the plan finishes, the
+    total after (planning is all a plan spends on models: its steps make no model calls)."""
+    cost = format_usd(Decimal(plan.cost_usd))
     if plan.planner == "rules":
-        return "Planned by rules (degraded mode: no language model) · no model cost"
-    cost = Decimal(plan.cost_usd).quantize(Decimal("0.0001"))
-    when = "so far" if plan.status in ("pending", "approved", "running") else "total"
-    return f"Planned by {model or 'the model'} · {tokens:,} tokens · ${cost} {when}"
+        who = "Planned by rules (degraded mode: no language model)"
+        if not plan.cost_usd:
+            return f"{who} · no model cost"
+    else:
+        who = f"Planned by {model or 'the model'} · {plan.tokens_in + plan.tokens_out:,} tokens"
+    if plan.status in _FINISHED:
+        return f"{who} · total cost {cost}"
+    return f"{who} · planning cost {cost} · {RUN_ESTIMATE}"
 
 
 def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:

@@ -68,3 +68,6 @@ MEETING_APPROVAL_DAYS = 7
 #: A scheduled digest missed by up to this many hours (the scheduler was down) is sent late, once;
 #: older ones are skipped and logged. RQ's own cron neither back-fills nor holds a leader lock.
 DIGEST_GRACE_HOURS = 3
+
+#: How long a replayable model answer stays in the Redis response cache (a day covers retries and re-runs).
+LLM_CACHE_TTL_SECONDS = 24 * 3600

@@ -14,6 +14,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,6 +71,25 @@ class Settings:
     digest_grace_hours: int = defaults.DIGEST_GRACE_HOURS
     #: Whether a scheduled digest with nothing to report is skipped (``/baton digest now`` always posts).
     digest_skip_empty: bool = True
+    #: Model to try when the primary model keeps failing (None: no fallback).
+    fallback_model: str | None = None
+    #: Prices of models the built-in table does not know (or overrides): (model, input, cached input, output)
+    #: in USD per 1M tokens, as decimal strings.
+    model_prices: tuple[tuple[str, str, str, str], ...] = ()
+    #: Budgets (USD, or tokens), checked before every model call; None means no limit, 0 means no model calls.
+    budget_request_usd: Decimal | None = None
+    budget_request_tokens: int | None = None
+    budget_channel_day_usd: Decimal | None = None
+    budget_workspace_day_usd: Decimal | None = None
+    #: Seconds a replayable model answer (e.g. a meeting chunk summary) is kept in Redis; 0 turns the cache off.
+    llm_cache_ttl_seconds: int = defaults.LLM_CACHE_TTL_SECONDS
+    #: Workspace admins (user ids) and an admin user group (S…): may change channel policy.
+    admins: tuple[str, ...] = ()
+    admin_group: str | None = None
+    #: Port for /metrics of a worker or scheduler process (the web process serves it on its own port).
+    metrics_port: int | None = None
+    #: Log lines as JSON (one object per line, with the correlation id) or as plain text.
+    log_format: str = "json"
     #: Which backends run embedded ("postgres", "redis"); filled in once they are started.
     embedded: tuple[str, ...] = ()
 
@@ -118,13 +138,20 @@ class Settings:
             elif field.name in SECRET_FIELDS:
                 text = mask_secret(str(value))
             elif isinstance(value, tuple):
-                text = ", ".join("=".join(v) if isinstance(v, tuple) else str(v) for v in value) or "(none)"
+                text = ", ".join(_shown_entry(v) for v in value) or "(none)"
             elif field.name in ("database_url", "redis_url"):
                 text = mask_url_password(str(value))
             else:
                 text = str(value)
             shown[field.name] = text
         return shown
+
+
+def _shown_entry(value: object) -> str:
+    """One entry of a tuple setting: ``name=U123`` for an alias, ``model=in/cached/out`` for a price."""
+    if isinstance(value, tuple):
+        return f"{value[0]}=" + "/".join(str(v) for v in value[1:])
+    return str(value)
 
 
 #: Environment variable for each field (the table in the README is generated from the same idea).
@@ -152,6 +179,17 @@ ENV_VARS: dict[str, str] = {
     "owner_aliases": "BATON_OWNER_ALIASES",
     "digest_grace_hours": "BATON_DIGEST_GRACE_HOURS",
     "digest_skip_empty": "BATON_DIGEST_SKIP_EMPTY",
+    "fallback_model": "BATON_FALLBACK_MODEL",
+    "model_prices": "BATON_MODEL_PRICES",
+    "budget_request_usd": "BATON_BUDGET_REQUEST_USD",
+    "budget_request_tokens": "BATON_BUDGET_REQUEST_TOKENS",
+    "budget_channel_day_usd": "BATON_BUDGET_CHANNEL_DAY_USD",
+    "budget_workspace_day_usd": "BATON_BUDGET_WORKSPACE_DAY_USD",
+    "llm_cache_ttl_seconds": "BATON_LLM_CACHE_TTL",
+    "admins": "BATON_ADMINS",
+    "admin_group": "BATON_ADMIN_GROUP",
+    "metrics_port": "BATON_METRICS_PORT",
+    "log_format": "BATON_LOG_FORMAT",
 }
 
 
@@ -209,7 +247,80 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         digest_grace_hours=_positive("digest_grace_hours", raw("digest_grace_hours"), defaults.DIGEST_GRACE_HOURS,
                                      example="3", minimum=0),
         digest_skip_empty=_flag("digest_skip_empty", raw("digest_skip_empty"), default=True),
+        fallback_model=raw("fallback_model"),
+        model_prices=_prices(raw("model_prices")),
+        budget_request_usd=_money("budget_request_usd", raw("budget_request_usd")),
+        budget_request_tokens=_optional(raw("budget_request_tokens"),
+                                        lambda v: _positive("budget_request_tokens", v, 0, example="20000", minimum=0)),
+        budget_channel_day_usd=_money("budget_channel_day_usd", raw("budget_channel_day_usd")),
+        budget_workspace_day_usd=_money("budget_workspace_day_usd", raw("budget_workspace_day_usd")),
+        llm_cache_ttl_seconds=_positive("llm_cache_ttl_seconds", raw("llm_cache_ttl_seconds"),
+                                        defaults.LLM_CACHE_TTL_SECONDS, example="86400", minimum=0),
+        admins=_user_ids("admins", raw("admins")),
+        admin_group=_optional(raw("admin_group"), _group_id),
+        metrics_port=_optional(raw("metrics_port"), lambda v: _port(v, field="metrics_port")),
+        log_format=_choice("log_format", raw("log_format"), ("json", "text"), default="json"),
     )
+
+
+def _money(field: str, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if not amount.is_finite() or amount < 0:
+        raise SettingsError(ENV_VARS[field], f"must be an amount of US dollars of 0 or more, got {value!r}",
+                            f"e.g. {ENV_VARS[field]}=5.00 (0 allows no model calls; unset means no limit)")
+    return amount
+
+
+def _prices(value: str | None) -> tuple[tuple[str, str, str, str], ...]:
+    """``model=input/cached/output`` per 1M tokens, comma-separated: ``llama3=0.2/0.1/0.6,my-gpt=1/0.5/4``."""
+    if value is None:
+        return ()
+    table: list[tuple[str, str, str, str]] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        model, sep, figures = part.partition("=")
+        numbers = figures.split("/")
+        try:
+            ok = bool(sep and model.strip()) and len(numbers) == 3 and all(Decimal(n) >= 0 for n in numbers)
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise SettingsError("BATON_MODEL_PRICES", f"entry {part!r} is not model=input/cached/output",
+                                "USD per 1M tokens, e.g. BATON_MODEL_PRICES=llama3=0.2/0.1/0.6")
+        table.append((model.strip().lower(), *(str(Decimal(n.strip())) for n in numbers)))  # type: ignore[arg-type]
+    return tuple(table)
+
+
+def _user_ids(field: str, value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    ids = tuple(part.strip() for part in value.split(",") if part.strip())
+    for user_id in ids:
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", user_id):
+            raise SettingsError(ENV_VARS[field], f"entry {user_id!r} is not a Slack user id",
+                                f"e.g. {ENV_VARS[field]}=U0123ABC,U0456DEF")
+    return ids
+
+
+def _group_id(value: str) -> str:
+    if not re.fullmatch(r"S[A-Z0-9]{2,}", value):
+        raise SettingsError("BATON_ADMIN_GROUP", f"{value!r} is not a Slack user group id",
+                            "e.g. BATON_ADMIN_GROUP=S0123ABC (the group's id, not its @handle)")
+    return value
+
+
+def _choice(field: str, value: str | None, allowed: tuple[str, ...], *, default: str) -> str:
+    if value is None:
+        return default
+    if value.lower() not in allowed:
+        raise SettingsError(ENV_VARS[field], f"is {value!r}", "use one of " + ", ".join(allowed))
+    return value.lower()
 
 
 def _flag(field: str, value: str | None, *, default: bool) -> bool:
@@ -294,11 +405,12 @@ def _redis_url(value: str) -> str:
     return value
 
 
-def _port(value: str | None) -> int:
+def _port(value: str | None, *, field: str = "port") -> int:
     if value is None:
         return defaults.PORT
     if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise SettingsError("PORT", f"must be a number from 1 to 65535, got {value!r}", "e.g. PORT=3000")
+        raise SettingsError(ENV_VARS[field], f"must be a number from 1 to 65535, got {value!r}",
+                            f"e.g. {ENV_VARS[field]}=3000")
     return int(value)
 
 

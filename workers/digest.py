@@ -9,12 +9,12 @@ carries ``digest:<run id>`` in its metadata and is looked up first.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.admin_render import Linker, archive_linker
 from bot.digest_blocks import digest_message
 from connectors.base import ConnectorError
 from connectors.slack_post import effect_metadata, find_keyed_message
@@ -68,7 +68,7 @@ def send_digest(run_id: int) -> str:
             digests.mark_sent(conn, team_id=run.team_id, target=run.target, at=now)
             audit.append(conn, team_id=run.team_id, kind="digest.empty", target=run.target, run_id=run_id)
             return "empty"
-        intro, by_model = _intro(ctx, digest, setting, since=since, until=now)
+        intro, by_model = _intro(ctx, digest, setting, since=since, until=now, run_id=run_id)
         title = _title(setting, now)
         text, blocks = digest_message(digest, title=title, intro=intro, intro_by_model=by_model, more_hint=MORE_HINT)
         try:
@@ -119,25 +119,32 @@ def _failed(conn: Any, run: digests.RunRecord, setting: DigestSetting, err: Exce
 
 
 def _intro(ctx: WorkerContext, digest: Digest, setting: DigestSetting, *, since: datetime,
-           until: datetime) -> tuple[str, bool]:
-    """The model's introduction from the facts, or the template's when no model can write it."""
+           until: datetime, run_id: int | None = None) -> tuple[str, bool]:
+    """The cheap model's introduction from the facts, or the template's when no model can write it (none
+    configured, failing, or stopped by a budget: the digest then says the template wrote it).
+
+    The call is attributed to digest run ``run_id`` (its per-request budget scope) and to the channel, or
+    for a personal digest to the person.
+    """
     if not ctx.settings.llm_configured or digest.is_empty:
         return template_intro(digest), False
-    from workers.llm import LLMClient, LLMUnavailable, record_llm_call
+    from workers.llm import BudgetExceeded, LLMUnavailable
+    from workers.llm_factory import CallScope, llm_client
 
-    def recorder(call: Any) -> None:
-        with ctx.db() as conn:
-            record_llm_call(conn, call)
-
-    llm = LLMClient(api_key=ctx.settings.openai_api_key or "unused", base_url=ctx.settings.openai_base_url,
-                    model=ctx.settings.cheap_model, recorder=recorder)
+    personal = setting.kind == "personal"
+    scope = CallScope(team_id=setting.team_id, channel_id=None if personal else setting.target,
+                      user_id=setting.target if personal else None, digest_run_id=run_id)
+    llm = llm_client(ctx, scope, model=ctx.settings.cheap_model)
+    if llm is None:
+        return template_intro(digest), False
     prompt = render("digest_intro.j2", kind=setting.kind, target=setting.target, facts=facts_json(digest),
                     since=since.isoformat(timespec="minutes"), until=until.isoformat(timespec="minutes"))
     try:
         reply = llm.complete_json(purpose="digest", prompt=prompt, schema_name="digest_intro", schema=INTRO_SCHEMA,
                                   team_id=setting.team_id)
     except LLMUnavailable as err:
-        log.info("digest intro from the template: %s", err.reason)
+        level = logging.WARNING if isinstance(err, BudgetExceeded) else logging.INFO
+        log.log(level, "digest intro for %s from the template: %s", setting.target, err.reason)
         return template_intro(digest), False
     intro = (reply.data or {}).get("intro") if reply.data else None
     if not isinstance(intro, str) or not intro.strip():
@@ -213,19 +220,10 @@ def waits_for(conn: Any, team_id: str, plan_row: dict[str, Any], user_id: str) -
     return user_id in policy.approvers.get(Risk(plan_row["risk"]), frozenset())
 
 
-Linker = Callable[[str | None, str | None], str | None]
-
-
 def linker(ctx: WorkerContext) -> Linker:
     """Message links built from the workspace URL (one ``auth.test`` per digest, not one call per link)."""
     try:
         base = str(ctx.slack.auth_test().get("url") or "")
     except SlackApiError:
         base = ""
-
-    def link(channel: str | None, ts: str | None) -> str | None:
-        if not (base and channel and ts):
-            return None
-        return f"{base.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
-
-    return link
+    return archive_linker(base)

@@ -6,13 +6,20 @@ more on connection errors, timeouts, 408/409/429 and 5xx, waiting what the serve
 ``Retry-After`` (up to the SDK's two-minute cap; a longer wait is not retried) and otherwise an
 exponential backoff with jitter. There is deliberately no second retry loop on top of the SDK's.
 
-Every call, successful or not, is reported to the ``recorder`` as an :class:`LLMCallRecord` (the
-shape of a row of ``llm_calls``), with token usage and its price from :mod:`core.pricing`.
+Around each call (all injected): a ``cache`` answers identical calls of ``cacheable`` purposes without
+the API (:mod:`workers.llm_cache`); a ``guard`` checks budgets *before* the call, and a call that would
+go over one is not made (:mod:`workers.llm_guard`); a ``fallback_model`` gets the question once when
+the model still fails after the SDK's retries (not after a budget refusal or a rejected key); usage is
+priced from the API's counts, cached prompt tokens included, by ``prices`` (a model without a price is
+recorded with ``cost_known=False``). Every call, answered, failed, replayed or refused, is reported to
+the ``recorder`` as an :class:`LLMCallRecord` attributed to the client's :class:`CallScope`.
 
 Exceptions::
 
-    LLMUnavailable   no usable answer: cannot connect, timed out, 429/5xx after retries, 401, any
-                     other refusal of the request, or an HTTP body that is not a completion
+    LLMUnavailable        no usable answer: cannot connect, timed out, 429/5xx after retries, 401, any
+     |                    other refusal of the request, or an HTTP body that is not a completion
+     +-- BudgetExceeded   a budget stopped the call before it was made (``verdict`` says which); every
+                          caller's degraded path serves, as for any LLMUnavailable
 
 A completion whose *content* is not a JSON object is not an exception: :class:`LLMReply` then has
 ``data=None`` and the raw text, so the caller can ask the model to repair it.
@@ -23,8 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, cast
 
@@ -32,19 +39,15 @@ import openai
 from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from core.pricing import TokenUsage, is_priced
-from memory.llm_calls import LLMCallRecord, record_llm_call
+from core.budgets import BudgetVerdict, estimate_call
+from core.pricing import BUILTIN, PriceTable, TokenUsage
+from memory.llm_calls import REFUSED_PREFIX, LLMCallRecord, record_llm_call
 from prompts import RenderedPrompt
+from workers.llm_cache import CachedReply, ResponseCache, cache_key
+from workers.llm_guard import CallScope, Guard, describe_failure, worth_a_fallback
 
-__all__ = [
-    "Conversation",
-    "LLMCallRecord",
-    "LLMClient",
-    "LLMReply",
-    "LLMUnavailable",
-    "Recorder",
-    "record_llm_call",
-]
+__all__ = ["BudgetExceeded", "CallScope", "Conversation", "LLMCallRecord", "LLMClient", "LLMReply", "LLMUnavailable",
+           "Recorder", "record_llm_call"]
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +75,19 @@ Recorder = Callable[[LLMCallRecord], None]
 class LLMUnavailable(Exception):
     """The model gave no usable answer; ``reason`` is short enough for a Slack reply."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.status = status  # the API's HTTP status, when it answered with an error
+
+
+class BudgetExceeded(LLMUnavailable):
+    """A budget stopped the call before it was made; ``reason`` names the budget and who can raise it."""
+
+    def __init__(self, verdict: BudgetVerdict) -> None:
+        super().__init__(verdict.sentence)
+        self.verdict = verdict
 
 
 @dataclass(frozen=True)
@@ -106,90 +118,131 @@ class LLMReply:
     model: str
     finish_reason: str | None = None
     error: str | None = None  # why ``data`` is None
+    cache_hit: bool = False
 
     @property
     def cost_usd(self) -> Decimal:
         return self.usage.cost_usd
 
 
+@dataclass(frozen=True)
+class _Question:
+    """One ``complete_json`` call, before a model is picked for it."""
+
+    purpose: str
+    conversation: Conversation
+    schema_name: str
+    schema: Mapping[str, Any]
+    scope: CallScope
+
+    def record(self, model: str, **fields: Any) -> LLMCallRecord:
+        return self.scope.record(purpose=self.purpose, model=model, template=self.conversation.template,
+                                 template_hash=self.conversation.template_hash, **fields)
+
+
 class LLMClient:
-    """Chat completions returning JSON, with timeouts, the SDK's retries and a record of every call."""
+    """Chat completions returning JSON, with timeouts, the SDK's retries, budgets, a fallback model, a
+    response cache and a record of every call."""
 
     def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | None,
-        model: str,
-        timeout: float = 30.0,
-        max_retries: int = 2,
-        openai_client: OpenAI | None = None,
-        recorder: Recorder | None = None,
+        self, *, api_key: str | None, base_url: str | None, model: str, timeout: float = 30.0, max_retries: int = 2,
+        openai_client: OpenAI | None = None, recorder: Recorder | None = None, scope: CallScope | None = None,
+        guard: Guard | None = None, fallback_model: str | None = None, cache: ResponseCache | None = None,
+        cacheable: Collection[str] = (), prices: PriceTable = BUILTIN,
     ) -> None:
         """``timeout`` (seconds) applies to each attempt; ``max_retries`` more attempts follow a failure the SDK
         deems transient. An injected ``openai_client`` is used with these two options applied, and then
-        ``api_key`` and ``base_url`` are ignored. ``recorder`` receives one record per call."""
+        ``api_key`` and ``base_url`` are ignored. ``recorder`` receives one record per call, attributed to
+        ``scope`` (default: the ids given to each call). ``cache`` serves only the ``cacheable`` purposes."""
         self.model = model
         self.timeout = timeout
+        self.scope = scope
+        self.fallback_model = fallback_model
+        self.prices = prices
         self._recorder = recorder
+        self._guard = guard
+        self._cache = cache
+        self._cacheable = frozenset(cacheable)
         self._client = openai_client_for(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, client=openai_client
         )
 
     def complete_json(
-        self,
-        *,
-        purpose: str,
-        prompt: RenderedPrompt | Conversation,
-        schema_name: str,
-        schema: Mapping[str, Any],
-        team_id: str,
-        request_id: int | None = None,
-        plan_id: int | None = None,
-        model: str | None = None,
+        self, *, purpose: str, prompt: RenderedPrompt | Conversation, schema_name: str, schema: Mapping[str, Any],
+        team_id: str, request_id: int | None = None, plan_id: int | None = None, model: str | None = None,
     ) -> LLMReply:
-        """Ask for a JSON object matching ``schema``; raises :class:`LLMUnavailable` if no answer came."""
+        """Ask for a JSON object matching ``schema``; raises :class:`LLMUnavailable` if no answer came
+        (:class:`BudgetExceeded` if a budget stopped the call). ``request_id`` and ``plan_id`` add to the
+        client's scope; ``model`` overrides the client's model for this call."""
         conversation = prompt if isinstance(prompt, Conversation) else Conversation.from_prompts(prompt)
-        model = model or self.model
+        scope = self.scope or CallScope(team_id=team_id)
+        scope = replace(scope, team_id=team_id, request_id=request_id if request_id is not None else scope.request_id,
+                        plan_id=plan_id if plan_id is not None else scope.plan_id)
+        question = _Question(purpose, conversation, schema_name, schema, scope)
+        primary = model or self.model
+        try:
+            return self._ask(question, primary)
+        except LLMUnavailable as err:
+            fallback = self.fallback_model
+            if isinstance(err, BudgetExceeded) or fallback in (None, primary) or not worth_a_fallback(err.status):
+                raise
+            log.warning("%s failed on %s (%s); asking the fallback model %s", purpose, primary, err.reason, fallback)
+            return self._ask(question, fallback, fallback_from=primary)
 
+    def _ask(self, question: _Question, model: str, *, fallback_from: str | None = None) -> LLMReply:
+        """One model's answer: from the cache, else through the budget guard and the API."""
+        messages, cache = question.conversation.messages, self._cache if question.purpose in self._cacheable else None
+        key = cache_key(model=model, messages=messages, schema_name=question.schema_name, schema=question.schema)
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            return self._replay(question, cached, fallback_from=fallback_from)
+        estimate = estimate_call([m.get("content", "") for m in messages] + [json.dumps(question.schema)],
+                                 price=self.prices.price_for(model))
+        if self._guard is not None:
+            verdict = self._guard.admit(question.scope, estimate)
+            if not verdict.allowed:
+                refused = REFUSED_PREFIX + verdict.sentence
+                self._record(question.record(model, ok=False, usage=TokenUsage(), error=refused,
+                                             fallback_from=fallback_from))
+                raise BudgetExceeded(verdict)
+        try:
+            reply = self._call_api(question, model, fallback_from=fallback_from)
+        finally:
+            if self._guard is not None:
+                self._guard.release(estimate)
+        if cache is not None and reply.data is not None:
+            cache.put(key, CachedReply(raw=reply.raw, model=reply.model, finish_reason=reply.finish_reason))
+        return reply
+
+    def _replay(self, question: _Question, cached: CachedReply, *, fallback_from: str | None) -> LLMReply:
+        self._record(question.record(cached.model, ok=True, usage=TokenUsage(), cache_hit=True,
+                                     fallback_from=fallback_from))
+        return LLMReply(data=parse_json_object(cached.raw), raw=cached.raw, usage=TokenUsage(), latency_ms=0,
+                        model=cached.model, finish_reason=cached.finish_reason, cache_hit=True)
+
+    def _call_api(self, question: _Question, model: str, *, fallback_from: str | None) -> LLMReply:
         def record(*, ok: bool, error: str | None, usage: TokenUsage, latency_ms: int, answered_by: str) -> None:
-            self._record(
-                LLMCallRecord(
-                    team_id=team_id,
-                    request_id=request_id,
-                    plan_id=plan_id,
-                    purpose=purpose,
-                    model=answered_by,
-                    template=conversation.template,
-                    template_hash=conversation.template_hash,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cached_tokens=usage.cached_tokens,
-                    latency_ms=latency_ms,
-                    cost_usd=usage.cost_usd,
-                    ok=ok,
-                    error=error,
-                )
-            )
+            self._record(question.record(answered_by, ok=ok, error=error, usage=usage, latency_ms=latency_ms,
+                                         fallback_from=fallback_from))
 
         started = time.monotonic()
         try:
             completion = self._client.chat.completions.create(
                 model=model,
-                messages=cast(list[ChatCompletionMessageParam], [dict(m) for m in conversation.messages]),
+                messages=cast(list[ChatCompletionMessageParam], [dict(m) for m in question.conversation.messages]),
                 response_format={
                     "type": "json_schema",
-                    "json_schema": {"name": schema_name, "schema": dict(schema), "strict": False},
+                    "json_schema": {"name": question.schema_name, "schema": dict(question.schema), "strict": False},
                 },
             )
         except (openai.OpenAIError, ValueError) as err:
-            reason, retry_after = _failure(err, timeout=self.timeout)
-            record(ok=False, error=reason, usage=TokenUsage(), latency_ms=_ms_since(started), answered_by=model)
-            raise LLMUnavailable(reason, retry_after=retry_after) from err
+            failure = describe_failure(err, timeout=self.timeout)
+            record(ok=False, error=failure.reason, usage=TokenUsage(), latency_ms=_ms_since(started), answered_by=model)
+            raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status) from err
         latency_ms = _ms_since(started)
 
         answered_by = completion.model if isinstance(completion.model, str) and completion.model else model
-        usage = _usage(completion, priced_as=answered_by if is_priced(answered_by) else model)
+        usage = self._usage(completion, priced_as=answered_by if self.prices.is_priced(answered_by) else model)
         if not completion.choices:
             reason = "the model API sent a completion without choices"
             record(ok=False, error=reason, usage=usage, latency_ms=latency_ms, answered_by=answered_by)
@@ -201,15 +254,14 @@ class LLMClient:
         if data is None:
             error = _why_not_json(raw, refusal=choice.message.refusal, finish_reason=choice.finish_reason)
         record(ok=data is not None, error=error, usage=usage, latency_ms=latency_ms, answered_by=answered_by)
-        return LLMReply(
-            data=data,
-            raw=raw,
-            usage=usage,
-            latency_ms=latency_ms,
-            model=answered_by,
-            finish_reason=choice.finish_reason,
-            error=error,
-        )
+        return LLMReply(data=data, raw=raw, usage=usage, latency_ms=latency_ms, model=answered_by,
+                        finish_reason=choice.finish_reason, error=error)
+
+    def _usage(self, completion: Any, *, priced_as: str) -> TokenUsage:
+        usage = completion.usage  # None from some local servers: then no tokens are known
+        cached = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None) or 0
+        return self.prices.usage(priced_as, input_tokens=getattr(usage, "prompt_tokens", 0) or 0, cached_tokens=cached,
+                                 output_tokens=getattr(usage, "completion_tokens", 0) or 0)
 
     def _record(self, record: LLMCallRecord) -> None:
         if self._recorder is None:
@@ -241,63 +293,6 @@ def _why_not_json(raw: str, *, refusal: str | None, finish_reason: str | None) -
     if not raw.strip():
         return "the reply was empty"
     return "the reply was not a JSON object"
-
-
-def _usage(completion: Any, *, priced_as: str) -> TokenUsage:
-    usage = completion.usage
-    if usage is None:
-        return TokenUsage()
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) or 0
-    return TokenUsage.priced(
-        priced_as,
-        input_tokens=usage.prompt_tokens or 0,
-        cached_tokens=cached,
-        output_tokens=usage.completion_tokens or 0,
-    )
-
-
-def _failure(err: Exception, *, timeout: float) -> tuple[str, float | None]:
-    """A short reason for a failed call, and the server's Retry-After in seconds if it sent one."""
-    if isinstance(err, openai.APITimeoutError):
-        return f"the model API did not answer within {timeout:g}s", None
-    if isinstance(err, openai.APIConnectionError):
-        return "could not connect to the model API", None
-    if isinstance(err, openai.APIStatusError):
-        retry_after = _retry_after(err.response.headers.get("retry-after"))
-        status = err.status_code
-        if isinstance(err, openai.AuthenticationError):
-            return "the model API rejected the API key (401)", None
-        if isinstance(err, openai.RateLimitError):
-            return "the model API is rate limiting Baton (429)", retry_after
-        if status >= 500:
-            return f"the model API is failing ({status})", retry_after
-        return f"the model API refused the request ({status}: {_short(_server_message(err))})", None
-    if isinstance(err, openai.APIResponseValidationError | ValueError):
-        return "the model API sent a malformed response", None
-    return f"the model API call failed ({type(err).__name__})", None
-
-
-def _server_message(err: openai.APIStatusError) -> str:
-    """The ``message`` of OpenAI's error body, without the SDK's "Error code: NNN - " prefix."""
-    body = err.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    return err.message
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _ms_since(started: float) -> int:

@@ -109,7 +109,8 @@ def _take_notes(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, m
     meeting = meetings.load_meeting(conn, meeting_id)
     assert meeting is not None
     outcome = take_notes(
-        transcript, llm=llm_for(ctx, record), meeting_date=meeting.meeting_date, team_id=record.team_id,
+        transcript, llm=llm_for(ctx, record, meeting_id=meeting_id), meeting_date=meeting.meeting_date,
+        team_id=record.team_id,
         request_id=record.id, chunk_budget_tokens=ctx.settings.meeting_chunk_tokens,
         chat_model=ctx.settings.chat_model, cheap_model=ctx.settings.cheap_model,
     )

@@ -37,7 +37,7 @@ from core.meeting_extract import extract_notes
 from core.meetings import MeetingNotes, Transcript
 from core.pricing import TokenUsage
 from prompts import RenderedPrompt, render
-from workers.llm import Conversation, LLMClient, LLMUnavailable
+from workers.llm import BudgetExceeded, Conversation, LLMClient, LLMUnavailable
 from workers.meeting_notes_schema import (
     FINAL_CAPS,
     NOTES_JSON_SCHEMA,
@@ -255,7 +255,8 @@ class _NotesTaking:
                 model=model,
             )
         except LLMUnavailable as err:
-            raise _NotesFailed(WHY_FAILING.format(reason=err.reason)) from err
+            why = err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason)
+            raise _NotesFailed(why) from err
         with self._lock:
             self.usage += reply.usage
         return reply.raw, parse_notes(reply.data, error=reply.error)

@@ -232,36 +232,21 @@ def user_tz(ctx: WorkerContext, user_id: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def llm_for(ctx: WorkerContext, record: requests.RequestRecord) -> Any:
-    """The LLM client for this request, or None in degraded mode (no model configured)."""
-    if not ctx.settings.llm_configured:
-        return None
-    from workers.llm import LLMClient, record_llm_call
+def llm_for(ctx: WorkerContext, record: requests.RequestRecord, *, meeting_id: int | None = None) -> Any:
+    """The LLM client for this request (its planning, or with ``meeting_id`` the notes of its meeting), or None
+    in degraded mode (no model configured).
 
-    def recorder(call: Any) -> None:
-        with ctx.db() as conn:
-            record_llm_call(conn, call)
-            audit.append(
-                conn,
-                team_id=record.team_id,
-                request_id=record.id,
-                kind="llm.call",
-                model=call.model,
-                purpose=call.purpose,
-                template=call.template,
-                template_hash=call.template_hash,
-                input_tokens=call.input_tokens,
-                output_tokens=call.output_tokens,
-                cached_tokens=call.cached_tokens,
-                latency_ms=call.latency_ms,
-                cost_usd=str(call.cost_usd),
-                ok=call.ok,
-                error=call.error,
-            )
+    A budget that stops a planning call is told to the requester in the thread (the plan card shows only
+    that rules planned it); a meeting's notes card shows the reason itself.
+    """
+    from core.budgets import BUDGET_NOTICE
+    from workers.llm_factory import CallScope, llm_client
 
-    return LLMClient(
-        api_key=ctx.settings.openai_api_key or "unused",
-        base_url=ctx.settings.openai_base_url,
-        model=ctx.settings.chat_model,
-        recorder=recorder,
-    )
+    scope = CallScope(team_id=record.team_id, channel_id=record.channel_id, user_id=record.user_id,
+                      request_id=record.id, meeting_id=meeting_id)
+
+    def tell(reason: str) -> None:
+        reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts,
+                        text=BUDGET_NOTICE.format(reason=reason))
+
+    return llm_client(ctx, scope, on_refusal=None if meeting_id is not None else tell)

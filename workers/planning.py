@@ -27,7 +27,7 @@ from core.pricing import TokenUsage
 from core.rules_planner import plan_by_rules
 from core.types import PlanDraft, RequestOrigin, ReviewedPlan, ReviewedStep
 from prompts import render
-from workers.llm import Conversation, LLMClient, LLMReply, LLMUnavailable
+from workers.llm import BudgetExceeded, Conversation, LLMClient, LLMReply, LLMUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class _LLMPlanning:
                 registry=self.registry,
                 now=now,
                 tz=tz,
-                why=WHY_FAILING.format(reason=err.reason),
+                why=err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason),
                 usage=self.usage,
                 notes=tuple(self.notes),
             )
