@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import blocks, meeting_blocks
 from bot.actions import register_actions
 from bot.commands import register_commands
 from bot.deps import AppDeps, Enqueue
@@ -25,6 +27,8 @@ from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
 from bot.shortcuts import register_shortcuts
 from bot.views import register_views
+from memory.metrics_sql import request_of_async
+from workers import correlation
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,8 @@ def build_bolt_app(*, signing_secret: str, client: AsyncWebClient, deps: AppDeps
         ignoring_self_events_enabled=False,
         raise_error_for_unhandled_request=False,
     )
-    register_events(app, deps)
+    register_correlation(app, deps)
+    register_events(app, deps)  # sets the correlation id of Events API deliveries once recorded
     register_commands(app, deps)
     register_shortcuts(app, deps)
     register_actions(app, deps)
@@ -47,6 +52,54 @@ def build_bolt_app(*, signing_secret: str, client: AsyncWebClient, deps: AppDeps
     register_memory(app, deps)
     register_meeting_actions(app, deps)
     return app
+
+
+def register_correlation(app: AsyncApp, deps: AppDeps) -> None:
+    """A global middleware giving clicks on a plan or meeting card the ``req-<id>`` of the request behind it,
+    so the web lines, the jobs it enqueues and their connector calls share the request's correlation id."""
+
+    @app.middleware
+    async def correlate(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        ref = _card_ref(body)
+        if ref is not None:
+            correlation.set_current(await _request_correlation(deps, *ref))
+        await next()
+
+
+#: Card buttons whose value names a plan or a meeting (``meeting:item`` for the item buttons).
+_PLAN_ACTIONS = frozenset({blocks.APPROVE, blocks.REJECT, blocks.REVIEW})
+_MEETING_ACTIONS = frozenset({meeting_blocks.CREATE_FOLLOWUPS, meeting_blocks.ITEM_DONE, meeting_blocks.ITEM_SNOOZE})
+_PLAN_VIEWS = frozenset({blocks.REJECT_MODAL, blocks.REVIEW_MODAL})
+
+
+def _card_ref(body: dict[str, Any]) -> tuple[str, int] | None:
+    """``("plan", id)`` or ``("meeting", id)`` for a click or modal about one, else None."""
+    if body.get("type") == "view_submission":
+        view = body.get("view") or {}
+        metadata = str(view.get("private_metadata") or "")
+        return ("plan", int(metadata)) if view.get("callback_id") in _PLAN_VIEWS and metadata.isdigit() else None
+    if body.get("type") != "block_actions":
+        return None
+    for action in body.get("actions") or []:
+        value = str(action.get("value") or "").split(":", 1)[0]
+        if value.isdigit() and action.get("action_id") in _PLAN_ACTIONS:
+            return ("plan", int(value))
+        if value.isdigit() and action.get("action_id") in _MEETING_ACTIONS:
+            return ("meeting", int(value))
+    return None
+
+
+async def _request_correlation(deps: AppDeps, kind: str, ident: int) -> str | None:
+    """``req-<id>`` of the plan's or meeting's request; ``plan-<id>`` (or nothing) when it cannot be read."""
+    try:
+        async with deps.pool.connection() as conn:
+            request_id = await request_of_async(conn, **{kind: ident})
+    except Exception as err:  # the listener reports a database problem to the user; the id is a nicety
+        log.info("could not look up the request of %s %s: %s", kind, ident, err)
+        request_id = None
+    if request_id is not None:
+        return correlation.for_request(request_id)
+    return correlation.for_plan(ident) if kind == "plan" else None
 
 
 def redis_enqueuer(enqueue_sync: Callable[[str, int], None]) -> Enqueue:

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.deps import AppDeps
 from memory import events, intake
+from workers import correlation
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
             await next()
             return None
         body = _without_nul(body)  # Postgres text cannot hold NUL; Slack would retry a 500 forever
+        if body.get("event_id"):
+            correlation.set_current(correlation.for_slack_event(str(body["event_id"])))
         async with deps.pool.connection() as conn, conn.transaction():
             event_pk = await events.record_event(conn, body, retry_num=_retry_num(request.headers))
             if event_pk is None:
@@ -46,6 +49,10 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
             request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
         context["baton_event_pk"] = event_pk
         context["baton_request_id"] = request_id
+        if request_id is not None:
+            # From here on (the listener, the enqueued jobs, their connector calls) this is the request's story.
+            correlation.set_current(correlation.for_request(request_id))
+            log.info("request %s recorded from event %s", request_id, body.get("event_id"))
         await next()
         return None
 

@@ -10,21 +10,24 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build_bolt_app, redis_enqueuer
 from bot.deps import AppDeps, utc_now
+from bot.metrics import AckMetrics, FactsCollector, process_registry, slack_kind
 from bot.web import build_web_app
 from core import defaults
 from core.settings import Settings
 from memory import migrate
 from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS
-from workers import jobs
+from workers import correlation, jobs
 from workers.queues import connect_redis
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,10 @@ class WebServer:
         self._redis = connect_redis(settings.redis_url)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: What ``GET /metrics`` serves: Postgres and Redis facts, the ack latency, this process's resources.
+        self.facts = FactsCollector(connect=self._metrics_connection, redis_conn=self._redis)
+        self.registry = process_registry(self.facts)
+        self.ack_metrics = AckMetrics(self.registry)
 
     # -- async lifecycle ------------------------------------------------------------------------
     async def start(self) -> str:
@@ -69,9 +76,13 @@ class WebServer:
             enqueue=redis_enqueuer(lambda kind, ident: self._enqueue_sync(kind, ident)),
             chat_model=self.settings.chat_model,
             now=lambda: self.now(),
+            settings=self.settings,
         )
         bolt_app = build_bolt_app(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
-        self._runner = web.AppRunner(build_web_app(bolt_app, readiness=self.readiness), access_log=None)
+        app = build_web_app(bolt_app, readiness=self.readiness)
+        app.middlewares.append(web.middleware(lambda request, handler: self._measure_slack(request, handler)))
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -122,6 +133,42 @@ class WebServer:
         except Exception as err:
             results["redis"] = (False, f"unreachable: {err}")
         return results
+
+    # -- observability ----------------------------------------------------------------------------
+    async def _measure_slack(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Time each Slack request from arrival to response (the ack), labelled event/command/action.
+
+        Each request starts with no correlation id (a kept-alive connection must not lend it the last
+        request's); bolt's middleware sets it, and the closing log line carries it.
+        """
+        if request.path != "/slack/events":
+            passed: web.StreamResponse = await handler(request)
+            return passed
+        started = time.perf_counter()
+        with correlation.bind(None):
+            status = 500
+            try:
+                response: web.StreamResponse = await handler(request)
+                status = response.status
+                return response
+            except web.HTTPException as err:  # e.g. 413 for an oversized body
+                status = err.status
+                raise
+            finally:
+                elapsed = time.perf_counter() - started
+                kind = await _request_kind(request)
+                self.ack_metrics.observe(kind, status, elapsed)
+                log.info("slack %s answered %s in %.1f ms", kind, status, elapsed * 1000)
+
+    async def _metrics(self, _: web.Request) -> web.Response:
+        """``GET /metrics`` in Prometheus' text format (the database part is read off the event loop)."""
+        body = await asyncio.to_thread(generate_latest, self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    def _metrics_connection(self) -> Any:
+        if self._sync_pool is None:
+            raise RuntimeError("the web server is not started")
+        return self._sync_pool.connection(timeout=defaults.READINESS_TIMEOUT_SECONDS)
 
     def _enqueue_sync(self, kind: str, ident: int) -> None:
         jobs.enqueue_job(self._redis, kind, ident)
@@ -188,6 +235,13 @@ def _pool_options() -> dict[str, Any]:
             "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
         },
     }
+
+
+async def _request_kind(request: web.Request) -> str:
+    try:
+        return slack_kind(await request.read(), request.content_type)  # aiohttp keeps the body read once
+    except Exception:
+        return "other"
 
 
 async def _has_migrations_table(conn: Any) -> bool:

@@ -6,13 +6,16 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from wsgiref.simple_server import WSGIServer
 
-from rq import Worker
+import redis
+from prometheus_client import CollectorRegistry
 
 from core import defaults
 from core.settings import Settings
 from workers.context import WorkerContext, install, slack_client
 from workers.queues import connect_redis, get_queue
+from workers.rq_worker import BatonWorker
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +27,13 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
     context = WorkerContext(settings=settings, slack=slack_client(settings), redis=connection)
     _preload_embeddings(context)
     install(context)
-    worker = Worker([get_queue(name, connection=connection) for name in queues], connection=connection)
+    worker = BatonWorker([get_queue(name, connection=connection) for name in queues], connection=connection)
+    server = _serve_metrics(settings, _metrics_registry(settings, connection))
     log.info("worker listening on %s%s", ", ".join(queues), " with scheduler" if with_scheduler else "")
-    return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING"))
+    try:
+        return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING"))
+    finally:
+        _stop(server)
 
 
 def _preload_embeddings(context: WorkerContext) -> None:
@@ -62,17 +69,54 @@ def run_scheduler(
     Safe with several scheduler processes: every piece of work is claimed in Postgres (see
     ``workers.scheduler``), and the reconciler's job id is derived from the time slot.
     """
+    from bot.metrics import SchedulerMetrics
     from workers.scheduler import scheduler_tick
 
     assert settings.redis_url is not None
     connection = connect_redis(settings.redis_url)
     context = WorkerContext(settings=settings, slack=slack_client(settings), redis=connection)
+    registry = _metrics_registry(settings, connection)
+    ticks = SchedulerMetrics(registry) if registry is not None else None
+    server = _serve_metrics(settings, registry)
     count = 0
-    while iterations is None or count < iterations:
-        try:
-            scheduler_tick(context, now=datetime.now(UTC), interval=interval)
-        except Exception as err:  # Postgres or Redis blip: the next tick catches up (claims make it safe)
-            log.warning("scheduler tick failed: %s", err)
-        count += 1
-        if iterations is None or count < iterations:
-            sleep(interval)
+    try:
+        while iterations is None or count < iterations:
+            try:
+                scheduler_tick(context, now=datetime.now(UTC), interval=interval)
+                outcome = "ok"
+            except Exception as err:  # Postgres or Redis blip: the next tick catches up (claims make it safe)
+                log.warning("scheduler tick failed: %s", err)
+                outcome = "failed"
+            if ticks is not None:
+                ticks.ticks.labels(outcome).inc()
+            count += 1
+            if iterations is None or count < iterations:
+                sleep(interval)
+    finally:
+        _stop(server)
+
+
+def _metrics_registry(settings: Settings, connection: redis.Redis) -> CollectorRegistry | None:
+    """With ``BATON_METRICS_PORT`` set: this process's registry (Postgres and Redis facts, its resources)."""
+    if settings.metrics_port is None or settings.database_url is None:
+        return None
+    from bot.metrics import FactsCollector, process_registry
+    from memory.db import connect
+
+    database_url = settings.database_url
+    return process_registry(FactsCollector(connect=lambda: connect(database_url), redis_conn=connection))
+
+
+def _serve_metrics(settings: Settings, registry: CollectorRegistry | None) -> WSGIServer | None:
+    """Serve ``registry`` on ``BATON_METRICS_PORT`` (a thread of this process); None without one."""
+    if registry is None or settings.metrics_port is None:
+        return None
+    from bot.metrics import serve_metrics
+
+    return serve_metrics(settings.metrics_port, registry)
+
+
+def _stop(server: WSGIServer | None) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()

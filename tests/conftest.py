@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import redis
-from rq import SimpleWorker
 
 from bot.deps import utc_now
 from bot.local_slack import LocalSlack, signed_headers
@@ -29,6 +28,7 @@ from tests.fakes.backends import Backends, reset_database, reset_redis, session_
 from tests.fakes.openai_fixtures import fake_openai, fake_openai_server  # noqa: F401  (fixtures)
 from workers.context import WorkerContext, install, slack_client
 from workers.queues import connect_redis, get_queue
+from workers.rq_worker import BatonSimpleWorker
 
 pytest_plugins = ["tests.plugins.quality_report"]
 
@@ -185,7 +185,7 @@ class Bot:
         return self.post_signed(json.dumps(payload), **kwargs)
 
     def run_jobs(self, *, wait_for: int = 0, timeout: float = 5.0) -> int:
-        """Run every queued job in-process (RQ SimpleWorker, burst); return how many were queued.
+        """Run every queued job in-process (RQ SimpleWorker with correlation ids, burst); return how many were queued.
 
         Listeners enqueue just after the HTTP ack, so ``wait_for`` waits (up to ``timeout``) until at
         least that many jobs are queued before running them.
@@ -196,7 +196,7 @@ class Bot:
         while sum(queue.count for queue in queues) < wait_for and time.monotonic() < deadline:
             time.sleep(0.01)
         before = sum(queue.count for queue in queues)
-        SimpleWorker(queues, connection=self.redis).work(burst=True, logging_level="WARNING")
+        BatonSimpleWorker(queues, connection=self.redis).work(burst=True, logging_level="WARNING")
         return before
 
 

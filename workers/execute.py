@@ -137,7 +137,7 @@ class _Runner:
         plan = self.plan()
         for attempt in range(1, defaults.STEP_MAX_ATTEMPTS + 1):
             try:
-                return connector.execute(args, origin=plan.origin, key=key)
+                return _logged_execute(connector, args, plan, key=key, attempt=attempt)
             except RetryableError as err:
                 if attempt == defaults.STEP_MAX_ATTEMPTS:
                     raise
@@ -327,6 +327,21 @@ def remember_outcome(ctx: WorkerContext, conn: Any, plan: plans.PlanRecord) -> N
         embedding=embedded[0] if embedded else None,
         embedding_model=embedded[1] if embedded else None,
     )
+
+
+def _logged_execute(connector: Connector, args: Any, plan: plans.PlanRecord, *, key: str, attempt: int
+                    ) -> dict[str, Any]:
+    """``connector.execute`` between two log lines (action, key, attempt, outcome; never the arguments), so
+    each connector call shows under the request's correlation id."""
+    log.info("connector %s call: key %s, attempt %s", connector.action, key, attempt)
+    try:
+        result = connector.execute(args, origin=plan.origin, key=key)
+    except Exception as err:
+        outcome = "retryable error" if isinstance(err, RetryableError) else "error"
+        log.info("connector %s %s: key %s, attempt %s: %s", connector.action, outcome, key, attempt, err)
+        raise
+    log.info("connector %s ok: key %s, attempt %s", connector.action, key, attempt)
+    return result
 
 
 def _parse(connector: Connector, raw: dict[str, Any]) -> Any:

@@ -9,6 +9,7 @@ import redis
 from rq import Queue
 
 from core import defaults
+from workers import correlation
 
 #: Fail fast when Redis is down: the caller has already recorded the work in Postgres and the
 #: reconciler re-enqueues it, so waiting here would only delay the Slack ack.
@@ -31,5 +32,12 @@ def get_queue(name: str, *, connection: redis.Redis) -> Queue:
 def enqueue(
     connection: redis.Redis, queue: str, func: Callable[..., Any], *args: Any, job_id: str, **options: Any
 ) -> None:
-    """Enqueue ``func(*args)`` under a deterministic ``job_id`` so a repeat enqueue is harmless."""
+    """Enqueue ``func(*args)`` under a deterministic ``job_id`` so a repeat enqueue is harmless.
+
+    The job carries the correlation id (``job.meta["correlation_id"]``, see ``workers.correlation``) so the
+    worker's log lines for it share the id of whatever enqueued it.
+    """
+    correlation_id = correlation.for_enqueue(correlation.get(), correlation.from_job(func.__name__, args))
+    if correlation_id is not None:
+        options["meta"] = {**(options.get("meta") or {}), "correlation_id": correlation_id}
     get_queue(queue, connection=connection).enqueue(func, *args, job_id=job_id, **options)

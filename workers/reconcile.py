@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from core import defaults
 from memory import audit, plans, requests
@@ -51,16 +52,21 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             ):
                 continue  # still within its planning time; the planner may be alive
             enqueue_job(ctx.redis, "plan_request", request_id, suffix=stamp)
+            audit.append(conn, team_id=record.team_id, request_id=request_id, kind="reconcile.recovered",
+                         what="request", status=record.status)
             done["requests"].append(request_id)
         for plan_id in plans.approved_not_started(conn, older_than=grace):
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
+            _recovered_plan(conn, plan_id, what="plan_start")
             done["plans_started"].append(plan_id)
         for plan_id in plans.plans_with_expired_leases(conn, now=now):
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
+            _recovered_plan(conn, plan_id, what="plan_resume")
             done["plans_resumed"].append(plan_id)
         for plan_id in plans.stalled_plans(conn, now=now, older_than=grace):
             if plan_id not in done["plans_resumed"]:
                 enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
+                _recovered_plan(conn, plan_id, what="plan_resume")
                 done["plans_resumed"].append(plan_id)
         retention = ctx.settings.memory_retention_days
         removed = delete_expired(conn, now=now, unused_before=now - timedelta(days=retention) if retention else None)
@@ -76,3 +82,11 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
     if any(done.values()):
         log.info("reconciler: %s", done)
     return done
+
+
+def _recovered_plan(conn: Any, plan_id: int, *, what: str) -> None:
+    """Audit a plan the reconciler enqueued again (``reconcile.recovered``; counted by ``/metrics``)."""
+    plan = plans.load_plan(conn, plan_id)
+    if plan is not None:
+        audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="reconcile.recovered", what=what,
+                     status=plan.status)

@@ -1,0 +1,75 @@
+"""RQ workers that run each job under its correlation id, with a log line as it starts and ends.
+
+``workers.queues.enqueue`` stores the id in ``job.meta["correlation_id"]``; :class:`BatonWorker` (forks a
+work horse per job: ``baton worker``) and :class:`BatonSimpleWorker` (runs jobs in-process: the tests)
+put it back in the context before the job runs, so every line the job and its connectors log carries it.
+A job whose id does not name its request yet (``plan-3`` from the reconciler, a follow-up the scheduler
+claimed) is resolved to ``req-<id>`` from Postgres first; when that fails the job still runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from rq import SimpleWorker, Worker
+from rq.job import Job
+from rq.queue import Queue
+
+from workers import correlation
+
+log = logging.getLogger(__name__)
+
+#: Job functions whose first argument leads to a request through Postgres, and how.
+_RESOLVABLE = {"execute_plan": "plan", "send_followup": "followup", "refresh_meeting": "meeting"}
+
+
+class CorrelatedJobs:
+    """Mixin for an RQ worker class: run ``perform_job`` inside the job's correlation id."""
+
+    def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
+        """Bind the job's correlation id, log the start and the outcome, and perform the job."""
+        with correlation.bind(job_correlation_id(job)):
+            started = time.monotonic()
+            log.info("job %s started on %s", job.id, queue.name)
+            ok: bool = super().perform_job(job, queue, *args, **kwargs)  # type: ignore[misc]
+            log.info(
+                "job %s %s in %.0f ms", job.id, "finished" if ok else "failed", (time.monotonic() - started) * 1000
+            )
+            return ok
+
+
+class BatonWorker(CorrelatedJobs, Worker):
+    """``rq.Worker`` (a forked work horse per job) with correlation ids."""
+
+
+class BatonSimpleWorker(CorrelatedJobs, SimpleWorker):
+    """``rq.SimpleWorker`` (jobs in the worker's own process) with correlation ids."""
+
+
+def job_correlation_id(job: Job) -> str | None:
+    """The id a job runs under: the one it was enqueued with, made ``req-<id>`` when Postgres knows better."""
+    meta = job.meta or {}
+    try:
+        name = (job.func_name or "").rsplit(".", 1)[-1]
+        args = list(job.args or ())
+    except Exception:  # an unloadable job fails in perform_job with RQ's own message
+        return meta.get("correlation_id")
+    found = meta.get("correlation_id") or correlation.from_job(name, args)
+    if correlation.is_request(found) or name not in _RESOLVABLE or not args:
+        return found
+    try:
+        request_id = _request_of(_RESOLVABLE[name], int(args[0]))
+    except Exception as err:  # Postgres down or no context: the job reports that itself
+        log.debug("could not resolve the request of job %s: %s", job.id, err)
+        return found
+    return correlation.for_request(request_id) if request_id is not None else found
+
+
+def _request_of(kind: str, ident: int) -> int | None:
+    from memory.metrics_sql import request_of
+    from workers.context import current
+
+    with current().db() as conn:
+        return request_of(conn, **{kind: ident})
