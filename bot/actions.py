@@ -15,6 +15,7 @@ from bot.approvals import ClickOutcome, decide_click
 from bot.cards import refresh_card, tell
 from bot.deps import AppDeps
 from memory import plans
+from memory.policies import load_policy
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,9 @@ def register_actions(app: AsyncApp, deps: AppDeps) -> None:
         plan_id = _plan_id(action.get("value"))
         if plan_id is None:
             return
-        outcome = await run_decision(deps, plan_id=plan_id, team_id=_team(body), user_id=_user(body), event="approve")
+        groups = await approver_groups_of(deps, client, plan_id=plan_id, user_id=_user(body))
+        outcome = await run_decision(deps, plan_id=plan_id, team_id=_team(body), user_id=_user(body), event="approve",
+                                     user_groups=groups)
         await after_decision(deps, client, outcome, user_id=_user(body), channel=_channel(body))
 
     @app.action(blocks.REJECT)
@@ -38,6 +41,30 @@ def register_actions(app: AsyncApp, deps: AppDeps) -> None:
     async def on_review(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         await _open_modal(deps, client, body, action, blocks.review_modal)
+
+
+async def approver_groups_of(deps: AppDeps, client: AsyncWebClient, *, plan_id: int, user_id: str) -> frozenset[str]:
+    """The approver user groups (of the plan's channel policy) that ``user_id`` belongs to, asked of Slack
+    after the ack and only when the policy names groups. A Slack error counts as no membership."""
+
+    def groups_named() -> frozenset[str]:
+        with deps.sync_pool.connection() as conn:
+            plan = plans.load_plan(conn, plan_id)
+            if plan is None:
+                return frozenset()
+            policy = load_policy(conn, team_id=plan.team_id, channel_id=plan.channel_id)
+        return frozenset().union(*policy.approver_groups.values()) if policy.approver_groups else frozenset()
+
+    member_of: set[str] = set()
+    for group in sorted(await asyncio.to_thread(groups_named)):
+        try:
+            response = await client.usergroups_users_list(usergroup=group)
+        except SlackApiError as err:
+            log.warning("usergroups.users.list for %s failed: %s", group, err.response.get("error"))
+            continue
+        if user_id in (response.get("users") or []):
+            member_of.add(group)
+    return frozenset(member_of)
 
 
 async def run_decision(deps: AppDeps, **kwargs: Any) -> ClickOutcome:

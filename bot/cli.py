@@ -17,7 +17,9 @@ from types import FrameType
 
 import platformdirs
 
+from bot.admin_cli import add_admin_parsers
 from bot.memory_cli import add_memory_parser
+from bot.report_cli import add_report_parser
 from core import defaults
 from core.settings import ENV_VARS, Settings, SettingsError, load_settings
 from memory.embedded import EmbeddedServerError, EmbeddedServices
@@ -210,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--user", default="alice", help="who you are in the local workspace (default alice)")
 
     add_memory_parser(sub, add)
+    add_report_parser(sub, add)
+    add_admin_parsers(sub, add)
 
     embedded = add("embedded", cmd_embedded, "Show or stop the embedded PostgreSQL and Redis servers.")
     embedded.add_argument("action", choices=["status", "stop"], nargs="?", default="status")
@@ -228,9 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        from bot.logs import configure_logging
+        from bot.logs import configure_logging, secrets_of
 
-        configure_logging(build_settings(args).log_level)
+        settings = build_settings(args)
+        # The demo's terminal is the workspace: plain lines there, JSON everywhere else (by default).
+        log_format = "text" if args.command == "demo" else settings.log_format
+        configure_logging(settings.log_level, fmt=log_format, secrets=secrets_of(settings))
         return int(args.func(args))
     except (SettingsError, EmbeddedServerError, MigrationError, CommandError) as err:
         print(f"baton: error: {err}", file=sys.stderr)

@@ -10,7 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
+from bot.admin_commands import handle_admin
 from bot.audit_view import render_timeline
+from bot.budget_command import handle_budget
 from bot.deps import AppDeps
 from bot.digest_commands import handle_digest
 from bot.memory_actions import memory_listing
@@ -33,6 +35,12 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
             listing = await memory_listing(deps, team_id=command.get("team_id", ""),
                                            channel_id=command.get("channel_id", ""), user_id=command.get("user_id", ""))
             await respond(response_type="ephemeral", **listing)
+            return
+        if await handle_admin(deps, word=word.lower(), rest=rest, command=command, ack=ack, respond=respond,
+                              client=client):
+            return
+        if word.lower() == "budget":
+            await handle_budget(deps, command=command, ack=ack, respond=respond)
             return
         if word.lower() == "digest":
             await handle_digest(deps, command=command, args=rest, ack=ack, respond=respond, client=client)

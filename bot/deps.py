@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from core.settings import Settings
+
 #: ``enqueue(kind, id)``: hand a recorded request or an approved plan to the workers.
 Enqueue = Callable[[str, int], Awaitable[None]]
 
@@ -23,3 +25,5 @@ class AppDeps:
     enqueue: Enqueue
     chat_model: str
     now: Callable[[], datetime] = utc_now
+    #: The web process's settings (admins, budgets, Redis URL for status); None in narrow unit tests.
+    settings: Settings | None = None

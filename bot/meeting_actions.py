@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import meeting_blocks
-from bot.actions import _channel, _team, _user
+from bot.actions import _channel, _team, _user, approver_groups_of
 from bot.approvals import ClickOutcome
 from bot.cards import tell
 from bot.deps import AppDeps
@@ -37,10 +37,20 @@ def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
             return
         values = ((body.get("state") or {}).get("values")) or {}
 
+        def plan_of() -> int | None:
+            with deps.sync_pool.connection() as conn:
+                meeting = meetings.load_meeting(conn, int(value))
+            return meeting.plan_id if meeting else None
+
+        plan_id = await asyncio.to_thread(plan_of)
+        groups: frozenset[str] = frozenset()
+        if plan_id is not None:
+            groups = await approver_groups_of(deps, client, plan_id=plan_id, user_id=_user(body))
+
         def work() -> ClickOutcome:
             with deps.sync_pool.connection() as conn:
                 return approve_or_explain(conn, meeting_id=int(value), team_id=_team(body), user_id=_user(body),
-                                          values=values, now=deps.now())
+                                          values=values, now=deps.now(), user_groups=groups)
 
         outcome = await asyncio.to_thread(work)
         if outcome.start_execution and outcome.plan is not None:

@@ -53,7 +53,8 @@ def _date(text: Any) -> date | None:
 
 
 def approve_followups(conn: psycopg.Connection[Any], *, meeting_id: int, team_id: str, user_id: str,
-                      values: dict[str, Any], now: datetime) -> ClickOutcome:
+                      values: dict[str, Any], now: datetime,
+                      user_groups: frozenset[str] = frozenset()) -> ClickOutcome:
     """**Create follow-ups**: check the clicker may approve the plan the edits make, then, under the plan's
     row lock, store the edits, rebuild the steps and decide. Exactly one click wins."""
     meeting = meetings.load_meeting(conn, meeting_id)
@@ -70,7 +71,8 @@ def approve_followups(conn: psycopg.Connection[Any], *, meeting_id: int, team_id
     edited = _with_edits(items, edits)
     reviewed = followup_plan(None, meeting, edited, origin=plan.origin, registry=preview_registry())
     policy = load_policy(conn, team_id=team_id, channel_id=plan.channel_id)
-    verdict = may_approve(policy, user_id=user_id, requester_id=plan.requester_id, risk=reviewed.risk)
+    verdict = may_approve(policy, user_id=user_id, requester_id=plan.requester_id, risk=reviewed.risk,
+                          user_groups=user_groups)
     if not verdict.allowed:
         audit.append(conn, team_id=team_id, plan_id=plan.id, kind="plan.click_refused", actor=user_id,
                      action="approve", reason=verdict.reason)
@@ -81,7 +83,8 @@ def approve_followups(conn: psycopg.Connection[Any], *, meeting_id: int, team_id
         if current is not None and current.status == "pending":
             meetings.apply_edits(conn, meeting_id, edits)
             plans.replace_steps(conn, plan.id, reviewed)
-        outcome = decide_click(conn, plan_id=plan.id, team_id=team_id, user_id=user_id, event="approve", now=now)
+        outcome = decide_click(conn, plan_id=plan.id, team_id=team_id, user_id=user_id, event="approve", now=now,
+                               user_groups=user_groups)
         if not outcome.applied:
             raise _Lost(outcome)  # roll the edits back: someone else decided first
     return outcome

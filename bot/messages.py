@@ -53,6 +53,9 @@ COMMAND_HELP = (
     "• `/baton memory` — what I remember for this channel (with delete buttons)\n"
     "• `/baton summarize <pasted transcript>` — meeting notes and action items (or upload the file and mention me)\n"
     "• `/baton digest daily 09:00` / `weekdays 08:30` / `off` / `now`, or `/baton digest me …` for yours by DM\n"
+    "• `/baton status` — queues, failed jobs, pending approvals, today's spend · `/baton plans` — pending plans\n"
+    "• `/baton budget` — model spend against each budget\n"
+    "• `/baton policy` — this channel's approval policy (admins: `/baton policy set …`)\n"
     "• `@Baton <request>` in a channel, or a DM, works too"
 )
 
@@ -215,3 +218,25 @@ def no_digest(where: str) -> str:
 
 def digest_set(description: str) -> str:
     return f"Digest set: {description}"
+
+
+# -- admin: status, plans, policy ----------------------------------------------------------------------
+STATUS_USAGE = "Usage: `/baton status` (queues, failed jobs, approvals waiting, today's model spend)."
+PLANS_USAGE = ("Usage: `/baton plans` lists the plans waiting for approval in this channel; "
+               "`/baton plans all` lists the whole workspace's.")
+POLICY_IN_DM = ("A DM has no channel policy to change. Add `--workspace` to change the workspace's policy, "
+                "or run the command in the channel.")
+ADMIN_ONLY = ("Only Baton admins can change the approval policy. Ask one of them (see `/baton policy`), "
+              "or an operator can use `baton policy` on the server.")
+
+
+def policy_changed(scope: str, key: str | None, *, changed: bool) -> str:
+    """The first line after ``policy set`` / ``reset``; ``scope`` reads "this channel" or "the workspace"."""
+    if not changed:
+        if key is None:
+            return f"Nothing to reset: {scope} has no settings of its own."
+        return f"Nothing changed: the policy for {scope} already says so."
+    if key is None:
+        return f"Reset: {scope} now follows " + ("the defaults." if scope == "the workspace" else
+                                                 "the workspace's policy.")
+    return f"Updated `{key}` for {scope}."

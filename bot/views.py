@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
-from bot.actions import _team, _user, after_decision, run_decision
+from bot.actions import _team, _user, after_decision, approver_groups_of, run_decision
 from bot.deps import AppDeps
 
 
@@ -27,6 +27,7 @@ def register_views(app: AsyncApp, deps: AppDeps) -> None:
             user_id=_user(body),
             event="reject",
             reason=(reason or "").strip() or None,
+            user_groups=await approver_groups_of(deps, client, plan_id=plan_id, user_id=_user(body)),
         )
         await after_decision(deps, client, outcome, user_id=_user(body), channel=None)
 
@@ -41,7 +42,9 @@ def register_views(app: AsyncApp, deps: AppDeps) -> None:
             return
         await ack()
         plan_id = int(view.get("private_metadata") or 0)
+        groups = await approver_groups_of(deps, client, plan_id=plan_id, user_id=_user(body))
         outcome = await run_decision(
-            deps, plan_id=plan_id, team_id=_team(body), user_id=_user(body), event="approve", selected_steps=chosen
+            deps, plan_id=plan_id, team_id=_team(body), user_id=_user(body), event="approve", selected_steps=chosen,
+            user_groups=groups,
         )
         await after_decision(deps, client, outcome, user_id=_user(body), channel=None)

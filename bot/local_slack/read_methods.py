@@ -1,4 +1,5 @@
-"""Read-only Web API handlers: ``auth.test``, ``conversations.*``, ``users.*``, ``files.info``.
+"""Read-only Web API handlers: ``auth.test``, ``conversations.*``, ``users.*``, ``usergroups.users.list``,
+``files.info``.
 
 ``conversations.open`` is here too: every person already has a DM with the bot, so opening one only
 looks it up.
@@ -130,6 +131,14 @@ def users_list(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "members": chunk, "cache_ts": int(now), "response_metadata": {"next_cursor": cursor}}
 
 
+def usergroups_users_list(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
+    """``usergroups.users.list``: the member ids of one user group (``no_such_subteam`` for an unknown id)."""
+    group = ctx.state.usergroups.get(required(params, "usergroup"))
+    if group is None:
+        raise ApiError("no_such_subteam")
+    return {"ok": True, "users": list(group.users)}
+
+
 def files_info(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
     """``files.info``: a stored file, with ``url_private``/``url_private_download`` served locally."""
     file = ctx.state.files.get(str(params.get("file") or ""))
@@ -147,5 +156,6 @@ HANDLERS: dict[str, Handler] = {
     "conversations.open": conversations_open,
     "users.info": users_info,
     "users.list": users_list,
+    "usergroups.users.list": usergroups_users_list,
     "files.info": files_info,
 }

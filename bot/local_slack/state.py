@@ -81,6 +81,16 @@ class StoredFile:
     thread_ts: str | None = None  # the thread root, for a file shared as a reply
 
 
+@dataclass
+class UserGroup:
+    """A user group (``S…``, mentioned as ``<!subteam^S…|@handle>``) and its members."""
+
+    id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Pick:
     """What one person picked in one input element, and the element's initial value at the time.
@@ -141,6 +151,7 @@ class WorkspaceState:
     ephemerals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, StoredFile] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    usergroups: dict[str, UserGroup] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)  # user id -> view id of their App Home
     scheduled: list[dict[str, Any]] = field(default_factory=list)
     triggers: dict[str, float] = field(default_factory=dict)  # trigger_id -> issued at (clock seconds)
@@ -227,7 +238,8 @@ class WorkspaceState:
 
 
 def seeded_state(identity: Identity, *, created: int) -> WorkspaceState:
-    """A workspace with Alice, Bob, the bot, ``#general``, ``#ops`` and a DM per person."""
+    """A workspace with Alice, Bob, the bot, ``#general``, ``#ops``, a DM per person and the user group
+    ``@baton-admins`` (``S0ADMINS``) with Alice in it."""
     state = WorkspaceState()
     state.add_user(User("U0ALICE", "alice", "Alice Example", tz="Europe/Berlin"))
     state.add_user(User("U0BOB", "bob", "Bob Example", tz="America/New_York"))
@@ -236,6 +248,7 @@ def seeded_state(identity: Identity, *, created: int) -> WorkspaceState:
                               purpose="Company-wide announcements and work-based matters"))
     state.add_channel(Channel("C0OPS", "ops", created=created,
                               purpose="Operations: deploys, incidents and on-call handovers"))
+    state.usergroups["S0ADMINS"] = UserGroup("S0ADMINS", "baton-admins", "Baton admins", ["U0ALICE"])
     for channel in state.channels.values():
         channel.created = created
     return state

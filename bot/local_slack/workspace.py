@@ -22,7 +22,7 @@ from bot.local_slack.methods import METHODS
 from bot.local_slack.people import PeopleActions
 from bot.local_slack.recording import Injection, Injections, RecordedCall
 from bot.local_slack.server import Reply, ServerThread, build_app
-from bot.local_slack.state import Channel, Identity, IdFactory, TsClock, User, seeded_state
+from bot.local_slack.state import Channel, Identity, IdFactory, TsClock, User, UserGroup, seeded_state
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ class LocalSlack(PeopleActions):
     """A Slack workspace on loopback: a Web API server for the bot, and signed deliveries to the bot.
 
     Seeded with Alice (``U0ALICE``), Bob (``U0BOB``), the bot, ``#general`` (``C0GENERAL``), ``#ops``
-    (``C0OPS``) and a DM per person (``D0ALICE``, ``D0BOB``). Start once, :meth:`reset` between tests.
+    (``C0OPS``), a DM per person (``D0ALICE``, ``D0BOB``) and the user group ``@baton-admins``
+    (``S0ADMINS``, Alice only). Start once, :meth:`reset` between tests.
     Deliveries go to :attr:`events_url` (``None`` until set).
     """
 
@@ -130,6 +131,11 @@ class LocalSlack(PeopleActions):
         with self._lock:
             self._state.add_channel(Channel(channel_id, name, is_member=is_member, purpose=purpose,
                                             is_archived=is_archived, created=int(self._clock.now())))
+
+    def add_usergroup(self, group_id: str, handle: str, users: list[str], *, name: str | None = None) -> None:
+        """Add or replace a user group (``S…``) with these members (``usergroups.users.list`` answers them)."""
+        with self._lock:
+            self._state.usergroups[group_id] = UserGroup(group_id, handle, name or handle.title(), list(users))
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Copies of the stored messages of ``channel`` (id or name), replies included, oldest first."""

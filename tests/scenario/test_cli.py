@@ -11,7 +11,8 @@ import pytest
 
 from bot.cli import main
 
-COMMANDS = ["serve", "worker", "scheduler", "audit", "migrate", "config", "doctor", "demo", "embedded", "memory"]
+COMMANDS = ["serve", "worker", "scheduler", "audit", "migrate", "config", "doctor", "demo", "embedded", "memory",
+            "report", "status", "plans", "policy", "requeue-failed"]
 
 
 def run_baton(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -151,7 +151,9 @@ def test_a_rejected_plan_runs_nothing_and_shows_the_reason(bot, db):
     )
     plan = eventually(lambda: (row := plan_row(db))["status"] == "rejected" and row)
     assert plan["status"] == "rejected" and plan["decision_reason"] == "wrong channel"
-    assert "Rejected by <@U0BOB>" in card_text(bot, plan) and "wrong channel" in card_text(bot, plan)
+    # The card is re-rendered just after the view's ack.
+    shown = eventually(lambda: "Rejected by <@U0BOB>" in card_text(bot, plan) and card_text(bot, plan))
+    assert "wrong channel" in shown
     assert posts_in(bot, "C0OPS", containing="Release 1.2") == []
 
 
@@ -320,3 +322,19 @@ def test_audit_log_is_append_only(bot, db):
         db.execute("UPDATE audit_log SET kind = 'edited'")
     with pytest.raises(psycopg.errors.RaiseException):
         db.execute("DELETE FROM audit_log")
+
+
+def test_approver_groups_are_checked_with_slack_user_groups(bot, db):
+    db.execute(
+        "INSERT INTO policies (team_id, channel_id, policy) VALUES ('T0LOCAL', '', %s)",
+        ('{"approver_groups": {"high": ["S0ADMINS"]}}',),  # the seeded @baton-admins group: Alice only
+    )
+    bot.slack.add_user("U0CAROL", "carol")
+    ask_and_plan(bot, user="U0BOB")
+    plan = plan_row(db)
+    click(bot, "U0CAROL", plan, blocks.APPROVE)
+    assert eventually(lambda: any("designated approvers" in t for t in ephemerals_to(bot, "U0CAROL")))
+    assert plan_row(db)["status"] == "pending"
+    click(bot, "U0ALICE", plan, blocks.APPROVE)
+    bot.run_jobs(wait_for=1)
+    assert plan_row(db)["status"] == "succeeded" and plan_row(db)["decided_by"] == "U0ALICE"

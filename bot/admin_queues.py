@@ -1,0 +1,120 @@
+"""The RQ side of ``/baton status`` and ``baton requeue-failed``: queue depths, and failed jobs put back.
+
+Requeueing is safe because every job is idempotent: it loads its row by id, and each side effect is
+claimed in the effects ledger, so a job that half-ran before failing does not do anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import redis
+from rq import Queue
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+
+from core import defaults
+
+log = logging.getLogger(__name__)
+
+#: A status answer must not hang on a dead Redis: a second to connect, two for any reply.
+CONNECT_TIMEOUT_SECONDS = 1.0
+SOCKET_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    """One queue: jobs waiting, running, scheduled (retries waiting their turn) and failed."""
+
+    name: str
+    queued: int
+    running: int
+    scheduled: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class QueueReport:
+    """Every queue's depth, or why Redis could not be asked (``error``; ``depths`` is then empty)."""
+
+    depths: tuple[QueueDepth, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job found in a failed-job registry, and whether it was put back on its queue."""
+
+    job_id: str
+    func: str
+    queue: str
+    requeued: bool
+    problem: str | None = None
+
+
+def open_redis(url: str) -> redis.Redis:
+    """A Redis client with short timeouts, for operators' questions (not for workers)."""
+    return redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                                socket_timeout=SOCKET_TIMEOUT_SECONDS)
+
+
+def queue_depths(connection: redis.Redis, names: Iterable[str] = defaults.QUEUES) -> tuple[QueueDepth, ...]:
+    """Counts per queue, read without RQ's clean-ups (asking must not change anything)."""
+    depths = []
+    for name in names:
+        queue = Queue(name, connection=connection)
+        depths.append(QueueDepth(
+            name=name,
+            queued=queue.count,
+            running=queue.started_job_registry.get_job_count(cleanup=False),
+            scheduled=queue.scheduled_job_registry.get_job_count(cleanup=False),
+            failed=queue.failed_job_registry.get_job_count(cleanup=False),
+        ))
+    return tuple(depths)
+
+
+def queue_report(redis_url: str | None) -> QueueReport:
+    """Queue depths from ``redis_url``, or a report saying why they are unknown (never raises for Redis)."""
+    if not redis_url:
+        return QueueReport(error="no Redis URL configured")
+    connection = open_redis(redis_url)
+    try:
+        return QueueReport(depths=queue_depths(connection))
+    except redis.RedisError as err:
+        log.warning("queue status: Redis unreachable: %s", err)
+        return QueueReport(error=f"Redis is unreachable ({type(err).__name__})")
+    finally:
+        connection.close()
+
+
+def requeue_failed(connection: redis.Redis, *, queues: Iterable[str] = defaults.QUEUES,
+                   dry_run: bool = False) -> list[FailedJob]:
+    """Put every job of each queue's failed-job registry back on its queue (``dry_run``: only list them).
+
+    A registry entry whose job data has expired is removed and reported with a ``problem``.
+    """
+    found: list[FailedJob] = []
+    for name in queues:
+        registry = Queue(name, connection=connection).failed_job_registry
+        for job_id in registry.get_job_ids(cleanup=False):
+            try:
+                job = Job.fetch(job_id, connection=connection)
+            except NoSuchJobError:
+                if not dry_run:
+                    registry.remove(job_id)
+                found.append(FailedJob(job_id, "?", name, False, "its data has expired; removed from the registry"))
+                continue
+            func = job.func_name or "?"
+            if dry_run:
+                found.append(FailedJob(job_id, func, name, False))
+                continue
+            try:
+                registry.requeue(job)
+            except InvalidJobOperation:  # someone else requeued it between our listing and now
+                found.append(FailedJob(job_id, func, name, False, "no longer in the failed registry"))
+                continue
+            log.info("requeued failed job %s (%s) on %s", job_id, func, name)
+            found.append(FailedJob(job_id, func, name, True))
+    return found
