@@ -48,6 +48,7 @@ class MeetingRecord:
     plan_id: int | None
     all_done_at: datetime | None
     created_at: datetime
+    updated_at: datetime
 
     @property
     def summary(self) -> list[str]:
@@ -93,7 +94,7 @@ class ItemEdit:
 _MEETING_COLUMNS = (
     "id, team_id, request_id, channel_id, thread_ts, uploader_id, file_id, file_name, status, meeting_date, tz, "
     "transcript_format, turns, words, speakers, notes, mode, degraded_reason, chunks, llm_calls, input_tokens, "
-    "output_tokens, cost_usd, card_channel, card_ts, plan_id, all_done_at, created_at"
+    "output_tokens, cost_usd, card_channel, card_ts, plan_id, all_done_at, created_at, updated_at"
 )
 _ITEM_COLUMNS = (
     "i.meeting_id, i.idx, i.task, i.owner_name, i.owner_id, i.due_date, i.due_text, i.evidence_quote, "
@@ -115,9 +116,10 @@ def claim_meeting(
     file_id: str | None = None,
     file_name: str | None = None,
 ) -> tuple[MeetingRecord, bool]:
-    """The meeting for this transcript: (row, True) if this request created it, else the earlier one.
+    """The meeting for this transcript: (row, True) if it is this request's, else (the earlier one, False).
 
-    A rerun of the same request (a retried job) finds its own row and gets ``True`` again.
+    A rerun of the same request (a retried job) finds its own row and gets ``True`` again; see
+    :func:`take_over` for whether it may work on it.
     """
     row = conn.execute(
         """
@@ -138,6 +140,17 @@ def claim_meeting(
     meeting = load_meeting(conn, int(row["id"]))
     assert meeting is not None
     return meeting, meeting.request_id == request_id
+
+
+def take_over(conn: psycopg.Connection[Any], meeting_id: int, *, now: datetime, stale_before: datetime) -> bool:
+    """Whether this run may summarise the meeting: it was just created (``updated_at`` is its creation), or
+    the run summarising it went quiet before ``stale_before`` (then this run takes it over from ``now``)."""
+    row = conn.execute(
+        "UPDATE meetings SET updated_at = %s WHERE id = %s AND status = 'summarizing' "
+        "AND (updated_at = created_at OR updated_at < %s) RETURNING id",
+        (now, meeting_id, stale_before),
+    ).fetchone()
+    return row is not None
 
 
 def load_meeting(conn: psycopg.Connection[Any], meeting_id: int) -> MeetingRecord | None:

@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot import meeting_blocks, messages
+from connectors.slack_post import effect_metadata, find_keyed_message
 from core import defaults
 from core.followup_times import local_date
 from core.meetings import Transcript
@@ -34,6 +35,9 @@ from workers.throttle import wait_turn
 from workers.transcript_fetch import FetchRefused, fetch_transcript
 
 log = logging.getLogger(__name__)
+
+#: A summarising run silent for this long is presumed dead; a rerun of the request takes over.
+SUMMARY_LEASE = timedelta(minutes=15)
 
 
 def is_meeting_request(record: requests.RequestRecord) -> bool:
@@ -82,6 +86,11 @@ def summarize_meeting(ctx: WorkerContext, conn: Any, record: requests.RequestRec
         return "duplicate"
     if meeting.status == "summarized":
         return _post_card(ctx, conn, record, meeting.id)  # a rerun after the notes were stored
+    if not meetings.take_over(conn, meeting.id, now=ctx.now(), stale_before=ctx.now() - SUMMARY_LEASE):
+        # Another run is still summarising it (a long meeting on a slow model outlasts the planner's
+        # stuck-request timeout); the reconciler asks again later and takes over if that run died.
+        log.info("meeting %s is being summarised by another run", meeting.id)
+        return "busy"
     try:
         transcript = parse_transcript(data, filename=name) if files else parse_text(_slack_unescaped(record.text))
     except TranscriptError as err:
@@ -154,12 +163,20 @@ def _post_card(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, me
         wait_turn(ctx.redis, record.channel_id, interval=ctx.post_interval)
         meeting = meetings.load_meeting(conn, meeting_id)
         assert meeting is not None
-        posted = ctx.slack.chat_postMessage(
-            channel=record.channel_id, thread_ts=record.origin.thread_ts,
-            text=meeting_blocks.meeting_card_text(meeting, items),
-            blocks=meeting_blocks.meeting_card(meeting, items, plan, now=ctx.now()),
-        )
-        channel, ts = str(posted["channel"]), str(posted["ts"])
+        # Keyed like connector effects: a run that died after posting finds its card instead of posting again.
+        key = f"meeting-card:{meeting_id}"
+        found = find_keyed_message(ctx.slack, record.channel_id, record.origin.thread_ts, key,
+                                   doing="looking for the notes card")
+        if found is not None:
+            channel, ts = record.channel_id, str(found["ts"])
+        else:
+            posted = ctx.slack.chat_postMessage(
+                channel=record.channel_id, thread_ts=record.origin.thread_ts,
+                text=meeting_blocks.meeting_card_text(meeting, items),
+                blocks=meeting_blocks.meeting_card(meeting, items, plan, now=ctx.now()),
+                metadata=effect_metadata(key),
+            )
+            channel, ts = str(posted["channel"]), str(posted["ts"])
         meetings.set_card(conn, meeting_id, channel=channel, ts=ts, plan_id=plan.id if plan else None)
         if plan is not None:
             plans.set_card(conn, plan.id, channel=channel, ts=ts)
