@@ -65,7 +65,7 @@ def _apply(deps: AppDeps, parsed: DigestCommand, *, team: str, user: str, target
             assert parsed.schedule is not None and parsed.local_time is not None and tz is not None
             setting = digests.save_setting(conn, team_id=team, target=target,
                                            kind="personal" if personal else "channel", schedule=parsed.schedule,
-                                           local_time=parsed.local_time, tz=tz, configured_by=user)
+                                           local_time=parsed.local_time, tz=tz, configured_by=user, now=now)
             audit.append(conn, team_id=team, kind="digest.configured", actor=user, target=target,
                          schedule=parsed.schedule, local_time=parsed.local_time.isoformat(), tz=tz)
             return messages.digest_set(describe(setting, next_at=next_occurrence(setting, now))), None
@@ -74,7 +74,7 @@ def _apply(deps: AppDeps, parsed: DigestCommand, *, team: str, user: str, target
             setting = digests.save_setting(conn, team_id=team, target=target,
                                            kind="personal" if personal else "channel", schedule="daily",
                                            local_time=now.time().replace(microsecond=0), tz=tz or "UTC",
-                                           configured_by=user)
+                                           configured_by=user, now=now)
             digests.disable(conn, team_id=team, target=target, reason="only sent on demand so far")
         run_id = digests.claim_now(conn, team_id=team, target=target, local_date=local_date(now, setting.tz), now=now,
                                    lease_until=now + timedelta(minutes=5), request_key=f"cmd:{trigger}")

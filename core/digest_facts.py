@@ -30,6 +30,8 @@ class DigestSetting:
     configured_by: str | None = None
     last_sent_at: datetime | None = None
     disabled_reason: str | None = None
+    #: When it was last set up or changed: occurrences before that are not sent.
+    configured_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -113,12 +113,15 @@ def due_occurrence(setting: DigestSetting, now: datetime, *, grace: timedelta) -
     """Whether the latest occurrence at or before ``now`` should be sent, skipped as missed, or neither.
 
     ``"send"`` when ``now - due_at <= grace`` (exactly at the grace still sends), ``"skip"`` when later,
-    ``"none"`` when there is no recent occurrence (disabled, or nothing due yet on a weekday schedule).
+    ``"none"`` when there is no recent occurrence (disabled, nothing due yet on a weekday schedule, or
+    the latest one was before the setting was configured).
     """
     if grace < timedelta(0):
         raise ValueError("grace must not be negative")
     found = latest_occurrence(setting, now)
-    if found is None:
+    if found is None or (setting.configured_at is not None and found.due_at < setting.configured_at):
+        # Nothing due, or the occurrence came before the digest was set up: set at 10:05 for 09:00,
+        # the first one is tomorrow's (as /baton digest says), not a "late" one today.
         return Decision(occurrence=None, action="none")
     late_by = now - found.due_at
     return Decision(occurrence=found, action="send" if late_by <= grace else "skip", late_by=late_by)

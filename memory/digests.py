@@ -13,22 +13,25 @@ import psycopg
 from core.digest_facts import DigestSetting
 
 _SETTING_COLUMNS = (
-    "team_id, target, kind, schedule, local_time, tz, enabled, configured_by, last_sent_at, disabled_reason"
+    "team_id, target, kind, schedule, local_time, tz, enabled, configured_by, last_sent_at, disabled_reason, "
+    "updated_at AS configured_at"
 )
 
 
 def save_setting(conn: psycopg.Connection[Any], *, team_id: str, target: str, kind: str, schedule: str,
-                 local_time: time, tz: str, configured_by: str) -> DigestSetting:
-    """Create or replace a digest setting (and switch it on)."""
+                 local_time: time, tz: str, configured_by: str, now: datetime) -> DigestSetting:
+    """Create or replace a digest setting (and switch it on) as of ``now`` (the app's clock): occurrences
+    before that are not sent."""
     conn.execute(
         """
-        INSERT INTO digest_settings (team_id, target, kind, schedule, local_time, tz, configured_by)
-        VALUES (%s, %s, %s, %s, %s, %s, %s)
+        INSERT INTO digest_settings (team_id, target, kind, schedule, local_time, tz, configured_by, updated_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
         ON CONFLICT (team_id, target) DO UPDATE
            SET schedule = EXCLUDED.schedule, local_time = EXCLUDED.local_time, tz = EXCLUDED.tz,
-               configured_by = EXCLUDED.configured_by, enabled = true, disabled_reason = NULL, updated_at = now()
+               configured_by = EXCLUDED.configured_by, enabled = true, disabled_reason = NULL,
+               updated_at = EXCLUDED.updated_at
         """,
-        (team_id, target, kind, schedule, local_time, tz, configured_by),
+        (team_id, target, kind, schedule, local_time, tz, configured_by, now),
     )
     setting = load_setting(conn, team_id=team_id, target=target)
     assert setting is not None
@@ -38,7 +41,7 @@ def save_setting(conn: psycopg.Connection[Any], *, team_id: str, target: str, ki
 def disable(conn: psycopg.Connection[Any], *, team_id: str, target: str, reason: str) -> bool:
     """Switch a digest off; False when there was none switched on."""
     row = conn.execute(
-        "UPDATE digest_settings SET enabled = false, disabled_reason = %s, updated_at = now() "
+        "UPDATE digest_settings SET enabled = false, disabled_reason = %s "
         "WHERE team_id = %s AND target = %s AND enabled RETURNING target",
         (reason, team_id, target),
     ).fetchone()

@@ -257,10 +257,22 @@ def test_the_scheduler_process_loop_claims_due_digests(bot, db):
     now = datetime.now(UTC)
     digests.save_setting(db, team_id="T0LOCAL", target="C0GENERAL", kind="channel", schedule="daily",
                          local_time=(now - timedelta(minutes=1)).time().replace(second=0, microsecond=0), tz="UTC",
-                         configured_by="U0ALICE")
+                         configured_by="U0ALICE", now=now - timedelta(hours=1))
     slept: list[float] = []
     run_scheduler(bot.settings, interval=15, iterations=2, sleep=slept.append)
     assert slept == [15]
     runs = db.execute("SELECT trigger, status FROM digest_runs").fetchall()
     assert runs == [{"trigger": "scheduled", "status": "claimed"}]  # claimed once over two ticks, job queued
     assert bot.run_jobs() >= 2  # the digest sender and the reconciler
+
+
+def test_a_digest_set_up_after_todays_time_starts_tomorrow(bot, db):
+    set_clock(bot, MONDAY)  # 11:00 in Berlin: today's 09:00 has passed
+    configure(bot)
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
+    bot.run_jobs(wait_for=1)
+    tick(bot)
+    assert digest_posts(bot) == []  # not a "late" digest for a time before it was set up
+    set_clock(bot, MONDAY + timedelta(days=1, hours=-1, minutes=-59))
+    tick(bot)
+    assert len(digest_posts(bot)) == 1

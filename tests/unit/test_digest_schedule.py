@@ -297,3 +297,14 @@ def test_parse_local_time_reads_common_forms(text: str, expected: time):
 )  # fmt: skip
 def test_parse_local_time_rejects_impossible_or_ambiguous_times(text: str):
     assert parse_local_time(text) is None
+
+
+def test_an_occurrence_before_the_setting_was_configured_is_not_sent():
+    from dataclasses import replace
+
+    # Set up at 11:00 Berlin on Monday for 09:00: nothing today, Tuesday's is the first.
+    digest = replace(setting(), configured_at=utc(2026, 11, 23, 10, 0))
+    assert due_occurrence(digest, utc(2026, 11, 23, 10, 1), grace=GRACE).action == "none"
+    tuesday = due_occurrence(digest, utc(2026, 11, 24, 8, 1), grace=GRACE)
+    assert tuesday.action == "send" and tuesday.occurrence is not None
+    assert tuesday.occurrence.local_date == date(2026, 11, 24)
