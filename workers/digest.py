@@ -170,8 +170,8 @@ def load_facts(ctx: WorkerContext, conn: Any, setting: DigestSetting, *, since: 
 
     if setting.kind == "personal":
         user = setting.target
-        pending = [plan(r) for r in digests.pending_plans(conn, team_id=team, channel_id=None, now=until)
-                   if waits_for(conn, team, r, user)]
+        rows = digests.pending_plans(conn, team_id=team, channel_id=None, now=until)
+        pending = [plan(r) for r in waiting_for(conn, team, rows, user)]
         return DigestFacts(
             kind="personal", target=user, since=since, until=until, as_of=today, pending=tuple(pending),
             items=tuple(item(r) for r in digests.due_tasks(conn, team_id=team, today=today, owner_id=user)),
@@ -212,12 +212,20 @@ def item_fact(row: dict[str, Any], link: Linker) -> ItemFact:
                     link=link(row["card_channel"], row["card_ts"]))
 
 
-def waits_for(conn: Any, team_id: str, plan_row: dict[str, Any], user_id: str) -> bool:
-    """A pending plan waits for a person when the channel's policy names them as an approver at its risk."""
-    if plan_row["requester_id"] == user_id:
-        return False  # their own plans are listed under "you asked for"
-    policy = load_policy(conn, team_id=team_id, channel_id=plan_row["channel_id"])
-    return user_id in policy.approvers.get(Risk(plan_row["risk"]), frozenset())
+def waiting_for(conn: Any, team_id: str, plan_rows: list[dict[str, Any]], user_id: str) -> list[dict[str, Any]]:
+    """The pending plans that wait for a person: the channel's policy names them as an approver at the plan's
+    risk (their own plans are listed under "you asked for"). Each channel's policy is loaded once."""
+    policies: dict[str, Any] = {}
+    waiting = []
+    for row in plan_rows:
+        if row["requester_id"] == user_id:
+            continue
+        channel = row["channel_id"]
+        if channel not in policies:
+            policies[channel] = load_policy(conn, team_id=team_id, channel_id=channel)
+        if user_id in policies[channel].approvers.get(Risk(row["risk"]), frozenset()):
+            waiting.append(row)
+    return waiting
 
 
 def linker(ctx: WorkerContext) -> Linker:

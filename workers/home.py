@@ -10,7 +10,7 @@ from core.digest_schedule import next_occurrence
 from core.followup_times import local_date
 from memory import digests, events
 from workers.context import current
-from workers.digest import linker, plan_fact, waits_for
+from workers.digest import linker, plan_fact, waiting_for
 
 #: The Home tab is for people; "today" is in UTC unless Slack tells us their zone.
 _DEFAULT_TZ = "UTC"
@@ -33,7 +33,7 @@ def publish_home(event_pk: int) -> str:
         items = [(r["title"], link(r["card_channel"], r["card_ts"]), r["due_date"])
                  for r in digests.open_tasks_of(conn, team_id=team, owner_id=user)]
         pending = digests.pending_plans(conn, team_id=team, channel_id=None, now=now)
-        approvals = [plan_fact(r, link) for r in pending if waits_for(conn, team, r, user)]
+        approvals = [plan_fact(r, link) for r in waiting_for(conn, team, pending, user)]
         requested = [plan_fact(r, link) for r in pending if r["requester_id"] == user]
         settings = digests.settings_for_user(conn, team_id=team, user_id=user)
     lines = [

@@ -28,6 +28,7 @@ from memory import audit, meetings, plans, requests
 from memory.store import write_memory
 from workers.cards import reply_in_thread
 from workers.context import WorkerContext
+from workers.meeting_messages import permalink
 from workers.meeting_plan import followup_plan
 from workers.memory_support import embed_text
 from workers.plan_request import llm_for, user_tz
@@ -77,7 +78,7 @@ def summarize_meeting(ctx: WorkerContext, conn: Any, record: requests.RequestRec
         file_id=file_id, file_name=name,
     )
     if not mine:
-        link = _permalink(ctx, meeting.card_channel, meeting.card_ts)
+        link = permalink(ctx.slack, meeting.card_channel, meeting.card_ts)
         audit.append(conn, team_id=record.team_id, request_id=record.id, kind="meeting.duplicate",
                      meeting_id=meeting.id)
         reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts,
@@ -180,7 +181,7 @@ def _post_card(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, me
         meetings.set_card(conn, meeting_id, channel=channel, ts=ts, plan_id=plan.id if plan else None)
         if plan is not None:
             plans.set_card(conn, plan.id, channel=channel, ts=ts)
-        _remember_decisions(ctx, conn, record, meeting_id, link=_permalink(ctx, channel, ts), card_ts=ts)
+        _remember_decisions(ctx, conn, record, meeting_id, link=permalink(ctx.slack, channel, ts), card_ts=ts)
     requests.finish_request(conn, record.id, "planned" if plan else "answered")
     return "summarized"
 
@@ -218,16 +219,6 @@ def _people(ctx: WorkerContext) -> list[Person]:
     except SlackApiError as err:
         log.warning("users.list failed (%s); owners stay unassigned", err.response.get("error"))
     return people_from_slack(members)
-
-
-def _permalink(ctx: WorkerContext, channel: str | None, ts: str | None) -> str | None:
-    if not channel or not ts:
-        return None
-    try:
-        link = ctx.slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-    except SlackApiError:
-        return None
-    return str(link) if link else None
 
 
 def _refuse(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, text: str) -> str:

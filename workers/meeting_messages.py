@@ -62,12 +62,11 @@ class OwnerNoticeRenderer:
 
 
 def render(ctx: WorkerContext, meeting: MeetingRecord, items: list[ItemRecord], ref: meetings.MessageRef,
-           plan: plans.PlanRecord | None) -> tuple[str, list[dict[str, Any]]]:
-    """The current text and blocks of one of the meeting's messages."""
+           plan: plans.PlanRecord | None, *, link: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The current text and blocks of one of the meeting's messages (``link``: the notes card's permalink)."""
     if ref.kind == "card":
         return (meeting_blocks.meeting_card_text(meeting, items),
                 meeting_blocks.meeting_card(meeting, items, plan, now=ctx.now()))
-    link = permalink(ctx.slack, meeting.card_channel, meeting.card_ts)
     if ref.kind == "owner_dm":
         return meeting_blocks.owner_dm(meeting, owner_items(items, ref.owner_id), link=link)
     assert ref.due_on is not None
@@ -92,7 +91,7 @@ def refresh_card(ctx: WorkerContext, plan_id: int) -> None:
         items = meetings.items(conn, meeting.id)
         plan = plans.load_plan(conn, plan_id)
     ref = meetings.MessageRef(meeting.card_channel, meeting.card_ts, "card", "", None)
-    text, blocks = render(ctx, meeting, items, ref, plan)
+    text, blocks = render(ctx, meeting, items, ref, plan, link=None)
     wait_turn(ctx.redis, ref.channel_id, interval=ctx.post_interval)
     try:
         ctx.slack.chat_update(channel=ref.channel_id, ts=ref.ts, text=text, blocks=blocks)
@@ -112,8 +111,10 @@ def refresh(ctx: WorkerContext, meeting_id: int) -> str:
         tracked = tracked_items(items)
         finished = bool(tracked) and all(item.task_status == "done" for item in tracked)
         announce = finished and meetings.mark_all_done(conn, meeting_id, now=ctx.now())
+    # One permalink look-up per refresh, not one per message.
+    link = permalink(ctx.slack, meeting.card_channel, meeting.card_ts) if any(r.kind != "card" for r in refs) else None
     for ref in refs:
-        text, blocks = render(ctx, meeting, items, ref, plan)
+        text, blocks = render(ctx, meeting, items, ref, plan, link=link)
         wait_turn(ctx.redis, ref.channel_id, interval=ctx.post_interval)
         try:
             ctx.slack.chat_update(channel=ref.channel_id, ts=ref.ts, text=text, blocks=blocks)
