@@ -30,12 +30,12 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from baton.web_server import WebServer
 from bench._common import exit_cleanly_on_sigterm, machine, markdown_table, ms, state_folder, write_results
-from bot.local_slack import LocalSlack, payloads, signed_headers
-from bot.local_slack.state import Channel
-from bot.server import WebServer
 from core import defaults
 from core.settings import Settings
+from localslack import LocalSlack, payloads, signed_headers
+from localslack.state import Channel
 from memory.db import connect
 from memory.embedded import EmbeddedServices
 from memory.migrate import migrate

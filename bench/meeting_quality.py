@@ -4,18 +4,18 @@
 
 Loads the AMI meetings in ``../shared/fixtures/transcripts/ami_*.json`` (real design-team meetings with
 the AMI corpus's human abstractive summaries, whose "actions" and "decisions" sections are the
-references), builds a :class:`core.meetings.Transcript` straight from each file's turns
+references), builds a :class:`core.meetings.records.Transcript` straight from each file's turns
 (``Turn(speaker, text)``), takes notes, and compares them with the references.
 
-``--mode extractive`` (default) runs the degraded-mode extractor ``core.meeting_extract.extract_notes``;
-``--mode llm`` runs ``workers.meeting_notes.take_notes`` with a real model, configured from
+``--mode extractive`` (default) runs the degraded-mode extractor ``core.meetings.extract.extract_notes``;
+``--mode llm`` runs ``workers.meetings.notes.take_notes`` with a real model, configured from
 ``OPENAI_BASE_URL`` and/or ``OPENAI_API_KEY`` (one of them) and ``BATON_CHAT_MODEL`` (required, so the
 results say which model ran; ``BATON_CHEAP_MODEL`` optionally for the per-chunk calls). Meetings where
 ``take_notes`` fell back to the extractor are flagged with its reason in the output. The meeting date
 given to both is 2026-03-02 (the corpus has none; it only affects due dates, which are not scored).
 
 Matching rule (the same for action items and decisions). A text's *content stems* are
-``core.meeting_text.content_words``: lowercased words, with stop words, fillers, contractions and
+``core.meetings.text.content_words``: lowercased words, with stop words, fillers, contractions and
 corpus markers removed, each cut by a tiny suffix stripper (-ies -> -y, -ing, -ed, -s, then a final
 -e: "buttons" = "button", "decided" = "decide"). Let R be the set of a reference item's stems and E
 that of an extracted item (for action items: owner name + task, since references name the owner,
@@ -48,9 +48,9 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import machine, markdown_table, write_results
-from core.meeting_extract import extract_notes
-from core.meeting_text import content_words
-from core.meetings import MeetingNotes, Transcript, Turn
+from core.meetings.extract import extract_notes
+from core.meetings.records import MeetingNotes, Transcript, Turn
+from core.meetings.text import content_words
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "transcripts"
 LONG_MEETING = "icsi_Bns002.json"
@@ -131,10 +131,10 @@ def llm_taker(env: Mapping[str, str]) -> Taker:
             "and BATON_CHAT_MODEL (e.g. gpt-4o-mini), then run again."
         )
     try:
-        from workers.meeting_notes import take_notes
+        from workers.meetings.notes import take_notes
     except ImportError as err:
-        sys.exit(f"--mode llm needs workers.meeting_notes.take_notes, which could not be imported: {err}")
-    from workers.llm import LLMClient
+        sys.exit(f"--mode llm needs workers.meetings.notes.take_notes, which could not be imported: {err}")
+    from workers.llm.client import LLMClient
 
     llm = LLMClient(api_key=api_key, base_url=base_url, model=model)
     cheap_model = env.get("BATON_CHEAP_MODEL") or model

@@ -10,18 +10,18 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, messages
 from bot.approvals import ClickOutcome, decide_click
-from bot.cards import refresh_card, tell
+from bot.card_updates import refresh_card, tell
 from bot.deps import AppDeps
 from memory import plans
 from memory.policies import load_policy
+from slackui import plan_card, replies
 
 log = logging.getLogger(__name__)
 
 
 def register_actions(app: AsyncApp, deps: AppDeps) -> None:
-    @app.action(blocks.APPROVE)
+    @app.action(plan_card.APPROVE)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         plan_id = _plan_id(action.get("value"))
@@ -32,15 +32,15 @@ def register_actions(app: AsyncApp, deps: AppDeps) -> None:
                                      user_groups=groups)
         await after_decision(deps, client, outcome, user_id=_user(body), channel=_channel(body))
 
-    @app.action(blocks.REJECT)
+    @app.action(plan_card.REJECT)
     async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await _open_modal(deps, client, body, action, blocks.reject_modal)
+        await _open_modal(deps, client, body, action, plan_card.reject_modal)
 
-    @app.action(blocks.REVIEW)
+    @app.action(plan_card.REVIEW)
     async def on_review(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await _open_modal(deps, client, body, action, blocks.review_modal)
+        await _open_modal(deps, client, body, action, plan_card.review_modal)
 
 
 async def approver_groups_of(deps: AppDeps, client: AsyncWebClient, *, plan_id: int, user_id: str) -> frozenset[str]:
@@ -104,12 +104,12 @@ async def _open_modal(
 
     plan = await asyncio.to_thread(load)
     if plan is None:
-        await tell(client, channel=_channel(body), user=_user(body), text=messages.WRONG_WORKSPACE)
+        await tell(client, channel=_channel(body), user=_user(body), text=replies.WRONG_WORKSPACE)
         return
     if plan.status != "pending" or plan.expires_at <= deps.now():
         status = "expired" if plan.status == "pending" else plan.status
         await tell(
-            client, channel=_channel(body), user=_user(body), text=messages.already_decided(status, plan.decided_by)
+            client, channel=_channel(body), user=_user(body), text=replies.already_decided(status, plan.decided_by)
         )
         return
     try:

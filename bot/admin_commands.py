@@ -19,8 +19,13 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
-from bot.admin_render import (
+from bot.deps import AppDeps
+from core.policy import effective_policy
+from core.policy_command import POLICY_USAGE, PolicyCommand, PolicyCommandError, parse_policy_command
+from memory import admin_sql, audit
+from memory.policies import WORKSPACE, change_policy, load_overrides
+from slackui import replies
+from slackui.admin_views import (
     PLANS_LIMIT,
     Linker,
     archive_linker,
@@ -29,11 +34,6 @@ from bot.admin_render import (
     render_policy,
     render_status,
 )
-from bot.deps import AppDeps
-from core.policy import effective_policy
-from core.policy_command import POLICY_USAGE, PolicyCommand, PolicyCommandError, parse_policy_command
-from memory import admin_sql, audit
-from memory.policies import WORKSPACE, change_policy, load_overrides
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,14 @@ async def handle_admin(deps: AppDeps, *, word: str, rest: str, command: dict[str
     team, user, channel = (str(command.get(k) or "") for k in ("team_id", "user_id", "channel_id"))
     if word == "status":
         if rest.strip():
-            await ack(messages.STATUS_USAGE)
+            await ack(replies.STATUS_USAGE)
             return True
         await ack()
         text = await asyncio.to_thread(_status, deps, team=team, channel=channel)
     elif word == "plans":
         scope = rest.strip().lower()
         if scope not in ("", "all"):
-            await ack(messages.PLANS_USAGE)
+            await ack(replies.PLANS_USAGE)
             return True
         await ack()
         link = await slack_linker(client)
@@ -72,7 +72,7 @@ async def handle_admin(deps: AppDeps, *, word: str, rest: str, command: dict[str
             await ack(POLICY_USAGE)
             return True
         if parsed.action != "show" and channel.startswith("D") and not parsed.workspace:
-            await ack(messages.POLICY_IN_DM)
+            await ack(replies.POLICY_IN_DM)
             return True
         await ack()
         text = await _policy(deps, client, parsed, team=team, user=user, channel=channel)
@@ -123,7 +123,7 @@ async def _policy(deps: AppDeps, client: AsyncWebClient, parsed: PolicyCommand, 
         return await asyncio.to_thread(_show, deps, team=team, target=target)
     if not await is_admin(deps, client, team_id=team, user_id=user):
         await asyncio.to_thread(_refused, deps, parsed, team=team, user=user, channel=channel)
-        return messages.ADMIN_ONLY
+        return replies.ADMIN_ONLY
     return await asyncio.to_thread(_change, deps, parsed, team=team, user=user, target=target)
 
 
@@ -163,5 +163,5 @@ def _change(deps: AppDeps, parsed: PolicyCommand, *, team: str, user: str, targe
     with deps.sync_pool.connection() as conn:
         before, after = change_policy(conn, parsed, team_id=team, channel_id=target, actor=user)
     scope = "the workspace" if target == WORKSPACE else "this channel"
-    first = messages.policy_changed(scope, parsed.key if parsed.action == "set" else None, changed=before != after)
+    first = replies.policy_changed(scope, parsed.key if parsed.action == "set" else None, changed=before != after)
     return f"{first}\n{_show(deps, team=team, target=target)}"

@@ -18,7 +18,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, meeting_blocks
 from bot.actions import register_actions
 from bot.commands import register_commands
 from bot.deps import AppDeps, Enqueue
@@ -27,8 +26,9 @@ from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
 from bot.shortcuts import register_shortcuts
 from bot.views import register_views
+from core import correlation
 from memory.metrics_sql import request_of_async
-from workers import correlation
+from slackui import meeting_views, plan_card
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,9 @@ def register_correlation(app: AsyncApp, deps: AppDeps) -> None:
 
 
 #: Card buttons whose value names a plan or a meeting (``meeting:item`` for the item buttons).
-_PLAN_ACTIONS = frozenset({blocks.APPROVE, blocks.REJECT, blocks.REVIEW})
-_MEETING_ACTIONS = frozenset({meeting_blocks.CREATE_FOLLOWUPS, meeting_blocks.ITEM_DONE, meeting_blocks.ITEM_SNOOZE})
-_PLAN_VIEWS = frozenset({blocks.REJECT_MODAL, blocks.REVIEW_MODAL})
+_PLAN_ACTIONS = frozenset({plan_card.APPROVE, plan_card.REJECT, plan_card.REVIEW})
+_MEETING_ACTIONS = frozenset({meeting_views.CREATE_FOLLOWUPS, meeting_views.ITEM_DONE, meeting_views.ITEM_SNOOZE})
+_PLAN_VIEWS = frozenset({plan_card.REJECT_MODAL, plan_card.REVIEW_MODAL})
 
 
 def _card_ref(body: dict[str, Any]) -> tuple[str, int] | None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import psycopg
 
-from bot import messages
 from core.policy import Verdict, may_approve
 from memory import audit, plans
 from memory.policies import load_policy
+from slackui import replies
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,14 @@ def decide_click(
     """
     plan = plans.load_plan(conn, plan_id)
     if plan is None:
-        return ClickOutcome(False, messages.PLAN_NOT_FOUND, None)
+        return ClickOutcome(False, replies.PLAN_NOT_FOUND, None)
     if plan.team_id != team_id:
         audit.append(
             conn, team_id=team_id, kind="plan.click_refused", actor=user_id, reason="other workspace", plan_ref=plan_id
         )
-        return ClickOutcome(False, messages.WRONG_WORKSPACE, None)
+        return ClickOutcome(False, replies.WRONG_WORKSPACE, None)
     if plan.status != "pending" or plan.expires_at <= now:
-        return ClickOutcome(False, messages.already_decided(_shown_status(plan, now), plan.decided_by), plan)
+        return ClickOutcome(False, replies.already_decided(_shown_status(plan, now), plan.decided_by), plan)
     policy = load_policy(conn, team_id=plan.team_id, channel_id=plan.channel_id)
     verdict = (
         Verdict(True)
@@ -70,9 +70,9 @@ def decide_click(
             action=event,
             reason=verdict.reason,
         )
-        return ClickOutcome(False, messages.not_allowed(verdict.reason), plan)
+        return ClickOutcome(False, replies.not_allowed(verdict.reason), plan)
     if selected_steps is not None and not selected_steps:
-        return ClickOutcome(False, messages.NO_STEPS_SELECTED, plan)
+        return ClickOutcome(False, replies.NO_STEPS_SELECTED, plan)
     with conn.transaction():
         # Lock the plan, decide, and only the winner records its step selection: a losing "Review
         # steps" submit must not change what the winner approved.
@@ -91,7 +91,7 @@ def decide_click(
             )
     refreshed = plans.load_plan(conn, plan_id)
     if not decision.applied:
-        return ClickOutcome(False, messages.already_decided(decision.status, decision.decided_by), refreshed)
+        return ClickOutcome(False, replies.already_decided(decision.status, decision.decided_by), refreshed)
     return ClickOutcome(True, None, refreshed, start_execution=decision.status == "approved")
 
 

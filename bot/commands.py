@@ -9,15 +9,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
 from bot.admin_commands import handle_admin
-from bot.audit_view import render_timeline
 from bot.budget_command import handle_budget
 from bot.deps import AppDeps
 from bot.digest_commands import handle_digest
 from bot.memory_actions import memory_listing
 from memory import intake
 from memory.audit import timeline
+from slackui import replies
+from slackui.audit_views import render_timeline
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
         text = (command.get("text") or "").strip()
         word, rest = [*text.split(None, 1), ""][:2] if text else ("", "")
         if not text or word.lower() == "help":
-            await ack(messages.COMMAND_HELP)
+            await ack(replies.COMMAND_HELP)
             return
         if word.lower() == "memory":
             await ack()
@@ -53,7 +53,7 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
             return
         summarize = word.lower() in ("summarize", "summarise")
         if summarize and not rest.strip():
-            await ack(messages.SUMMARIZE_USAGE)
+            await ack(replies.SUMMARIZE_USAGE)
             return
         async with deps.pool.connection() as conn, conn.transaction():
             request_id = await intake.create_request(
@@ -67,7 +67,7 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
                 text=rest.strip() if summarize else text,
                 context={"summarize": True} if summarize else None,
             )
-        await ack(messages.SUMMARIZE_ACK if summarize else messages.COMMAND_ACK)
+        await ack(replies.SUMMARIZE_ACK if summarize else replies.COMMAND_ACK)
         if request_id is not None:
             await deps.enqueue("plan_request", request_id)
 
@@ -75,7 +75,7 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
 async def _audit(deps: AppDeps, *, team_id: str, arg: str) -> str:
     plan_id = arg.lstrip("#")
     if not plan_id.isdigit():
-        return messages.AUDIT_USAGE
+        return replies.AUDIT_USAGE
 
     def load() -> str:
         with deps.sync_pool.connection() as conn:

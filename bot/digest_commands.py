@@ -1,6 +1,6 @@
 """``/baton digest …``: show, set, switch off or send a digest now (a channel's, or ``me`` by DM).
 
-Parsing is pure (``core.digest_command``) and answered in the ack; the rest runs just after the ack:
+Parsing is pure (``core.digest.command``) and answered in the ack; the rest runs just after the ack:
 the user's Slack time zone (when none was given) and a short write in Postgres, then an ephemeral
 answer through ``respond``.
 """
@@ -15,12 +15,12 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
 from bot.deps import AppDeps
-from core.digest_command import DigestCommand, DigestCommandError, describe, parse_digest_command
-from core.digest_schedule import next_occurrence
-from core.followup_times import local_date
+from core.digest.command import DigestCommand, DigestCommandError, describe, parse_digest_command
+from core.digest.schedule import next_occurrence
+from core.meetings.followup_times import local_date
 from memory import audit, digests
+from slackui import replies
 
 
 async def handle_digest(deps: AppDeps, *, command: dict[str, Any], args: str, ack: AsyncAck,
@@ -54,13 +54,13 @@ def _apply(deps: AppDeps, parsed: DigestCommand, *, team: str, user: str, target
         if parsed.action == "show":
             setting = digests.load_setting(conn, team_id=team, target=target)
             if setting is None:
-                return messages.no_digest(where), None
+                return replies.no_digest(where), None
             return describe(setting, next_at=next_occurrence(setting, now) if setting.enabled else None), None
         if parsed.action == "off":
             changed = digests.disable(conn, team_id=team, target=target, reason=f"switched off by <@{user}>")
             if changed:
                 audit.append(conn, team_id=team, kind="digest.off", actor=user, target=target)
-            return (messages.DIGEST_OFF if changed else messages.no_digest(where)), None
+            return (replies.DIGEST_OFF if changed else replies.no_digest(where)), None
         if parsed.action == "set":
             assert parsed.schedule is not None and parsed.local_time is not None and tz is not None
             setting = digests.save_setting(conn, team_id=team, target=target,
@@ -68,7 +68,7 @@ def _apply(deps: AppDeps, parsed: DigestCommand, *, team: str, user: str, target
                                            local_time=parsed.local_time, tz=tz, configured_by=user, now=now)
             audit.append(conn, team_id=team, kind="digest.configured", actor=user, target=target,
                          schedule=parsed.schedule, local_time=parsed.local_time.isoformat(), tz=tz)
-            return messages.digest_set(describe(setting, next_at=next_occurrence(setting, now))), None
+            return replies.digest_set(describe(setting, next_at=next_occurrence(setting, now))), None
         setting = digests.load_setting(conn, team_id=team, target=target)
         if setting is None:  # "now" without a schedule: a one-off in the user's zone
             setting = digests.save_setting(conn, team_id=team, target=target,
@@ -78,7 +78,7 @@ def _apply(deps: AppDeps, parsed: DigestCommand, *, team: str, user: str, target
             digests.disable(conn, team_id=team, target=target, reason="only sent on demand so far")
         run_id = digests.claim_now(conn, team_id=team, target=target, local_date=local_date(now, setting.tz), now=now,
                                    lease_until=now + timedelta(minutes=5), request_key=f"cmd:{trigger}")
-    return messages.DIGEST_NOW, run_id
+    return replies.DIGEST_NOW, run_id
 
 
 async def _user_tz(client: AsyncWebClient, user: str) -> str:

@@ -11,10 +11,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
 from bot.deps import AppDeps
-from memory import events, intake
-from workers import correlation
+from core import correlation
+from memory import intake, slack_events
+from slackui import replies
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
         if body.get("event_id"):
             correlation.set_current(correlation.for_slack_event(str(body["event_id"])))
         async with deps.pool.connection() as conn, conn.transaction():
-            event_pk = await events.record_event(conn, body, retry_num=_retry_num(request.headers))
+            event_pk = await slack_events.record_event(conn, body, retry_num=_retry_num(request.headers))
             if event_pk is None:
                 log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
                 return BoltResponse(status=200, body="")
@@ -106,7 +106,7 @@ async def _apply(conn: Any, body: dict[str, Any], *, bot_user_id: str | None) ->
         channel_id=event.get("channel") or "",
         channel_type=event.get("channel_type") or ("im" if kind == "message" else "channel"),
         user_id=event["user"],
-        text=messages.strip_mentions(event.get("text") or ""),
+        text=replies.strip_mentions(event.get("text") or ""),
         message_ts=event.get("ts"),
         thread_ts=event.get("thread_ts"),
         context={"files": files} if files else None,

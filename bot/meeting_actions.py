@@ -11,25 +11,25 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import meeting_blocks
 from bot.actions import _channel, _team, _user, approver_groups_of
 from bot.approvals import ClickOutcome
-from bot.cards import tell
+from bot.card_updates import tell
 from bot.deps import AppDeps
 from bot.meeting_approval import ItemOutcome, approve_or_explain, mark_done, snooze
 from memory import meetings, plans
+from slackui import meeting_views
 
 log = logging.getLogger(__name__)
 
 
 def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
-    for input_action in (meeting_blocks.ITEM_SELECTED, meeting_blocks.ITEM_OWNER, meeting_blocks.ITEM_DUE):
+    for input_action in (meeting_views.ITEM_SELECTED, meeting_views.ITEM_OWNER, meeting_views.ITEM_DUE):
 
         @app.action(input_action)
         async def on_input(ack: AsyncAck) -> None:
             await ack()  # the value travels in state.values of the Create follow-ups click
 
-    @app.action(meeting_blocks.CREATE_FOLLOWUPS)
+    @app.action(meeting_views.CREATE_FOLLOWUPS)
     async def on_create(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         value = str(action.get("value") or "")
@@ -60,7 +60,7 @@ def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
         if outcome.message:
             await tell(client, channel=_channel(body), user=_user(body), text=outcome.message)
 
-    @app.action(meeting_blocks.ITEM_DONE)
+    @app.action(meeting_views.ITEM_DONE)
     async def on_done(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
 
@@ -70,7 +70,7 @@ def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
 
         await _after_item_change(deps, client, body, await asyncio.to_thread(work))
 
-    @app.action(meeting_blocks.ITEM_SNOOZE)
+    @app.action(meeting_views.ITEM_SNOOZE)
     async def on_snooze(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
 
@@ -105,7 +105,7 @@ async def _render_card(deps: AppDeps, client: AsyncWebClient, meeting_id: int) -
         return
     try:
         await client.chat_update(channel=meeting.card_channel, ts=meeting.card_ts,
-                                 text=meeting_blocks.meeting_card_text(meeting, items),
-                                 blocks=meeting_blocks.meeting_card(meeting, items, plan, now=deps.now()))
+                                 text=meeting_views.meeting_card_text(meeting, items),
+                                 blocks=meeting_views.meeting_card(meeting, items, plan, now=deps.now()))
     except SlackApiError as err:
         log.warning("could not update the notes card of meeting %s: %s", meeting_id, err.response.get("error"))

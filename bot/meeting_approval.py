@@ -9,15 +9,15 @@ from typing import Any
 
 import psycopg
 
-from bot import messages
 from bot.approvals import ClickOutcome, decide_click
-from bot.meeting_blocks import ITEM_BLOCK_PREFIX, ITEM_DUE, ITEM_OWNER, ITEM_SELECTED, MAX_CARD_ITEMS
-from core.followup_times import checkin_at, local_date, snoozed_due
+from core.meetings.followup_times import checkin_at, local_date, snoozed_due
 from core.policy import may_approve
 from memory import audit, followups, meetings, plans
 from memory.meetings import ItemEdit, ItemRecord, MeetingRecord
 from memory.policies import load_policy
-from workers.meeting_plan import followup_plan, preview_registry
+from slackui import replies
+from slackui.meeting_views import ITEM_BLOCK_PREFIX, ITEM_DUE, ITEM_OWNER, ITEM_SELECTED, MAX_CARD_ITEMS
+from workers.meetings.followup_plan import followup_plan, preview_registry
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def approve_followups(conn: psycopg.Connection[Any], *, meeting_id: int, team_id
     row lock, store the edits, rebuild the steps and decide. Exactly one click wins."""
     meeting = meetings.load_meeting(conn, meeting_id)
     if meeting is None or meeting.team_id != team_id or meeting.plan_id is None:
-        return ClickOutcome(False, messages.WRONG_WORKSPACE if meeting else messages.PLAN_NOT_FOUND, None)
+        return ClickOutcome(False, replies.WRONG_WORKSPACE if meeting else replies.PLAN_NOT_FOUND, None)
     plan = plans.load_plan(conn, meeting.plan_id)
     assert plan is not None
     if plan.status != "pending" or plan.expires_at <= now:
@@ -67,7 +67,7 @@ def approve_followups(conn: psycopg.Connection[Any], *, meeting_id: int, team_id
     items = meetings.items(conn, meeting_id)
     edits = edits_from_state(values, items)
     if not any(edit.selected for edit in edits):
-        return ClickOutcome(False, messages.NO_ITEMS_SELECTED, plan)
+        return ClickOutcome(False, replies.NO_ITEMS_SELECTED, plan)
     edited = _with_edits(items, edits)
     reviewed = followup_plan(None, meeting, edited, origin=plan.origin, registry=preview_registry())
     policy = load_policy(conn, team_id=team_id, channel_id=plan.channel_id)
@@ -76,7 +76,7 @@ def approve_followups(conn: psycopg.Connection[Any], *, meeting_id: int, team_id
     if not verdict.allowed:
         audit.append(conn, team_id=team_id, plan_id=plan.id, kind="plan.click_refused", actor=user_id,
                      action="approve", reason=verdict.reason)
-        return ClickOutcome(False, messages.not_allowed(verdict.reason), plan)
+        return ClickOutcome(False, replies.not_allowed(verdict.reason), plan)
     with conn.transaction():
         plans.lock_plan(conn, plan.id)
         current = plans.load_plan(conn, plan.id)
@@ -139,20 +139,20 @@ def mark_done(conn: psycopg.Connection[Any], *, value: str, team_id: str, user_i
     """**Done** on any message showing the item: its task becomes done (once)."""
     found = _item(conn, value, team_id)
     if found is None:
-        return ItemOutcome(None, False, messages.PLAN_NOT_FOUND)
+        return ItemOutcome(None, False, replies.PLAN_NOT_FOUND)
     meeting, item = found
     if item.task_id is None:
-        return ItemOutcome(meeting.id, False, messages.FOLLOWUPS_NOT_READY)
+        return ItemOutcome(meeting.id, False, replies.FOLLOWUPS_NOT_READY)
     if not _may_change(conn, meeting, item, user_id):
         audit.append(conn, team_id=team_id, kind="task.click_refused", actor=user_id, task_id=item.task_id)
-        return ItemOutcome(meeting.id, False, messages.owner_only("mark"))
+        return ItemOutcome(meeting.id, False, replies.owner_only("mark"))
     row = conn.execute(
         "UPDATE tasks SET status = 'done', completed_at = now() WHERE id = %s AND status = 'open' RETURNING id",
         (item.task_id,),
     ).fetchone()
     if row is None:
-        return ItemOutcome(meeting.id, False, messages.ITEM_ALREADY_DONE if item.task_status == "done"
-                           else messages.ITEM_NOT_OPEN)
+        return ItemOutcome(meeting.id, False, replies.ITEM_ALREADY_DONE if item.task_status == "done"
+                           else replies.ITEM_NOT_OPEN)
     audit.append(conn, team_id=team_id, kind="task.done", actor=user_id, task_id=item.task_id,
                  meeting_id=meeting.id, item=item.idx)
     return ItemOutcome(meeting.id, True, None)
@@ -162,13 +162,13 @@ def snooze(conn: psycopg.Connection[Any], *, value: str, team_id: str, user_id: 
     """**Snooze**: the item is due on the next working day, with a check-in then."""
     found = _item(conn, value, team_id)
     if found is None:
-        return ItemOutcome(None, False, messages.PLAN_NOT_FOUND)
+        return ItemOutcome(None, False, replies.PLAN_NOT_FOUND)
     meeting, item = found
     if item.task_id is None or item.task_status != "open":
-        return ItemOutcome(meeting.id, False, messages.ITEM_NOT_OPEN)
+        return ItemOutcome(meeting.id, False, replies.ITEM_NOT_OPEN)
     if not _may_change(conn, meeting, item, user_id):
         audit.append(conn, team_id=team_id, kind="task.click_refused", actor=user_id, task_id=item.task_id)
-        return ItemOutcome(meeting.id, False, messages.owner_only("snooze"))
+        return ItemOutcome(meeting.id, False, replies.owner_only("snooze"))
     due = snoozed_due(max(local_date(now, meeting.tz), item.due_date or local_date(now, meeting.tz)))
     with conn.transaction():
         meetings.move_due(conn, meeting.id, item.idx, due)
@@ -176,4 +176,4 @@ def snooze(conn: psycopg.Connection[Any], *, value: str, team_id: str, user_id: 
                            run_at=checkin_at(due, meeting.tz, now=now))
         audit.append(conn, team_id=team_id, kind="task.snoozed", actor=user_id, task_id=item.task_id,
                      meeting_id=meeting.id, item=item.idx, due=due.isoformat())
-    return ItemOutcome(meeting.id, True, messages.snoozed(item.task, due.isoformat()))
+    return ItemOutcome(meeting.id, True, replies.snoozed(item.task, due.isoformat()))

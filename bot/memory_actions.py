@@ -13,14 +13,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
 from bot.actions import _channel, _team, _user
-from bot.cards import tell
+from bot.card_updates import tell
 from bot.deps import AppDeps
 from core.policy import may_edit_memory
 from memory import audit
 from memory.policies import load_policy
 from memory.store import delete_memories, list_for_channel, load_memories
+from slackui import replies
 
 FORGET, KEEP, DELETE = "memory_forget", "memory_keep", "memory_delete"
 LIST_LIMIT = 20
@@ -61,12 +61,12 @@ def register_memory(app: AsyncApp, deps: AppDeps) -> None:
         if refused:
             await tell(client, channel=channel, user=user, text=f"I can't forget some of these: {refused}.")
         if deleted:
-            await _replace(client, body, messages.forgot(len(deleted), user))
+            await _replace(client, body, replies.forgot(len(deleted), user))
 
     @app.action(KEEP)
     async def on_keep(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await _replace(client, body, messages.kept(_user(body)))
+        await _replace(client, body, replies.kept(_user(body)))
 
     @app.action(DELETE)
     async def on_delete(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
@@ -77,7 +77,7 @@ def register_memory(app: AsyncApp, deps: AppDeps) -> None:
             forget_allowed, team_id=_team(body), channel_id=_channel(body) or "", user_id=_user(body), ids=ids
         )
         text = (
-            messages.forgot(len(deleted), _user(body)) if deleted else f"Nothing was deleted: {refused or 'not found'}."
+            replies.forgot(len(deleted), _user(body)) if deleted else f"Nothing was deleted: {refused or 'not found'}."
         )
         await respond(text=text, response_type="ephemeral", replace_original=False)
 
@@ -91,10 +91,10 @@ async def memory_listing(deps: AppDeps, *, team_id: str, channel_id: str, user_i
 
     memories = await asyncio.to_thread(load)
     if not memories:
-        return {"text": messages.MEMORY_EMPTY}
+        return {"text": replies.MEMORY_EMPTY}
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "What I remember here"}}]
     for memory in memories:
-        scope = messages.MEMORY_SCOPE.get(memory.scope, memory.scope)
+        scope = replies.MEMORY_SCOPE.get(memory.scope, memory.scope)
         text = f"*#{memory.id}* {memory.text[:2500]}\n_{memory.kind} · {scope} · {memory.created_at:%Y-%m-%d}_"
         blocks.append(
             {

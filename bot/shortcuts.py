@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
-from bot.cards import tell
+from bot.card_updates import tell
 from bot.deps import AppDeps
 from memory import intake
+from slackui import replies
 
 ASK_BATON = "ask_baton"
 
@@ -31,7 +31,7 @@ def register_shortcuts(app: AsyncApp, deps: AppDeps) -> None:
                 channel_id=channel,
                 channel_type="im" if channel.startswith("D") else "channel",
                 user_id=user_id,
-                text=messages.strip_mentions(message.get("text") or ""),
+                text=replies.strip_mentions(message.get("text") or ""),
                 message_ts=message.get("ts"),
                 thread_ts=message.get("thread_ts") or message.get("ts"),
                 context={
@@ -46,4 +46,4 @@ def register_shortcuts(app: AsyncApp, deps: AppDeps) -> None:
         await ack()
         if request_id is not None:
             await deps.enqueue("plan_request", request_id)
-            await tell(client, channel=channel, user=user_id, text=messages.SHORTCUT_ACK)
+            await tell(client, channel=channel, user=user_id, text=replies.SHORTCUT_ACK)

@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
 from bot.actions import _team, _user, after_decision, approver_groups_of, run_decision
 from bot.deps import AppDeps
+from slackui import plan_card
 
 
 def register_views(app: AsyncApp, deps: AppDeps) -> None:
-    @app.view(blocks.REJECT_MODAL)
+    @app.view(plan_card.REJECT_MODAL)
     async def on_reject_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:
@@ -31,7 +31,7 @@ def register_views(app: AsyncApp, deps: AppDeps) -> None:
         )
         await after_decision(deps, client, outcome, user_id=_user(body), channel=None)
 
-    @app.view(blocks.REVIEW_MODAL)
+    @app.view(plan_card.REVIEW_MODAL)
     async def on_review_submitted(
         ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
     ) -> None:

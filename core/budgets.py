@@ -9,7 +9,7 @@ Four budgets, each ``None`` (no limit) or a limit, where ``0`` means no model ca
 
 *Scope* of the per-request budgets: a request's planning (its ``request_id``), a meeting's notes (its
 ``meeting_id``, the chunk summaries and merges together), or one digest run (its ``digest_run_id``);
-see ``workers.llm.CallScope.budget_key``. *Today* is the UTC calendar day, the same for every
+see ``workers.llm.client.CallScope.budget_key``. *Today* is the UTC calendar day, the same for every
 process whatever its time zone. Calls to a model without a price count their tokens but no dollars
 (their cost is unknown, and flagged as such in ``/baton budget``).
 

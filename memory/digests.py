@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from core.digest_facts import DigestSetting
+from core.digest.facts import DigestSetting
 
 _SETTING_COLUMNS = (
     "team_id, target, kind, schedule, local_time, tz, enabled, configured_by, last_sent_at, disabled_reason, "

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from core.followup_times import checkin_at, reminder_at
+from core.meetings.followup_times import checkin_at, reminder_at
 from memory import followups, meetings
 
 

@@ -108,7 +108,7 @@ def spent_for_scope(conn: psycopg.Connection[Any], *, request_id: int | None = N
     """(USD, input + output tokens) of every call made for one request, meeting, digest run or plan.
 
     Exactly one id is given: a meeting's calls also carry the request that asked for it, so the
-    narrower id is the one to pass (see ``workers.llm.CallScope.budget_key``).
+    narrower id is the one to pass (see ``workers.llm.client.CallScope.budget_key``).
     """
     given = {"request_id": request_id, "meeting_id": meeting_id, "digest_run_id": digest_run_id, "plan_id": plan_id}
     chosen = [(column, value) for column, value in given.items() if value is not None]

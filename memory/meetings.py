@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from core.meetings import ActionItem, Decision, MeetingNotes
+from core.meetings.records import ActionItem, Decision, MeetingNotes
 
 
 @dataclass(frozen=True)

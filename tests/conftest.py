@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 import redis
 
+from baton.web_server import WebServer
 from bot.deps import utc_now
-from bot.local_slack import LocalSlack, signed_headers
-from bot.server import WebServer
 from core import defaults
 from core.settings import Settings
+from localslack import LocalSlack, signed_headers
 from memory.db import connect
 from tests.fakes.backends import Backends, reset_database, reset_redis, session_backends
 from tests.fakes.openai_fixtures import fake_openai, fake_openai_server  # noqa: F401  (fixtures)
-from workers.context import WorkerContext, install, slack_client
+from workers.job_context import WorkerContext, install, slack_client
 from workers.queues import connect_redis, get_queue
 from workers.rq_worker import BatonSimpleWorker
 

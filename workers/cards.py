@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
 from memory import plans
-from workers.context import WorkerContext
+from slackui import plan_card
+from workers.job_context import WorkerContext
 from workers.throttle import wait_turn
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,8 @@ def post_card(ctx: WorkerContext, conn: Any, plan: plans.PlanRecord) -> plans.Pl
     response = ctx.slack.chat_postMessage(
         channel=plan.channel_id,
         thread_ts=plan.thread_ts,
-        text=blocks.card_text(plan),
-        blocks=blocks.plan_card(plan, model=ctx.settings.chat_model),
+        text=plan_card.card_text(plan),
+        blocks=plan_card.plan_card(plan, model=ctx.settings.chat_model),
     )
     channel, ts = str(response["channel"]), str(response["ts"])
     plans.set_card(conn, plan.id, channel=channel, ts=ts)
@@ -41,7 +41,7 @@ def update_card(ctx: WorkerContext, plan: plans.PlanRecord) -> None:
     if not plan.card_channel or not plan.card_ts:
         return
     if plan.kind == "meeting":
-        from workers.meeting_messages import refresh_card  # the card is the meeting's notes card
+        from workers.meetings.refresh import refresh_card  # the card is the meeting's notes card
 
         refresh_card(ctx, plan.id)
         return
@@ -50,8 +50,8 @@ def update_card(ctx: WorkerContext, plan: plans.PlanRecord) -> None:
         ctx.slack.chat_update(
             channel=plan.card_channel,
             ts=plan.card_ts,
-            text=blocks.card_text(plan),
-            blocks=blocks.plan_card(plan, model=ctx.settings.chat_model),
+            text=plan_card.card_text(plan),
+            blocks=plan_card.plan_card(plan, model=ctx.settings.chat_model),
         )
     except Exception as err:  # best effort: a card that lags behind must never stop execution
         log.warning("could not update the card of plan %s: %s", plan.id, _reason(err))
@@ -61,7 +61,7 @@ def reply_in_thread(ctx: WorkerContext, *, channel: str, thread_ts: str | None, 
     """A plain threaded reply (refusals, reports)."""
     wait_turn(ctx.redis, channel, interval=ctx.post_interval)
     try:
-        ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=blocks.clip(text, 39_000))
+        ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=plan_card.clip(text, 39_000))
     except Exception as err:  # the state is in Postgres; a lost reply is logged, not fatal
         log.warning("could not reply in %s: %s", channel, _reason(err))
 

@@ -15,15 +15,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot import messages
 from connectors.base import Connector, PermanentError, RetryableError
 from connectors.registry import ConnectorRegistry, UnknownAction
 from core import defaults
 from memory import audit, effects, plans
+from slackui import replies
 from workers.cards import reply_in_thread, update_card
-from workers.context import WorkerContext, current
-from workers.outcome_memory import remember_outcome
-from workers.registry import registry_for
+from workers.connector_wiring import registry_for
+from workers.job_context import WorkerContext, current
+from workers.memories.outcome import remember_outcome
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ class _Runner:
                         self.ctx,
                         channel=plan.channel_id,
                         thread_ts=plan.thread_ts or plan.card_ts,
-                        text=messages.remembered(
+                        text=replies.remembered(
                             text=str(step.result.get("text", "")),
                             scope=str(step.result.get("scope")),
                             merged=bool(step.result.get("merged")),
@@ -262,7 +262,7 @@ class _Runner:
             if step.status == "failed" and step.error:
                 label += f" — {step.error}"
             by_status.setdefault(step.status, []).append(label)
-        report = messages.run_report(
+        report = replies.run_report(
             title=plan.title,
             done=by_status.get("succeeded", []),
             failed=by_status.get("failed", []) + by_status.get("compensation_failed", []),

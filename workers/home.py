@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
-from bot.home_blocks import home_view
-from core.digest_command import describe
-from core.digest_schedule import next_occurrence
-from core.followup_times import local_date
-from memory import digests, events
-from workers.context import current
-from workers.digest import linker, plan_fact, waiting_for
+from core.digest.command import describe
+from core.digest.schedule import next_occurrence
+from core.meetings.followup_times import local_date
+from memory import digests, slack_events
+from slackui.home_view import home_view
+from workers.digest_sender import linker, plan_fact, waiting_for
+from workers.job_context import current
 
 #: The Home tab is for people; "today" is in UTC unless Slack tells us their zone.
 _DEFAULT_TZ = "UTC"
@@ -21,7 +21,7 @@ def publish_home(event_pk: int) -> str:
     ctx = current()
     now = ctx.now()
     with ctx.db() as conn:
-        event = events.load_event(conn, event_pk)
+        event = slack_events.load_event(conn, event_pk)
         if event is None or not event.user_id:
             return "missing"
         team, user = event.team_id, event.user_id

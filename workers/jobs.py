@@ -17,12 +17,12 @@ from workers.queues import enqueue
 
 
 def _routes() -> dict[str, tuple[str, Callable[..., Any]]]:
-    from workers.digest import send_digest
+    from workers.digest_sender import send_digest
     from workers.execute import execute_plan
-    from workers.followup_jobs import send_followup
     from workers.home import publish_home
-    from workers.meeting_messages import refresh_meeting
-    from workers.plan_request import plan_request
+    from workers.meetings.followups import send_followup
+    from workers.meetings.refresh import refresh_meeting
+    from workers.planning.request import plan_request
 
     return {
         "plan_request": ("plans", plan_request),

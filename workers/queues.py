@@ -8,8 +8,7 @@ from typing import Any
 import redis
 from rq import Queue
 
-from core import defaults
-from workers import correlation
+from core import correlation, defaults
 
 #: Fail fast when Redis is down: the caller has already recorded the work in Postgres and the
 #: reconciler re-enqueues it, so waiting here would only delay the Slack ack.
@@ -34,7 +33,7 @@ def enqueue(
 ) -> None:
     """Enqueue ``func(*args)`` under a deterministic ``job_id`` so a repeat enqueue is harmless.
 
-    The job carries the correlation id (``job.meta["correlation_id"]``, see ``workers.correlation``) so the
+    The job carries the correlation id (``job.meta["correlation_id"]``, see ``core.correlation``) so the
     worker's log lines for it share the id of whatever enqueued it.
     """
     correlation_id = correlation.for_enqueue(correlation.get(), correlation.from_job(func.__name__, args))

@@ -15,7 +15,7 @@ from core import defaults
 from memory import audit, plans, requests
 from memory.store import delete_expired
 from workers.cards import update_card
-from workers.context import current
+from workers.job_context import current
 from workers.jobs import enqueue_job
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             done["memories_removed"].append(count)
         if conn.execute("SELECT 1 FROM memories WHERE embedding IS NULL LIMIT 1").fetchone():
             # Memories stored while the embedding service was down (or before it existed) get their vectors.
-            from workers.memory_embed import embed_pending_memories
+            from workers.memories.embed import embed_pending_memories
             from workers.queues import enqueue
 
             enqueue(ctx.redis, "default", embed_pending_memories, job_id=f"embed-pending{stamp}")

@@ -17,7 +17,7 @@ from rq import SimpleWorker, Worker
 from rq.job import Job
 from rq.queue import Queue
 
-from workers import correlation
+from core import correlation
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def job_correlation_id(job: Job) -> str | None:
 
 def _request_of(kind: str, ident: int) -> int | None:
     from memory.metrics_sql import request_of
-    from workers.context import current
+    from workers.job_context import current
 
     with current().db() as conn:
         return request_of(conn, **{kind: ident})

@@ -15,12 +15,12 @@ import logging
 from datetime import datetime, timedelta
 
 from core import defaults
-from core.digest_schedule import due_occurrence
+from core.digest.schedule import due_occurrence
 from memory import audit, digests
-from workers.context import WorkerContext
-from workers.digest import LEASE
-from workers.followup_jobs import dispatch_followups
+from workers.digest_sender import LEASE
+from workers.job_context import WorkerContext
 from workers.jobs import enqueue_job
+from workers.meetings.followups import dispatch_followups
 from workers.queues import enqueue
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Meeting transcripts from files and pasted text: WebVTT, SRT, plain text, JSON and Word ``.docx``.
 
-Pure: bytes (or a string) in, a :class:`~core.meetings.Transcript` out; no files, network, environment or
+Pure: bytes (or a string) in, a :class:`~core.meetings.records.Transcript` out; no files, network, environment or
 clock. Every word of what was said is kept, including the corpora's disfluency markers (``{vocalsound}``,
 ``<pause>``); only formatting markup, cue ids and timing lines are dropped. Whatever was odd about the input
 (malformed timestamps, mixed encodings, no speaker names) is reported in ``Transcript.notes``.

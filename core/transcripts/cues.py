@@ -14,7 +14,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from core.meetings import Turn
+from core.meetings.records import Turn
 from core.transcripts.speakers import looks_like_name, split_label
 from core.transcripts.timestamps import parse_clock
 from core.transcripts.turns import finalize, strip_markup

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.meetings import Turn
+from core.meetings.records import Turn
 from core.transcripts.errors import NotATranscript, NoTurns
 from core.transcripts.plain import parse_plain
 from core.transcripts.timestamps import parse_clock

@@ -1,4 +1,4 @@
-"""From bytes or pasted text to a :class:`~core.meetings.Transcript`: sniff, decode, detect the format, parse.
+"""From bytes or pasted text to a :class:`~core.meetings.records.Transcript`: sniff, decode, detect the format, parse.
 
 The format is decided by content; the file name's extension only breaks ties (an unlabelled cue file with
 ``.srt`` is SRT) and makes errors more specific (a ``.json`` file that is not JSON says so).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from core.meetings import Transcript, Turn
+from core.meetings.records import Transcript, Turn
 from core.transcripts.cues import parse_cues
 from core.transcripts.decode import decode
 from core.transcripts.docx_text import docx_lines

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.meetings import Turn
+from core.meetings.records import Turn
 from core.transcripts.speakers import bare_clock, heading_label, split_label
 from core.transcripts.turns import finalize
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from core.meetings import Turn
+from core.meetings.records import Turn
 
 _MARKUP = re.compile(
     r"""</?(?:[bius]|em|strong|sub|sup|ruby|rt)\s*>           # bare formatting tags

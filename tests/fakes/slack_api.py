@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 import pytest
 from slack_sdk import WebClient
 
-from bot.local_slack import LocalSlack
+from localslack import LocalSlack
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from bot import blocks
+from slackui import plan_card
 
 
 def card_posts(bot: Any) -> list[Any]:
@@ -94,7 +94,7 @@ def foreign_click_body(plan: dict[str, Any], *, team: str, user: str) -> str:
         "actions": [
             {
                 "type": "button",
-                "action_id": blocks.APPROVE,
+                "action_id": plan_card.APPROVE,
                 "block_id": f"plan_actions_{plan['id']}",
                 "value": str(plan["id"]),
                 "action_ts": "1700000000.000001",

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot import meeting_blocks
-from workers.context import install
+from slackui import meeting_views
+from workers.job_context import install
 from workers.scheduler import scheduler_tick
 
 #: Monday 2026-11-23, 10:00 UTC (11:00 in Alice's Berlin, 05:00 in Bob's New York).
@@ -78,7 +78,7 @@ def card_json(bot: Any, meeting: dict[str, Any]) -> str:
 
 def create_followups(bot: Any, meeting: dict[str, Any], *, user: str = "U0ALICE") -> Any:
     return bot.slack.click(user, channel=meeting["card_channel"], message_ts=meeting["card_ts"],
-                           action_id=meeting_blocks.CREATE_FOLLOWUPS, value=str(meeting["id"]))
+                           action_id=meeting_views.CREATE_FOLLOWUPS, value=str(meeting["id"]))
 
 
 def replayed_create(bot: Any, meeting: dict[str, Any], *, user: str) -> Any:
@@ -90,7 +90,7 @@ def replayed_create(bot: Any, meeting: dict[str, Any], *, user: str) -> Any:
         "api_app_id": "A0BATON", "trigger_id": "1.T0LOCAL.replay",
         "container": {"type": "message", "message_ts": meeting["card_ts"], "channel_id": meeting["card_channel"]},
         "channel": {"id": meeting["card_channel"], "name": "general"}, "state": {"values": {}},
-        "actions": [{"type": "button", "action_id": meeting_blocks.CREATE_FOLLOWUPS,
+        "actions": [{"type": "button", "action_id": meeting_views.CREATE_FOLLOWUPS,
                      "block_id": f"meeting_actions:{meeting['id']}", "value": str(meeting["id"]),
                      "action_ts": "1700000000.000001", "text": {"type": "plain_text", "text": "Create follow-ups"}}],
         "response_url": "http://127.0.0.1:9/hooks/none",
@@ -115,4 +115,4 @@ def tasks(db: Any) -> list[dict[str, Any]]:
 def click_item(bot: Any, message: dict[str, Any], channel: str, action_id: str, item: int, *,
                user: str) -> Any:
     return bot.slack.click(user, channel=channel, message_ts=message["ts"], action_id=action_id,
-                           block_id=f"{meeting_blocks.ITEM_BLOCK_PREFIX}{item}")
+                           block_id=f"{meeting_views.ITEM_BLOCK_PREFIX}{item}")

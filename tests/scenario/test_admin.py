@@ -14,12 +14,12 @@ from decimal import Decimal
 import pytest
 from rq import Queue, SimpleWorker
 
-from bot import blocks, messages
-from bot.admin_cli import add_admin_parsers
-from bot.cli import CommandError
-from bot.server import WebServer
+from baton.admin_cli import add_admin_parsers
+from baton.cli import CommandError
+from baton.web_server import WebServer
 from core.policy_command import POLICY_USAGE
 from memory.policies import save_policy
+from slackui import plan_card, replies
 from tests.conftest import BOT_TOKEN
 from tests.scenario.loop_helpers import click, ephemerals_to, eventually, plan_row, posts_in
 
@@ -77,7 +77,7 @@ def cli_env(monkeypatch, backends, local_slack_server):
 
 
 def baton(capsys, *argv):
-    """Run ``baton <argv>`` as ``bot.cli`` does (``add`` helper, CommandError printed): (exit code, output)."""
+    """Run ``baton <argv>`` as ``baton.cli`` does (``add`` helper, CommandError printed): (exit code, output)."""
     parser = argparse.ArgumentParser(prog="baton")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -203,7 +203,7 @@ def test_status_says_when_redis_is_down_and_still_answers_the_rest(bot_with, db)
 
 
 def test_status_with_arguments_answers_with_usage(bot, db):
-    assert answer(bot, "status please") == messages.STATUS_USAGE
+    assert answer(bot, "status please") == replies.STATUS_USAGE
 
 
 # -- plans -----------------------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def test_plans_lists_the_channels_pending_plans_with_links_to_their_cards(bot, d
     assert code == 0
     assert f"#{general['id']} Post a message in #C0OPS <{general_link}>: high risk, asked by U0ALICE" in out
 
-    assert answer(bot, "plans everything") == messages.PLANS_USAGE
+    assert answer(bot, "plans everything") == replies.PLANS_USAGE
 
 
 def test_plans_are_capped_at_twenty_and_say_how_many_more(bot, db):
@@ -281,11 +281,11 @@ def test_an_admin_sets_approvers_and_then_only_they_may_approve(bot, db):
     ask_and_plan(bot)
     plan = plan_row(db)
     assert plan["risk"] == "high"
-    click(bot, "U0CAROL", plan, blocks.APPROVE)
+    click(bot, "U0CAROL", plan, plan_card.APPROVE)
     bot.run_jobs()
     assert plan_row(db)["status"] == "pending"
     assert eventually(lambda: any("designated approvers" in t for t in ephemerals_to(bot, "U0CAROL")))
-    click(bot, "U0BOB", plan, blocks.APPROVE)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
     bot.run_jobs(wait_for=1)
     assert plan_row(db)["status"] == "succeeded"
     assert len(posts_in(bot, "C0OPS", containing="Release 1.2 is out")) == 1
@@ -294,7 +294,7 @@ def test_an_admin_sets_approvers_and_then_only_they_may_approve(bot, db):
 def test_a_non_admin_is_refused_ephemerally_and_the_refusal_is_audited(bot_with, db):
     bot = bot_with(admins=("U0ALICE",))
     for text in ("policy set approvers high <@U0BOB>", "policy reset", "policy --workspace set admins <@U0BOB>"):
-        assert answer(bot, text, user="U0BOB") == messages.ADMIN_ONLY
+        assert answer(bot, text, user="U0BOB") == replies.ADMIN_ONLY
     assert db.execute("SELECT count(*) AS n FROM policies").fetchone()["n"] == 0
     refusals = audit_rows(db, "admin.refused")
     assert [(r["actor"], r["detail"]["command"]) for r in refusals] == [
@@ -318,7 +318,7 @@ def test_malformed_policy_commands_answer_with_usage_and_change_nothing(bot, db)
     assert "from 1 to 720" in answer(bot, "policy set expiry_hours 9999")
     assert "Usage:" in answer(bot, "policy set approvers high @bob", user="U0BOB")
     assert answer(bot, "policy help") == POLICY_USAGE
-    assert answer(bot, "policy set approvers high <@U0BOB>", channel="D0ALICE") == messages.POLICY_IN_DM
+    assert answer(bot, "policy set approvers high <@U0BOB>", channel="D0ALICE") == replies.POLICY_IN_DM
     assert db.execute("SELECT count(*) AS n FROM policies WHERE channel_id <> ''").fetchone()["n"] == 0
     assert audit_rows(db, "policy.changed") == [] and audit_rows(db, "admin.refused") == []
 
@@ -326,7 +326,7 @@ def test_malformed_policy_commands_answer_with_usage_and_change_nothing(bot, db)
 def test_a_member_of_the_admin_user_group_is_an_admin(bot_with, db):
     bot = bot_with(admin_group="S0ADMINS")
     bot.slack.add_user("U0CAROL", "carol")
-    assert answer(bot, "policy --workspace set expiry_hours 48", user="U0CAROL") == messages.ADMIN_ONLY
+    assert answer(bot, "policy --workspace set expiry_hours 48", user="U0CAROL") == replies.ADMIN_ONLY
     assert [c.params.get("usergroup") for c in bot.slack.calls_to("usergroups.users.list")] == ["S0ADMINS"]
     bot.slack.add_usergroup("S0ADMINS", "baton-admins", ["U0ALICE", "U0CAROL"])
     text = answer(bot, "policy --workspace set expiry_hours 48", user="U0CAROL")

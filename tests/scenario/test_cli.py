@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from baton.cli import main
 
 COMMANDS = ["serve", "worker", "scheduler", "audit", "migrate", "config", "doctor", "demo", "embedded", "memory",
             "report", "status", "plans", "policy", "requeue-failed"]
@@ -23,7 +23,7 @@ def run_baton(*args: str, env: dict[str, str] | None = None, timeout: float = 12
     }
     base.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "baton.cli", *args],
         env=base,
         capture_output=True,
         text=True,

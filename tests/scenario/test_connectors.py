@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot.local_slack import LocalSlack
 from connectors.base import PermanentError, RetryableError
 from connectors.remember import Remember
 from connectors.slack_post import SlackPostMessage
@@ -23,13 +22,14 @@ from connectors.tasks import CompleteTask, CreateTask
 from connectors.webhook import Webhook, default_opener
 from core.settings import Settings
 from core.types import RequestOrigin
+from localslack import LocalSlack
 from memory import effects
 from memory.db import connect as db_connect
 from memory.facts import PostgresFactStore
 from memory.tasks import PostgresTaskStore
 from tests.fakes.backends import Backends
 from tests.fakes.webhook_receiver import WebhookReceiver
-from workers.registry import build_registry
+from workers.connector_wiring import build_registry
 
 KEY = "baton-plan-12-step-0"
 SECRET = "webhook-test-secret"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from bot import blocks
+from slackui import plan_card
 from tests.scenario.loop_helpers import (
     audit_kinds,
     card_posts,
@@ -49,7 +49,7 @@ def test_mention_to_card_to_approval_to_one_effect(bot, db):
     assert has_buttons(bot, plan)
     assert posts_in(bot, "C0OPS", containing="Release 1.2") == []  # nothing runs before approval
 
-    assert click(bot, "U0BOB", plan, blocks.APPROVE).status == 200
+    assert click(bot, "U0BOB", plan, plan_card.APPROVE).status == 200
     bot.run_jobs(wait_for=1)
 
     assert len(posts_in(bot, "C0OPS", containing="Release 1.2 is out")) == 1
@@ -127,7 +127,7 @@ def test_an_expired_plan_runs_nothing(bot, db):
     ask_and_plan(bot)
     plan = plan_row(db)
     bot.clock.advance(hours=25)
-    click(bot, "U0BOB", plan, blocks.APPROVE)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
     bot.run_jobs()
     assert posts_in(bot, "C0OPS", containing="Release 1.2") == []
     assert eventually(lambda: any("expired" in text for text in ephemerals_to(bot, "U0BOB")))
@@ -143,7 +143,7 @@ def test_an_expired_plan_runs_nothing(bot, db):
 def test_a_rejected_plan_runs_nothing_and_shows_the_reason(bot, db):
     ask_and_plan(bot)
     plan = plan_row(db)
-    click(bot, "U0BOB", plan, blocks.REJECT)
+    click(bot, "U0BOB", plan, plan_card.REJECT)
     assert len(eventually(lambda: bot.slack.calls_to("views.open"))) == 1  # opened just after the ack
     view_id = next(iter(eventually(bot.slack.views)))
     bot.slack.submit_view(
@@ -160,7 +160,7 @@ def test_a_rejected_plan_runs_nothing_and_shows_the_reason(bot, db):
 def test_the_requester_cannot_approve_their_own_high_risk_plan(bot, db):
     ask_and_plan(bot)
     plan = plan_row(db)
-    click(bot, "U0ALICE", plan, blocks.APPROVE)
+    click(bot, "U0ALICE", plan, plan_card.APPROVE)
     bot.run_jobs()
     assert plan_row(db)["status"] == "pending"
     bot.slack.wait_for_deliveries()
@@ -177,11 +177,11 @@ def test_only_designated_approvers_may_approve_when_policy_says_so(bot, db):
     bot.slack.add_user("U0CAROL", "carol")
     ask_and_plan(bot)
     plan = plan_row(db)
-    click(bot, "U0BOB", plan, blocks.APPROVE)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
     bot.run_jobs()
     assert plan_row(db)["status"] == "pending"
     assert eventually(lambda: any("designated approvers" in text for text in ephemerals_to(bot, "U0BOB")))
-    click(bot, "U0CAROL", plan, blocks.APPROVE)
+    click(bot, "U0CAROL", plan, plan_card.APPROVE)
     bot.run_jobs(wait_for=1)
     assert len(posts_in(bot, "C0OPS", containing="Release 1.2 is out")) == 1
 
@@ -201,7 +201,7 @@ def test_a_click_from_another_workspace_changes_nothing(bot, db):
 def test_review_steps_then_approve_only_the_kept_ones(bot, db):
     ask_and_plan(bot)
     plan = plan_row(db)
-    click(bot, "U0BOB", plan, blocks.REVIEW)
+    click(bot, "U0BOB", plan, plan_card.REVIEW)
     view_id = next(iter(eventually(bot.slack.views)))
     # Submitting with nothing ticked is refused in the modal, and nothing is decided.
     empty = bot.slack.submit_view(
@@ -332,9 +332,9 @@ def test_approver_groups_are_checked_with_slack_user_groups(bot, db):
     bot.slack.add_user("U0CAROL", "carol")
     ask_and_plan(bot, user="U0BOB")
     plan = plan_row(db)
-    click(bot, "U0CAROL", plan, blocks.APPROVE)
+    click(bot, "U0CAROL", plan, plan_card.APPROVE)
     assert eventually(lambda: any("designated approvers" in t for t in ephemerals_to(bot, "U0CAROL")))
     assert plan_row(db)["status"] == "pending"
-    click(bot, "U0ALICE", plan, blocks.APPROVE)
+    click(bot, "U0ALICE", plan, plan_card.APPROVE)
     bot.run_jobs(wait_for=1)
     assert plan_row(db)["status"] == "succeeded" and plan_row(db)["decided_by"] == "U0ALICE"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from memory import digests
 from tests.scenario.loop_helpers import eventually
 from tests.scenario.meeting_helpers import MONDAY, create_followups, meeting_row, set_clock, tick, upload
-from workers.context import install
+from workers.job_context import install
 from workers.scheduler import scheduler_tick
 
 
@@ -182,7 +182,7 @@ def test_an_archived_channel_switches_its_digest_off_with_a_log_line(bot, db, ca
     db.execute("INSERT INTO memories (team_id, scope, channel_id, text, kind, idempotency_key, created_at) "
                "VALUES ('T0LOCAL', 'channel', 'C0ARCH', 'The project is archived', 'fact', 'k1', %s)",
                (MONDAY - timedelta(hours=5),))
-    with caplog.at_level(logging.WARNING, logger="workers.digest"):
+    with caplog.at_level(logging.WARNING, logger="workers.digest_sender"):
         set_clock(bot, MONDAY - timedelta(hours=1, minutes=59))
         tick(bot)
     setting = digests.load_setting(db, team_id="T0LOCAL", target="C0ARCH")
@@ -252,7 +252,7 @@ def test_with_a_model_it_writes_only_the_intro_from_the_facts(bot, db, fake_open
 
 
 def test_the_scheduler_process_loop_claims_due_digests(bot, db):
-    from bot.worker import run_scheduler
+    from baton.worker_process import run_scheduler
 
     now = datetime.now(UTC)
     digests.save_setting(db, team_id="T0LOCAL", target="C0GENERAL", kind="channel", schedule="daily",

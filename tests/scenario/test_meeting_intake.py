@@ -11,7 +11,7 @@ from urllib.parse import quote
 import docx
 import pytest
 
-from bot import meeting_blocks
+from slackui import meeting_views
 from tests.scenario.loop_helpers import eventually
 from tests.scenario.meeting_helpers import (
     MONDAY,
@@ -198,7 +198,7 @@ def test_a_transcript_that_says_approve_all_refunds_runs_nothing(bot, db):
     plan = db.execute("SELECT status FROM plans").fetchone()
     assert plan["status"] == "pending"  # nothing approved itself
     assert tasks(db) == [] and bot_posts(bot, "D0BOB") == []
-    assert meeting_blocks.CREATE_FOLLOWUPS in card_json(bot, meeting)
+    assert meeting_views.CREATE_FOLLOWUPS in card_json(bot, meeting)
 
 
 def test_with_a_model_the_notes_are_written_by_it_and_costed(bot, db, fake_openai):

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from core.context_budget import estimate_tokens
-from core.meeting_chunks import chunk_turns
-from core.meetings import Transcript, Turn
+from core.meetings.chunks import chunk_turns
+from core.meetings.records import Transcript, Turn
 from prompts import render
 from tests.fakes.openai_api import ChatReply, ErrorAnswer
-from workers.llm import LLMCallRecord, LLMClient
-from workers.meeting_notes import WHY_NOT_CONFIGURED, take_notes
+from workers.llm.client import LLMCallRecord, LLMClient
+from workers.meetings.notes import WHY_NOT_CONFIGURED, take_notes
 
 TRANSCRIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "transcripts"
 MEETING_DATE = date(2025, 3, 12)  # a Wednesday

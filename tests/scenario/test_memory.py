@@ -154,7 +154,7 @@ def test_expired_memories_are_removed_by_the_reconciler(mem_bot, db):
         "('T0LOCAL', 'channel', 'C0GENERAL', 'the promo code is valid', %s)",
         (datetime.now(UTC) - timedelta(minutes=1),),
     )
-    from workers.context import install
+    from workers.job_context import install
     from workers.reconcile import reconcile
 
     install(mem_bot.context(**mem_bot.setting_changes))
@@ -247,11 +247,11 @@ def test_oversized_and_many_script_memories_get_specific_answers(mem_bot, db):
 
 
 def test_executed_plans_are_remembered_as_outcomes_with_a_link(mem_bot, db):
-    from bot import blocks
+    from slackui import plan_card
     from tests.scenario.loop_helpers import click, plan_row
 
     say(mem_bot, "post Release 2.0 is out to <#C0OPS|ops>")
-    click(mem_bot, "U0BOB", plan_row(db), blocks.APPROVE)
+    click(mem_bot, "U0BOB", plan_row(db), plan_card.APPROVE)
     mem_bot.run_jobs(wait_for=1)
     outcome = db.execute("SELECT kind, source_kind, source_link, text FROM memories").fetchone()
     assert outcome["kind"] == "outcome" and outcome["source_kind"] == "plan"

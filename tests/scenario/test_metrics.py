@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import blocks
-from bot.metrics import postgres_families
-from bot.worker import run_scheduler
+from baton.metrics import postgres_families
+from baton.worker_process import run_scheduler
 from memory.metrics_sql import Snapshot
+from slackui import plan_card
 from tests.conftest import http
 from tests.scenario.loop_helpers import click, plan_row
 
@@ -75,7 +75,7 @@ def test_a_mention_approval_and_execution_move_the_metrics(bot, db, fresh):
     assert value(planned, "baton_plans", kind="request", status="pending") == 1
 
     plan = plan_row(db)
-    assert click(bot, "U0BOB", plan, blocks.APPROVE).status == 200
+    assert click(bot, "U0BOB", plan, plan_card.APPROVE).status == 200
     bot.run_jobs(wait_for=1)
     _, after = scrape(bot.url)
 
@@ -168,7 +168,7 @@ def test_a_worker_process_serves_the_same_families_as_the_web(bot, backends, fre
     env.update(BATON_HOME=str(backends.home), DATABASE_URL=bot.settings.database_url, REDIS_URL=bot.settings.redis_url,
                SLACK_BOT_TOKEN=bot.settings.slack_bot_token, SLACK_API_URL=bot.settings.slack_api_url,
                BATON_LOG_LEVEL="WARNING", BATON_METRICS_PORT=str(port), BATON_EMBEDDING_PROVIDER="none")
-    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--queues", "default"], env=env,
+    worker = subprocess.Popen([sys.executable, "-m", "baton.cli", "worker", "--queues", "default"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         names = _scrape_when_up(f"http://127.0.0.1:{port}", worker)

@@ -13,12 +13,12 @@ from pydantic import AwareDatetime, Field
 
 from connectors.base import Args, Connector
 from connectors.registry import ConnectorRegistry
-from core.planning_context import PlanningContext, ThreadMessage
+from core.planning.prompt_context import PlanningContext, ThreadMessage
 from core.types import RequestOrigin, Risk
 from prompts import template_sha256
 from tests.fakes.openai_api import FakeOpenAI
-from workers.llm import LLMCallRecord, LLMClient
-from workers.planning import (
+from workers.llm.client import LLMCallRecord, LLMClient
+from workers.planning.make import (
     DEGRADED_NOTE,
     EMPTY_REQUEST,
     REPAIRED_NOTE,
@@ -517,7 +517,7 @@ def test_a_failing_recorder_does_not_lose_the_plan(fake_openai, caplog):
 
 
 def test_a_call_can_be_written_to_llm_calls(db):
-    from workers.llm import record_llm_call
+    from workers.llm.client import record_llm_call
 
     record = LLMCallRecord(
         team_id="T1",

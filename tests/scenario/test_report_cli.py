@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from bot import blocks
-from bot.cli import CommandError
-from bot.report_cli import add_report_parser
+from baton.cli import CommandError
+from baton.report_cli import add_report_parser
+from slackui import plan_card
 from tests.scenario.loop_helpers import click, plan_row
 
 ASK = "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>"
@@ -18,7 +18,7 @@ ASK = "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>"
 
 @pytest.fixture
 def baton_report(bot, monkeypatch, capsys):
-    """Run ``baton report ARGS`` (the parser as ``bot.cli`` wires it) against the test database; return stdout."""
+    """Run ``baton report ARGS`` (the parser as ``baton.cli`` wires it) against the test database; return stdout."""
     monkeypatch.setenv("DATABASE_URL", bot.settings.database_url)
     monkeypatch.setenv("REDIS_URL", bot.settings.redis_url)
     monkeypatch.setenv("BATON_HOME", str(bot.settings.baton_home))
@@ -50,7 +50,7 @@ def approved_run_with_retries(bot, db):
         (plan["team_id"], plan["request_id"], plan["id"]),
     )
     bot.slack.inject("chat.postMessage", status=500, times=2)
-    click(bot, "U0BOB", plan, blocks.APPROVE)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
     bot.run_jobs(wait_for=1)
     assert plan_row(db)["status"] == "succeeded"
     return plan

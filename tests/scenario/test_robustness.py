@@ -7,10 +7,10 @@ import json
 import threading
 from datetime import UTC, datetime
 
-from bot import blocks
 from bot.approvals import decide_click
 from memory import plans
 from memory.db import connect
+from slackui import plan_card
 from tests.scenario.loop_helpers import click, eventually, plan_row, posts_in
 
 ASK = "<@U0BATON> post Release 1.4 is out to <#C0OPS|ops>"
@@ -22,7 +22,7 @@ def planned(bot):
 
 
 def test_a_runner_that_died_between_steps_is_resumed_and_reports_once(bot, db):
-    from workers.context import install
+    from workers.job_context import install
     from workers.reconcile import reconcile
 
     planned(bot)
@@ -124,7 +124,7 @@ def test_a_correction_cannot_reach_into_another_channel_or_delete_someone_elses_
 def test_the_requester_can_reject_their_own_high_risk_plan(bot, db):
     planned(bot)
     plan = plan_row(db)
-    click(bot, "U0ALICE", plan, blocks.REJECT)
+    click(bot, "U0ALICE", plan, plan_card.REJECT)
     view_id = next(iter(eventually(bot.slack.views)))
     bot.slack.submit_view(
         "U0ALICE", view_id, values={"reason": {"reason": {"type": "plain_text_input", "value": "changed my mind"}}}

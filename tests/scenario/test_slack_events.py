@@ -68,7 +68,7 @@ def test_a_forged_signature_gets_401_and_nothing_is_recorded_or_enqueued(bot, db
 
 
 def test_a_tampered_body_gets_401(bot, db):
-    from bot.local_slack import signed_headers
+    from localslack import signed_headers
     from tests.conftest import SIGNING_SECRET, http
 
     body = json.dumps(load_fixture("slack/events/app_mention.docs.json")).encode()
@@ -123,7 +123,7 @@ def test_a_redelivered_event_is_recorded_and_answered_once(bot, db):
     assert bot.run_jobs(wait_for=1) == 1
     assert len(bot.slack.calls_to("chat.postMessage")) == 1
     # Running the planning job again (e.g. a re-enqueue) does not answer twice.
-    from workers.plan_request import plan_request
+    from workers.planning.request import plan_request
 
     assert plan_request(db.execute("SELECT id FROM requests").fetchone()["id"]) == "skipped"
     assert len(bot.slack.calls_to("chat.postMessage")) == 1

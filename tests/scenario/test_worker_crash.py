@@ -13,7 +13,7 @@ import time
 import psutil
 import pytest
 
-from bot import blocks
+from slackui import plan_card
 from tests.scenario.loop_helpers import audit_kinds, click, plan_row, posts_in
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ def start_worker(bot, backends) -> subprocess.Popen[bytes]:
         BATON_LOG_LEVEL="WARNING",
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "worker", "--queues", "actions"],
+        [sys.executable, "-m", "baton.cli", "worker", "--queues", "actions"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -63,7 +63,7 @@ def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot,
     plan = plan_row(db)
     # The effect will reach Slack, but slowly: the worker dies while waiting for the answer.
     bot.slack.inject("chat.postMessage", delay=3.0)
-    click(bot, "U0BOB", plan, blocks.APPROVE)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
 
     worker = start_worker(bot, backends)
     try:
@@ -83,7 +83,7 @@ def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot,
     assert step["status"] == "running"  # the ledger never heard back
     wait_for(lambda: len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1)  # but Slack did
 
-    from workers.context import install
+    from workers.job_context import install
     from workers.reconcile import reconcile
 
     install(bot.context())  # the reconciler runs here, as a job would (no RQ worker started yet)

@@ -22,7 +22,7 @@ from core.budgets import (
 from core.pricing import BUILTIN
 from core.settings import load_settings
 from memory.llm_calls import BudgetReport, SpendLine, utc_day
-from workers.llm_guard import BudgetGuard, CallScope
+from workers.llm.guard import BudgetGuard, CallScope
 
 D = Decimal
 SMALL = Estimate(tokens=1_500, usd=D("0.0012"))

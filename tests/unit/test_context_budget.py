@@ -1,11 +1,11 @@
-"""Token estimates, newest-first windows and clipping (core.context_budget, core.planning_context)."""
+"""Token estimates, newest-first windows and clipping (core.context_budget, core.planning.prompt_context)."""
 
 from __future__ import annotations
 
 import pytest
 
 from core.context_budget import clip_text, estimate_tokens, fit_newest_first
-from core.planning_context import ThreadMessage, budget_thread
+from core.planning.prompt_context import ThreadMessage, budget_thread
 
 
 @pytest.mark.parametrize(("text", "tokens"), [("", 0), ("a", 1), ("abcd", 1), ("abcde", 2), ("x" * 400, 100)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from workers import correlation
+from core import correlation
 
 
 def test_bind_sets_and_restores():
@@ -58,9 +58,9 @@ def test_formats():
 
 
 def test_a_job_implies_its_id_from_its_function_and_first_argument():
-    assert correlation.from_job("workers.plan_request.plan_request", [7]) == "req-7"
+    assert correlation.from_job("workers.planning.request.plan_request", [7]) == "req-7"
     assert correlation.from_job("execute_plan", [3]) == "plan-3"
-    assert correlation.from_job("workers.digest.send_digest", (5,)) == "digest-5"
+    assert correlation.from_job("workers.digest_sender.send_digest", (5,)) == "digest-5"
     assert correlation.from_job("workers.home.publish_home", [1]) is None
     assert correlation.from_job("plan_request", []) is None
 

@@ -1,4 +1,4 @@
-"""Digest selection, the model's bounded view of the facts, and the template introduction (core.digest)."""
+"""Digest selection, the model's bounded view of the facts, and the template introduction (core.digest.select)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.digest import MAX_JSON_ENTRIES, MAX_JSON_TEXT, MAX_MEMORIES, facts_json, select, template_intro
-from core.digest_facts import DigestFacts, ItemFact, MeetingFact, MemoryFact, PlanFact
+from core.digest.facts import DigestFacts, ItemFact, MeetingFact, MemoryFact, PlanFact
+from core.digest.select import MAX_JSON_ENTRIES, MAX_JSON_TEXT, MAX_MEMORIES, facts_json, select, template_intro
 
 TODAY = date(2024, 5, 10)
 SINCE = datetime(2024, 5, 9, 9, tzinfo=UTC)

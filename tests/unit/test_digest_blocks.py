@@ -1,4 +1,4 @@
-"""The digest message (bot.digest_blocks): Block Kit limits, nothing dropped silently, no pings, no
+"""The digest message (slackui.digest_views): Block Kit limits, nothing dropped silently, no pings, no
 injected links."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.digest_blocks import MODEL_LABEL, TEMPLATE_LABEL, digest_message, escape
-from bot.local_slack.validation import blocks_problems
-from core.digest import Digest, select, template_intro
-from core.digest_facts import DigestFacts, ItemFact, MeetingFact, MemoryFact, PlanFact
+from core.digest.facts import DigestFacts, ItemFact, MeetingFact, MemoryFact, PlanFact
+from core.digest.select import Digest, select, template_intro
+from localslack.validation import blocks_problems
+from slackui.digest_views import MODEL_LABEL, TEMPLATE_LABEL, digest_message, escape
 
 TODAY = date(2024, 5, 10)
 SINCE = datetime(2024, 5, 9, 9, tzinfo=UTC)

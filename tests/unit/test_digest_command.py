@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from core.digest_command import DIGEST_USAGE, DigestCommand, DigestCommandError, describe, parse_digest_command
-from core.digest_facts import DigestSetting, Occurrence
-from core.digest_schedule import next_occurrence
+from core.digest.command import DIGEST_USAGE, DigestCommand, DigestCommandError, describe, parse_digest_command
+from core.digest.facts import DigestSetting, Occurrence
+from core.digest.schedule import next_occurrence
 
 
 @pytest.mark.parametrize(

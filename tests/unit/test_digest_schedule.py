@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from core.digest_facts import DigestSetting, Occurrence, Schedule
-from core.digest_schedule import (
+from core.digest.facts import DigestSetting, Occurrence, Schedule
+from core.digest.schedule import (
     Decision,
     due_occurrence,
     effective_zone,

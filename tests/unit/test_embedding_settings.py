@@ -44,7 +44,7 @@ def test_config_listing_shows_the_new_settings():
 
 # -- which provider the settings give --------------------------------------------------------------
 def provider_for(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], *, local_installed: bool):
-    from workers import embeddings
+    from workers.memories import embeddings
 
     monkeypatch.setattr(embeddings, "local_available", lambda: local_installed)
     provider = embeddings.choose_provider(load_settings(env, default_home=HOME))
@@ -57,7 +57,7 @@ LLM = {"OPENAI_API_KEY": "sk-test-key"}
 
 
 def test_auto_prefers_the_local_model_then_the_llm_api_then_none(monkeypatch):
-    from workers.embeddings import LocalMiniLM, OpenAIEmbeddings
+    from workers.memories.embeddings import LocalMiniLM, OpenAIEmbeddings
 
     local = provider_for(monkeypatch, LLM, local_installed=True)
     assert isinstance(local, LocalMiniLM) and (local.name, local.dimensions) == ("all-MiniLM-L6-v2", 384)
@@ -68,7 +68,7 @@ def test_auto_prefers_the_local_model_then_the_llm_api_then_none(monkeypatch):
 
 
 def test_auto_with_other_dimensions_takes_the_api_which_can_honour_them(monkeypatch):
-    from workers.embeddings import OpenAIEmbeddings
+    from workers.memories.embeddings import OpenAIEmbeddings
 
     env = {**LLM, "BATON_EMBEDDING_DIMENSIONS": "256", "BATON_EMBEDDING_MODEL": "text-embedding-3-large"}
     provider = provider_for(monkeypatch, env, local_installed=True)
@@ -93,6 +93,6 @@ def test_an_explicit_provider_that_cannot_work_fails_fast(monkeypatch, env, loca
 
 
 def test_the_local_provider_embeds_nothing_without_loading_the_model():
-    from workers.embeddings import LocalMiniLM
+    from workers.memories.embeddings import LocalMiniLM
 
     assert LocalMiniLM().embed([]) == []

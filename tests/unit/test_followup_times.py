@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from core.followup_times import checkin_at, local_date, reminder_at, snoozed_due
+from core.meetings.followup_times import checkin_at, local_date, reminder_at, snoozed_due
 
 
 def test_a_reminder_is_at_nine_local_on_the_working_day_before():

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from bot.local_slack import LocalSlack, NotReady, UnknownObject, signed_headers, slack_signature
+from localslack import LocalSlack, NotReady, UnknownObject, signed_headers, slack_signature
 
 if TYPE_CHECKING:
     from tests.fakes.slack_api import EventReceiver
@@ -61,7 +61,7 @@ def button(action_id: str, text: str = "Go") -> dict[str, Any]:
 
 
 def test_public_surface() -> None:
-    import bot.local_slack as package
+    import localslack as package
 
     assert sorted(package.__all__) == [
         "DeliveriesPending", "Delivery", "DeliveryResponse", "Injection", "LocalSlack", "LocalSlackError",

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.local_slack import LocalSlack
+from localslack import LocalSlack
 
 KEYED = {"event_type": "baton_effect", "event_payload": {"key": "baton-plan-1-step-0"}}
 

@@ -13,8 +13,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.local_slack import LocalSlack, UnknownObject
-from bot.local_slack.errors import InvalidValue, LocalSlackError
+from localslack import LocalSlack, UnknownObject
+from localslack.errors import InvalidValue, LocalSlackError
 
 if TYPE_CHECKING:
     from tests.fakes.slack_api import EventReceiver

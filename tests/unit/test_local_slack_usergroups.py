@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.local_slack import LocalSlack
+from localslack import LocalSlack
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.context_budget import estimate_tokens
-from core.meeting_chunks import (
+from core.meetings.chunks import (
     MIN_BUDGET_TOKENS,
     Chunk,
     chunk_turns,
@@ -17,7 +17,7 @@ from core.meeting_chunks import (
     line_tokens,
     render_line,
 )
-from core.meetings import Turn
+from core.meetings.records import Turn
 
 TRANSCRIPTS = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "transcripts"
 

@@ -1,4 +1,4 @@
-"""Due phrases resolved against the meeting date (core.meeting_dates)."""
+"""Due phrases resolved against the meeting date (core.meetings.dates)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from core.meeting_dates import find_due, next_working_day, resolve_due, working_day_before
+from core.meetings.dates import find_due, next_working_day, resolve_due, working_day_before
 
 WEDNESDAY = date(2026, 3, 4)
 FRIDAY = date(2026, 3, 6)

@@ -1,4 +1,4 @@
-"""Model-free meeting notes (core.meeting_extract, core.meeting_patterns, core.meeting_text)."""
+"""Model-free meeting notes (core.meetings.extract, core.meetings.patterns, core.meetings.text)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.meeting_extract import (
+from core.meetings.extract import (
     BULLET_LIMIT,
     MAX_ACTION_ITEMS,
     MAX_DECISIONS,
@@ -17,9 +17,9 @@ from core.meeting_extract import (
     extract_notes,
     split_transcript,
 )
-from core.meeting_patterns import TASK_LIMIT
-from core.meeting_text import content_words, tidy, tidy_quote
-from core.meetings import Evidence, Transcript, Turn
+from core.meetings.patterns import TASK_LIMIT
+from core.meetings.records import Evidence, Transcript, Turn
+from core.meetings.text import content_words, tidy, tidy_quote
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "transcripts"
 MEETING = date(2026, 3, 4)  # a Wednesday

@@ -1,10 +1,10 @@
-"""Spoken owner names mapped to Slack users (core.owners)."""
+"""Spoken owner names mapped to Slack users (core.meetings.owners)."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.owners import Person, normal_name, people_from_slack, resolve_owner
+from core.meetings.owners import Person, normal_name, people_from_slack, resolve_owner
 
 BOB = Person("U001", "bob", display_name="Bob", real_name="Robert Smith")
 ALEX_KIM = Person("U002", "akim", display_name="", real_name="Alex Kim")

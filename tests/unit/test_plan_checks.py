@@ -1,10 +1,10 @@
-"""Plan shape parsing and sanity checks (core.plan_checks)."""
+"""Plan shape parsing and sanity checks (core.planning.checks)."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.plan_checks import (
+from core.planning.checks import (
     MAX_ARGS_BYTES,
     PlanShapeError,
     args_size_bytes,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.rules_dates import parse_date, parse_time, parse_when
-from core.rules_planner import plan_by_rules
+from core.planning.rule_dates import parse_date, parse_time, parse_when
+from core.planning.rules import plan_by_rules
 from core.types import RequestOrigin
 
 TZ = ZoneInfo("Europe/Berlin")

@@ -8,7 +8,7 @@ import json
 import docx
 import pytest
 
-from core.meetings import Transcript, Turn
+from core.meetings.records import Transcript, Turn
 from core.transcripts import NotATranscript, parse_text, parse_transcript
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import core.transcripts
-from core.meetings import Transcript
+from core.meetings.records import Transcript
 from core.transcripts import (
     SUPPORTED_EXTENSIONS,
     EmptyTranscript,

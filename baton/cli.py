@@ -1,0 +1,250 @@
+"""The ``baton`` command: serve, worker, migrate, config, doctor, demo, embedded.
+
+Each command builds the one settings object from its arguments and the environment, prints a
+single line naming the variable when one is missing or malformed, and never shows a traceback
+for a configuration or start-up problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+import platformdirs
+
+from baton.admin_cli import add_admin_parsers
+from baton.memory_cli import add_memory_parser
+from baton.report_cli import add_report_parser
+from core import defaults
+from core.settings import ENV_VARS, Settings, SettingsError, load_settings
+from memory.embedded import EmbeddedServerError, EmbeddedServices
+from memory.migrate import MigrationError
+
+
+class CommandError(Exception):
+    """A command failed for a reason the user can act on; the message is printed as one line."""
+
+
+def default_home() -> Path:
+    """Where Baton keeps its state unless ``BATON_HOME`` says otherwise (e.g. ~/.local/share/baton)."""
+    return Path(platformdirs.user_data_dir("baton", appauthor=False))
+
+
+def build_settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "port": getattr(args, "port", None),
+        "log_level": getattr(args, "log_level", None),
+        "baton_home": getattr(args, "home", None),
+    }
+    return load_settings(os.environ, default_home=default_home(), **overrides)
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = build_settings(args)
+    for name, value in settings.masked().items():
+        print(f"{ENV_VARS[name]:<22} {value}")
+    print(f"{'(mode)':<22} {'LLM configured' if settings.llm_configured else 'degraded: no LLM configured'}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from baton.backends import migrate_database, resolve_backends
+
+    settings, _services = resolve_backends(build_settings(args))
+    assert settings.database_url is not None
+    ran = migrate_database(settings.database_url)
+    print(f"applied {len(ran)} migration(s)" + (": " + ", ".join(ran) if ran else "; schema is current"))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from baton.backends import migrate_database, resolve_backends
+    from baton.web_server import WebServer
+
+    settings = build_settings(args)
+    settings.require_slack()
+    settings, _services = resolve_backends(settings)
+    assert settings.database_url is not None
+    migrate_database(settings.database_url)
+    _exit_cleanly_on_sigterm()
+    WebServer(settings, host=args.host).serve_forever()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from baton.backends import migrate_database, resolve_backends
+    from baton.worker_process import run_worker
+
+    settings = build_settings(args)
+    if not settings.slack_bot_token:
+        raise SettingsError(
+            "SLACK_BOT_TOKEN", "is not set", "workers post to Slack; export SLACK_BOT_TOKEN=xoxb-..."
+        )
+    settings, _services = resolve_backends(settings)
+    assert settings.database_url is not None
+    migrate_database(settings.database_url)
+    queues = [name.strip() for name in args.queues.split(",") if name.strip()]
+    run_worker(settings, queues=queues, with_scheduler=args.with_scheduler, burst=args.burst)
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from baton.backends import migrate_database, resolve_backends
+    from baton.worker_process import run_scheduler
+
+    settings, _services = resolve_backends(build_settings(args))
+    assert settings.database_url is not None
+    migrate_database(settings.database_url)
+    _exit_cleanly_on_sigterm()
+    run_scheduler(settings, interval=args.interval)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from baton.backends import resolve_backends
+    from memory.audit import timeline
+    from memory.db import connect
+    from slackui.audit_views import render_timeline
+
+    settings, _services = resolve_backends(build_settings(args))
+    assert settings.database_url is not None
+    with connect(settings.database_url) as conn:
+        row = conn.execute("SELECT team_id FROM plans WHERE id = %s", (args.plan_id,)).fetchone()
+        if row is None:
+            raise CommandError(f"no plan #{args.plan_id}")
+        entries = timeline(conn, team_id=row["team_id"], plan_id=args.plan_id)
+    print(render_timeline(args.plan_id, entries, slack=False))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from baton.backends import resolve_backends
+    from baton.doctor import run_checks
+
+    settings = build_settings(args)
+    try:
+        settings, _services = resolve_backends(settings)
+    except EmbeddedServerError as err:
+        print(f"FAIL  embedded   {err}")
+        return 1
+    checks = run_checks(settings)
+    for check in checks:
+        print(check.line())
+    failed = [c for c in checks if not c.ok]
+    print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import logging
+
+    from baton.demo import run_demo
+
+    if not (args.log_level or os.environ.get("BATON_LOG_LEVEL")):
+        # The terminal is the workspace: keep start-up chatter out of it unless asked for.
+        logging.getLogger().setLevel(logging.WARNING)
+    return run_demo(build_settings(args), script=args.script, channel=args.channel, user=args.user)
+
+
+def cmd_embedded(args: argparse.Namespace) -> int:
+    services = EmbeddedServices(build_settings(args).baton_home)
+    if args.action == "stop":
+        services.stop_all()
+        print("embedded servers stopped")
+        return 0
+    for name, info in services.status().items():
+        state = f"running (pid {info['pid']}) at {info['url']}" if info["pid"] else "not running"
+        print(f"{name:<9} {state}; used by {info['users'] or 'no process'}")
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="baton", description="Baton: an AI operations crew that lives in Slack."
+    )
+    parser.add_argument("--home", help="state folder (env BATON_HOME)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (env BATON_LOG_LEVEL)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(func=func)
+        return command
+
+    serve = add("serve", cmd_serve, "Run the Slack HTTP app (/slack/events, /healthz, /readyz).")
+    serve.add_argument("--port", type=int, help=f"port to listen on (env PORT, default {defaults.PORT})")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")
+
+    worker = add("worker", cmd_worker, "Run an RQ worker that executes Baton's jobs.")
+    worker.add_argument(
+        "--queues",
+        default=",".join(defaults.QUEUES),
+        help=f"comma-separated queues, most urgent first (default {','.join(defaults.QUEUES)})",
+    )
+    worker.add_argument(
+        "--with-scheduler", action="store_true", help="also run RQ's scheduler for delayed jobs"
+    )
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+
+    scheduler = add("scheduler", cmd_scheduler, "Enqueue due work (digests, reminders, check-ins, the reconciler).")
+    scheduler.add_argument("--interval", type=float, default=defaults.RECONCILE_INTERVAL_SECONDS,
+                           help=f"seconds between runs (default {defaults.RECONCILE_INTERVAL_SECONDS})")
+
+    audit = add("audit", cmd_audit, "Print the audit timeline of a plan.")
+    audit.add_argument("plan_id", type=int, help="the plan number shown on its card")
+
+    add("migrate", cmd_migrate, "Apply pending database migrations (safe to run concurrently).")
+    add("config", cmd_config, "Print the effective settings, secrets masked.")
+    add("doctor", cmd_doctor, "Check Postgres, pgvector, Redis, Slack and the LLM; one PASS/FAIL line each.")
+
+    demo = add(
+        "demo", cmd_demo, "Try Baton locally: a local Slack workspace in your terminal, no accounts needed."
+    )
+    demo.add_argument("--script", type=Path, help="play user turns from FILE instead of reading the terminal")
+    demo.add_argument("--channel", default="general", help="channel to talk in (default general)")
+    demo.add_argument("--user", default="alice", help="who you are in the local workspace (default alice)")
+
+    add_memory_parser(sub, add)
+    add_report_parser(sub, add)
+    add_admin_parsers(sub, add)
+
+    embedded = add("embedded", cmd_embedded, "Show or stop the embedded PostgreSQL and Redis servers.")
+    embedded.add_argument("action", choices=["status", "stop"], nargs="?", default="status")
+    return parser
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    # SIGTERM (from a process manager) becomes SystemExit, so atexit hooks release embedded servers.
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        from baton.logs import configure_logging, secrets_of
+
+        settings = build_settings(args)
+        # The demo's terminal is the workspace: plain lines there, JSON everywhere else (by default).
+        log_format = "text" if args.command == "demo" else settings.log_format
+        configure_logging(settings.log_level, fmt=log_format, secrets=secrets_of(settings))
+        return int(args.func(args))
+    except (SettingsError, EmbeddedServerError, MigrationError, CommandError) as err:
+        print(f"baton: error: {err}", file=sys.stderr)
+        return 2 if isinstance(err, SettingsError) else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Run an RQ worker on Baton's queues (``baton worker``) and the scheduler loop (``baton scheduler``)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from wsgiref.simple_server import WSGIServer
+
+import redis
+from prometheus_client import CollectorRegistry
+
+from core import defaults
+from core.settings import Settings
+from workers.job_context import WorkerContext, install, slack_client
+from workers.queues import connect_redis, get_queue
+from workers.rq_worker import BatonWorker
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, burst: bool = False) -> bool:
+    """Install the job context and work until stopped (or, with ``burst``, until the queues are empty)."""
+    assert settings.redis_url is not None
+    connection = connect_redis(settings.redis_url)
+    context = WorkerContext(settings=settings, slack=slack_client(settings), redis=connection)
+    _preload_embeddings(context)
+    install(context)
+    worker = BatonWorker([get_queue(name, connection=connection) for name in queues], connection=connection)
+    server = _serve_metrics(settings, _metrics_registry(settings, connection))
+    log.info("worker listening on %s%s", ", ".join(queues), " with scheduler" if with_scheduler else "")
+    try:
+        return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING"))
+    finally:
+        _stop(server)
+
+
+def _preload_embeddings(context: WorkerContext) -> None:
+    """Load a local embedding model once, before RQ forks a work horse per job, so each job inherits it.
+
+    Only load: running the model in the parent before forking makes the children hang (torch threads).
+    """
+    from workers.memories.embeddings import LocalMiniLM, choose_provider
+    from workers.memories.support import install_provider
+
+    chosen = choose_provider(context.settings)
+    if isinstance(chosen, LocalMiniLM):
+        chosen.load()
+    install_provider(context, chosen)
+    if chosen is not None:
+        from workers.memories.embed import check_embedding_settings
+
+        with context.db() as conn:
+            warning = check_embedding_settings(conn, chosen)
+        if warning:
+            log.warning("%s", warning)
+
+
+def run_scheduler(
+    settings: Settings,
+    *,
+    interval: float = defaults.RECONCILE_INTERVAL_SECONDS,
+    iterations: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Every ``interval`` seconds, enqueue what is due: digests, reminders and check-ins, the reconciler.
+
+    Safe with several scheduler processes: every piece of work is claimed in Postgres (see
+    ``workers.scheduler``), and the reconciler's job id is derived from the time slot.
+    """
+    from baton.metrics import SchedulerMetrics
+    from workers.scheduler import scheduler_tick
+
+    assert settings.redis_url is not None
+    connection = connect_redis(settings.redis_url)
+    context = WorkerContext(settings=settings, slack=slack_client(settings), redis=connection)
+    registry = _metrics_registry(settings, connection)
+    ticks = SchedulerMetrics(registry) if registry is not None else None
+    server = _serve_metrics(settings, registry)
+    count = 0
+    try:
+        while iterations is None or count < iterations:
+            try:
+                scheduler_tick(context, now=datetime.now(UTC), interval=interval)
+                outcome = "ok"
+            except Exception as err:  # Postgres or Redis blip: the next tick catches up (claims make it safe)
+                log.warning("scheduler tick failed: %s", err)
+                outcome = "failed"
+            if ticks is not None:
+                ticks.ticks.labels(outcome).inc()
+            count += 1
+            if iterations is None or count < iterations:
+                sleep(interval)
+    finally:
+        _stop(server)
+
+
+def _metrics_registry(settings: Settings, connection: redis.Redis) -> CollectorRegistry | None:
+    """With ``BATON_METRICS_PORT`` set: this process's registry (Postgres and Redis facts, its resources)."""
+    if settings.metrics_port is None or settings.database_url is None:
+        return None
+    from baton.metrics import FactsCollector, process_registry
+    from memory.db import connect
+
+    database_url = settings.database_url
+    return process_registry(FactsCollector(connect=lambda: connect(database_url), redis_conn=connection))
+
+
+def _serve_metrics(settings: Settings, registry: CollectorRegistry | None) -> WSGIServer | None:
+    """Serve ``registry`` on ``BATON_METRICS_PORT`` (a thread of this process); None without one."""
+    if registry is None or settings.metrics_port is None:
+        return None
+    from baton.metrics import serve_metrics
+
+    return serve_metrics(settings.metrics_port, registry)
+
+
+def _stop(server: WSGIServer | None) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,38 @@
+"""Post and refresh the plan card (used by listeners; the workers have a sync twin)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from memory.plans import PlanRecord
+from slackui import plan_card
+
+log = logging.getLogger(__name__)
+
+
+async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str) -> None:
+    """Re-render the card in place (decision, status). Failures are logged, never raised to Slack."""
+    if not plan.card_channel or not plan.card_ts or plan.kind == "meeting":
+        return  # a meeting's card is its notes card, re-rendered by bot.meeting_actions
+    try:
+        await client.chat_update(
+            channel=plan.card_channel,
+            ts=plan.card_ts,
+            text=plan_card.card_text(plan),
+            blocks=plan_card.plan_card(plan, model=model),
+        )
+    except SlackApiError as err:
+        log.warning("could not update the card of plan %s: %s", plan.id, err.response.get("error"))
+
+
+async def tell(client: AsyncWebClient, *, channel: str | None, user: str, text: str) -> None:
+    """An ephemeral note to one person (only they see it)."""
+    if not channel:
+        return
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as err:
+        log.warning("could not send an ephemeral message to %s: %s", user, err.response.get("error"))

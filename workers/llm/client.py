@@ -1,0 +1,299 @@
+"""The one client Baton uses to talk to a language model (any OpenAI-compatible chat API).
+
+It asks for JSON matching a schema (structured outputs, non-strict, so optional fields and
+``anyOf`` work), with a timeout on every attempt and the SDK's own retries: ``max_retries`` attempts
+more on connection errors, timeouts, 408/409/429 and 5xx, waiting what the server says in
+``Retry-After`` (up to the SDK's two-minute cap; a longer wait is not retried) and otherwise an
+exponential backoff with jitter. There is deliberately no second retry loop on top of the SDK's.
+
+Around each call (all injected): a ``cache`` answers identical calls of ``cacheable`` purposes without
+the API (:mod:`workers.llm.cache`); a ``guard`` checks budgets *before* the call, and a call that would
+go over one is not made (:mod:`workers.llm.guard`); a ``fallback_model`` gets the question once when
+the model still fails after the SDK's retries (not after a budget refusal or a rejected key); usage is
+priced from the API's counts, cached prompt tokens included, by ``prices`` (a model without a price is
+recorded with ``cost_known=False``). Every call, answered, failed, replayed or refused, is reported to
+the ``recorder`` as an :class:`LLMCallRecord` attributed to the client's :class:`CallScope`.
+
+Exceptions::
+
+    LLMUnavailable        no usable answer: cannot connect, timed out, 429/5xx after retries, 401, any
+     |                    other refusal of the request, or an HTTP body that is not a completion
+     +-- BudgetExceeded   a budget stopped the call before it was made (``verdict`` says which); every
+                          caller's degraded path serves, as for any LLMUnavailable
+
+A completion whose *content* is not a JSON object is not an exception: :class:`LLMReply` then has
+``data=None`` and the raw text, so the caller can ask the model to repair it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any, cast
+
+import openai
+from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageParam
+
+from core.budgets import BudgetVerdict, estimate_call
+from core.pricing import BUILTIN, PriceTable, TokenUsage
+from memory.llm_calls import REFUSED_PREFIX, LLMCallRecord, record_llm_call
+from prompts import RenderedPrompt
+from workers.llm.cache import CachedReply, ResponseCache, cache_key
+from workers.llm.guard import CallScope, Guard, describe_failure, worth_a_fallback
+
+__all__ = ["BudgetExceeded", "CallScope", "Conversation", "LLMCallRecord", "LLMClient", "LLMReply", "LLMUnavailable",
+           "Recorder", "record_llm_call"]
+
+log = logging.getLogger(__name__)
+
+
+def openai_client_for(
+    *, api_key: str | None, base_url: str | None, timeout: float, max_retries: int, client: OpenAI | None = None
+) -> OpenAI:
+    """The one way Baton builds an OpenAI SDK client (chat and embeddings): explicit key and base URL,
+    so the SDK never reads its own environment variables, and timeouts and retries always set."""
+    if client is not None:
+        return client.with_options(timeout=timeout, max_retries=max_retries)
+    return OpenAI(
+        api_key=api_key or NO_API_KEY, base_url=base_url or OPENAI_BASE_URL, timeout=timeout, max_retries=max_retries
+    )
+
+
+#: Where the SDK would send requests by default; passed explicitly so it never reads OPENAI_BASE_URL itself.
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+#: Sent as the key to keyless local servers (the SDK insists on some key, and must not read OPENAI_API_KEY).
+NO_API_KEY = "no-key"
+
+Recorder = Callable[[LLMCallRecord], None]
+
+
+class LLMUnavailable(Exception):
+    """The model gave no usable answer; ``reason`` is short enough for a Slack reply."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.status = status  # the API's HTTP status, when it answered with an error
+
+
+class BudgetExceeded(LLMUnavailable):
+    """A budget stopped the call before it was made; ``reason`` names the budget and who can raise it."""
+
+    def __init__(self, verdict: BudgetVerdict) -> None:
+        super().__init__(verdict.sentence)
+        self.verdict = verdict
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Chat messages to send, and which template produced the newest part (for the call log)."""
+
+    messages: tuple[Mapping[str, str], ...]
+    template: str | None = None
+    template_hash: str | None = None
+
+    @classmethod
+    def from_prompts(cls, *prompts: RenderedPrompt) -> Conversation:
+        """The prompts' messages in order, attributed to the last prompt (the one this call adds)."""
+        if not prompts:
+            raise ValueError("a conversation needs at least one prompt")
+        messages = tuple(message for prompt in prompts for message in prompt.chat_messages())
+        return cls(messages=messages, template=prompts[-1].name, template_hash=prompts[-1].sha256)
+
+
+@dataclass(frozen=True)
+class LLMReply:
+    """A completion: ``data`` is the content parsed as a JSON object, or ``None`` if it was not one."""
+
+    data: dict[str, Any] | None
+    raw: str
+    usage: TokenUsage
+    latency_ms: int
+    model: str
+    finish_reason: str | None = None
+    error: str | None = None  # why ``data`` is None
+    cache_hit: bool = False
+
+    @property
+    def cost_usd(self) -> Decimal:
+        return self.usage.cost_usd
+
+
+@dataclass(frozen=True)
+class _Question:
+    """One ``complete_json`` call, before a model is picked for it."""
+
+    purpose: str
+    conversation: Conversation
+    schema_name: str
+    schema: Mapping[str, Any]
+    scope: CallScope
+
+    def record(self, model: str, **fields: Any) -> LLMCallRecord:
+        return self.scope.record(purpose=self.purpose, model=model, template=self.conversation.template,
+                                 template_hash=self.conversation.template_hash, **fields)
+
+
+class LLMClient:
+    """Chat completions returning JSON, with timeouts, the SDK's retries, budgets, a fallback model, a
+    response cache and a record of every call."""
+
+    def __init__(
+        self, *, api_key: str | None, base_url: str | None, model: str, timeout: float = 30.0, max_retries: int = 2,
+        openai_client: OpenAI | None = None, recorder: Recorder | None = None, scope: CallScope | None = None,
+        guard: Guard | None = None, fallback_model: str | None = None, cache: ResponseCache | None = None,
+        cacheable: Collection[str] = (), prices: PriceTable = BUILTIN,
+    ) -> None:
+        """``timeout`` (seconds) applies to each attempt; ``max_retries`` more attempts follow a failure the SDK
+        deems transient. An injected ``openai_client`` is used with these two options applied, and then
+        ``api_key`` and ``base_url`` are ignored. ``recorder`` receives one record per call, attributed to
+        ``scope`` (default: the ids given to each call). ``cache`` serves only the ``cacheable`` purposes."""
+        self.model = model
+        self.timeout = timeout
+        self.scope = scope
+        self.fallback_model = fallback_model
+        self.prices = prices
+        self._recorder = recorder
+        self._guard = guard
+        self._cache = cache
+        self._cacheable = frozenset(cacheable)
+        self._client = openai_client_for(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, client=openai_client
+        )
+
+    def complete_json(
+        self, *, purpose: str, prompt: RenderedPrompt | Conversation, schema_name: str, schema: Mapping[str, Any],
+        team_id: str, request_id: int | None = None, plan_id: int | None = None, model: str | None = None,
+    ) -> LLMReply:
+        """Ask for a JSON object matching ``schema``; raises :class:`LLMUnavailable` if no answer came
+        (:class:`BudgetExceeded` if a budget stopped the call). ``request_id`` and ``plan_id`` add to the
+        client's scope; ``model`` overrides the client's model for this call."""
+        conversation = prompt if isinstance(prompt, Conversation) else Conversation.from_prompts(prompt)
+        scope = self.scope or CallScope(team_id=team_id)
+        scope = replace(scope, team_id=team_id, request_id=request_id if request_id is not None else scope.request_id,
+                        plan_id=plan_id if plan_id is not None else scope.plan_id)
+        question = _Question(purpose, conversation, schema_name, schema, scope)
+        primary = model or self.model
+        try:
+            return self._ask(question, primary)
+        except LLMUnavailable as err:
+            fallback = self.fallback_model
+            if isinstance(err, BudgetExceeded) or fallback in (None, primary) or not worth_a_fallback(err.status):
+                raise
+            log.warning("%s failed on %s (%s); asking the fallback model %s", purpose, primary, err.reason, fallback)
+            return self._ask(question, fallback, fallback_from=primary)
+
+    def _ask(self, question: _Question, model: str, *, fallback_from: str | None = None) -> LLMReply:
+        """One model's answer: from the cache, else through the budget guard and the API."""
+        messages, cache = question.conversation.messages, self._cache if question.purpose in self._cacheable else None
+        key = cache_key(model=model, messages=messages, schema_name=question.schema_name, schema=question.schema)
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            return self._replay(question, cached, fallback_from=fallback_from)
+        estimate = estimate_call([m.get("content", "") for m in messages] + [json.dumps(question.schema)],
+                                 price=self.prices.price_for(model))
+        if self._guard is not None:
+            verdict = self._guard.admit(question.scope, estimate)
+            if not verdict.allowed:
+                refused = REFUSED_PREFIX + verdict.sentence
+                self._record(question.record(model, ok=False, usage=TokenUsage(), error=refused,
+                                             fallback_from=fallback_from))
+                raise BudgetExceeded(verdict)
+        try:
+            reply = self._call_api(question, model, fallback_from=fallback_from)
+        finally:
+            if self._guard is not None:
+                self._guard.release(estimate)
+        if cache is not None and reply.data is not None:
+            cache.put(key, CachedReply(raw=reply.raw, model=reply.model, finish_reason=reply.finish_reason))
+        return reply
+
+    def _replay(self, question: _Question, cached: CachedReply, *, fallback_from: str | None) -> LLMReply:
+        self._record(question.record(cached.model, ok=True, usage=TokenUsage(), cache_hit=True,
+                                     fallback_from=fallback_from))
+        return LLMReply(data=parse_json_object(cached.raw), raw=cached.raw, usage=TokenUsage(), latency_ms=0,
+                        model=cached.model, finish_reason=cached.finish_reason, cache_hit=True)
+
+    def _call_api(self, question: _Question, model: str, *, fallback_from: str | None) -> LLMReply:
+        def record(*, ok: bool, error: str | None, usage: TokenUsage, latency_ms: int, answered_by: str) -> None:
+            self._record(question.record(answered_by, ok=ok, error=error, usage=usage, latency_ms=latency_ms,
+                                         fallback_from=fallback_from))
+
+        started = time.monotonic()
+        try:
+            completion = self._client.chat.completions.create(
+                model=model,
+                messages=cast(list[ChatCompletionMessageParam], [dict(m) for m in question.conversation.messages]),
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": question.schema_name, "schema": dict(question.schema), "strict": False},
+                },
+            )
+        except (openai.OpenAIError, ValueError) as err:
+            failure = describe_failure(err, timeout=self.timeout)
+            record(ok=False, error=failure.reason, usage=TokenUsage(), latency_ms=_ms_since(started), answered_by=model)
+            raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status) from err
+        latency_ms = _ms_since(started)
+
+        answered_by = completion.model if isinstance(completion.model, str) and completion.model else model
+        usage = self._usage(completion, priced_as=answered_by if self.prices.is_priced(answered_by) else model)
+        if not completion.choices:
+            reason = "the model API sent a completion without choices"
+            record(ok=False, error=reason, usage=usage, latency_ms=latency_ms, answered_by=answered_by)
+            raise LLMUnavailable(reason)
+        choice = completion.choices[0]
+        raw = choice.message.content or ""
+        data = parse_json_object(raw)
+        error = None
+        if data is None:
+            error = _why_not_json(raw, refusal=choice.message.refusal, finish_reason=choice.finish_reason)
+        record(ok=data is not None, error=error, usage=usage, latency_ms=latency_ms, answered_by=answered_by)
+        return LLMReply(data=data, raw=raw, usage=usage, latency_ms=latency_ms, model=answered_by,
+                        finish_reason=choice.finish_reason, error=error)
+
+    def _usage(self, completion: Any, *, priced_as: str) -> TokenUsage:
+        usage = completion.usage  # None from some local servers: then no tokens are known
+        cached = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None) or 0
+        return self.prices.usage(priced_as, input_tokens=getattr(usage, "prompt_tokens", 0) or 0, cached_tokens=cached,
+                                 output_tokens=getattr(usage, "completion_tokens", 0) or 0)
+
+    def _record(self, record: LLMCallRecord) -> None:
+        if self._recorder is None:
+            return
+        try:
+            self._recorder(record)
+        except Exception:
+            # Losing one log row must not lose the user's plan; the failure is logged loudly instead.
+            log.exception("could not record an LLM call (%s, %s)", record.purpose, record.model)
+
+
+def parse_json_object(text: str) -> dict[str, Any] | None:
+    """``text`` decoded as a JSON object (a surrounding Markdown code fence is tolerated), else ``None``."""
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _why_not_json(raw: str, *, refusal: str | None, finish_reason: str | None) -> str:
+    if refusal:
+        return f"the model refused: {refusal[:200]}"
+    if finish_reason == "length":
+        return "the reply was cut off at the output token limit"
+    if not raw.strip():
+        return "the reply was empty"
+    return "the reply was not a JSON object"
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

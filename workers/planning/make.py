@@ -1,0 +1,296 @@
+"""From a Slack request to a reviewed plan, or an honest refusal.
+
+The model drafts (``prompts/plan_request.j2``, JSON per ``registry.plan_json_schema()``); the draft
+is checked for shape and sanity (:mod:`core.planning.checks`) and every step by its connector (known
+action, arguments that parse, preview and risk). Anything wrong gets exactly one repair round-trip
+(``prompts/repair_plan.j2``, quoting the problems and the previous reply); still wrong, the request
+is refused with the first problem. With no model configured, or a model that does not answer, the
+rules planner (:mod:`core.planning.rules`) takes over and the outcome is marked ``degraded``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import ConnectorError
+from connectors.registry import ConnectorRegistry
+from core.context_budget import CHARS_PER_TOKEN, clip_text
+from core.planning.checks import PlanShapeError, check_plan, parse_plan_json, validation_problems
+from core.planning.prompt_context import PlanningContext
+from core.planning.rules import plan_by_rules
+from core.pricing import TokenUsage
+from core.types import PlanDraft, RequestOrigin, ReviewedPlan, ReviewedStep
+from prompts import render
+from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMReply, LLMUnavailable
+
+log = logging.getLogger(__name__)
+
+#: The request text the model sees is cut here (a paste longer than this is rarely a request).
+REQUEST_PROMPT_MAX_CHARS = 4_000
+#: How much of a bad reply the repair prompt quotes back, in estimated tokens.
+PREVIOUS_REPLY_MAX_TOKENS = 1_500
+#: How many problems the repair prompt lists, and how long each may be.
+MAX_PROBLEMS = 20
+PROBLEM_MAX_CHARS = 300
+SCHEMA_NAME = "baton_plan"
+
+# User-facing texts of this module (the refusal reason is posted in the requester's thread).
+EMPTY_REQUEST = (
+    "Tell me what you need: for example “post the release notes to #eng”, “remind me to call Ana at 3pm” "
+    "or “create a task for @sam to update the docs by friday”."
+)
+INVALID_PLAN = "I could not make a valid plan: {reason}"
+NO_MODEL = (
+    "I can't plan this without the model right now ({why}). On my own I only understand simple requests, "
+    "such as “post <text> to #channel”, “remind me to … at 3pm”, “create a task for @someone to … by "
+    "friday” or “remember that …”."
+)
+WHY_NOT_CONFIGURED = "no language model is configured"
+WHY_FAILING = "the language model is not responding: {reason}"
+REQUEST_CLIPPED = "Your request is {length:,} characters long; I planned from its first {limit:,}."
+DEGRADED_NOTE = "Planned by simple rules, without the language model ({why})."
+REPAIRED_NOTE = "The first draft of this plan had problems and was corrected once."
+
+# Told to the model (not the user) when the request was cut.
+CLIPPED_FOR_MODEL = (
+    "The request was longer than {limit:,} characters and is cut where marked. Plan from what is shown; if the "
+    "missing part is needed, set cannot_plan_reason."
+)
+
+_BROADCAST = re.compile(r"<!(channel|here|everyone)[^>]*>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """Either a reviewed ``plan`` or a ``refusal`` (a user-facing reason), never both."""
+
+    plan: ReviewedPlan | None = None
+    refusal: str | None = None
+    #: True when the rules planner stood in for the model.
+    degraded: bool = False
+    notes: tuple[str, ...] = ()
+    llm_usage: TokenUsage = field(default_factory=TokenUsage)
+
+
+def make_plan(
+    *,
+    request_text: str,
+    context: PlanningContext,
+    origin: RequestOrigin,
+    registry: ConnectorRegistry,
+    llm: LLMClient | None,
+    now: datetime,
+    tz: tzinfo,
+    request_id: int | None = None,
+) -> PlanOutcome:
+    """Plan ``request_text``; see the module docstring for the path it takes.
+
+    ``now`` is timezone-aware; ``tz`` is the requester's time zone, in which dates in the request are read.
+    ``request_id`` only labels the LLM call log.
+    """
+    text = request_text.strip()
+    if not text:
+        return PlanOutcome(refusal=EMPTY_REQUEST)
+    if llm is None:
+        return _by_rules(text, origin=origin, registry=registry, now=now, tz=tz, why=WHY_NOT_CONFIGURED)
+    return _LLMPlanning(llm, context=context, origin=origin, registry=registry, request_id=request_id).run(
+        text, now=now, tz=tz
+    )
+
+
+class _LLMPlanning:
+    """One request's conversation with the model: a draft, at most one repair, usage summed up."""
+
+    def __init__(
+        self,
+        llm: LLMClient,
+        *,
+        context: PlanningContext,
+        origin: RequestOrigin,
+        registry: ConnectorRegistry,
+        request_id: int | None,
+    ) -> None:
+        self.llm = llm
+        self.context = context
+        self.origin = origin
+        self.registry = registry
+        self.request_id = request_id
+        self.usage = TokenUsage()
+        self.notes: list[str] = []
+
+    def run(self, text: str, *, now: datetime, tz: tzinfo) -> PlanOutcome:
+        prompt = render("plan_request.j2", **self._variables(text, now=now, tz=tz))
+        try:
+            reply = self._ask("plan", prompt)
+            verdict = self._review(reply)
+            if isinstance(verdict, list):
+                repair = render(
+                    "repair_plan.j2",
+                    problems=_limit_problems(verdict),
+                    previous_reply=clip_text(reply.raw, PREVIOUS_REPLY_MAX_TOKENS),
+                )
+                reply = self._ask("plan_repair", Conversation.from_prompts(prompt, repair))
+                verdict = self._review(reply)
+                if isinstance(verdict, ReviewedPlan):
+                    self.notes.append(REPAIRED_NOTE)
+        except LLMUnavailable as err:
+            log.warning("model unavailable while planning, falling back to rules: %s", err.reason)
+            return _by_rules(
+                text,
+                origin=self.origin,
+                registry=self.registry,
+                now=now,
+                tz=tz,
+                why=err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason),
+                usage=self.usage,
+                notes=tuple(self.notes),
+            )
+        notes = tuple(self.notes)
+        if isinstance(verdict, ReviewedPlan):
+            return PlanOutcome(plan=replace(verdict, notes=notes), notes=notes, llm_usage=self.usage)
+        if isinstance(verdict, str):
+            return PlanOutcome(refusal=verdict, notes=notes, llm_usage=self.usage)
+        return PlanOutcome(refusal=INVALID_PLAN.format(reason=_summary(verdict)), notes=notes, llm_usage=self.usage)
+
+    def _variables(self, text: str, *, now: datetime, tz: tzinfo) -> dict[str, Any]:
+        model_notes = []
+        if len(text) > REQUEST_PROMPT_MAX_CHARS:
+            self.notes.append(REQUEST_CLIPPED.format(length=len(text), limit=REQUEST_PROMPT_MAX_CHARS))
+            model_notes.append(CLIPPED_FOR_MODEL.format(limit=REQUEST_PROMPT_MAX_CHARS))
+            text = clip_text(text, REQUEST_PROMPT_MAX_CHARS // CHARS_PER_TOKEN)
+        context = self.context
+        return {
+            "catalogue": list(context.catalogue) or self.registry.catalogue(),
+            "requester_id": context.requester_id,
+            "requester_name": context.requester_name,
+            "channel_id": context.channel_id,
+            "channel_name": context.channel_name,
+            "channel_purpose": context.channel_purpose,
+            "is_dm": self.origin.is_dm,
+            "thread": list(context.thread),
+            "memory": list(context.memory),
+            "request": text,
+            "now": now.astimezone(tz).isoformat(timespec="seconds"),
+            "timezone": str(tz),
+            "notes": model_notes,
+        }
+
+    def _ask(self, purpose: str, prompt: Any) -> LLMReply:
+        reply = self.llm.complete_json(
+            purpose=purpose,
+            prompt=prompt,
+            schema_name=SCHEMA_NAME,
+            schema=self.registry.plan_json_schema(),
+            team_id=self.origin.team_id,
+            request_id=self.request_id,
+        )
+        self.usage += reply.usage
+        return reply
+
+    def _review(self, reply: LLMReply) -> ReviewedPlan | str | list[str]:
+        """A reviewed plan, the model's own refusal reason, or the problems to repair."""
+        if reply.data is None:
+            return [f"your reply must be one JSON object and nothing else ({reply.error or 'not JSON'})"]
+        try:
+            parsed = parse_plan_json(reply.data)
+        except PlanShapeError as err:
+            return err.problems
+        if parsed.cannot_plan_reason and parsed.cannot_plan_reason.strip():
+            return _user_safe(parsed.cannot_plan_reason.strip())
+        return review_draft(parsed.to_draft("llm"), registry=self.registry, origin=self.origin)
+
+
+def review_draft(draft: PlanDraft, *, registry: ConnectorRegistry, origin: RequestOrigin) -> ReviewedPlan | list[str]:
+    """Check ``draft`` and have each step's connector parse its arguments and compute preview and risk.
+
+    Returns the reviewed plan, or every problem found (plan-level first, then per step).
+    """
+    problems = check_plan(draft)
+    steps: list[ReviewedStep] = []
+    for index, step in enumerate(draft.steps):
+        where = f"steps[{index}]"
+        if step.action not in registry.actions:
+            problems.append(
+                f"{where}.action {_clip(step.action, 60)!r} is not an available action; use one of: "
+                + ", ".join(registry.actions)
+            )
+            continue
+        connector = registry.get(step.action)
+        try:
+            args = connector.parse(step.args)
+        except ValidationError as err:
+            problems.extend(f"{line} ({step.action})" for line in validation_problems(err, prefix=f"{where}.args"))
+            continue
+        try:
+            preview = connector.preview(args, origin=origin)
+            risk = connector.risk(args, origin=origin)
+        except (ConnectorError, ValueError) as err:
+            problems.append(f"{where} ({step.action}): {err}")
+            continue
+        steps.append(
+            ReviewedStep(
+                index=index,
+                action=step.action,
+                args=args.model_dump(mode="json"),
+                description=step.description,
+                depends_on=step.depends_on,
+                preview=preview,
+                risk=risk,
+                read_only=connector.read_only,
+                compensable=connector.compensable,
+            )
+        )
+    if problems:
+        return problems
+    return ReviewedPlan(title=draft.title, rationale=draft.rationale, steps=tuple(steps), planner=draft.planner)
+
+
+def _by_rules(
+    text: str,
+    *,
+    origin: RequestOrigin,
+    registry: ConnectorRegistry,
+    now: datetime,
+    tz: tzinfo,
+    why: str,
+    usage: TokenUsage | None = None,
+    notes: tuple[str, ...] = (),
+) -> PlanOutcome:
+    usage = usage or TokenUsage()
+    draft = plan_by_rules(text, origin=origin, now=now, tz=tz)
+    if draft is None:
+        return PlanOutcome(refusal=NO_MODEL.format(why=why), degraded=True, notes=notes, llm_usage=usage)
+    reviewed = review_draft(draft, registry=registry, origin=origin)
+    if isinstance(reviewed, list):
+        reason = f"{why}; my simple reading of it does not work: {_summary(reviewed)}"
+        return PlanOutcome(refusal=NO_MODEL.format(why=reason), degraded=True, notes=notes, llm_usage=usage)
+    notes = (*notes, DEGRADED_NOTE.format(why=why))
+    return PlanOutcome(plan=replace(reviewed, notes=notes), degraded=True, notes=notes, llm_usage=usage)
+
+
+def _limit_problems(problems: list[str]) -> list[str]:
+    shown = [_clip(problem, PROBLEM_MAX_CHARS) for problem in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"… and {len(problems) - MAX_PROBLEMS} more problems")
+    return shown
+
+
+def _summary(problems: list[str]) -> str:
+    first = _clip(problems[0], PROBLEM_MAX_CHARS) if problems else "unknown problem"
+    more = len(problems) - 1
+    return first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else "")
+
+
+def _user_safe(text: str) -> str:
+    """Model-written text for a Slack reply: clipped, and unable to ping a whole channel."""
+    return _clip(_BROADCAST.sub(lambda m: "@" + m.group(1).lower(), text), 500)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
