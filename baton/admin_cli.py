@@ -88,8 +88,8 @@ def _team(conn: Any, given: str | None, *, required: bool = True) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     """``baton status``: what ``/baton status`` shows."""
     from bot.deps import utc_now
-    from slackui.admin_views import PLAIN, gather_status, render_status
-
+    from slackui.admin_views import PLAIN, render_status
+    from workers.admin_status import gather_status
     settings, conn = _database(args)
     with conn:
         team = _team(conn, args.team, required=False)

@@ -30,7 +30,7 @@ from baton.web_server import WebServer
 from core import defaults
 from core.settings import Settings
 from localslack import LocalSlack
-from workers.queues import connect_redis
+from workers.api import connect_redis
 
 HELP = """\
 Type a message to post it as {user} in #{channel}. Mention the bot with @baton.

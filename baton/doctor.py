@@ -10,7 +10,7 @@ from core import defaults
 from core.settings import Settings
 from memory import migrate
 from memory.db import connect
-from workers.queues import connect_redis
+from workers.api import connect_redis
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,7 @@ from core import correlation, defaults
 from core.settings import Settings
 from memory import migrate
 from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS
-from workers import jobs
-from workers.queues import connect_redis
+from workers import api
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class WebServer:
         self._sync_pool: ConnectionPool | None = None
         #: The clock for approval expiry checks; tests swap it to move time.
         self.now = utc_now
-        self._redis = connect_redis(settings.redis_url)
+        self._redis = api.connect_redis(settings.redis_url)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         #: What ``GET /metrics`` serves: Postgres and Redis facts, the ack latency, this process's resources.
@@ -171,7 +170,7 @@ class WebServer:
         return self._sync_pool.connection(timeout=defaults.READINESS_TIMEOUT_SECONDS)
 
     def _enqueue_sync(self, kind: str, ident: int) -> None:
-        jobs.enqueue_job(self._redis, kind, ident)
+        api.enqueue_job(self._redis, kind, ident)
 
     # -- running ----------------------------------------------------------------------------------
     def serve_forever(self) -> None:

@@ -13,8 +13,8 @@ from prometheus_client import CollectorRegistry
 
 from core import defaults
 from core.settings import Settings
+from workers.api import connect_redis, get_queue
 from workers.job_context import WorkerContext, install, slack_client
-from workers.queues import connect_redis, get_queue
 from workers.rq_worker import BatonWorker
 
 log = logging.getLogger(__name__)

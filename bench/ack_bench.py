@@ -39,7 +39,7 @@ from localslack.state import Channel
 from memory.db import connect
 from memory.embedded import EmbeddedServices
 from memory.migrate import migrate
-from workers.queues import connect_redis, get_queue
+from workers.api import connect_redis, get_queue
 
 BOT_TOKEN = "xoxb-bench-token"
 CHANNEL = Channel(id="C0GENERAL", name="general")

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals import ClickOutcome, decide_click
 from bot.card_updates import refresh_card, tell
 from bot.deps import AppDeps
+from core.plan_records import PlanRecord
 from memory import plans
 from memory.policies import load_policy
 from slackui import plan_card, replies
@@ -98,7 +99,7 @@ async def _open_modal(
     if plan_id is None:
         return
 
-    def load() -> plans.PlanRecord | None:
+    def load() -> PlanRecord | None:
         with deps.sync_pool.connection() as conn:
             return plans.load_plan(conn, plan_id, team_id=_team(body))
 

@@ -25,15 +25,8 @@ from core.policy_command import POLICY_USAGE, PolicyCommand, PolicyCommandError,
 from memory import admin_sql, audit
 from memory.policies import WORKSPACE, change_policy, load_overrides
 from slackui import replies
-from slackui.admin_views import (
-    PLANS_LIMIT,
-    Linker,
-    archive_linker,
-    gather_status,
-    render_plans,
-    render_policy,
-    render_status,
-)
+from slackui.admin_views import PLANS_LIMIT, Linker, archive_linker, render_plans, render_policy, render_status
+from workers.admin_status import gather_status
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 
+from core.plan_records import PlanRecord
 from core.policy import Verdict, may_approve
 from memory import audit, plans
 from memory.policies import load_policy
@@ -20,7 +21,7 @@ class ClickOutcome:
 
     applied: bool
     message: str | None
-    plan: plans.PlanRecord | None
+    plan: PlanRecord | None
     start_execution: bool = False
 
 
@@ -95,7 +96,7 @@ def decide_click(
     return ClickOutcome(True, None, refreshed, start_execution=decision.status == "approved")
 
 
-def _shown_status(plan: plans.PlanRecord, now: datetime) -> str:
+def _shown_status(plan: PlanRecord, now: datetime) -> str:
     if plan.status == "pending" and plan.expires_at <= now:
         return "expired"
     return plan.status

@@ -7,7 +7,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from memory.plans import PlanRecord
+from core.plan_records import PlanRecord
 from slackui import plan_card
 
 log = logging.getLogger(__name__)

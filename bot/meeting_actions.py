@@ -16,6 +16,8 @@ from bot.approvals import ClickOutcome
 from bot.card_updates import tell
 from bot.deps import AppDeps
 from bot.meeting_approval import ItemOutcome, approve_or_explain, mark_done, snooze
+from core.meetings.stored import ItemRecord, MeetingRecord
+from core.plan_records import PlanRecord
 from memory import meetings, plans
 from slackui import meeting_views
 
@@ -92,7 +94,7 @@ async def _after_item_change(deps: AppDeps, client: AsyncWebClient, body: dict[s
 async def _render_card(deps: AppDeps, client: AsyncWebClient, meeting_id: int) -> None:
     """Show the decision on the notes card at once (execution updates it again as steps finish)."""
 
-    def load() -> tuple[meetings.MeetingRecord | None, list[meetings.ItemRecord], plans.PlanRecord | None]:
+    def load() -> tuple[MeetingRecord | None, list[ItemRecord], PlanRecord | None]:
         with deps.sync_pool.connection() as conn:
             meeting = meetings.load_meeting(conn, meeting_id)
             if meeting is None:

@@ -11,9 +11,9 @@ import psycopg
 
 from bot.approvals import ClickOutcome, decide_click
 from core.meetings.followup_times import checkin_at, local_date, snoozed_due
+from core.meetings.stored import ItemEdit, ItemRecord, MeetingRecord
 from core.policy import may_approve
 from memory import audit, followups, meetings, plans
-from memory.meetings import ItemEdit, ItemRecord, MeetingRecord
 from memory.policies import load_policy
 from slackui import replies
 from slackui.meeting_views import ITEM_BLOCK_PREFIX, ITEM_DUE, ITEM_OWNER, ITEM_SELECTED, MAX_CARD_ITEMS

@@ -1,7 +1,7 @@
 """The correlation id: one string that ties a request's whole story together across processes.
 
 Every log line carries it (``baton.logs`` reads :func:`get`), every job carries it in ``job.meta``
-(``workers.queues.enqueue``), and the worker puts it back before the job runs
+(``workers.api.enqueue``), and the worker puts it back before the job runs
 (``workers.rq_worker``), so one grep finds the Slack handler, the jobs and each connector call.
 
 Formats, from the most to the least specific:

@@ -3,45 +3,13 @@ waiting, requests stuck in planning, the day's model spend, pending plans, the w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 
-
-@dataclass(frozen=True)
-class Backlog:
-    """How many things wait, and since when the oldest does (None when nothing waits)."""
-
-    count: int
-    oldest: datetime | None
-
-
-@dataclass(frozen=True)
-class Spend:
-    """Model calls in a window: the USD they cost and how many of them had no known price (counted as 0)."""
-
-    cost_usd: Decimal
-    calls: int
-    unknown_cost: int
-
-
-@dataclass(frozen=True)
-class PendingPlan:
-    """A plan waiting for a decision, with the message its card is (the meeting card for follow-ups)."""
-
-    id: int
-    channel_id: str
-    title: str
-    risk: str
-    requester_id: str
-    kind: str
-    created_at: datetime
-    expires_at: datetime
-    card_channel: str | None
-    card_ts: str | None
+from core.status import Backlog, ModelSpend, PendingPlan
 
 
 def pending_approvals(conn: psycopg.Connection[Any], *, team_id: str, now: datetime) -> Backlog:
@@ -67,7 +35,7 @@ def stuck_planning(conn: psycopg.Connection[Any], *, team_id: str, older_than: d
 
 
 def spend_since(conn: psycopg.Connection[Any], *, team_id: str, since: datetime,
-                channel_id: str | None = None) -> Spend:
+                channel_id: str | None = None) -> ModelSpend:
     """Model spend of the workspace (or of one channel) from ``since`` on, from ``llm_calls``."""
     where = "team_id = %s AND at >= %s" + (" AND channel_id = %s" if channel_id is not None else "")
     params: tuple[Any, ...] = (team_id, since) + ((channel_id,) if channel_id is not None else ())
@@ -77,7 +45,7 @@ def spend_since(conn: psycopg.Connection[Any], *, team_id: str, since: datetime,
         params,
     ).fetchone()
     assert row is not None
-    return Spend(Decimal(row["cost"]), int(row["calls"]), int(row["unknown"]))
+    return ModelSpend(Decimal(row["cost"]), int(row["calls"]), int(row["unknown"]))
 
 
 def pending_plans(conn: psycopg.Connection[Any], *, team_id: str, now: datetime, channel_id: str | None = None,

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import psycopg
 
-
-@dataclass(frozen=True)
-class AuditEntry:
-    id: int
-    kind: str
-    actor: str | None
-    detail: dict[str, Any]
-    at: datetime
-    plan_id: int | None
-    request_id: int | None
+from core.audit_entry import AuditEntry
 
 
 def append(

@@ -8,7 +8,6 @@ finds the first row and points to its summary instead of summarising again.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,80 +15,7 @@ from typing import Any
 import psycopg
 
 from core.meetings.records import ActionItem, Decision, MeetingNotes
-
-
-@dataclass(frozen=True)
-class MeetingRecord:
-    id: int
-    team_id: str
-    request_id: int
-    channel_id: str
-    thread_ts: str | None
-    uploader_id: str
-    file_id: str | None
-    file_name: str | None
-    status: str
-    meeting_date: date
-    tz: str
-    transcript_format: str | None
-    turns: int
-    words: int
-    speakers: list[str]
-    notes: dict[str, Any] | None
-    mode: str | None
-    degraded_reason: str | None
-    chunks: int
-    llm_calls: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: Decimal
-    card_channel: str | None
-    card_ts: str | None
-    plan_id: int | None
-    all_done_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def summary(self) -> list[str]:
-        return list((self.notes or {}).get("summary", []))
-
-    @property
-    def decisions(self) -> list[dict[str, Any]]:
-        return list((self.notes or {}).get("decisions", []))
-
-    @property
-    def open_questions(self) -> list[str]:
-        return list((self.notes or {}).get("open_questions", []))
-
-
-@dataclass(frozen=True)
-class ItemRecord:
-    meeting_id: int
-    idx: int
-    task: str
-    owner_name: str | None
-    owner_id: str | None
-    due_date: date | None
-    due_text: str | None
-    evidence_quote: str | None
-    evidence_turn: int | None
-    evidence_at: float | None
-    selected: bool
-    task_id: int | None
-    #: The task's status when follow-ups were created (open / done / cancelled), else None.
-    task_status: str | None = None
-
-
-@dataclass(frozen=True)
-class ItemEdit:
-    """What a person set on the card before creating follow-ups."""
-
-    idx: int
-    owner_id: str | None
-    due_date: date | None
-    selected: bool
-
+from core.meetings.stored import ItemEdit, ItemRecord, MeetingRecord, MessageRef
 
 _MEETING_COLUMNS = (
     "id, team_id, request_id, channel_id, thread_ts, uploader_id, file_id, file_name, status, meeting_date, tz, "
@@ -299,15 +225,6 @@ def record_message(conn: psycopg.Connection[Any], meeting_id: int, *, channel: s
         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (channel_id, ts) DO NOTHING",
         (meeting_id, channel, ts, kind, owner_id, due_on),
     )
-
-
-@dataclass(frozen=True)
-class MessageRef:
-    channel_id: str
-    ts: str
-    kind: str
-    owner_id: str
-    due_on: date | None
 
 
 def messages(conn: psycopg.Connection[Any], meeting_id: int) -> list[MessageRef]:

@@ -8,86 +8,15 @@ both win: exactly one UPDATE matches, the other sees who won.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 
+from core.plan_records import Decision, PlanRecord, StepRecord
 from core.states import InvalidTransition, plan_transition, step_transition
-from core.types import RequestOrigin, ReviewedPlan, Risk
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    plan_id: int
-    idx: int
-    action: str
-    args: dict[str, Any]
-    description: str
-    depends_on: list[int]
-    preview: str
-    risk: str
-    read_only: bool
-    compensable: bool
-    selected: bool
-    status: str
-    attempts: int
-    lease_until: datetime | None
-    result: dict[str, Any] | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class PlanRecord:
-    id: int
-    request_id: int
-    team_id: str
-    channel_id: str
-    channel_type: str
-    thread_ts: str | None
-    requester_id: str
-    title: str
-    rationale: str
-    planner: str
-    risk: str
-    status: str
-    card_channel: str | None
-    card_ts: str | None
-    expires_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_reason: str | None
-    auto_approved: bool
-    tokens_in: int
-    tokens_out: int
-    cost_usd: Decimal
-    created_at: datetime
-    message_ts: str | None = None
-    kind: str = "request"  # "request", or "meeting" (follow-ups of a meeting; its card is the meeting card)
-    steps: tuple[StepRecord, ...] = field(default_factory=tuple)
-
-    @property
-    def origin(self) -> RequestOrigin:
-        return RequestOrigin(
-            self.team_id, self.channel_id, self.requester_id, self.thread_ts, self.channel_type, self.message_ts
-        )
-
-    @property
-    def risk_level(self) -> Risk:
-        return Risk(self.risk)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Outcome of an approve/reject attempt."""
-
-    applied: bool
-    status: str
-    decided_by: str | None
-    auto: bool = False
-
+from core.types import RequestOrigin, ReviewedPlan
 
 _PLAN_COLUMNS = (
     "id, request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title, rationale, planner, risk, "

@@ -15,10 +15,7 @@ from typing import Any
 from core import defaults
 from core.policy import effective_policy
 from core.policy_command import describe_policy, policy_sources
-from memory import admin_sql
-from memory.admin_sql import Backlog, PendingPlan, Spend
-from memory.llm_calls import utc_day
-from workers.queue_admin import QueueReport, queue_report
+from core.status import ModelSpend, PendingPlan, StatusFacts
 
 #: ``link(channel, ts)``: a message's URL, or None when it cannot be built.
 Linker = Callable[[str | None, str | None], str | None]
@@ -113,38 +110,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-# -- status ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class StatusFacts:
-    """Everything ``status`` shows, gathered at ``now``."""
-
-    now: datetime
-    queues: QueueReport
-    approvals: Backlog
-    stuck: Backlog
-    workspace_spend: Spend
-    channel_id: str | None = None
-    channel_spend: Spend | None = None
-
-
-def gather_status(conn: Any, *, team_id: str, channel_id: str | None, now: datetime,
-                  redis_url: str | None) -> StatusFacts:
-    """Queue depths from Redis (or why they are unknown) and the workspace's backlog and spend from Postgres."""
-    since, _ = utc_day(now)  # "today" is the UTC day, as for the budgets
-    stuck_before = now - timedelta(seconds=defaults.PLANNING_STUCK_SECONDS)
-    return StatusFacts(
-        now=now,
-        queues=queue_report(redis_url),
-        approvals=admin_sql.pending_approvals(conn, team_id=team_id, now=now),
-        stuck=admin_sql.stuck_planning(conn, team_id=team_id, older_than=stuck_before),
-        workspace_spend=admin_sql.spend_since(conn, team_id=team_id, since=since),
-        channel_id=channel_id,
-        channel_spend=(admin_sql.spend_since(conn, team_id=team_id, since=since, channel_id=channel_id)
-                       if channel_id else None),
-    )
-
-
-def _spend(spend: Spend) -> str:
+def _spend(spend: ModelSpend) -> str:
     return f"{_usd(spend.cost_usd)} in {_plural(spend.calls, 'call')}"
 
 

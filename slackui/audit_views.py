@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from memory.audit import AuditEntry
+from core.audit_entry import AuditEntry
 
 DETAIL_LIMIT = 300
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from memory.meetings import ItemRecord, MeetingRecord
-from memory.plans import PlanRecord
+from core.meetings.stored import ItemRecord, MeetingRecord
+from core.plan_records import PlanRecord
 from slackui.plan_card import clip
 
 CREATE_FOLLOWUPS = "meeting_create_followups"

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.budgets import format_usd
-from memory.plans import PlanRecord, StepRecord
+from core.plan_records import PlanRecord, StepRecord
 
 PREVIEW_LIMIT = 700
 SECTION_LIMIT = 3000

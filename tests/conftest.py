@@ -26,8 +26,8 @@ from localslack import LocalSlack, signed_headers
 from memory.db import connect
 from tests.fakes.backends import Backends, reset_database, reset_redis, session_backends
 from tests.fakes.openai_fixtures import fake_openai, fake_openai_server  # noqa: F401  (fixtures)
+from workers.api import connect_redis, get_queue
 from workers.job_context import WorkerContext, install, slack_client
-from workers.queues import connect_redis, get_queue
 from workers.rq_worker import BatonSimpleWorker
 
 pytest_plugins = ["tests.plugins.quality_report"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from core.plan_records import PlanRecord
 from memory import plans
 from slackui import plan_card
 from workers.job_context import WorkerContext
@@ -15,7 +16,7 @@ from workers.throttle import wait_turn
 log = logging.getLogger(__name__)
 
 
-def post_card(ctx: WorkerContext, conn: Any, plan: plans.PlanRecord) -> plans.PlanRecord:
+def post_card(ctx: WorkerContext, conn: Any, plan: PlanRecord) -> PlanRecord:
     """Post the plan card in the request's thread (once: a plan with a card keeps it)."""
     if plan.card_ts:
         return plan
@@ -36,7 +37,7 @@ def post_card(ctx: WorkerContext, conn: Any, plan: plans.PlanRecord) -> plans.Pl
     return refreshed
 
 
-def update_card(ctx: WorkerContext, plan: plans.PlanRecord) -> None:
+def update_card(ctx: WorkerContext, plan: PlanRecord) -> None:
     """Re-render the card in place; a failure to update is logged, never fatal to execution."""
     if not plan.card_channel or not plan.card_ts:
         return

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from connectors.base import Connector, PermanentError, RetryableError
 from connectors.registry import ConnectorRegistry, UnknownAction
 from core import defaults
+from core.plan_records import PlanRecord, StepRecord
 from memory import audit, effects, plans
 from slackui import replies
 from workers.cards import reply_in_thread, update_card
@@ -57,7 +58,7 @@ class _Runner:
         """Append to the audit trail of this plan."""
         audit.append(self.conn, team_id=self.team_id, plan_id=self.plan_id, kind=kind, **detail)
 
-    def plan(self) -> plans.PlanRecord:
+    def plan(self) -> PlanRecord:
         plan = plans.load_plan(self.conn, self.plan_id)
         assert plan is not None
         return plan
@@ -173,7 +174,7 @@ class _Runner:
         return "failed"
 
     @staticmethod
-    def _blocked(plan: plans.PlanRecord, step: plans.StepRecord) -> bool:
+    def _blocked(plan: PlanRecord, step: StepRecord) -> bool:
         return any(plan.steps[dep].status != "succeeded" for dep in step.depends_on if dep < len(plan.steps))
 
     # -- compensation ---------------------------------------------------------------------------
@@ -277,7 +278,7 @@ class _Runner:
         )
         return plan.status
 
-    def _claim_report(self, plan: plans.PlanRecord) -> bool:
+    def _claim_report(self, plan: PlanRecord) -> bool:
         """True for exactly one caller per finished plan: whoever inserts the report key posts the report."""
         if plan.status not in ("succeeded", "failed", "compensated"):
             return False
@@ -291,7 +292,7 @@ class _Runner:
         )
 
 
-def _logged_execute(connector: Connector, args: Any, plan: plans.PlanRecord, *, key: str, attempt: int
+def _logged_execute(connector: Connector, args: Any, plan: PlanRecord, *, key: str, attempt: int
                     ) -> dict[str, Any]:
     """``connector.execute`` between two log lines (action, key, attempt, outcome; never the arguments), so
     each connector call shows under the request's correlation id."""

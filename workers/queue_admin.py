@@ -16,31 +16,13 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
 from core import defaults
+from core.status import QueueDepth, QueueReport
 
 log = logging.getLogger(__name__)
 
 #: A status answer must not hang on a dead Redis: a second to connect, two for any reply.
 CONNECT_TIMEOUT_SECONDS = 1.0
 SOCKET_TIMEOUT_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    """One queue: jobs waiting, running, scheduled (retries waiting their turn) and failed."""
-
-    name: str
-    queued: int
-    running: int
-    scheduled: int
-    failed: int
-
-
-@dataclass(frozen=True)
-class QueueReport:
-    """Every queue's depth, or why Redis could not be asked (``error``; ``depths`` is then empty)."""
-
-    depths: tuple[QueueDepth, ...] = ()
-    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import Any
 from core import defaults
 from memory import audit, plans, requests
 from memory.store import delete_expired
+from workers.api import enqueue, enqueue_job
 from workers.cards import update_card
 from workers.job_context import current
-from workers.jobs import enqueue_job
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,9 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             done["memories_removed"].append(count)
         if conn.execute("SELECT 1 FROM memories WHERE embedding IS NULL LIMIT 1").fetchone():
             # Memories stored while the embedding service was down (or before it existed) get their vectors.
-            from workers.memories.embed import embed_pending_memories
-            from workers.queues import enqueue
-
-            enqueue(ctx.redis, "default", embed_pending_memories, job_id=f"embed-pending{stamp}")
+            enqueue(
+                ctx.redis, "default", "workers.memories.embed.embed_pending_memories", job_id=f"embed-pending{stamp}"
+            )
     if any(done.values()):
         log.info("reconciler: %s", done)
     return done

@@ -1,6 +1,6 @@
 """RQ workers that run each job under its correlation id, with a log line as it starts and ends.
 
-``workers.queues.enqueue`` stores the id in ``job.meta["correlation_id"]``; :class:`BatonWorker` (forks a
+``workers.api.enqueue`` stores the id in ``job.meta["correlation_id"]``; :class:`BatonWorker` (forks a
 work horse per job: ``baton worker``) and :class:`BatonSimpleWorker` (runs jobs in-process: the tests)
 put it back in the context before the job runs, so every line the job and its connectors log carries it.
 A job whose id does not name its request yet (``plan-3`` from the reconciler, a follow-up the scheduler

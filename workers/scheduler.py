@@ -17,11 +17,10 @@ from datetime import datetime, timedelta
 from core import defaults
 from core.digest.schedule import due_occurrence
 from memory import audit, digests
+from workers.api import enqueue, enqueue_job
 from workers.digest_sender import LEASE
 from workers.job_context import WorkerContext
-from workers.jobs import enqueue_job
 from workers.meetings.followups import dispatch_followups
-from workers.queues import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +58,9 @@ def scheduler_tick(ctx: WorkerContext, *, now: datetime,
             enqueue_job(ctx.redis, "send_digest", run_id, suffix=stamp)
             done["digests_retried"].append(run_id)
     done["followups"] = dispatch_followups(ctx, now=now)
-    from workers.reconcile import reconcile
-
     slot = int(now.timestamp() // interval)
     try:
-        enqueue(ctx.redis, "default", reconcile, job_id=f"reconcile-{slot}")
+        enqueue(ctx.redis, "default", "workers.reconcile.reconcile", job_id=f"reconcile-{slot}")
     except Exception as err:  # a Redis blip: the next tick tries again
         log.warning("could not enqueue the reconciler: %s", err)
     if any(done.values()):

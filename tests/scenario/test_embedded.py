@@ -15,7 +15,7 @@ import pytest
 
 from memory.db import connect
 from memory.embedded import EmbeddedServerError, EmbeddedServices
-from workers.queues import connect_redis
+from workers.api import connect_redis
 
 pytestmark = pytest.mark.slow
 

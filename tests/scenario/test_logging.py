@@ -101,7 +101,7 @@ def test_text_lines_carry_the_correlation_id_and_are_scrubbed():
 
 def test_a_job_enqueued_without_a_request_id_is_resolved_to_it(bot, db, json_lines, web_server, monkeypatch):
     """The reconciler re-enqueues ``execute_plan`` knowing only the plan: the worker finds its request."""
-    from workers.jobs import enqueue_job
+    from workers.api import enqueue_job
 
     bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
     bot.run_jobs(wait_for=1)

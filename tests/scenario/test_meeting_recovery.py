@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.scenario.meeting_helpers import MONDAY, meeting_row, set_clock, upload
-from workers.jobs import enqueue_job
+from workers.api import enqueue_job
 
 
 def _cards(bot):

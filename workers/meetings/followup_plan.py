@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.registry import ConnectorRegistry
+from core.meetings.stored import ItemRecord, MeetingRecord
 from core.types import RequestOrigin, ReviewedPlan, ReviewedStep
-from memory.meetings import ItemRecord, MeetingRecord
 from slackui.meeting_views import MAX_CARD_ITEMS, meeting_title
 
 

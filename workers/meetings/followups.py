@@ -19,10 +19,11 @@ from connectors.base import ConnectorError
 from connectors.slack_post import effect_metadata, find_keyed_message
 from connectors.slack_targets import open_dm
 from core.meetings.followup_times import checkin_at, next_checkin_day
+from core.meetings.stored import ItemRecord, MeetingRecord
 from memory import audit, followups, meetings
 from slackui import meeting_views
+from workers.api import enqueue_job
 from workers.job_context import WorkerContext, current
-from workers.jobs import enqueue_job
 from workers.meetings.refresh import owner_items, permalink, tracked_items
 from workers.throttle import wait_turn
 
@@ -88,8 +89,8 @@ def send_followup(followup_id: int) -> str:
     return "sent"
 
 
-def _post(ctx: WorkerContext, row: followups.FollowupRecord, meeting: meetings.MeetingRecord,
-          shown: list[meetings.ItemRecord]) -> tuple[str, str]:
+def _post(ctx: WorkerContext, row: followups.FollowupRecord, meeting: MeetingRecord,
+          shown: list[ItemRecord]) -> tuple[str, str]:
     key = f"followup:{row.id}"
     if row.kind == "reminder":
         channel = open_dm(ctx.slack, row.owner_id)
@@ -109,7 +110,7 @@ def _post(ctx: WorkerContext, row: followups.FollowupRecord, meeting: meetings.M
     return str(posted["channel"]), str(posted["ts"])
 
 
-def _schedule_next_checkin(ctx: WorkerContext, conn: Any, meeting: meetings.MeetingRecord, day: Any) -> None:
+def _schedule_next_checkin(ctx: WorkerContext, conn: Any, meeting: MeetingRecord, day: Any) -> None:
     """Items still open after a check-in are asked about again on the next working day."""
     items = meetings.items(conn, meeting.id)
     if any(i.task_status == "open" and i.due_date is not None and i.due_date <= day for i in tracked_items(items)):

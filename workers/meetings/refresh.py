@@ -12,8 +12,9 @@ import psycopg
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from core.meetings.stored import ItemRecord, MeetingRecord, MessageRef
+from core.plan_records import PlanRecord
 from memory import meetings, plans
-from memory.meetings import ItemRecord, MeetingRecord
 from slackui import meeting_views
 from workers.job_context import WorkerContext, current
 from workers.throttle import wait_turn
@@ -61,8 +62,8 @@ class OwnerNoticeRenderer:
             meetings.record_message(conn, meeting_id, channel=channel, ts=ts, kind="owner_dm", owner_id=owner_id)
 
 
-def render(ctx: WorkerContext, meeting: MeetingRecord, items: list[ItemRecord], ref: meetings.MessageRef,
-           plan: plans.PlanRecord | None, *, link: str | None) -> tuple[str, list[dict[str, Any]]]:
+def render(ctx: WorkerContext, meeting: MeetingRecord, items: list[ItemRecord], ref: MessageRef,
+           plan: PlanRecord | None, *, link: str | None) -> tuple[str, list[dict[str, Any]]]:
     """The current text and blocks of one of the meeting's messages (``link``: the notes card's permalink)."""
     if ref.kind == "card":
         return (meeting_views.meeting_card_text(meeting, items),
@@ -90,7 +91,7 @@ def refresh_card(ctx: WorkerContext, plan_id: int) -> None:
             return
         items = meetings.items(conn, meeting.id)
         plan = plans.load_plan(conn, plan_id)
-    ref = meetings.MessageRef(meeting.card_channel, meeting.card_ts, "card", "", None)
+    ref = MessageRef(meeting.card_channel, meeting.card_ts, "card", "", None)
     text, blocks = render(ctx, meeting, items, ref, plan, link=None)
     wait_turn(ctx.redis, ref.channel_id, interval=ctx.post_interval)
     try:

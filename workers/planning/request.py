@@ -16,10 +16,10 @@ from memory import audit, plans, requests
 from memory.policies import load_policy
 from memory.slack_messages import thread_messages
 from slackui import replies
+from workers.api import enqueue_job
 from workers.cards import post_card, reply_in_thread
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
-from workers.jobs import enqueue_job
 from workers.memories import flows
 from workers.memories.support import provider, recall_for_request, snippets
 

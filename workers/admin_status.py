@@ -1,0 +1,29 @@
+"""Gather what ``/baton status`` and ``baton status`` show: queue depths from Redis, backlog and spend from Postgres."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from core import defaults
+from core.status import StatusFacts
+from memory import admin_sql
+from memory.llm_calls import utc_day
+from workers.queue_admin import queue_report
+
+
+def gather_status(conn: Any, *, team_id: str, channel_id: str | None, now: datetime,
+                  redis_url: str | None) -> StatusFacts:
+    """Queue depths from Redis (or why they are unknown) and the workspace's backlog and spend from Postgres."""
+    since, _ = utc_day(now)  # "today" is the UTC day, as for the budgets
+    stuck_before = now - timedelta(seconds=defaults.PLANNING_STUCK_SECONDS)
+    return StatusFacts(
+        now=now,
+        queues=queue_report(redis_url),
+        approvals=admin_sql.pending_approvals(conn, team_id=team_id, now=now),
+        stuck=admin_sql.stuck_planning(conn, team_id=team_id, older_than=stuck_before),
+        workspace_spend=admin_sql.spend_since(conn, team_id=team_id, since=since),
+        channel_id=channel_id,
+        channel_spend=(admin_sql.spend_since(conn, team_id=team_id, since=since, channel_id=channel_id)
+                       if channel_id else None),
+    )

@@ -1,0 +1,76 @@
+"""The workers' public surface: which job handles which kind of work, on which queue, and how to enqueue it.
+
+This is the one module of ``workers`` that the Slack edge (``bot``) imports. Jobs are named by dotted path
+(RQ imports them in the work horse), so enqueueing never imports the job modules themselves: the web
+process stays light and no job module needs to import its callers back.
+
+The job id is derived from the row's id, so enqueueing the same request or plan twice (a retry after a
+Redis blip, a replayed click) does not create two jobs; the reconciler adds a suffix when it deliberately
+re-enqueues. Jobs carry ids only; Postgres holds the state.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis
+from rq import Queue
+
+from core import correlation, defaults
+
+#: Fail fast when Redis is down: the caller has already recorded the work in Postgres and the
+#: reconciler re-enqueues it, so waiting here would only delay the Slack ack.
+SOCKET_TIMEOUT_SECONDS = 2.0
+
+#: Kind of work -> (queue, dotted path of the job function). The functions take one row id.
+JOBS: dict[str, tuple[str, str]] = {
+    "plan_request": ("plans", "workers.planning.request.plan_request"),
+    "execute_plan": ("actions", "workers.execute.execute_plan"),
+    "send_followup": ("actions", "workers.meetings.followups.send_followup"),
+    "refresh_meeting": ("default", "workers.meetings.refresh.refresh_meeting"),
+    "send_digest": ("default", "workers.digest_sender.send_digest"),
+    "publish_home": ("default", "workers.home.publish_home"),
+}
+#: Jobs that may rightly run again for the same row (each change re-renders): a fresh id every time.
+_REPEATABLE = frozenset({"refresh_meeting", "publish_home"})
+
+
+def connect_redis(url: str) -> redis.Redis:
+    """A Redis client for ``url`` (redis://, rediss:// or unix://) with short timeouts."""
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS, socket_timeout=SOCKET_TIMEOUT_SECONDS * 5
+    )
+
+
+def get_queue(name: str, *, connection: redis.Redis) -> Queue:
+    """One of Baton's queues (:data:`core.defaults.QUEUES`); any other name is a programming error."""
+    if name not in defaults.QUEUES:
+        raise ValueError(f"unknown queue {name!r}; Baton's queues are {', '.join(defaults.QUEUES)}")
+    return Queue(name, connection=connection)
+
+
+def enqueue(
+    connection: redis.Redis, queue: str, func: str, *args: Any, job_id: str, **options: Any
+) -> None:
+    """Enqueue the job function at dotted path ``func`` with ``args`` under a deterministic ``job_id`` so a repeat
+    enqueue is harmless.
+
+    The job carries the correlation id (``job.meta["correlation_id"]``, see ``core.correlation``) so the
+    worker's log lines for it share the id of whatever enqueued it.
+    """
+    correlation_id = correlation.for_enqueue(correlation.get(), correlation.from_job(func, args))
+    if correlation_id is not None:
+        options["meta"] = {**(options.get("meta") or {}), "correlation_id": correlation_id}
+    get_queue(queue, connection=connection).enqueue(func, *args, job_id=job_id, **options)
+
+
+def enqueue_job(connection: redis.Redis, kind: str, ident: int, *, suffix: str = "") -> None:
+    """Enqueue the job for ``kind`` (a key of :data:`JOBS`) on row ``ident``."""
+    try:
+        queue, func = JOBS[kind]
+    except KeyError:
+        raise ValueError(f"no job handles {kind!r}") from None
+    if kind in _REPEATABLE and not suffix:
+        suffix = f"-{time.time_ns()}"
+    enqueue(connection, queue, func, ident, job_id=f"{kind}-{ident}{suffix}")
