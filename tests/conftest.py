@@ -25,10 +25,10 @@ from core.settings import Settings
 from localslack import LocalSlack, signed_headers
 from memory.db import connect
 from tests.fakes.backends import Backends, reset_database, reset_redis, session_backends
+from tests.fakes.inprocess_worker import InProcessWorker
 from tests.fakes.openai_fixtures import fake_openai, fake_openai_server  # noqa: F401  (fixtures)
 from workers.api import connect_redis, get_queue
 from workers.job_context import WorkerContext, install, slack_client
-from workers.rq_worker import BatonSimpleWorker
 
 pytest_plugins = ["tests.plugins.quality_report"]
 
@@ -196,7 +196,7 @@ class Bot:
         while sum(queue.count for queue in queues) < wait_for and time.monotonic() < deadline:
             time.sleep(0.01)
         before = sum(queue.count for queue in queues)
-        BatonSimpleWorker(queues, connection=self.redis).work(burst=True, logging_level="WARNING")
+        InProcessWorker(queues, connection=self.redis).work(burst=True, logging_level="WARNING")
         return before
 
 

@@ -1,8 +1,8 @@
 """RQ workers that run each job under its correlation id, with a log line as it starts and ends.
 
 ``workers.api.enqueue`` stores the id in ``job.meta["correlation_id"]``; :class:`BatonWorker` (forks a
-work horse per job: ``baton worker``) and :class:`BatonSimpleWorker` (runs jobs in-process: the tests)
-put it back in the context before the job runs, so every line the job and its connectors log carries it.
+work horse per job: ``baton worker``; the tests mix :class:`CorrelatedJobs` into RQ's in-process worker)
+puts it back in the context before the job runs, so every line the job and its connectors log carries it.
 A job whose id does not name its request yet (``plan-3`` from the reconciler, a follow-up the scheduler
 claimed) is resolved to ``req-<id>`` from Postgres first; when that fails the job still runs.
 """
@@ -13,7 +13,7 @@ import logging
 import time
 from typing import Any
 
-from rq import SimpleWorker, Worker
+from rq import Worker
 from rq.job import Job
 from rq.queue import Queue
 
@@ -21,6 +21,8 @@ from core import correlation
 
 log = logging.getLogger(__name__)
 
+#: Seconds the command listener waits per read, and so at most how long stopping it takes.
+COMMAND_POLL_SECONDS = 1.0
 #: Job functions whose first argument leads to a request through Postgres, and how.
 _RESOLVABLE = {"execute_plan": "plan", "send_followup": "followup", "refresh_meeting": "meeting"}
 
@@ -43,9 +45,16 @@ class CorrelatedJobs:
 class BatonWorker(CorrelatedJobs, Worker):
     """``rq.Worker`` (a forked work horse per job) with correlation ids."""
 
+    def subscribe(self) -> None:
+        """Listen for RQ's worker commands (shutdown, kill-horse) on a thread that wakes every second.
 
-class BatonSimpleWorker(CorrelatedJobs, SimpleWorker):
-    """``rq.SimpleWorker`` (jobs in the worker's own process) with correlation ids."""
+        RQ's own listener sleeps up to 60 s between reads, and redis-py 8.2 made stopping that thread wait
+        for it, so every worker shutdown (SIGTERM, burst end) could take a minute."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # RQ types it as None
+            sleep_time=COMMAND_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
 
 def job_correlation_id(job: Job) -> str | None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from baton.admin_cli import add_admin_parsers
 from baton.cli import CommandError
@@ -21,6 +21,7 @@ from core.policy_command import POLICY_USAGE
 from memory.policies import save_policy
 from slackui import plan_card, replies
 from tests.conftest import BOT_TOKEN
+from tests.fakes.inprocess_worker import InProcessWorker
 from tests.scenario.loop_helpers import click, ephemerals_to, eventually, plan_row, posts_in
 
 ASK = "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>"
@@ -158,7 +159,7 @@ def test_status_counts_a_failed_job_and_requeue_failed_puts_it_back(bot, db, cap
     db.execute("UPDATE llm_calls SET at = now() - interval '1 day' WHERE cost_usd = 5")
     queue = Queue("default", connection=bot.redis)
     queue.enqueue(fragile_job, "m1", job_id="fragile-1")
-    SimpleWorker([queue], connection=bot.redis).work(burst=True, logging_level="WARNING")
+    InProcessWorker([queue], connection=bot.redis).work(burst=True, logging_level="WARNING")
 
     text = answer(bot, "status", user="U0BOB")
     assert "`default`: 0 queued, 0 running, 0 scheduled, 1 failed" in text
@@ -188,7 +189,7 @@ def test_status_counts_a_failed_job_and_requeue_failed_puts_it_back(bot, db, cap
     assert queue.failed_job_registry.count == 0 and queue.count == 1
 
     BUG["present"] = False  # the fix is deployed; the same job now succeeds
-    SimpleWorker([queue], connection=bot.redis).work(burst=True, logging_level="WARNING")
+    InProcessWorker([queue], connection=bot.redis).work(burst=True, logging_level="WARNING")
     assert queue.fetch_job("fragile-1").return_value() == "done m1"
     assert "`default`: 0 queued, 0 running, 0 scheduled, 0 failed" in answer(bot, "status")
     code, out = baton(capsys, "requeue-failed", "--queue", "default")
