@@ -11,6 +11,7 @@ import psycopg
 from core.plan_records import PlanRecord
 from core.policy import Verdict, may_approve
 from memory import audit, plans
+from memory.decisions import decide_plan
 from memory.policies import load_policy
 from slackui import replies
 
@@ -74,22 +75,8 @@ def decide_click(
         return ClickOutcome(False, replies.not_allowed(verdict.reason), plan)
     if selected_steps is not None and not selected_steps:
         return ClickOutcome(False, replies.NO_STEPS_SELECTED, plan)
-    with conn.transaction():
-        # Lock the plan, decide, and only the winner records its step selection: a losing "Review
-        # steps" submit must not change what the winner approved.
-        plans.lock_plan(conn, plan_id)
-        decision = plans.decide(conn, plan_id, event=event, user_id=user_id, now=now, reason=reason)
-        if decision.applied and selected_steps is not None:
-            plans.select_steps(conn, plan_id, selected_steps)
-        if decision.applied:
-            detail: dict[str, Any] = {"risk": plan.risk}
-            if reason:
-                detail["reason"] = reason
-            if selected_steps is not None:
-                detail["selected_steps"] = sorted(selected_steps)
-            audit.append(
-                conn, team_id=team_id, plan_id=plan_id, kind=f"plan.{decision.status}", actor=user_id, **detail
-            )
+    decision = decide_plan(conn, plan_id, team_id=team_id, event=event, user_id=user_id, now=now, reason=reason,
+                           selected_steps=selected_steps, risk=plan.risk)
     refreshed = plans.load_plan(conn, plan_id)
     if not decision.applied:
         return ClickOutcome(False, replies.already_decided(decision.status, decision.decided_by), refreshed)

@@ -156,3 +156,9 @@ def api_error_code(error: BaseException) -> str | None:
             return str(code) if code else None
         seen = seen.__cause__
     return None
+
+
+def describe_error(error: BaseException) -> str:
+    """A short reason for a log line: Slack's error code when there is one, else the exception's type and text."""
+    code = api_error_code(error)
+    return code if code is not None else f"{type(error).__name__}: {error}"

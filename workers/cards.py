@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
+from connectors.slack_errors import describe_error
 from core.plan_records import PlanRecord
 from memory import plans
 from slackui import plan_card
@@ -55,7 +54,7 @@ def update_card(ctx: WorkerContext, plan: PlanRecord) -> None:
             blocks=plan_card.plan_card(plan, model=ctx.settings.chat_model),
         )
     except Exception as err:  # best effort: a card that lags behind must never stop execution
-        log.warning("could not update the card of plan %s: %s", plan.id, _reason(err))
+        log.warning("could not update the card of plan %s: %s", plan.id, describe_error(err))
 
 
 def reply_in_thread(ctx: WorkerContext, *, channel: str, thread_ts: str | None, text: str) -> None:
@@ -64,8 +63,5 @@ def reply_in_thread(ctx: WorkerContext, *, channel: str, thread_ts: str | None, 
     try:
         ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=plan_card.clip(text, 39_000))
     except Exception as err:  # the state is in Postgres; a lost reply is logged, not fatal
-        log.warning("could not reply in %s: %s", channel, _reason(err))
+        log.warning("could not reply in %s: %s", channel, describe_error(err))
 
-
-def _reason(err: Exception) -> str:
-    return str(err.response.get("error")) if isinstance(err, SlackApiError) else f"{type(err).__name__}: {err}"

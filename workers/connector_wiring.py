@@ -27,6 +27,9 @@ from memory.facts import Embed, PostgresFactStore
 from memory.followup_store import PostgresFollowupStore
 from memory.tasks import PostgresTaskStore
 from workers.job_context import WorkerContext, connector_slack_client
+from workers.meetings.refresh import OwnerNoticeRenderer
+from workers.memories.support import embed_text
+from workers.slack_lookups import SlackLookups
 
 
 def build_registry(
@@ -39,9 +42,8 @@ def build_registry(
     embed: Embed | None = None,
 ) -> ConnectorRegistry:
     """Every built-in connector: Slack posting and scheduling, tasks, webhooks and remembered facts."""
-    from workers.meetings.refresh import OwnerNoticeRenderer
-
     tasks = PostgresTaskStore(connect)
+    lookups = SlackLookups(slack)
     return ConnectorRegistry(
         [
             SlackPostMessage(client=slack),
@@ -55,35 +57,16 @@ def build_registry(
                 timeout=defaults.HTTP_TIMEOUT_SECONDS,
                 now=now,
             ),
-            Remember(store=PostgresFactStore(connect, embed=embed), permalink=lambda c, ts: _permalink(slack, c, ts)),
-            MeetingFollowUp(store=PostgresFollowupStore(connect, tz_of=lambda user: _tz(slack, user), now=now)),
+            Remember(store=PostgresFactStore(connect, embed=embed), permalink=lookups.permalink),
+            MeetingFollowUp(store=PostgresFollowupStore(connect, tz_of=lookups.tz_name, now=now)),
             MeetingNotifyOwner(client=slack, notice=OwnerNoticeRenderer(connect, slack)),
         ]
     )
 
 
-def _tz(slack: WebClient, user_id: str) -> str:
-    """The person's Slack time zone (UTC when Slack does not say)."""
-    try:
-        return str(slack.users_info(user=user_id)["user"].get("tz") or "UTC")
-    except Exception:
-        return "UTC"
-
-
-def _permalink(slack: WebClient, channel: str, ts: str) -> str | None:
-    """The message's permalink, or None (a missing link never fails a memory write)."""
-    try:
-        link = slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-    except Exception:
-        return None
-    return str(link) if link else None
-
-
 def registry_for(ctx: WorkerContext) -> ConnectorRegistry:
     """The registry a job uses: connectors get a Slack client without blind retries (see
     ``connector_slack_client``), the job's clock, and memory writes embedded through the job's provider."""
-    from workers.memories.support import embed_text
-
     return build_registry(
         ctx.settings,
         slack=connector_slack_client(ctx.settings),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
-
 from core.digest.command import describe
 from core.digest.schedule import next_occurrence
 from core.meetings.followup_times import local_date
@@ -11,9 +9,7 @@ from memory import digests, slack_events
 from slackui.home_view import home_view
 from workers.digest_sender import linker, plan_fact, waiting_for
 from workers.job_context import current
-
-#: The Home tab is for people; "today" is in UTC unless Slack tells us their zone.
-_DEFAULT_TZ = "UTC"
+from workers.slack_lookups import SlackLookups
 
 
 def publish_home(event_pk: int) -> str:
@@ -25,10 +21,7 @@ def publish_home(event_pk: int) -> str:
         if event is None or not event.user_id:
             return "missing"
         team, user = event.team_id, event.user_id
-        try:
-            tz = str(ctx.slack.users_info(user=user)["user"].get("tz") or _DEFAULT_TZ)
-        except SlackApiError:
-            tz = _DEFAULT_TZ
+        tz = SlackLookups(ctx.slack).tz_name(user)
         link = linker(ctx)
         items = [(r["title"], link(r["card_channel"], r["card_ts"]), r["due_date"])
                  for r in digests.open_tasks_of(conn, team_id=team, owner_id=user)]

@@ -24,7 +24,8 @@ from memory import audit, followups, meetings
 from slackui import meeting_views
 from workers.api import enqueue_job
 from workers.job_context import WorkerContext, current
-from workers.meetings.refresh import owner_items, permalink, tracked_items
+from workers.meetings.refresh import owner_items, tracked_items
+from workers.slack_lookups import SlackLookups
 from workers.throttle import wait_turn
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def _post(ctx: WorkerContext, row: followups.FollowupRecord, meeting: MeetingRec
     if row.kind == "reminder":
         channel = open_dm(ctx.slack, row.owner_id)
         thread_ts = None
-        link = permalink(ctx.slack, meeting.card_channel, meeting.card_ts)
+        link = SlackLookups(ctx.slack).permalink(meeting.card_channel, meeting.card_ts)
         text, blocks = meeting_views.reminder(meeting, shown, row.due_on, link=link)
     else:
         channel = meeting.card_channel or meeting.channel_id

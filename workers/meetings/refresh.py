@@ -17,6 +17,7 @@ from core.plan_records import PlanRecord
 from memory import meetings, plans
 from slackui import meeting_views
 from workers.job_context import WorkerContext, current
+from workers.slack_lookups import SlackLookups
 from workers.throttle import wait_turn
 
 log = logging.getLogger(__name__)
@@ -32,16 +33,6 @@ def tracked_items(items: list[ItemRecord]) -> list[ItemRecord]:
     return [item for item in items if item.task_id is not None and item.task_status != "cancelled"]
 
 
-def permalink(slack: WebClient, channel: str | None, ts: str | None) -> str | None:
-    if not channel or not ts:
-        return None
-    try:
-        link = slack.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-    except SlackApiError:
-        return None
-    return str(link) if link else None
-
-
 class OwnerNoticeRenderer:
     """The ``OwnerNotice`` port of ``meeting.notify_owner``, backed by Postgres."""
 
@@ -54,7 +45,7 @@ class OwnerNoticeRenderer:
             meeting = meetings.load_meeting(conn, meeting_id)
             items = meetings.items(conn, meeting_id)
         assert meeting is not None
-        link = permalink(self._slack, meeting.card_channel, meeting.card_ts)
+        link = SlackLookups(self._slack).permalink(meeting.card_channel, meeting.card_ts)
         return meeting_views.owner_dm(meeting, owner_items(items, owner_id), link=link)
 
     def posted(self, *, meeting_id: int, owner_id: str, channel: str, ts: str) -> None:
@@ -113,7 +104,8 @@ def refresh(ctx: WorkerContext, meeting_id: int) -> str:
         finished = bool(tracked) and all(item.task_status == "done" for item in tracked)
         announce = finished and meetings.mark_all_done(conn, meeting_id, now=ctx.now())
     # One permalink look-up per refresh, not one per message.
-    link = permalink(ctx.slack, meeting.card_channel, meeting.card_ts) if any(r.kind != "card" for r in refs) else None
+    shows_link = any(r.kind != "card" for r in refs)
+    link = SlackLookups(ctx.slack).permalink(meeting.card_channel, meeting.card_ts) if shows_link else None
     for ref in refs:
         text, blocks = render(ctx, meeting, items, ref, plan, link=link)
         wait_turn(ctx.redis, ref.channel_id, interval=ctx.post_interval)

@@ -28,11 +28,11 @@ from memory.store import write_memory
 from slackui import meeting_views, replies
 from workers.cards import reply_in_thread
 from workers.job_context import WorkerContext
+from workers.llm.for_request import llm_for
 from workers.meetings.followup_plan import followup_plan
-from workers.meetings.refresh import permalink
 from workers.meetings.transcript_fetch import FetchRefused, fetch_transcript
 from workers.memories.support import embed_text
-from workers.planning.request import llm_for, user_tz
+from workers.slack_lookups import SlackLookups
 from workers.throttle import wait_turn
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def summarize_meeting(ctx: WorkerContext, conn: Any, record: requests.RequestRec
         if not text:
             return _refuse(ctx, conn, record, replies.SUMMARIZE_USAGE)
         data = text.encode("utf-8")
-    tz = str(user_tz(ctx, record.user_id))
+    tz = str(SlackLookups(ctx.slack).tz(record.user_id))
     meeting, mine = meetings.claim_meeting(
         conn, team_id=record.team_id, request_id=record.id, channel_id=record.channel_id,
         thread_ts=record.origin.thread_ts, uploader_id=record.user_id,
@@ -78,7 +78,7 @@ def summarize_meeting(ctx: WorkerContext, conn: Any, record: requests.RequestRec
         file_id=file_id, file_name=name,
     )
     if not mine:
-        link = permalink(ctx.slack, meeting.card_channel, meeting.card_ts)
+        link = SlackLookups(ctx.slack).permalink(meeting.card_channel, meeting.card_ts)
         audit.append(conn, team_id=record.team_id, request_id=record.id, kind="meeting.duplicate",
                      meeting_id=meeting.id)
         reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts,
@@ -181,7 +181,8 @@ def _post_card(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, me
         meetings.set_card(conn, meeting_id, channel=channel, ts=ts, plan_id=plan.id if plan else None)
         if plan is not None:
             plans.set_card(conn, plan.id, channel=channel, ts=ts)
-        _remember_decisions(ctx, conn, record, meeting_id, link=permalink(ctx.slack, channel, ts), card_ts=ts)
+        link = SlackLookups(ctx.slack).permalink(channel, ts)
+        _remember_decisions(ctx, conn, record, meeting_id, link=link, card_ts=ts)
     requests.finish_request(conn, record.id, "planned" if plan else "answered")
     return "summarized"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from core.plan_records import PlanRecord
@@ -10,6 +9,7 @@ from core.redaction import DEFAULT_REDACTOR
 from memory.store import write_memory
 from workers.job_context import WorkerContext
 from workers.memories.support import embed_text
+from workers.slack_lookups import SlackLookups
 
 
 def remember_outcome(ctx: WorkerContext, conn: Any, plan: PlanRecord) -> None:
@@ -23,10 +23,7 @@ def remember_outcome(ctx: WorkerContext, conn: Any, plan: PlanRecord) -> None:
     text = f"{plan.title} (plan #{plan.id}, {ctx.now():%Y-%m-%d}{who}): " + "; ".join(done)
     redacted = DEFAULT_REDACTOR.redact(text[:1000]).text
     embedded = embed_text(ctx, redacted)
-    link = None
-    if plan.card_channel and plan.card_ts:
-        with contextlib.suppress(Exception):
-            link = ctx.slack.chat_getPermalink(channel=plan.card_channel, message_ts=plan.card_ts).get("permalink")
+    link = SlackLookups(ctx.slack).permalink(plan.card_channel, plan.card_ts)
     scope, user = ("user", plan.requester_id) if plan.origin.is_dm else ("channel", None)
     write_memory(
         conn,

@@ -1,18 +1,25 @@
-"""Turn a recorded request into a plan card (or an honest answer why not)."""
+"""Turn a recorded request into a plan card (or an honest answer why not).
+
+:func:`plan_request` claims the request and runs it through :data:`STAGES` in order. Each stage either
+settles the request (returns its final status: refused, answered, planned…) or returns None to hand it
+on, so every way a request can end is one small function, in the order a reader would check them.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
 
 from core import defaults
 from core.planning.prompt_context import PlanningContext, ThreadMessage, budget_thread
-from core.policy import channel_allowed, runs_without_approval
+from core.policy import ApprovalPolicy, channel_allowed, runs_without_approval
 from core.redaction import DEFAULT_REDACTOR
 from memory import audit, plans, requests
+from memory.decisions import decide_plan
 from memory.policies import load_policy
 from memory.slack_messages import thread_messages
 from slackui import replies
@@ -20,8 +27,12 @@ from workers.api import enqueue_job
 from workers.cards import post_card, reply_in_thread
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
+from workers.llm.for_request import llm_for
+from workers.meetings.summarize import is_meeting_request, summarize_meeting
 from workers.memories import flows
 from workers.memories.support import provider, recall_for_request, snippets
+from workers.planning.make import PlanOutcome, make_plan, review_draft
+from workers.slack_lookups import SlackLookups
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +40,26 @@ log = logging.getLogger(__name__)
 REQUEST_CHAR_LIMIT = 40_000
 
 
+@dataclass
+class _Planning:
+    """One run of :func:`plan_request`: what the stages read and what they hand on."""
+
+    ctx: WorkerContext
+    conn: Any
+    record: requests.RequestRecord
+    policy: ApprovalPolicy
+    lookups: SlackLookups
+    text: str = ""
+    #: Notes for the requester posted with the card (e.g. that the request was clipped).
+    notes: list[str] = field(default_factory=list)
+    outcome: PlanOutcome | None = None
+
+
+Stage = Callable[[_Planning], str | None]
+
+
 def plan_request(request_id: int) -> str:
-    """Plan request ``request_id`` once: claim it, plan it, post the card (or a refusal)."""
+    """Plan request ``request_id`` once: claim it, run it through :data:`STAGES`, return how it ended."""
     ctx = current()
     with ctx.db() as conn:
         record = requests.load_request(conn, request_id)
@@ -38,107 +67,154 @@ def plan_request(request_id: int) -> str:
             return "missing"
         if not requests.claim_for_planning(conn, request_id):
             return _resume_card(ctx, conn, request_id)
-        origin = record.origin
         policy = load_policy(conn, team_id=record.team_id, channel_id=record.channel_id)
-        if not channel_allowed(policy, record.channel_id, is_dm=origin.is_dm):
-            return _refuse(ctx, conn, record, replies.CHANNEL_NOT_ENABLED, status="refused")
-        from workers.meetings.summarize import is_meeting_request, summarize_meeting
+        job = _Planning(ctx, conn, record, policy, SlackLookups(ctx.slack))
+        for stage in STAGES:
+            status = stage(job)
+            if status is not None:
+                return status
+    raise AssertionError("the last stage always settles the request")
 
-        if is_meeting_request(record):
-            return summarize_meeting(ctx, conn, record)
-        text = record.text.strip()
-        if not text:
-            return _refuse(ctx, conn, record, replies.EMPTY_REQUEST, status="refused")
-        notes: list[str] = []
-        if len(text) > REQUEST_CHAR_LIMIT:
-            text = text[:REQUEST_CHAR_LIMIT]
-            notes.append(replies.REQUEST_CLIPPED.format(limit=REQUEST_CHAR_LIMIT))
 
-        registry = registry_for(ctx)
-        refused = flows.refuse_oversized_fact(ctx, record, text)
-        if refused is not None:
-            requests.finish_request(conn, request_id, refused)
-            audit.append(
-                conn, team_id=record.team_id, request_id=request_id, kind="request.refused", reason="fact too long"
-            )
-            return refused
-        handled = flows.handle_forget(ctx, conn, record, text)
-        if handled is not None:
-            requests.finish_request(conn, request_id, handled)
-            audit.append(conn, team_id=record.team_id, request_id=request_id, kind="memory.forget_offered")
-            return handled
-        from workers.planning.make import PlanOutcome, make_plan, review_draft  # pulls in the LLM client
+def _refuse_disabled_channel(job: _Planning) -> str | None:
+    if channel_allowed(job.policy, job.record.channel_id, is_dm=job.record.origin.is_dm):
+        return None
+    return _refuse(job, replies.CHANNEL_NOT_ENABLED)
 
-        correction = flows.correction_draft(ctx, conn, record, text)
-        if correction is not None:
-            reviewed = review_draft(correction, registry=registry, origin=origin)
-            outcome = (
-                PlanOutcome(plan=reviewed, degraded=False)
-                if not isinstance(reviewed, list)
-                else PlanOutcome(refusal=replies.planning_failed("; ".join(reviewed[:3])))
-            )
-        else:
-            context = _planning_context(ctx, conn, record, registry.catalogue(), text)
-            outcome = make_plan(
-                request_text=DEFAULT_REDACTOR.redact(text).text,
-                context=context,
-                origin=origin,
-                registry=registry,
-                llm=llm_for(ctx, record),
-                now=ctx.now(),
-                tz=user_tz(ctx, record.user_id),
-                request_id=record.id,
-            )
-            if outcome.refusal is not None and (outcome.degraded or not ctx.settings.llm_configured):
-                # Without the model, a question can still be answered from memory.
-                answered = flows.answer_question(ctx, conn, record, text)
-                if answered is not None:
-                    requests.finish_request(conn, request_id, answered)
-                    return answered
-        if outcome.refusal is not None:
-            return _refuse(ctx, conn, record, outcome.refusal, status="refused")
-        plan = outcome.plan
-        assert plan is not None
-        usage = outcome.llm_usage
-        plan_id, created = plans.insert_plan(
+
+def _summarize_meeting(job: _Planning) -> str | None:
+    return summarize_meeting(job.ctx, job.conn, job.record) if is_meeting_request(job.record) else None
+
+
+def _read_text(job: _Planning) -> str | None:
+    """The request's text, clipped to :data:`REQUEST_CHAR_LIMIT` (with a note saying so); empty is refused."""
+    text = job.record.text.strip()
+    if not text:
+        return _refuse(job, replies.EMPTY_REQUEST)
+    if len(text) > REQUEST_CHAR_LIMIT:
+        text = text[:REQUEST_CHAR_LIMIT]
+        job.notes.append(replies.REQUEST_CLIPPED.format(limit=REQUEST_CHAR_LIMIT))
+    job.text = text
+    return None
+
+
+def _refuse_oversized_fact(job: _Planning) -> str | None:
+    refused = flows.refuse_oversized_fact(job.ctx, job.record, job.text)
+    if refused is None:
+        return None
+    requests.finish_request(job.conn, job.record.id, refused)
+    audit.append(job.conn, team_id=job.record.team_id, request_id=job.record.id, kind="request.refused",
+                 reason="fact too long")
+    return refused
+
+
+def _offer_forget(job: _Planning) -> str | None:
+    handled = flows.handle_forget(job.ctx, job.conn, job.record, job.text)
+    if handled is None:
+        return None
+    requests.finish_request(job.conn, job.record.id, handled)
+    audit.append(job.conn, team_id=job.record.team_id, request_id=job.record.id, kind="memory.forget_offered")
+    return handled
+
+
+def _plan_correction(job: _Planning) -> str | None:
+    """A correction of a memory ("that's wrong: …") is planned without the model."""
+    correction = flows.correction_draft(job.ctx, job.conn, job.record, job.text)
+    if correction is None:
+        return None
+    reviewed = review_draft(correction, registry=registry_for(job.ctx), origin=job.record.origin)
+    job.outcome = (
+        PlanOutcome(plan=reviewed, degraded=False)
+        if not isinstance(reviewed, list)
+        else PlanOutcome(refusal=replies.planning_failed("; ".join(reviewed[:3])))
+    )
+    return None
+
+
+def _make_plan(job: _Planning) -> str | None:
+    if job.outcome is not None:
+        return None  # planned already (a correction)
+    ctx, record = job.ctx, job.record
+    registry = registry_for(ctx)
+    job.outcome = make_plan(
+        request_text=DEFAULT_REDACTOR.redact(job.text).text,
+        context=_planning_context(job, registry.catalogue()),
+        origin=record.origin,
+        registry=registry,
+        llm=llm_for(ctx, record),
+        now=ctx.now(),
+        tz=job.lookups.tz(record.user_id),
+        request_id=record.id,
+    )
+    if job.outcome.refusal is not None and (job.outcome.degraded or not ctx.settings.llm_configured):
+        # Without the model, a question can still be answered from memory.
+        answered = flows.answer_question(ctx, job.conn, record, job.text)
+        if answered is not None:
+            requests.finish_request(job.conn, record.id, answered)
+            return answered
+    return None
+
+
+def _refuse_unplanned(job: _Planning) -> str | None:
+    assert job.outcome is not None
+    return _refuse(job, job.outcome.refusal) if job.outcome.refusal is not None else None
+
+
+def _propose(job: _Planning) -> str:
+    """Store the plan, auto-approve it when policy lets it run at once, post its card, start it if approved."""
+    ctx, conn, record = job.ctx, job.conn, job.record
+    assert job.outcome is not None and job.outcome.plan is not None
+    plan, usage = job.outcome.plan, job.outcome.llm_usage
+    plan_id, created = plans.insert_plan(
+        conn,
+        request_id=record.id,
+        origin=record.origin,
+        plan=plan,
+        expires_at=ctx.now() + job.policy.expiry,
+        tokens_in=usage.input_tokens if usage else 0,
+        tokens_out=usage.output_tokens if usage else 0,
+        cost_usd=usage.cost_usd if usage else 0,  # type: ignore[arg-type]
+    )
+    if created:
+        audit.append(
             conn,
-            request_id=request_id,
-            origin=origin,
-            plan=plan,
-            expires_at=ctx.now() + policy.expiry,
-            tokens_in=usage.input_tokens if usage else 0,
-            tokens_out=usage.output_tokens if usage else 0,
-            cost_usd=usage.cost_usd if usage else 0,  # type: ignore[arg-type]
+            team_id=record.team_id,
+            request_id=record.id,
+            plan_id=plan_id,
+            kind="plan.proposed",
+            planner=plan.planner,
+            risk=plan.risk.value,
+            steps=[s.action for s in plan.steps],
+            degraded=job.outcome.degraded,
+            notes=list(job.outcome.notes) + job.notes,
         )
-        if created:
-            audit.append(
-                conn,
-                team_id=record.team_id,
-                request_id=request_id,
-                plan_id=plan_id,
-                kind="plan.proposed",
-                planner=plan.planner,
-                risk=plan.risk.value,
-                steps=[s.action for s in plan.steps],
-                degraded=outcome.degraded,
-                notes=list(outcome.notes) + notes,
-            )
-            if runs_without_approval(policy, plan.steps):
-                decision = plans.decide(conn, plan_id, event="approve", user_id="policy", now=ctx.now(), auto=True)
-                if decision.applied:
-                    audit.append(
-                        conn, team_id=record.team_id, plan_id=plan_id, kind="plan.approved", actor="policy", auto=True
-                    )
-        stored = plans.load_plan(conn, plan_id)
-        assert stored is not None
-        stored = post_card(ctx, conn, stored)
-        requests.finish_request(conn, request_id, "planned")
-        if notes:
-            reply_in_thread(ctx, channel=record.channel_id, thread_ts=origin.thread_ts, text="\n".join(notes))
-        if stored.status == "approved":
-            assert ctx.redis is not None
-            enqueue_job(ctx.redis, "execute_plan", plan_id)
-        return "planned"
+        if runs_without_approval(job.policy, plan.steps):
+            decide_plan(conn, plan_id, team_id=record.team_id, event="approve", user_id="policy", now=ctx.now(),
+                        auto=True)
+    stored = plans.load_plan(conn, plan_id)
+    assert stored is not None
+    stored = post_card(ctx, conn, stored)
+    requests.finish_request(conn, record.id, "planned")
+    if job.notes:
+        reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text="\n".join(job.notes))
+    if stored.status == "approved":
+        assert ctx.redis is not None
+        enqueue_job(ctx.redis, "execute_plan", plan_id)
+    return "planned"
+
+
+#: How a request is handled, in order: the first stage that returns a status settles it.
+STAGES: tuple[Stage, ...] = (
+    _refuse_disabled_channel,
+    _summarize_meeting,
+    _read_text,
+    _refuse_oversized_fact,
+    _offer_forget,
+    _plan_correction,
+    _make_plan,
+    _refuse_unplanned,
+    _propose,
+)
 
 
 def _resume_card(ctx: WorkerContext, conn: Any, request_id: int) -> str:
@@ -154,29 +230,17 @@ def _resume_card(ctx: WorkerContext, conn: Any, request_id: int) -> str:
     return "skipped"
 
 
-def _refuse(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, text: str, *, status: str) -> str:
-    audit.append(conn, team_id=record.team_id, request_id=record.id, kind="request.refused", reason=text[:500])
-    reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text=text)
-    requests.finish_request(conn, record.id, status, error=text[:500])
-    return status
+def _refuse(job: _Planning, text: str) -> str:
+    record = job.record
+    audit.append(job.conn, team_id=record.team_id, request_id=record.id, kind="request.refused", reason=text[:500])
+    reply_in_thread(job.ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text=text)
+    requests.finish_request(job.conn, record.id, "refused", error=text[:500])
+    return "refused"
 
 
-def _planning_context(
-    ctx: WorkerContext, conn: Any, record: requests.RequestRecord, catalogue: list[dict[str, Any]], text: str
-) -> PlanningContext:
-    names: dict[str, str] = {}
-
-    def name_of(user_id: str | None) -> str:
-        if not user_id:
-            return "someone"
-        if user_id not in names:
-            try:
-                user = ctx.slack.users_info(user=user_id)["user"]
-                names[user_id] = user.get("real_name") or user.get("name") or user_id
-            except SlackApiError:
-                names[user_id] = user_id
-        return names[user_id]
-
+def _planning_context(job: _Planning, catalogue: list[dict[str, Any]]) -> PlanningContext:
+    """What the planner is told besides the request: who asks where, the thread, memories, the actions."""
+    ctx, conn, record, lookups = job.ctx, job.conn, job.record, job.lookups
     channel_name, purpose = "", ""
     if not record.origin.is_dm:
         try:
@@ -192,18 +256,13 @@ def _planning_context(
         ):
             if message.ts == record.message_ts:
                 continue  # the request itself is passed separately
-            author = "Baton" if message.bot_id else name_of(message.user_id)
+            author = "Baton" if message.bot_id else lookups.name(message.user_id)
             thread.append(ThreadMessage(author, DEFAULT_REDACTOR.redact(message.text).text))
     shared = (record.context or {}).get("message")
     if shared:
-        thread.append(ThreadMessage(name_of(shared.get("user")), DEFAULT_REDACTOR.redact(shared.get("text", "")).text))
-    found, used_vectors = recall_for_request(
-        ctx,
-        conn,
-        record,
-        text,
-        limit=8,
-    )
+        text = DEFAULT_REDACTOR.redact(shared.get("text", "")).text
+        thread.append(ThreadMessage(lookups.name(shared.get("user")), text))
+    found, used_vectors = recall_for_request(ctx, conn, record, job.text, limit=8)
     if not used_vectors and provider(ctx) is not None:
         audit.append(
             conn,
@@ -214,7 +273,7 @@ def _planning_context(
         )
     return PlanningContext(
         requester_id=record.user_id,
-        requester_name=name_of(record.user_id),
+        requester_name=lookups.name(record.user_id),
         channel_id=record.channel_id,
         channel_name=channel_name,
         channel_purpose=purpose,
@@ -224,29 +283,3 @@ def _planning_context(
     )
 
 
-def user_tz(ctx: WorkerContext, user_id: str) -> ZoneInfo:
-    try:
-        name = ctx.slack.users_info(user=user_id)["user"].get("tz") or "UTC"
-        return ZoneInfo(name)
-    except (SlackApiError, ZoneInfoNotFoundError, KeyError):
-        return ZoneInfo("UTC")
-
-
-def llm_for(ctx: WorkerContext, record: requests.RequestRecord, *, meeting_id: int | None = None) -> Any:
-    """The LLM client for this request (its planning, or with ``meeting_id`` the notes of its meeting), or None
-    in degraded mode (no model configured).
-
-    A budget that stops a planning call is told to the requester in the thread (the plan card shows only
-    that rules planned it); a meeting's notes card shows the reason itself.
-    """
-    from core.budgets import BUDGET_NOTICE
-    from workers.llm.factory import CallScope, llm_client
-
-    scope = CallScope(team_id=record.team_id, channel_id=record.channel_id, user_id=record.user_id,
-                      request_id=record.id, meeting_id=meeting_id)
-
-    def tell(reason: str) -> None:
-        reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts,
-                        text=BUDGET_NOTICE.format(reason=reason))
-
-    return llm_client(ctx, scope, on_refusal=None if meeting_id is not None else tell)
