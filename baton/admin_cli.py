@@ -12,7 +12,18 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from baton.backends import migrate_database, resolve_backends
+from baton.config import CommandError, build_settings
+from bot.deps import utc_now
 from core import defaults
+from core.policy_command import PolicyCommandError, parse_policy_command
+from memory.admin_sql import known_teams, pending_plans
+from memory.db import connect
+from memory.policies import WORKSPACE, change_policy, load_overrides
+from slackui import replies
+from slackui.admin_views import PLAIN, PLANS_LIMIT, archive_linker, render_plans, render_policy, render_status
+from workers.admin_status import gather_status
+from workers.queue_admin import open_redis, requeue_failed
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -59,9 +70,6 @@ def add_admin_parsers(subparsers: Any, add: Add) -> None:
 
 def _database(args: argparse.Namespace) -> tuple[Any, Any]:
     """(settings with backends resolved, an open connection) for one command."""
-    from baton.backends import migrate_database, resolve_backends
-    from baton.cli import build_settings
-    from memory.db import connect
 
     settings, _services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
@@ -70,9 +78,6 @@ def _database(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _team(conn: Any, given: str | None, *, required: bool = True) -> str:
-    from baton.cli import CommandError
-    from memory.admin_sql import known_teams
-
     if given:
         return given
     teams = known_teams(conn)
@@ -87,9 +92,6 @@ def _team(conn: Any, given: str | None, *, required: bool = True) -> str:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``baton status``: what ``/baton status`` shows."""
-    from bot.deps import utc_now
-    from slackui.admin_views import PLAIN, render_status
-    from workers.admin_status import gather_status
     settings, conn = _database(args)
     with conn:
         team = _team(conn, args.team, required=False)
@@ -102,9 +104,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_plans(args: argparse.Namespace) -> int:
     """``baton plans``: what ``/baton plans`` (or ``plans all``) shows, links built like Slack's."""
-    from bot.deps import utc_now
-    from memory.admin_sql import pending_plans
-    from slackui.admin_views import PLAIN, PLANS_LIMIT, render_plans
 
     settings, conn = _database(args)
     now = utc_now()
@@ -120,7 +119,6 @@ def _linker(settings: Any) -> Any:
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
-    from slackui.admin_views import archive_linker
 
     if not settings.slack_bot_token:
         return archive_linker(None)
@@ -134,11 +132,6 @@ def _linker(settings: Any) -> Any:
 
 def cmd_policy(args: argparse.Namespace) -> int:
     """``baton policy``: show, ``set`` or ``reset`` a policy row; a change is audited with actor ``cli``."""
-    from baton.cli import CommandError
-    from core.policy_command import PolicyCommandError, parse_policy_command
-    from memory.policies import WORKSPACE, change_policy, load_overrides
-    from slackui import replies
-    from slackui.admin_views import PLAIN, render_policy
 
     try:
         parsed = parse_policy_command(" ".join(args.words))
@@ -173,9 +166,6 @@ def cmd_requeue_failed(args: argparse.Namespace) -> int:
     """``baton requeue-failed``: every failed job back on its queue (or, with ``--dry-run``, listed)."""
     import redis
 
-    from baton.backends import resolve_backends
-    from baton.cli import CommandError, build_settings
-    from workers.queue_admin import open_redis, requeue_failed
 
     settings, _services = resolve_backends(build_settings(args))
     assert settings.redis_url is not None

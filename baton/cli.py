@@ -15,33 +15,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-import platformdirs
-
 from baton.admin_cli import add_admin_parsers
+from baton.backends import migrate_database, resolve_backends
+from baton.config import CommandError, build_settings
+from baton.logs import configure_logging, secrets_of
 from baton.memory_cli import add_memory_parser
 from baton.report_cli import add_report_parser
 from core import defaults
-from core.settings import ENV_VARS, Settings, SettingsError, load_settings
+from core.settings import ENV_VARS, SettingsError
+from memory.audit import timeline
+from memory.db import connect
 from memory.embedded import EmbeddedServerError, EmbeddedServices
 from memory.migrate import MigrationError
-
-
-class CommandError(Exception):
-    """A command failed for a reason the user can act on; the message is printed as one line."""
-
-
-def default_home() -> Path:
-    """Where Baton keeps its state unless ``BATON_HOME`` says otherwise (e.g. ~/.local/share/baton)."""
-    return Path(platformdirs.user_data_dir("baton", appauthor=False))
-
-
-def build_settings(args: argparse.Namespace) -> Settings:
-    overrides = {
-        "port": getattr(args, "port", None),
-        "log_level": getattr(args, "log_level", None),
-        "baton_home": getattr(args, "home", None),
-    }
-    return load_settings(os.environ, default_home=default_home(), **overrides)
+from slackui.audit_views import render_timeline
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -54,8 +40,6 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from baton.backends import migrate_database, resolve_backends
-
     settings, _services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
     ran = migrate_database(settings.database_url)
@@ -64,8 +48,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from baton.backends import migrate_database, resolve_backends
-    from baton.web_server import WebServer
+    from baton.web_server import WebServer  # deferred: start-up cost (bolt, aiohttp) only for `serve`
 
     settings = build_settings(args)
     settings.require_slack()
@@ -78,8 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from baton.backends import migrate_database, resolve_backends
-    from baton.worker_process import run_worker
+    from baton.worker_process import run_worker  # deferred: start-up cost (rq, embeddings) only for `worker`
 
     settings = build_settings(args)
     if not settings.slack_bot_token:
@@ -95,8 +77,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    from baton.backends import migrate_database, resolve_backends
-    from baton.worker_process import run_scheduler
+    from baton.worker_process import run_scheduler  # deferred: start-up cost (rq, embeddings)
 
     settings, _services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
@@ -107,11 +88,6 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from baton.backends import resolve_backends
-    from memory.audit import timeline
-    from memory.db import connect
-    from slackui.audit_views import render_timeline
-
     settings, _services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
     with connect(settings.database_url) as conn:
@@ -124,8 +100,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from baton.backends import resolve_backends
-    from baton.doctor import run_checks
+    from baton.doctor import run_checks  # deferred: start-up cost (openai, slack_sdk) only for `doctor`
 
     settings = build_settings(args)
     try:
@@ -144,7 +119,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     import logging
 
-    from baton.demo import run_demo
+    from baton.demo import run_demo  # deferred: start-up cost (the local workspace) only for `demo`
 
     if not (args.log_level or os.environ.get("BATON_LOG_LEVEL")):
         # The terminal is the workspace: keep start-up chatter out of it unless asked for.
@@ -232,8 +207,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        from baton.logs import configure_logging, secrets_of
-
         settings = build_settings(args)
         # The demo's terminal is the workspace: plain lines there, JSON everywhere else (by default).
         log_format = "text" if args.command == "demo" else settings.log_format

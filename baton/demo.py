@@ -24,7 +24,7 @@ from rq.registry import StartedJobRegistry
 from slack_sdk import WebClient
 
 from baton.backends import migrate_database, resolve_backends
-from baton.cli import CommandError
+from baton.config import CommandError
 from baton.demo_render import Button, find_button, plain, render_notice
 from baton.web_server import WebServer
 from core import defaults

@@ -12,6 +12,13 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from baton.backends import migrate_database, resolve_backends
+from baton.config import CommandError, build_settings
+from memory import vectors
+from memory.db import connect
+from workers.memories.embed import EmbeddingBusy, check_embedding_settings, reembed
+from workers.memories.embeddings import EmbeddingUnavailable, choose_provider
+
 if TYPE_CHECKING:
     from workers.memories.embeddings import EmbeddingProvider
 
@@ -38,11 +45,6 @@ def add_memory_parser(subparsers: Any, add: Add) -> argparse.ArgumentParser:
 
 def cmd_memory(args: argparse.Namespace) -> int:
     """Run ``baton memory status`` or ``baton memory reembed``."""
-    from baton.backends import migrate_database, resolve_backends
-    from baton.cli import CommandError, build_settings
-    from memory.db import connect
-    from workers.memories.embed import EmbeddingBusy, reembed
-    from workers.memories.embeddings import EmbeddingUnavailable, choose_provider
 
     settings, _services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
@@ -74,9 +76,6 @@ def _print_progress(done: int, total: int) -> None:
 
 
 def _status(conn: Any, provider: EmbeddingProvider | None) -> int:
-    from memory import vectors
-    from workers.memories.embed import check_embedding_settings
-
     stored = vectors.current_settings(conn)
     column = vectors.column_dimensions(conn)
     if provider is None:

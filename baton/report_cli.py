@@ -13,7 +13,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from baton.backends import resolve_backends
+from baton.config import CommandError, build_settings
 from core.report import FINISHED, Report, build_report, parse_when
+from memory.db import connect
+from memory.report_sql import load_plans, load_step_events
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -35,10 +39,6 @@ def add_report_parser(subparsers: Any, add: Add) -> argparse.ArgumentParser:
 
 def cmd_report(args: argparse.Namespace, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     """Load the period's rows, compute the report and print it."""
-    from baton.backends import resolve_backends
-    from baton.cli import CommandError, build_settings
-    from memory.db import connect
-    from memory.report_sql import load_plans, load_step_events
 
     moment = now()
     try:

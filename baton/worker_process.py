@@ -11,11 +11,17 @@ from wsgiref.simple_server import WSGIServer
 import redis
 from prometheus_client import CollectorRegistry
 
+from baton.metrics import FactsCollector, SchedulerMetrics, process_registry, serve_metrics
 from core import defaults
 from core.settings import Settings
+from memory.db import connect
 from workers.api import connect_redis, get_queue
 from workers.job_context import WorkerContext, install, slack_client
+from workers.memories.embed import check_embedding_settings
+from workers.memories.embeddings import LocalMiniLM, choose_provider
+from workers.memories.support import install_provider
 from workers.rq_worker import BatonWorker
+from workers.scheduler import scheduler_tick
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +47,12 @@ def _preload_embeddings(context: WorkerContext) -> None:
 
     Only load: running the model in the parent before forking makes the children hang (torch threads).
     """
-    from workers.memories.embeddings import LocalMiniLM, choose_provider
-    from workers.memories.support import install_provider
 
     chosen = choose_provider(context.settings)
     if isinstance(chosen, LocalMiniLM):
         chosen.load()
     install_provider(context, chosen)
     if chosen is not None:
-        from workers.memories.embed import check_embedding_settings
-
         with context.db() as conn:
             warning = check_embedding_settings(conn, chosen)
         if warning:
@@ -69,8 +71,6 @@ def run_scheduler(
     Safe with several scheduler processes: every piece of work is claimed in Postgres (see
     ``workers.scheduler``), and the reconciler's job id is derived from the time slot.
     """
-    from baton.metrics import SchedulerMetrics
-    from workers.scheduler import scheduler_tick
 
     assert settings.redis_url is not None
     connection = connect_redis(settings.redis_url)
@@ -100,8 +100,6 @@ def _metrics_registry(settings: Settings, connection: redis.Redis) -> CollectorR
     """With ``BATON_METRICS_PORT`` set: this process's registry (Postgres and Redis facts, its resources)."""
     if settings.metrics_port is None or settings.database_url is None:
         return None
-    from baton.metrics import FactsCollector, process_registry
-    from memory.db import connect
 
     database_url = settings.database_url
     return process_registry(FactsCollector(connect=lambda: connect(database_url), redis_conn=connection))
@@ -111,7 +109,6 @@ def _serve_metrics(settings: Settings, registry: CollectorRegistry | None) -> WS
     """Serve ``registry`` on ``BATON_METRICS_PORT`` (a thread of this process); None without one."""
     if registry is None or settings.metrics_port is None:
         return None
-    from baton.metrics import serve_metrics
 
     return serve_metrics(settings.metrics_port, registry)
 

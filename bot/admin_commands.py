@@ -26,7 +26,7 @@ from memory import admin_sql, audit
 from memory.policies import WORKSPACE, change_policy, load_overrides
 from slackui import replies
 from slackui.admin_views import PLANS_LIMIT, Linker, archive_linker, render_plans, render_policy, render_status
-from workers.admin_status import gather_status
+from workers.api import gather_status
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from memory import audit, followups, meetings, plans
 from memory.policies import load_policy
 from slackui import replies
 from slackui.meeting_views import ITEM_BLOCK_PREFIX, ITEM_DUE, ITEM_OWNER, ITEM_SELECTED, MAX_CARD_ITEMS
-from workers.meetings.followup_plan import followup_plan, preview_registry
+from workers.api import followup_plan, preview_registry
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The workers' public surface: which job handles which kind of work, on which queue, and how to enqueue it.
 
-This is the one module of ``workers`` that the Slack edge (``bot``) imports. Jobs are named by dotted path
-(RQ imports them in the work horse), so enqueueing never imports the job modules themselves: the web
-process stays light and no job module needs to import its callers back.
+This is the one module of ``workers`` that the Slack edge (``bot``) imports: enqueueing, plus the two
+things a listener computes in the web process with the workers' code (the status facts, and the plan
+behind a meeting card's Create follow-ups button). Jobs are named by dotted path (RQ imports them in the
+work horse), so enqueueing never imports the job modules themselves and no job module needs to import
+its callers back.
 
 The job id is derived from the row's id, so enqueueing the same request or plan twice (a retry after a
 Redis blip, a replayed click) does not create two jobs; the reconciler adds a suffix when it deliberately
@@ -18,6 +20,19 @@ import redis
 from rq import Queue
 
 from core import correlation, defaults
+from workers.admin_status import gather_status
+from workers.meetings.followup_plan import followup_plan, preview_registry
+
+__all__ = [
+    "JOBS",
+    "connect_redis",
+    "enqueue",
+    "enqueue_job",
+    "followup_plan",
+    "gather_status",
+    "get_queue",
+    "preview_registry",
+]
 
 #: Fail fast when Redis is down: the caller has already recorded the work in Postgres and the
 #: reconciler re-enqueues it, so waiting here would only delay the Slack ack.

@@ -10,6 +10,7 @@ from core.plan_records import PlanRecord
 from memory import plans
 from slackui import plan_card
 from workers.job_context import WorkerContext
+from workers.meetings.refresh import refresh_card
 from workers.throttle import wait_turn
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,6 @@ def update_card(ctx: WorkerContext, plan: PlanRecord) -> None:
     if not plan.card_channel or not plan.card_ts:
         return
     if plan.kind == "meeting":
-        from workers.meetings.refresh import refresh_card  # the card is the meeting's notes card
-
         refresh_card(ctx, plan.id)
         return
     wait_turn(ctx.redis, plan.card_channel, interval=ctx.post_interval)

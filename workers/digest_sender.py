@@ -27,6 +27,8 @@ from prompts import render
 from slackui.admin_views import Linker, archive_linker
 from slackui.digest_views import digest_message
 from workers.job_context import WorkerContext, current
+from workers.llm.client import BudgetExceeded, LLMUnavailable
+from workers.llm.factory import CallScope, llm_client
 from workers.throttle import wait_turn
 
 log = logging.getLogger(__name__)
@@ -128,8 +130,6 @@ def _intro(ctx: WorkerContext, digest: Digest, setting: DigestSetting, *, since:
     """
     if not ctx.settings.llm_configured or digest.is_empty:
         return template_intro(digest), False
-    from workers.llm.client import BudgetExceeded, LLMUnavailable
-    from workers.llm.factory import CallScope, llm_client
 
     personal = setting.kind == "personal"
     scope = CallScope(team_id=setting.team_id, channel_id=None if personal else setting.target,

@@ -18,6 +18,8 @@ from rq.job import Job
 from rq.queue import Queue
 
 from core import correlation
+from memory.metrics_sql import request_of
+from workers.job_context import current
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,5 @@ def job_correlation_id(job: Job) -> str | None:
 
 
 def _request_of(kind: str, ident: int) -> int | None:
-    from memory.metrics_sql import request_of
-    from workers.job_context import current
-
     with current().db() as conn:
         return request_of(conn, **{kind: ident})

@@ -15,7 +15,7 @@ import pytest
 from rq import Queue
 
 from baton.admin_cli import add_admin_parsers
-from baton.cli import CommandError
+from baton.config import CommandError
 from baton.web_server import WebServer
 from core.policy_command import POLICY_USAGE
 from memory.policies import save_policy

@@ -344,8 +344,7 @@ def test_baton_memory_status_and_reembed(db, fake_openai, backends, monkeypatch,
 
 
 def test_baton_memory_reembed_without_a_provider_says_what_to_set(db, backends, monkeypatch):
-    from baton.cli import CommandError
-
+    from baton.config import CommandError
     monkeypatch.setenv("BATON_HOME", str(backends.home))
     monkeypatch.setenv("DATABASE_URL", backends.database_url)
     monkeypatch.setenv("REDIS_URL", backends.redis_url)

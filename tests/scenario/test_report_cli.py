@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from baton.cli import CommandError
+from baton.config import CommandError
 from baton.report_cli import add_report_parser
 from slackui import plan_card
 from tests.scenario.loop_helpers import click, plan_row

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.meeting_followups import MeetingFollowUp, MeetingNotifyOwner
 from connectors.registry import ConnectorRegistry
 from core.meetings.stored import ItemRecord, MeetingRecord
 from core.types import RequestOrigin, ReviewedPlan, ReviewedStep
 from slackui.meeting_views import MAX_CARD_ITEMS, meeting_title
+from workers.connector_wiring import registry_for
 
 
 def followup_plan(ctx: Any, meeting: MeetingRecord, items: list[ItemRecord], *, origin: RequestOrigin,
                   registry: ConnectorRegistry | None = None) -> ReviewedPlan:
     """The reviewed follow-up plan for the selected items (at most the ones the card shows)."""
     if registry is None:
-        from workers.connector_wiring import registry_for
-
         registry = registry_for(ctx)
     steps: list[ReviewedStep] = []
     by_owner: dict[str, list[int]] = {}
@@ -54,7 +54,6 @@ class _PreviewOnly:
 
 def preview_registry() -> ConnectorRegistry:
     """The meeting connectors, able to parse arguments and preview them, not to run."""
-    from connectors.meeting_followups import MeetingFollowUp, MeetingNotifyOwner
 
     stand_in: Any = _PreviewOnly()
     return ConnectorRegistry([MeetingFollowUp(store=stand_in), MeetingNotifyOwner(client=stand_in, notice=stand_in)])

@@ -30,6 +30,7 @@ from workers.cards import reply_in_thread
 from workers.job_context import WorkerContext
 from workers.llm.for_request import llm_for
 from workers.meetings.followup_plan import followup_plan
+from workers.meetings.notes import take_notes
 from workers.meetings.transcript_fetch import FetchRefused, fetch_transcript
 from workers.memories.support import embed_text
 from workers.slack_lookups import SlackLookups
@@ -114,8 +115,6 @@ def _redacted(transcript: Transcript) -> Transcript:
 
 def _take_notes(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, meeting_id: int,
                 transcript: Transcript) -> None:
-    from workers.meetings.notes import take_notes  # pulls in the LLM client
-
     meeting = meetings.load_meeting(conn, meeting_id)
     assert meeting is not None
     outcome = take_notes(

@@ -10,7 +10,9 @@ from typing import Any
 from core.context_budget import estimate_tokens
 from core.redaction import DEFAULT_REDACTOR
 from memory.recall import Recalled, recall
+from memory.vectors import column_dimensions
 from workers.job_context import WorkerContext
+from workers.memories.embeddings import EmbeddingUnavailable, choose_provider
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +24,6 @@ _PROVIDER_KEY = "embedding_provider"
 def provider(ctx: WorkerContext) -> Any:
     """The embedding provider for this process (chosen once from the settings), or None."""
     if _PROVIDER_KEY not in ctx.extras:
-        from workers.memories.embeddings import choose_provider
-
         ctx.extras[_PROVIDER_KEY] = choose_provider(ctx.settings)
     return ctx.extras[_PROVIDER_KEY]
 
@@ -38,7 +38,6 @@ def embed_text(ctx: WorkerContext, text: str) -> tuple[Sequence[float], str] | N
     chosen = provider(ctx)
     if chosen is None:
         return None
-    from workers.memories.embeddings import EmbeddingUnavailable
 
     try:
         # Nothing leaves for an embedding API unredacted (queries included, not only stored memories).
@@ -59,8 +58,6 @@ def embed_text(ctx: WorkerContext, text: str) -> tuple[Sequence[float], str] | N
 
 def _column_dimensions(ctx: WorkerContext) -> int:
     if "vector_dimensions" not in ctx.extras:
-        from memory.vectors import column_dimensions
-
         with ctx.db() as conn:
             ctx.extras["vector_dimensions"] = column_dimensions(conn)
     return int(ctx.extras["vector_dimensions"])
