@@ -26,7 +26,7 @@ from slack_sdk import WebClient
 
 from connectors.base import Args, Connector
 from connectors.slack_errors import call_slack, undo_unless_gone
-from connectors.slack_post import effect_metadata, find_keyed_message
+from connectors.slack_once import post_once
 from connectors.slack_targets import USER_PATTERN, conversation_id
 from core.types import RequestOrigin, Risk
 
@@ -134,21 +134,16 @@ class MeetingNotifyOwner(Connector):
     def execute(self, args: NotifyOwnerArgs, *, origin: RequestOrigin, key: str) -> dict[str, Any]:
         doing = f"sending <@{args.owner}> their action items"
         channel = conversation_id(self._client, args.owner)
-        existing = find_keyed_message(self._client, channel, None, key, doing=doing)
-        if existing is not None:
-            ts = str(existing["ts"])
-            reused = True
-        else:
+
+        def render() -> dict[str, Any]:
             text, blocks = self._notice.render(meeting_id=args.meeting_id, owner_id=args.owner)
-            posted: Any = call_slack(
-                doing,
-                lambda: self._client.chat_postMessage(
-                    channel=channel, text=text, blocks=blocks, metadata=effect_metadata(key)
-                ),
-            )
-            channel, ts, reused = str(posted["channel"]), str(posted["ts"]), False
-        self._notice.posted(meeting_id=args.meeting_id, owner_id=args.owner, channel=channel, ts=ts)
-        return {"channel": channel, "ts": ts, **({"reused": True} if reused else {})}
+            return {"text": text, "blocks": blocks}
+
+        posted = call_slack(
+            doing, lambda: post_once(self._client, channel=channel, key=key, doing=doing, render=render)
+        )
+        self._notice.posted(meeting_id=args.meeting_id, owner_id=args.owner, channel=posted.channel, ts=posted.ts)
+        return {"channel": posted.channel, "ts": posted.ts, **({"reused": True} if posted.reused else {})}
 
     def compensate(self, args: NotifyOwnerArgs, result: Mapping[str, Any], *, origin: RequestOrigin,
                    key: str) -> dict[str, Any]:

@@ -1,22 +1,14 @@
 """``slack.post_message``: post a message (or a thread reply, or a DM), exactly once per idempotency key.
 
-Exactly once: every message carries its key in Slack message metadata
-(``{"event_type": "baton_effect", "event_payload": {"key": …}}``). Before posting, the connector reads
-the recent messages of the target (the thread's replies when replying in a thread, else the
-conversation's history, with ``include_all_metadata``) and, when one of them carries the key, returns it
-instead of posting again. So a retry, a redelivered job or a worker killed after the post but before the
-effects ledger was updated all find the first message. The look-back is bounded
-(:data:`HISTORY_LOOKBACK` top-level messages, :data:`THREAD_LOOKBACK` thread replies): a retry that comes
-after that many newer messages would post again, which a retry within minutes never does. Nor can the
-look-up see a post still in flight: if Slack stores a timed-out request only after the retry has looked,
-both land. Give the ``WebClient`` no retry handler that re-sends on connection errors, for the same reason.
+Exactly once: the post goes through :func:`connectors.slack_once.post_once`, which finds a message already
+posted under the step's key (a retry, a redelivered job, a worker killed after the post but before the
+effects ledger was updated) instead of posting again; its docstring says how far that look-up reaches.
 
 Undo (``compensate``) deletes the message; a message already gone counts as undone.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -26,6 +18,7 @@ from slack_sdk import WebClient
 
 from connectors.base import Args, Connector, ConnectorError, PermanentError
 from connectors.slack_errors import call_slack, undo_unless_gone
+from connectors.slack_once import post_once
 from connectors.slack_targets import (
     TARGET_PATTERN,
     TEXT_MAX,
@@ -41,14 +34,6 @@ from core.types import RequestOrigin, Risk
 
 logger = logging.getLogger(__name__)
 
-#: Metadata ``event_type`` that marks a message as a Baton effect carrying its idempotency key.
-EFFECT_EVENT_TYPE = "baton_effect"
-#: Newest top-level messages searched for an earlier post under the same key.
-HISTORY_LOOKBACK = 200
-#: Thread replies searched (pages of 200, oldest first, so the whole thread up to this many).
-THREAD_LOOKBACK = 1000
-
-
 class PostMessageArgs(Args):
     """Arguments of ``slack.post_message``."""
 
@@ -61,58 +46,6 @@ class PostMessageArgs(Args):
         default=False,
         description=("Reply in the thread the request came from; only valid when channel is the requesting channel."),
     )
-
-
-def effect_metadata(key: str) -> dict[str, Any]:
-    """The message metadata that ties a message to the effect ``key``."""
-    return {"event_type": EFFECT_EVENT_TYPE, "event_payload": {"key": key}}
-
-
-def carries_key(message: dict[str, Any], key: str) -> bool:
-    """True when ``message`` is a bot message whose metadata names ``key``."""
-    metadata = message.get("metadata")
-    if not isinstance(metadata, dict) or metadata.get("event_type") != EFFECT_EVENT_TYPE:
-        return False
-    payload = metadata.get("event_payload")
-    return isinstance(payload, dict) and payload.get("key") == key and bool(message.get("bot_id"))
-
-
-def find_keyed_message(
-    client: WebClient, channel: str, thread_ts: str | None, key: str, *, doing: str
-) -> dict[str, Any] | None:
-    """A bot message posted under ``key`` in the recent window of this thread or conversation, if any."""
-    for message in _recent(client, channel, thread_ts, doing=doing):
-        if carries_key(message, key):
-            return message
-    return None
-
-
-def _recent(client: WebClient, channel: str, thread_ts: str | None, *, doing: str) -> list[dict[str, Any]]:
-    if thread_ts is None:
-        history: Any = call_slack(
-            doing,
-            lambda: client.conversations_history(channel=channel, include_all_metadata=True, limit=HISTORY_LOOKBACK),
-        )
-        return list(history.get("messages") or [])
-    messages: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while len(messages) < THREAD_LOOKBACK:
-        page: Any = call_slack(
-            doing,
-            functools.partial(
-                client.conversations_replies,
-                channel=channel,
-                ts=thread_ts,
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            ),
-        )
-        messages += page.get("messages") or []
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-        if not cursor:
-            break
-    return messages
 
 
 class SlackPostMessage(Connector):
@@ -165,17 +98,13 @@ class SlackPostMessage(Connector):
         doing = f"posting to {reference(args.channel)}"
         channel = conversation_id(self._client, args.channel)
         thread_ts = self._thread(args, origin)
-        existing = find_keyed_message(self._client, channel, thread_ts, key, doing=doing)
-        if existing is not None:
-            logger.info("%s: already posted under %s as %s", doing, key, existing["ts"])
-            return self._result(channel, existing["ts"], thread_ts, reused=True)
-        posted: Any = call_slack(
+        posted = call_slack(
             doing,
-            lambda: self._client.chat_postMessage(
-                channel=channel, text=args.text, thread_ts=thread_ts, metadata=effect_metadata(key)
-            ),
+            lambda: post_once(self._client, channel=channel, key=key, doing=doing, thread_ts=thread_ts, text=args.text),
         )
-        return self._result(str(posted["channel"]), str(posted["ts"]), thread_ts, reused=False)
+        if posted.reused:
+            logger.info("%s: already posted under %s as %s", doing, key, posted.ts)
+        return self._result(posted.channel, posted.ts, thread_ts, reused=posted.reused)
 
     def compensate(
         self, args: PostMessageArgs, result: Mapping[str, Any], *, origin: RequestOrigin, key: str

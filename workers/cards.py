@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from connectors.slack_errors import describe_error
+from connectors.slack_once import post_once
 from core.plan_records import PlanRecord
 from memory import plans
 from slackui import plan_card
@@ -17,17 +18,22 @@ log = logging.getLogger(__name__)
 
 
 def post_card(ctx: WorkerContext, conn: Any, plan: PlanRecord) -> PlanRecord:
-    """Post the plan card in the request's thread (once: a plan with a card keeps it)."""
+    """Post the plan card in the request's thread, once: a plan with a card keeps it, and the card is keyed
+    like an effect, so a run that died after posting it (before recording it) finds it instead of posting
+    a second card."""
     if plan.card_ts:
         return plan
-    wait_turn(ctx.redis, plan.channel_id, interval=ctx.post_interval)
-    response = ctx.slack.chat_postMessage(
+    posted = post_once(
+        ctx.slack,
         channel=plan.channel_id,
+        key=f"plan-card:{plan.id}",
+        doing="looking for the plan card",
         thread_ts=plan.thread_ts,
+        before_post=lambda: wait_turn(ctx.redis, plan.channel_id, interval=ctx.post_interval),
         text=plan_card.card_text(plan),
         blocks=plan_card.plan_card(plan, model=ctx.settings.chat_model),
     )
-    channel, ts = str(response["channel"]), str(response["ts"])
+    channel, ts = posted.channel, posted.ts
     plans.set_card(conn, plan.id, channel=channel, ts=ts)
     if plan.thread_ts is None:
         # A /baton command has no thread: the card starts one, and reports go under it.

@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from connectors.base import ConnectorError
-from connectors.slack_post import effect_metadata, find_keyed_message
+from connectors.slack_once import post_once
 from connectors.slack_targets import open_dm
 from core.digest.facts import DigestFacts, DigestSetting, ItemFact, MeetingFact, MemoryFact, PlanFact
 from core.digest.select import Digest, facts_json, select, template_intro
@@ -94,14 +94,10 @@ def _title(setting: DigestSetting, now: datetime) -> str:
 def _post(ctx: WorkerContext, setting: DigestSetting, run_id: int, text: str,
           blocks: list[dict[str, Any]]) -> tuple[str, str]:
     channel = open_dm(ctx.slack, setting.target) if setting.kind == "personal" else setting.target
-    key = f"digest:{run_id}"
-    existing = find_keyed_message(ctx.slack, channel, None, key, doing="looking for this digest")
-    if existing is not None:
-        return channel, str(existing["ts"])
-    wait_turn(ctx.redis, channel, interval=ctx.post_interval)
-    posted: Any = ctx.slack.chat_postMessage(channel=channel, text=text, blocks=blocks, metadata=effect_metadata(key),
-                                             unfurl_links=False, unfurl_media=False)
-    return str(posted["channel"]), str(posted["ts"])
+    posted = post_once(ctx.slack, channel=channel, key=f"digest:{run_id}", doing="looking for this digest",
+                       before_post=lambda: wait_turn(ctx.redis, channel, interval=ctx.post_interval),
+                       text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+    return posted.channel, posted.ts
 
 
 def _failed(conn: Any, run: digests.RunRecord, setting: DigestSetting, err: Exception) -> str:

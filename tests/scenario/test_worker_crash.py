@@ -14,14 +14,14 @@ import psutil
 import pytest
 
 from slackui import plan_card
-from tests.scenario.loop_helpers import audit_kinds, click, plan_row, posts_in
+from tests.scenario.loop_helpers import audit_kinds, card_posts, click, plan_row, posts_in
 
 pytestmark = pytest.mark.slow
 
 ASK = "<@U0BATON> post Release 1.3 is out to <#C0OPS|ops>"
 
 
-def start_worker(bot, backends) -> subprocess.Popen[bytes]:
+def start_worker(bot, backends, *, queues: str = "actions") -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         BATON_HOME=str(backends.home),
@@ -32,7 +32,7 @@ def start_worker(bot, backends) -> subprocess.Popen[bytes]:
         BATON_LOG_LEVEL="WARNING",
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "baton.cli", "worker", "--queues", "actions"],
+        [sys.executable, "-m", "baton.cli", "worker", "--queues", queues],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -100,3 +100,45 @@ def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot,
     assert final["status"] == "succeeded"
     kinds = audit_kinds(db, plan["id"])
     assert "step.resumed" in kinds and kinds.count("step.succeeded") == 1
+
+
+
+def cards_in(bot, channel: str) -> list[dict]:
+    """Plan cards Slack shows in ``channel`` (thread replies included)."""
+    return [m for m in bot.slack.messages(channel)
+            if m.get("bot_id") and any(b.get("type") == "header" for b in m.get("blocks") or [])]
+
+
+def test_a_worker_killed_between_posting_the_card_and_recording_it_leaves_one_card(bot, db, backends):
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
+    wait_for(lambda: db.execute("SELECT count(*) AS n FROM requests").fetchone()["n"] == 1)
+    request_id = db.execute("SELECT id FROM requests").fetchone()["id"]
+    # The card will reach Slack, but slowly: the worker dies while waiting for Slack's answer.
+    bot.slack.inject("chat.postMessage", delay=3.0)
+
+    worker = start_worker(bot, backends, queues="plans")
+    try:
+        wait_for(lambda: db.execute("SELECT count(*) AS n FROM plans").fetchone()["n"] == 1)  # planned
+        time.sleep(1.0)  # now the card is in flight (Slack answers after 3 s)
+        kill_tree(worker.pid)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            kill_tree(worker.pid)
+            worker.wait()
+    wait_for(lambda: len(cards_in(bot, "C0GENERAL")) == 1)  # Slack has it
+    assert plan_row(db)["card_ts"] is None  # the plan never heard back
+
+    from workers.job_context import install
+    from workers.reconcile import reconcile
+
+    bot.clock.advance(minutes=6)  # planning for that long counts as dead
+    install(bot.context())
+    assert reconcile()["requests"] == [request_id]
+    bot.run_jobs(wait_for=1)
+
+    shown = cards_in(bot, "C0GENERAL")
+    assert len(shown) == 1  # the second run found the first card instead of posting another
+    assert shown[0]["ts"] == plan_row(db)["card_ts"]
+    assert len(card_posts(bot)) == 1
+    assert db.execute("SELECT status FROM requests WHERE id = %s", (request_id,)).fetchone()["status"] == "planned"

@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from connectors.base import ConnectorError
-from connectors.slack_post import effect_metadata, find_keyed_message
+from connectors.slack_once import post_once
 from connectors.slack_targets import open_dm
 from core.meetings.followup_times import checkin_at, next_checkin_day
 from core.meetings.stored import ItemRecord, MeetingRecord
@@ -102,13 +102,10 @@ def _post(ctx: WorkerContext, row: followups.FollowupRecord, meeting: MeetingRec
         channel = meeting.card_channel or meeting.channel_id
         thread_ts = meeting.thread_ts or meeting.card_ts
         text, blocks = meeting_views.checkin(meeting, shown, row.due_on)
-    existing = find_keyed_message(ctx.slack, channel, thread_ts, key, doing="looking for an earlier follow-up")
-    if existing is not None:
-        return channel, str(existing["ts"])
-    wait_turn(ctx.redis, channel, interval=ctx.post_interval)
-    posted: Any = ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks,
-                                             metadata=effect_metadata(key))
-    return str(posted["channel"]), str(posted["ts"])
+    posted = post_once(ctx.slack, channel=channel, key=key, doing="looking for an earlier follow-up",
+                       thread_ts=thread_ts, text=text, blocks=blocks,
+                       before_post=lambda: wait_turn(ctx.redis, channel, interval=ctx.post_interval))
+    return posted.channel, posted.ts
 
 
 def _schedule_next_checkin(ctx: WorkerContext, conn: Any, meeting: MeetingRecord, day: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from connectors.slack_post import effect_metadata, find_keyed_message
+from connectors.slack_once import post_once
 from core import defaults
 from core.meetings.followup_times import local_date
 from core.meetings.owners import Person, people_from_slack, resolve_owner
@@ -164,19 +164,12 @@ def _post_card(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, me
         meeting = meetings.load_meeting(conn, meeting_id)
         assert meeting is not None
         # Keyed like connector effects: a run that died after posting finds its card instead of posting again.
-        key = f"meeting-card:{meeting_id}"
-        found = find_keyed_message(ctx.slack, record.channel_id, record.origin.thread_ts, key,
-                                   doing="looking for the notes card")
-        if found is not None:
-            channel, ts = record.channel_id, str(found["ts"])
-        else:
-            posted = ctx.slack.chat_postMessage(
-                channel=record.channel_id, thread_ts=record.origin.thread_ts,
-                text=meeting_views.meeting_card_text(meeting, items),
-                blocks=meeting_views.meeting_card(meeting, items, plan, now=ctx.now()),
-                metadata=effect_metadata(key),
-            )
-            channel, ts = str(posted["channel"]), str(posted["ts"])
+        posted = post_once(
+            ctx.slack, channel=record.channel_id, key=f"meeting-card:{meeting_id}", doing="looking for the notes card",
+            thread_ts=record.origin.thread_ts, text=meeting_views.meeting_card_text(meeting, items),
+            blocks=meeting_views.meeting_card(meeting, items, plan, now=ctx.now()),
+        )
+        channel, ts = posted.channel, posted.ts
         meetings.set_card(conn, meeting_id, channel=channel, ts=ts, plan_id=plan.id if plan else None)
         if plan is not None:
             plans.set_card(conn, plan.id, channel=channel, ts=ts)
