@@ -12,9 +12,12 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError, build_settings
 from bot.deps import utc_now
+from connectors.slack_clients import plain_client
 from core import defaults
 from core.policy_command import PolicyCommandError, parse_policy_command
 from memory.admin_sql import known_teams, pending_plans
@@ -23,7 +26,8 @@ from memory.policies import WORKSPACE, change_policy, load_overrides
 from slackui import replies
 from slackui.admin_views import PLAIN, PLANS_LIMIT, archive_linker, render_plans, render_policy, render_status
 from workers.admin_status import gather_status
-from workers.queue_admin import open_redis, requeue_failed
+from workers.queue_admin import requeue_failed
+from workers.redis_client import connect_redis
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -116,14 +120,9 @@ def cmd_plans(args: argparse.Namespace) -> int:
 
 def _linker(settings: Any) -> Any:
     """Links from Slack's ``auth.test`` when a bot token is configured; plain ids otherwise."""
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
-
-
     if not settings.slack_bot_token:
         return archive_linker(None)
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url,
-                       timeout=int(defaults.HTTP_TIMEOUT_SECONDS))
+    client = plain_client(settings)
     try:
         return archive_linker(str(client.auth_test().get("url") or "") or None)
     except (SlackApiError, OSError):
@@ -169,7 +168,7 @@ def cmd_requeue_failed(args: argparse.Namespace) -> int:
 
     settings, _services = resolve_backends(build_settings(args))
     assert settings.redis_url is not None
-    connection = open_redis(settings.redis_url)
+    connection = connect_redis(settings.redis_url, quick=True)
     try:
         found = requeue_failed(connection, queues=[args.queue] if args.queue else defaults.QUEUES,
                                dry_run=args.dry_run)

@@ -27,6 +27,7 @@ from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError
 from baton.demo_render import Button, find_button, plain, render_notice
 from baton.web_server import WebServer
+from connectors.slack_clients import plain_client
 from core import defaults
 from core.settings import Settings
 from localslack import LocalSlack
@@ -110,11 +111,11 @@ def run_demo(
         raise CommandError(f"--script {script}: no such file")
     token, secret = "xoxb-local-demo", secrets.token_hex(16)
     slack = LocalSlack(bot_token=token, signing_secret=secret).start()
-    web = WebClient(token=token, base_url=slack.api_url)
-    terminal = Terminal(out, web)
     settings = settings.with_changes(
         slack_bot_token=token, slack_signing_secret=secret, slack_api_url=slack.api_url
     )
+    web = plain_client(settings)
+    terminal = Terminal(out, web)
     terminal.say("Baton demo: a local Slack workspace on this machine (no Slack account needed).")
     terminal.say(
         "Model: "

@@ -6,6 +6,9 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from slack_sdk.errors import SlackApiError
+
+from connectors.slack_clients import plain_client
 from core import defaults
 from core.settings import Settings
 from memory import migrate
@@ -86,14 +89,7 @@ def _slack_check(settings: Settings) -> Check:
         return Check(
             "slack", False, "SLACK_BOT_TOKEN is not set (fine for `baton demo`; needed for a workspace)"
         )
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
-
-    client = WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
-    )
+    client = plain_client(settings)
     try:
         response = client.auth_test()
     except SlackApiError as err:

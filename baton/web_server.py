@@ -17,12 +17,12 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
-from slack_sdk.web.async_client import AsyncWebClient
 
 from baton.metrics import AckMetrics, FactsCollector, process_registry, slack_kind
 from baton.web_routes import build_web_app
 from bot.app import build_bolt_app, redis_enqueuer
 from bot.deps import AppDeps, utc_now
+from connectors.slack_clients import async_client
 from core import correlation, defaults
 from core.settings import Settings
 from memory import migrate
@@ -64,11 +64,7 @@ class WebServer:
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
         self._sync_pool = ConnectionPool(self.settings.database_url or "", **_pool_options())
         await asyncio.to_thread(self._sync_pool.open, True, CONNECT_TIMEOUT_SECONDS)
-        client = AsyncWebClient(
-            token=self.settings.slack_bot_token,
-            base_url=self.settings.slack_api_url,
-            timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
-        )
+        client = async_client(self.settings)
         deps = AppDeps(
             pool=self._pool,
             sync_pool=self._sync_pool,

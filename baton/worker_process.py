@@ -12,11 +12,12 @@ import redis
 from prometheus_client import CollectorRegistry
 
 from baton.metrics import FactsCollector, SchedulerMetrics, process_registry, serve_metrics
+from connectors.slack_clients import job_client
 from core import defaults
 from core.settings import Settings
 from memory.db import connect
 from workers.api import connect_redis, get_queue
-from workers.job_context import WorkerContext, install, slack_client
+from workers.job_context import WorkerContext, install
 from workers.memories.embed import check_embedding_settings
 from workers.memories.embeddings import LocalMiniLM, choose_provider
 from workers.memories.support import install_provider
@@ -30,7 +31,7 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
     """Install the job context and work until stopped (or, with ``burst``, until the queues are empty)."""
     assert settings.redis_url is not None
     connection = connect_redis(settings.redis_url)
-    context = WorkerContext(settings=settings, slack=slack_client(settings), redis=connection)
+    context = WorkerContext(settings=settings, slack=job_client(settings), redis=connection)
     _preload_embeddings(context)
     install(context)
     worker = BatonWorker([get_queue(name, connection=connection) for name in queues], connection=connection)
@@ -74,7 +75,7 @@ def run_scheduler(
 
     assert settings.redis_url is not None
     connection = connect_redis(settings.redis_url)
-    context = WorkerContext(settings=settings, slack=slack_client(settings), redis=connection)
+    context = WorkerContext(settings=settings, slack=job_client(settings), redis=connection)
     registry = _metrics_registry(settings, connection)
     ticks = SchedulerMetrics(registry) if registry is not None else None
     server = _serve_metrics(settings, registry)

@@ -17,10 +17,9 @@ from typing import Any
 
 from core.digest.facts import MeetingFact, MemoryFact, PlanFact
 from core.digest.select import Digest, DueItem, OwnerItems, template_intro
-from slackui.plan_card import PLAN_STATUS, RISK_BADGE, clip
+from slackui.limits import HEADER_TEXT, SECTION_TEXT, clip, clip_mrkdwn
+from slackui.plan_card import PLAN_STATUS, RISK_BADGE
 
-SECTION_LIMIT = 3000
-HEADER_LIMIT = 150
 #: Entries shown per list; more are counted in an "…and N more" line.
 MAX_LINES = 10
 #: Owners with their own section of due items; further owners share one overflow line.
@@ -54,7 +53,6 @@ UNASSIGNED = "_Unassigned_"
 _BROADCAST = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>")
 _ESCAPED_USER = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
 _SAFE_URL = re.compile(r"https?://[^\s<>|]+")
-_PARTIAL_TAIL = re.compile(r"(&[a-z]*|<[^>]*)$")
 
 
 def escape(text: str) -> str:
@@ -62,13 +60,6 @@ def escape(text: str) -> str:
     ``>`` are escaped so the text cannot form a link or a mention."""
     text = _BROADCAST.sub(lambda m: "@" + m.group(1), text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clip_mrkdwn(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` without leaving half an entity (``&am``) or half a link/mention."""
-    if len(text) <= limit:
-        return text
-    return _PARTIAL_TAIL.sub("", text[: limit - 1]) + "…"
 
 
 def _title(text: str, link: str | None) -> str:
@@ -92,12 +83,12 @@ def _more(count: int, hint: str) -> str:
 
 def _section(text: str) -> dict[str, Any]:
     # verbatim: Slack does no automatic parsing of mentions or channel names in these texts.
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip_mrkdwn(text, SECTION_LIMIT),
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_TEXT),
                                         "verbatim": True}}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip_mrkdwn(text, SECTION_LIMIT)}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip_mrkdwn(text, SECTION_TEXT)}]}
 
 
 def list_text(heading: str, lines: Sequence[str], *, more_hint: str, hidden: int = 0, cap: int = MAX_LINES) -> str:
@@ -108,7 +99,7 @@ def list_text(heading: str, lines: Sequence[str], *, more_hint: str, hidden: int
     for line in lines[:cap]:
         left = total - len(shown) - 1
         candidate = "\n".join([heading, *shown, line] + ([_more(left, more_hint)] if left else []))
-        if len(candidate) > SECTION_LIMIT:
+        if len(candidate) > SECTION_TEXT:
             break
         shown.append(line)
     left = total - len(shown)
@@ -153,7 +144,7 @@ def _overflow_owners(groups: Sequence[OwnerItems], more_hint: str) -> str:
     """One line for the owners without a section, mentioning each (so they are notified) while it fits."""
     count = sum(len(group.items) for group in groups)
     names: list[str] = []
-    budget = SECTION_LIMIT - 400  # room for the count, "and N others" and the hint
+    budget = SECTION_TEXT - 400  # room for the count, "and N others" and the hint
     for i, group in enumerate(groups):
         if sum(len(name) + 2 for name in names) + len(_owner(group)) > budget:
             names.append(_n(len(groups) - i, "other", "others"))
@@ -183,7 +174,7 @@ def _due_blocks(digest: Digest, heading: str, more_hint: str) -> list[dict[str, 
 def _intro_text(intro: str) -> str:
     """The introduction made inert like user text, except that user mentions (``<@U…>``) stay."""
     text = _ESCAPED_USER.sub(r"<@\1>", escape(intro.strip()))
-    return _clip_mrkdwn(text, INTRO_LIMIT)
+    return clip_mrkdwn(text, INTRO_LIMIT)
 
 
 def cost_line(cost_usd: Decimal, llm_calls: int) -> str:
@@ -200,7 +191,7 @@ def digest_message(digest: Digest, *, title: str, intro: str, intro_by_model: bo
     heads = PERSONAL_PARTS if personal else CHANNEL_PARTS
     summary = template_intro(digest)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_LIMIT) or "Digest",
+        {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_TEXT) or "Digest",
                                     "emoji": True}},
         _section(_intro_text(intro) or escape(summary)),
         _context(MODEL_LABEL if intro_by_model and intro.strip() else TEMPLATE_LABEL),

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from core.digest.facts import PlanFact
-from slackui.plan_card import clip
+from slackui.limits import SECTION_TEXT, clip
 
 #: An open task as the Home tab lists it: (title, link to its meeting notes or None, due date or None).
 HomeItem = tuple[str, str | None, date | None]
@@ -17,7 +17,7 @@ LIST_CAP = 15
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}}
 
 
 def _escape(text: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.meetings.stored import ItemRecord, MeetingRecord
 from core.plan_records import PlanRecord
-from slackui.plan_card import clip
+from slackui.limits import clip, mrkdwn, plain
 
 CREATE_FOLLOWUPS = "meeting_create_followups"
 ITEM_SELECTED = "meeting_item_selected"
@@ -20,24 +20,15 @@ ITEM_SNOOZE = "meeting_item_snooze"
 ITEM_BLOCK_PREFIX = "meeting_item:"
 #: Two blocks per item on the card; Slack allows 50 blocks per message.
 MAX_CARD_ITEMS = 15
-SECTION_LIMIT = 3000
 DEGRADED_LABEL = "Degraded mode (no language model)"
 
 
-def _mrkdwn(text: str, limit: int = SECTION_LIMIT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, limit)}
-
-
-def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
-
-
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
+    return {"type": "section", "text": mrkdwn(text)}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
+    return {"type": "context", "elements": [mrkdwn(text)]}
 
 
 def clock(seconds: float | None) -> str:
@@ -112,7 +103,7 @@ def meeting_card(meeting: MeetingRecord, items: list[ItemRecord], plan: PlanReco
     """The notes card: summary, decisions, open questions, and the action items (editable while pending)."""
     editable = plan is not None and plan.status == "pending" and plan.expires_at > now
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"Meeting notes: {meeting_title(meeting)}", 150)},
+        {"type": "header", "text": plain(f"Meeting notes: {meeting_title(meeting)}", 150)},
         _context(f"Uploaded by <@{meeting.uploader_id}> · {meeting.meeting_date.isoformat()} · {meeting.turns} turns, "
                  f"{len(meeting.speakers)} speakers · meeting #{meeting.id}"),
         _context(_usage_line(meeting)),
@@ -133,7 +124,7 @@ def meeting_card(meeting: MeetingRecord, items: list[ItemRecord], plan: PlanReco
     if editable and plan is not None:
         blocks.append({"type": "actions", "block_id": f"meeting_actions:{meeting.id}", "elements": [
             {"type": "button", "action_id": CREATE_FOLLOWUPS, "style": "primary", "value": str(meeting.id),
-             "text": _plain("Create follow-ups", 75)},
+             "text": plain("Create follow-ups", 75)},
         ]})
     return blocks
 
@@ -142,14 +133,14 @@ def _item_blocks(item: ItemRecord, *, editable: bool) -> list[dict[str, Any]]:
     number = item.idx + 1
     if not editable:
         return [_section(f"{_item_mark(item)} *{number}. {item.task}*\n{_owner_due(item)}{_evidence(item)}")]
-    option = {"text": _plain("Follow up", 75), "value": str(item.idx)}
+    option = {"text": plain("Follow up", 75), "value": str(item.idx)}
     selected: dict[str, Any] = {"type": "checkboxes", "action_id": ITEM_SELECTED, "options": [option]}
     if item.selected:
         selected["initial_options"] = [option]
-    owner: dict[str, Any] = {"type": "users_select", "action_id": ITEM_OWNER, "placeholder": _plain("Owner", 75)}
+    owner: dict[str, Any] = {"type": "users_select", "action_id": ITEM_OWNER, "placeholder": plain("Owner", 75)}
     if item.owner_id:
         owner["initial_user"] = item.owner_id
-    due: dict[str, Any] = {"type": "datepicker", "action_id": ITEM_DUE, "placeholder": _plain("Due date", 75)}
+    due: dict[str, Any] = {"type": "datepicker", "action_id": ITEM_DUE, "placeholder": plain("Due date", 75)}
     if item.due_date:
         due["initial_date"] = item.due_date.isoformat()
     said = f" · said: “{item.due_text}”" if item.due_text else ""
@@ -180,12 +171,12 @@ def _owner_due(item: ItemRecord) -> str:
 
 def _done_button(meeting_id: int, item: ItemRecord) -> dict[str, Any]:
     return {"type": "button", "action_id": ITEM_DONE, "style": "primary", "value": f"{meeting_id}:{item.idx}",
-            "text": _plain("Done", 75)}
+            "text": plain("Done", 75)}
 
 
 def _snooze_button(meeting_id: int, item: ItemRecord) -> dict[str, Any]:
     return {"type": "button", "action_id": ITEM_SNOOZE, "value": f"{meeting_id}:{item.idx}",
-            "text": _plain("Snooze a day", 75)}
+            "text": plain("Snooze a day", 75)}
 
 
 def _tracked_item(meeting: MeetingRecord, item: ItemRecord, *, snooze: bool) -> list[dict[str, Any]]:

@@ -13,10 +13,9 @@ from typing import Any
 
 from core.budgets import format_usd
 from core.plan_records import PlanRecord, StepRecord
+from slackui.limits import HEADER_TEXT, clip, mrkdwn, plain
 
 PREVIEW_LIMIT = 700
-SECTION_LIMIT = 3000
-HEADER_LIMIT = 150
 
 RISK_BADGE = {
     "low": ":large_green_circle: low risk",
@@ -46,22 +45,6 @@ PLAN_STATUS = {
 
 APPROVE, REJECT, REVIEW = "plan_approve", "plan_reject", "plan_review"
 REJECT_MODAL, REVIEW_MODAL = "plan_reject_modal", "plan_review_modal"
-
-
-def clip(text: str, limit: int, *, more: str = "") -> str:
-    """``text`` cut to ``limit`` characters, marking the cut (and where to read the rest)."""
-    if len(text) <= limit:
-        return text
-    tail = f"… {more}" if more else "…"
-    return text[: max(0, limit - len(tail))] + tail
-
-
-def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}
 
 
 def _quote(text: str) -> str:
@@ -100,18 +83,18 @@ def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
     if step.error:
         context.append(clip(f"error: {step.error}", 300))
     return [
-        {"type": "section", "text": _mrkdwn(header + "\n" + _quote(preview))},
-        {"type": "context", "elements": [_mrkdwn(" · ".join(context))]},
+        {"type": "section", "text": mrkdwn(header + "\n" + _quote(preview))},
+        {"type": "context", "elements": [mrkdwn(" · ".join(context))]},
     ]
 
 
 def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """The interactive plan message: steps with previews and risk, cost, and (while pending) buttons."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(plan.title, HEADER_LIMIT)},
+        {"type": "header", "text": plain(plan.title, HEADER_TEXT)},
         {
             "type": "section",
-            "text": _mrkdwn(f"{plan.rationale}\n\nRequested by <@{plan.requester_id}> · plan #{plan.id}"),
+            "text": mrkdwn(f"{plan.rationale}\n\nRequested by <@{plan.requester_id}> · plan #{plan.id}"),
         },
     ]
     for step in plan.steps:
@@ -119,11 +102,11 @@ def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | Non
     blocks.append(
         {
             "type": "context",
-            "elements": [_mrkdwn(f"{RISK_BADGE.get(plan.risk, plan.risk)} overall · {_cost_line(plan, model=model)}")],
+            "elements": [mrkdwn(f"{RISK_BADGE.get(plan.risk, plan.risk)} overall · {_cost_line(plan, model=model)}")],
         }
     )
     blocks.append({"type": "divider"})
-    blocks.append({"type": "section", "text": _mrkdwn(status_line(plan))})
+    blocks.append({"type": "section", "text": mrkdwn(status_line(plan))})
     if plan.status == "pending":
         value = str(plan.id)
         blocks.append(
@@ -136,16 +119,16 @@ def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | Non
                         "action_id": APPROVE,
                         "style": "primary",
                         "value": value,
-                        "text": _plain("Approve", 75),
+                        "text": plain("Approve", 75),
                     },
                     {
                         "type": "button",
                         "action_id": REJECT,
                         "style": "danger",
                         "value": value,
-                        "text": _plain("Reject", 75),
+                        "text": plain("Reject", 75),
                     },
-                    {"type": "button", "action_id": REVIEW, "value": value, "text": _plain("Review steps", 75)},
+                    {"type": "button", "action_id": REVIEW, "value": value, "text": plain("Review steps", 75)},
                 ],
             }
         )
@@ -183,16 +166,16 @@ def reject_modal(plan: PlanRecord) -> dict[str, Any]:
         "type": "modal",
         "callback_id": REJECT_MODAL,
         "private_metadata": str(plan.id),
-        "title": _plain("Reject plan", 24),
-        "submit": _plain("Reject", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain("Reject plan", 24),
+        "submit": plain("Reject", 24),
+        "close": plain("Cancel", 24),
         "blocks": [
-            {"type": "section", "text": _mrkdwn(f"Reject *{clip(plan.title, 200)}* (plan #{plan.id})?")},
+            {"type": "section", "text": mrkdwn(f"Reject *{clip(plan.title, 200)}* (plan #{plan.id})?")},
             {
                 "type": "input",
                 "block_id": "reason",
                 "optional": True,
-                "label": _plain("Reason (optional)", 2000),
+                "label": plain("Reason (optional)", 2000),
                 "element": {"type": "plain_text_input", "action_id": "reason", "multiline": True, "max_length": 500},
             },
         ],
@@ -202,8 +185,8 @@ def reject_modal(plan: PlanRecord) -> dict[str, Any]:
 def review_modal(plan: PlanRecord) -> dict[str, Any]:
     options = [
         {
-            "text": _plain(f"{step.idx + 1}. {step.description}", 75),
-            "description": _plain(RISK_BADGE.get(step.risk, step.risk).split(" ", 1)[1], 75),
+            "text": plain(f"{step.idx + 1}. {step.description}", 75),
+            "description": plain(RISK_BADGE.get(step.risk, step.risk).split(" ", 1)[1], 75),
             "value": str(step.idx),
         }
         for step in plan.steps
@@ -212,18 +195,18 @@ def review_modal(plan: PlanRecord) -> dict[str, Any]:
         "type": "modal",
         "callback_id": REVIEW_MODAL,
         "private_metadata": str(plan.id),
-        "title": _plain("Review steps", 24),
-        "submit": _plain("Approve selected", 24),
-        "close": _plain("Cancel", 24),
+        "title": plain("Review steps", 24),
+        "submit": plain("Approve selected", 24),
+        "close": plain("Cancel", 24),
         "blocks": [
             {
                 "type": "section",
-                "text": _mrkdwn(f"Untick the steps you don't want, then approve *{clip(plan.title, 200)}*."),
+                "text": mrkdwn(f"Untick the steps you don't want, then approve *{clip(plan.title, 200)}*."),
             },
             {
                 "type": "input",
                 "block_id": "steps",
-                "label": _plain("Steps to run", 2000),
+                "label": plain("Steps to run", 2000),
                 "element": {"type": "checkboxes", "action_id": "steps", "options": options, "initial_options": options},
             },
         ],

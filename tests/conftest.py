@@ -20,6 +20,7 @@ import redis
 
 from baton.web_server import WebServer
 from bot.deps import utc_now
+from connectors.slack_clients import job_client
 from core import defaults
 from core.settings import Settings
 from localslack import LocalSlack, signed_headers
@@ -28,7 +29,7 @@ from tests.fakes.backends import Backends, reset_database, reset_redis, session_
 from tests.fakes.inprocess_worker import InProcessWorker
 from tests.fakes.openai_fixtures import fake_openai, fake_openai_server  # noqa: F401  (fixtures)
 from workers.api import connect_redis, get_queue
-from workers.job_context import WorkerContext, install, slack_client
+from workers.job_context import WorkerContext, install
 
 pytest_plugins = ["tests.plugins.quality_report"]
 
@@ -162,7 +163,7 @@ class Bot:
     def context(self, **changes: Any) -> WorkerContext:
         """The worker context jobs run with (settings overridable per test)."""
         settings = self.settings.with_changes(**changes) if changes else self.settings
-        return WorkerContext(settings=settings, slack=slack_client(settings), redis=self.redis,
+        return WorkerContext(settings=settings, slack=job_client(settings), redis=self.redis,
                              now=self.clock.now, sleep=self.sleeps.append, post_interval=self.post_interval)
 
     def post_signed(

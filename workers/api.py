@@ -22,6 +22,7 @@ from rq import Queue
 from core import correlation, defaults
 from workers.admin_status import gather_status
 from workers.meetings.followup_plan import followup_plan, preview_registry
+from workers.redis_client import connect_redis
 
 __all__ = [
     "JOBS",
@@ -34,10 +35,6 @@ __all__ = [
     "preview_registry",
 ]
 
-#: Fail fast when Redis is down: the caller has already recorded the work in Postgres and the
-#: reconciler re-enqueues it, so waiting here would only delay the Slack ack.
-SOCKET_TIMEOUT_SECONDS = 2.0
-
 #: Kind of work -> (queue, dotted path of the job function). The functions take one row id.
 JOBS: dict[str, tuple[str, str]] = {
     "plan_request": ("plans", "workers.planning.request.plan_request"),
@@ -49,13 +46,6 @@ JOBS: dict[str, tuple[str, str]] = {
 }
 #: Jobs that may rightly run again for the same row (each change re-renders): a fresh id every time.
 _REPEATABLE = frozenset({"refresh_meeting", "publish_home"})
-
-
-def connect_redis(url: str) -> redis.Redis:
-    """A Redis client for ``url`` (redis://, rediss:// or unix://) with short timeouts."""
-    return redis.Redis.from_url(
-        url, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS, socket_timeout=SOCKET_TIMEOUT_SECONDS * 5
-    )
 
 
 def get_queue(name: str, *, connection: redis.Redis) -> Queue:

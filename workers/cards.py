@@ -10,6 +10,7 @@ from connectors.slack_once import post_once
 from core.plan_records import PlanRecord
 from memory import plans
 from slackui import plan_card
+from slackui.limits import MESSAGE_TEXT, clip
 from workers.job_context import WorkerContext
 from workers.meetings.refresh import refresh_card
 from workers.throttle import wait_turn
@@ -66,7 +67,7 @@ def reply_in_thread(ctx: WorkerContext, *, channel: str, thread_ts: str | None, 
     """A plain threaded reply (refusals, reports)."""
     wait_turn(ctx.redis, channel, interval=ctx.post_interval)
     try:
-        ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=plan_card.clip(text, 39_000))
+        ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=clip(text, MESSAGE_TEXT))
     except Exception as err:  # the state is in Postgres; a lost reply is logged, not fatal
         log.warning("could not reply in %s: %s", channel, describe_error(err))
 

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from connectors.meeting_followups import MeetingFollowUp, MeetingNotifyOwner
 from connectors.registry import ConnectorRegistry
 from connectors.remember import Remember
+from connectors.slack_clients import effect_client
 from connectors.slack_post import SlackPostMessage
 from connectors.slack_schedule import SlackScheduleMessage
 from connectors.tasks import CompleteTask, CreateTask
@@ -26,7 +27,7 @@ from core.settings import Settings
 from memory.facts import Embed, PostgresFactStore
 from memory.followup_store import PostgresFollowupStore
 from memory.tasks import PostgresTaskStore
-from workers.job_context import WorkerContext, connector_slack_client
+from workers.job_context import WorkerContext
 from workers.meetings.refresh import OwnerNoticeRenderer
 from workers.memories.support import embed_text
 from workers.slack_lookups import SlackLookups
@@ -65,11 +66,12 @@ def build_registry(
 
 
 def registry_for(ctx: WorkerContext) -> ConnectorRegistry:
-    """The registry a job uses: connectors get a Slack client without blind retries (see
-    ``connector_slack_client``), the job's clock, and memory writes embedded through the job's provider."""
+    """The registry a job uses: connectors get a Slack client without blind retries
+    (``connectors.slack_clients.effect_client``), the job's clock, and memory writes embedded through the
+    job's provider."""
     return build_registry(
         ctx.settings,
-        slack=connector_slack_client(ctx.settings),
+        slack=effect_client(ctx.settings),
         connect=ctx.db,
         now=ctx.now,
         embed=lambda text: embed_text(ctx, text),

@@ -15,7 +15,6 @@ from typing import Any
 import psycopg
 import redis
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from core import defaults
 from core.settings import Settings
@@ -61,33 +60,3 @@ def current() -> WorkerContext:
     if _current is None:
         raise WorkerNotConfigured("no worker context installed; start workers with `baton worker`")
     return _current
-
-
-def slack_client(settings: Settings) -> WebClient:
-    """The Web API client every job uses: Baton's token, the configured base URL, a timeout, and
-    automatic waiting on 429 ``Retry-After`` (twice) before a connector sees the error."""
-    client = WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
-    )
-    # No blind retry on connection errors: a post that reached Slack must not be sent again behind the
-    # connectors' idempotency checks. A 429 was not processed, so waiting and retrying it is safe.
-    client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=2)]
-    return client
-
-
-def connector_slack_client(settings: Settings) -> WebClient:
-    """The client connectors use: no retry handlers at all.
-
-    Retries of side effects belong to the executor, which extends the step's lease before waiting
-    (a 429's Retry-After included), so a long wait inside one call can never outlive the lease and
-    let the reconciler start the same effect on another worker.
-    """
-    client = WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=int(defaults.HTTP_TIMEOUT_SECONDS),
-    )
-    client.retry_handlers = []
-    return client

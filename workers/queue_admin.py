@@ -17,13 +17,9 @@ from rq.job import Job
 
 from core import defaults
 from core.status import QueueDepth, QueueReport
+from workers.redis_client import connect_redis
 
 log = logging.getLogger(__name__)
-
-#: A status answer must not hang on a dead Redis: a second to connect, two for any reply.
-CONNECT_TIMEOUT_SECONDS = 1.0
-SOCKET_TIMEOUT_SECONDS = 2.0
-
 
 @dataclass(frozen=True)
 class FailedJob:
@@ -34,12 +30,6 @@ class FailedJob:
     queue: str
     requeued: bool
     problem: str | None = None
-
-
-def open_redis(url: str) -> redis.Redis:
-    """A Redis client with short timeouts, for operators' questions (not for workers)."""
-    return redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                                socket_timeout=SOCKET_TIMEOUT_SECONDS)
 
 
 def queue_depths(connection: redis.Redis, names: Iterable[str] = defaults.QUEUES) -> tuple[QueueDepth, ...]:
@@ -61,7 +51,7 @@ def queue_report(redis_url: str | None) -> QueueReport:
     """Queue depths from ``redis_url``, or a report saying why they are unknown (never raises for Redis)."""
     if not redis_url:
         return QueueReport(error="no Redis URL configured")
-    connection = open_redis(redis_url)
+    connection = connect_redis(redis_url, quick=True)
     try:
         return QueueReport(depths=queue_depths(connection))
     except redis.RedisError as err:

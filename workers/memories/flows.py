@@ -12,8 +12,8 @@ from typing import Any
 
 from core.types import PlanDraft, StepDraft
 from memory.requests import RequestRecord
-from slackui import plan_card as card_blocks
 from slackui import replies
+from slackui.limits import SECTION_TEXT, clip
 from workers.cards import reply_in_thread
 from workers.job_context import WorkerContext
 from workers.memories.support import recall_for_request
@@ -87,7 +87,7 @@ def handle_forget(ctx: WorkerContext, conn: Any, record: RequestRecord, text: st
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": card_blocks.clip(f"{replies.FORGET_PROMPT}\n{listing}", card_blocks.SECTION_LIMIT),
+                "text": clip(f"{replies.FORGET_PROMPT}\n{listing}", SECTION_TEXT),
             },
         },
         {

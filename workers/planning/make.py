@@ -27,6 +27,7 @@ from core.planning.rules import plan_by_rules
 from core.pricing import TokenUsage
 from core.types import PlanDraft, RequestOrigin, ReviewedPlan, ReviewedStep
 from prompts import render
+from slackui.limits import clip
 from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMReply, LLMUnavailable
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ def review_draft(draft: PlanDraft, *, registry: ConnectorRegistry, origin: Reque
         where = f"steps[{index}]"
         if step.action not in registry.actions:
             problems.append(
-                f"{where}.action {_clip(step.action, 60)!r} is not an available action; use one of: "
+                f"{where}.action {clip(step.action, 60)!r} is not an available action; use one of: "
                 + ", ".join(registry.actions)
             )
             continue
@@ -275,22 +276,20 @@ def _by_rules(
 
 
 def _limit_problems(problems: list[str]) -> list[str]:
-    shown = [_clip(problem, PROBLEM_MAX_CHARS) for problem in problems[:MAX_PROBLEMS]]
+    shown = [clip(problem, PROBLEM_MAX_CHARS) for problem in problems[:MAX_PROBLEMS]]
     if len(problems) > MAX_PROBLEMS:
         shown.append(f"… and {len(problems) - MAX_PROBLEMS} more problems")
     return shown
 
 
 def _summary(problems: list[str]) -> str:
-    first = _clip(problems[0], PROBLEM_MAX_CHARS) if problems else "unknown problem"
+    first = clip(problems[0], PROBLEM_MAX_CHARS) if problems else "unknown problem"
     more = len(problems) - 1
     return first + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else "")
 
 
 def _user_safe(text: str) -> str:
     """Model-written text for a Slack reply: clipped, and unable to ping a whole channel."""
-    return _clip(_BROADCAST.sub(lambda m: "@" + m.group(1).lower(), text), 500)
+    return clip(_BROADCAST.sub(lambda m: "@" + m.group(1).lower(), text), 500)
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
