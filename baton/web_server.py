@@ -11,6 +11,8 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -35,7 +37,8 @@ log = logging.getLogger(__name__)
 class WebServer:
     """The Slack HTTP app bound to ``host:port`` (port 0 picks a free one; see :attr:`url`)."""
 
-    def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None) -> None:
+    def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None,
+                 now: Callable[[], datetime] = utc_now) -> None:
         if settings.database_url is None or settings.redis_url is None:
             raise ValueError("resolve DATABASE_URL and REDIS_URL (embedded or not) before building the server")
         self.settings = settings
@@ -45,8 +48,8 @@ class WebServer:
         self._runner: web.AppRunner | None = None
         self._pool: AsyncConnectionPool | None = None
         self._sync_pool: ConnectionPool | None = None
-        #: The clock for approval expiry checks; tests swap it to move time.
-        self.now = utc_now
+        #: The clock for approval expiry checks (injected: tests move time).
+        self._now = now
         self._redis = api.connect_redis(settings.redis_url)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -70,7 +73,7 @@ class WebServer:
             sync_pool=self._sync_pool,
             enqueue=redis_enqueuer(lambda kind, ident: self._enqueue_sync(kind, ident)),
             chat_model=self.settings.chat_model,
-            now=lambda: self.now(),
+            now=self._now,
             settings=self.settings,
         )
         bolt_app = build_bolt_app(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)

@@ -47,6 +47,8 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
                 log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
                 return BoltResponse(status=200, body="")
             request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
+            if _event_type(body) != "app_home_opened":  # the Home tab is published by a job, which settles it
+                await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
         context["baton_event_pk"] = event_pk
         context["baton_request_id"] = request_id
         if request_id is not None:
@@ -72,6 +74,16 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
     @app.event(re.compile(r".*"))
     async def on_any_other_event() -> None:
         return None  # recorded by the middleware; other event types get features later
+
+
+def _event_type(body: dict[str, Any]) -> str:
+    event = body.get("event")
+    return str(event.get("type") or "") if isinstance(event, dict) else ""
+
+
+def _outcome(body: dict[str, Any], request_id: int | None) -> str:
+    """``done`` when recording it did Baton's part (a request, a message copy), else ``ignored``."""
+    return "done" if request_id is not None or _event_type(body) == "message" else "ignored"
 
 
 async def _apply(conn: Any, body: dict[str, Any], *, bot_user_id: str | None) -> int | None:

@@ -24,13 +24,3 @@ def connect(url: str, *, autocommit: bool = True, **kwargs: Any) -> psycopg.Conn
     )
 
 
-async def connect_async(url: str, **kwargs: Any) -> psycopg.AsyncConnection[dict[str, Any]]:
-    """The async twin of :func:`connect`, for the Slack HTTP app."""
-    return await psycopg.AsyncConnection.connect(
-        url,
-        autocommit=True,
-        row_factory=dict_row,
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-        **kwargs,
-    )

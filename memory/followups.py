@@ -88,24 +88,3 @@ def finish(conn: psycopg.Connection[Any], followup_id: int, *, status: str, chan
     return row is not None
 
 
-def cancel_pending(conn: psycopg.Connection[Any], meeting_id: int, *, kind: str | None = None,
-                   owner_id: str | None = None, due_on: date | None = None) -> int:
-    """Cancel pending follow-ups of a meeting (optionally of one kind / owner / day); returns how many."""
-    rows = conn.execute(
-        """
-        UPDATE followups SET status = 'cancelled', updated_at = now()
-         WHERE meeting_id = %s AND status = 'pending'
-           AND (%s::text IS NULL OR kind = %s) AND (%s::text IS NULL OR owner_id = %s)
-           AND (%s::date IS NULL OR due_on = %s)
-        RETURNING id
-        """,
-        (meeting_id, kind, kind, owner_id, owner_id, due_on, due_on),
-    ).fetchall()
-    return len(rows)
-
-
-def for_meeting(conn: psycopg.Connection[Any], meeting_id: int) -> list[FollowupRecord]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM followups WHERE meeting_id = %s ORDER BY run_at, id", (meeting_id,)
-    ).fetchall()
-    return [FollowupRecord(**row) for row in rows]

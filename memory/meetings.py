@@ -89,11 +89,6 @@ def meeting_for_plan(conn: psycopg.Connection[Any], plan_id: int) -> MeetingReco
     return None if row is None else MeetingRecord(**row)
 
 
-def meeting_for_task(conn: psycopg.Connection[Any], task_id: int) -> int | None:
-    row = conn.execute("SELECT meeting_id FROM meeting_items WHERE task_id = %s", (task_id,)).fetchone()
-    return None if row is None else int(row["meeting_id"])
-
-
 def save_notes(
     conn: psycopg.Connection[Any],
     meeting_id: int,
@@ -156,12 +151,6 @@ def _decision_json(decision: Decision) -> dict[str, Any]:
         "turn": evidence.turn if evidence else None,
         "at": evidence.at if evidence else None,
     }
-
-
-def fail_meeting(conn: psycopg.Connection[Any], meeting_id: int, error: str) -> None:
-    conn.execute(
-        "UPDATE meetings SET status = 'failed', error = %s, updated_at = now() WHERE id = %s", (error[:500], meeting_id)
-    )
 
 
 def items(conn: psycopg.Connection[Any], meeting_id: int) -> list[ItemRecord]:

@@ -285,22 +285,6 @@ def approved_not_started(conn: psycopg.Connection[Any], *, older_than: datetime)
     return [row["id"] for row in rows]
 
 
-def plans_without_card(conn: psycopg.Connection[Any], *, older_than: datetime) -> list[int]:
-    rows = conn.execute(
-        "SELECT request_id FROM plans WHERE card_ts IS NULL AND status = 'pending' AND created_at < %s",
-        (older_than,),
-    ).fetchall()
-    return [row["request_id"] for row in rows]
-
-
-def add_usage(conn: psycopg.Connection[Any], plan_id: int, *, tokens_in: int, tokens_out: int, cost: Decimal) -> None:
-    conn.execute(
-        "UPDATE plans SET tokens_in = tokens_in + %s, tokens_out = tokens_out + %s, cost_usd = cost_usd + %s "
-        "WHERE id = %s",
-        (tokens_in, tokens_out, cost, plan_id),
-    )
-
-
 def stalled_plans(conn: psycopg.Connection[Any], *, now: datetime, older_than: datetime) -> list[int]:
     """Plans whose runner stopped between steps, during compensation, or before reporting.
 

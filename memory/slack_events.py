@@ -1,4 +1,9 @@
-"""The ``slack_events`` store: inbound events recorded before the ack, then handled once."""
+"""The ``slack_events`` store: inbound events recorded before the ack, then handled once.
+
+An event's ``status`` goes ``received`` -> ``done`` (its message copy and any request were stored with it, or
+the job it started finished: the Home tab) or ``ignored`` (nothing of Baton's to do); ``failed`` when that
+job could not do its part (publishing the Home tab is idempotent, so a retry may still end it ``done``).
+"""
 
 from __future__ import annotations
 
@@ -62,18 +67,18 @@ def load_event(conn: psycopg.Connection[Any], event_pk: int) -> RecordedEvent | 
     return RecordedEvent(**row) if isinstance(row, dict) else RecordedEvent(*row)
 
 
-def claim_event(conn: psycopg.Connection[Any], event_pk: int) -> bool:
-    """Move an event from ``received`` to ``handling``; False if someone else already did (or it is done)."""
-    cursor = conn.execute(
-        "UPDATE slack_events SET status = 'handling' WHERE id = %s AND status = 'received' RETURNING id",
-        (event_pk,),
+async def settle_event(conn: psycopg.AsyncConnection[Any], event_pk: int, *, status: str) -> None:
+    """Record, in the recording transaction, that the event needs nothing more (``done`` or ``ignored``)."""
+    await conn.execute(
+        "UPDATE slack_events SET status = %s, handled_at = now() WHERE id = %s AND status = 'received'",
+        (status, event_pk),
     )
-    return cursor.fetchone() is not None
 
 
 def finish_event(
     conn: psycopg.Connection[Any], event_pk: int, *, status: str = "done", error: str | None = None
 ) -> None:
+    """Record how the job an event started ended (``done`` or ``failed`` with ``error``)."""
     conn.execute(
         "UPDATE slack_events SET status = %s, error = %s, handled_at = now() WHERE id = %s",
         (status, error, event_pk),

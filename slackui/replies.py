@@ -24,19 +24,6 @@ def quote(text: str, *, limit: int = 500) -> str:
     return "\n".join("> " + line for line in clipped.splitlines() or [""])
 
 
-def mention_received(*, user_id: str, request: str, llm_configured: bool) -> str:
-    """Baton's reply to an @mention: what it heard and which mode it runs in."""
-    if not request:
-        return (
-            f"Hi <@{user_id}>! Tell me what you need after the mention, for example "
-            "`@Baton post the release notes to #general`."
-        )
-    lines = [f"On it, <@{user_id}>. I recorded your request:", quote(request)]
-    if not llm_configured:
-        lines.append(DEGRADED_NOTICE)
-    return "\n".join(lines)
-
-
 # -- intake ------------------------------------------------------------------------------------------
 EMPTY_REQUEST = "Tell me what you need after the mention, for example `@Baton post the release notes to #general`."
 CHANNEL_NOT_ENABLED = (
@@ -62,10 +49,6 @@ COMMAND_HELP = (
 
 def planning_failed(reason: str) -> str:
     return f"I couldn't plan that: {reason}"
-
-
-def plan_refused(reason: str) -> str:
-    return reason
 
 
 # -- approval ----------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import pytest
 import redis
 
 from baton.web_server import WebServer
-from bot.deps import utc_now
 from connectors.slack_clients import job_client
 from core import defaults
 from core.settings import Settings
@@ -102,8 +101,14 @@ def settings(
 
 
 @pytest.fixture(scope="session")
-def web_server(settings: Settings, local_slack_server: LocalSlack) -> Iterator[WebServer]:
-    server = WebServer(settings, host="127.0.0.1", port=0)
+def clock() -> Clock:
+    """The one injected clock of the session's web server and in-process workers; each test starts it at now."""
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def web_server(settings: Settings, local_slack_server: LocalSlack, clock: Clock) -> Iterator[WebServer]:
+    server = WebServer(settings, host="127.0.0.1", port=0, now=clock.now)
     url = server.start_in_thread()
     local_slack_server.events_url = url + "/slack/events"
     yield server
@@ -203,10 +208,9 @@ class Bot:
 
 @pytest.fixture
 def bot(
-    web_server: WebServer, settings: Settings, local_slack: LocalSlack, db: Any, redis_conn: redis.Redis
+    web_server: WebServer, settings: Settings, local_slack: LocalSlack, db: Any, redis_conn: redis.Redis, clock: Clock
 ) -> Iterator[Bot]:
-    """The bot's real HTTP app with empty Postgres, Redis and Slack fake."""
-    bot = Bot(url=web_server.url, settings=settings, redis=redis_conn, slack=local_slack)
-    web_server.now = bot.clock.now
-    yield bot
-    web_server.now = utc_now
+    """The bot's real HTTP app with empty Postgres, Redis and Slack fake, and the clock back at now."""
+    clock.offset = timedelta(0)
+    yield Bot(url=web_server.url, settings=settings, redis=redis_conn, slack=local_slack, clock=clock)
+    clock.offset = timedelta(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connectors.slack_errors import describe_error
 from core.digest.command import describe
 from core.digest.schedule import next_occurrence
 from core.meetings.followup_times import local_date
@@ -36,6 +37,13 @@ def publish_home(event_pk: int) -> str:
     ]
     view = home_view(items=items, approvals=approvals, requested=requested, digests=lines,
                      today=local_date(now, tz))
-    ctx.slack.views_publish(user_id=user, view=view)
+    try:
+        ctx.slack.views_publish(user_id=user, view=view)
+    except Exception as err:
+        with ctx.db() as conn:
+            slack_events.finish_event(conn, event_pk, status="failed", error=describe_error(err)[:500])
+        raise
+    with ctx.db() as conn:
+        slack_events.finish_event(conn, event_pk)
     return "published"
 

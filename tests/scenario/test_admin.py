@@ -52,9 +52,8 @@ def bot_with(bot, settings, local_slack_server):
     previous = local_slack_server.events_url
 
     def start(**changes):
-        server = WebServer(settings.with_changes(**changes), host="127.0.0.1", port=0)
+        server = WebServer(settings.with_changes(**changes), host="127.0.0.1", port=0, now=bot.clock.now)
         url = server.start_in_thread()
-        server.now = bot.clock.now
         local_slack_server.events_url = url + "/slack/events"
         started.append(server)
         return bot

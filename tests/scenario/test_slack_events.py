@@ -143,3 +143,32 @@ def test_an_oversized_body_is_refused_without_recording(bot, db):
 
 def test_fixture_folder_is_present():
     assert Path(FIXTURES / "slack" / "events").is_dir(), "tests read ../shared/fixtures; run them from the repo"
+
+
+def test_every_event_reaches_a_final_status(bot, db):
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> remind me to stretch at 3pm")
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", "just chatting")
+    bot.slack.deliver_event({"type": "reaction_added", "user": "U0BOB", "reaction": "tada",
+                             "item": {"type": "message", "channel": "C0GENERAL", "ts": "1700000000.000100"},
+                             "event_ts": "1700000000.000200"})
+    bot.slack.deliver_event({"type": "app_home_opened", "user": "U0BOB", "channel": "D0BOB", "tab": "home",
+                             "event_ts": "1700000000.000300"})
+    rows = eventually_rows(db, 5)
+    by_type = {(row["event_type"], row["status"]) for row in rows}
+    assert ("app_mention", "done") in by_type and ("message", "done") in by_type  # request / message copy stored
+    assert ("reaction_added", "ignored") in by_type
+    assert ("app_home_opened", "received") in by_type  # its job has not run yet
+    bot.run_jobs(wait_for=1)
+    home = [row for row in recorded(db) if row["event_type"] == "app_home_opened"]
+    assert [row["status"] for row in home] == ["done"]
+    assert {row["status"] for row in recorded(db)} <= {"done", "ignored"}
+
+
+def eventually_rows(db, count: int, timeout: float = 5.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = recorded(db)
+        if len(rows) >= count:
+            return rows
+        time.sleep(0.02)
+    raise AssertionError(f"expected {count} recorded events, found {recorded(db)}")
