@@ -21,7 +21,7 @@ from connectors.slack_clients import plain_client
 from core import defaults
 from core.policy_command import PolicyCommandError, parse_policy_command
 from memory.admin_sql import known_teams, pending_plans
-from memory.db import connect
+from memory.db import Conn, connect
 from memory.policies import WORKSPACE, change_policy, load_overrides
 from slackui import replies
 from slackui.admin_views import PLAIN, PLANS_LIMIT, archive_linker, render_plans, render_policy, render_status
@@ -81,7 +81,7 @@ def _database(args: argparse.Namespace) -> tuple[Any, Any]:
     return settings, connect(settings.database_url)
 
 
-def _team(conn: Any, given: str | None, *, required: bool = True) -> str:
+def _team(conn: Conn, given: str | None, *, required: bool = True) -> str:
     if given:
         return given
     teams = known_teams(conn)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError, build_settings
 from memory import vectors
-from memory.db import connect
+from memory.db import Conn, connect
 from workers.memories.embed import EmbeddingBusy, check_embedding_settings, reembed
 from workers.memories.embeddings import EmbeddingUnavailable, choose_provider
 
@@ -75,7 +75,7 @@ def _print_progress(done: int, total: int) -> None:
     print(f"re-embedded {done}/{total}", flush=True)
 
 
-def _status(conn: Any, provider: EmbeddingProvider | None) -> int:
+def _status(conn: Conn, provider: EmbeddingProvider | None) -> int:
     stored = vectors.current_settings(conn)
     column = vectors.column_dimensions(conn)
     if provider is None:

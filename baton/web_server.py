@@ -28,7 +28,7 @@ from connectors.slack_clients import async_client
 from core import correlation, defaults
 from core.settings import Settings
 from memory import migrate
-from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS
+from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS, AsyncConn
 from workers import api
 
 log = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ async def _request_kind(request: web.Request) -> str:
         return "other"
 
 
-async def _has_migrations_table(conn: Any) -> bool:
+async def _has_migrations_table(conn: AsyncConn) -> bool:
     cursor = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
     row = await cursor.fetchone()
     return bool(row and row["present"])

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals import ClickOutcome, decide_click
 from bot.card_updates import refresh_card, tell
 from bot.deps import AppDeps
+from bot.payload import channel_id, plan_id, team_id, user_id
 from core.plan_records import PlanRecord
 from memory import plans
 from memory.policies import load_policy
@@ -25,13 +26,13 @@ def register_actions(app: AsyncApp, deps: AppDeps) -> None:
     @app.action(plan_card.APPROVE)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        plan_id = _plan_id(action.get("value"))
-        if plan_id is None:
+        ident = plan_id(action.get("value"))
+        if ident is None:
             return
-        groups = await approver_groups_of(deps, client, plan_id=plan_id, user_id=_user(body))
-        outcome = await run_decision(deps, plan_id=plan_id, team_id=_team(body), user_id=_user(body), event="approve",
-                                     user_groups=groups)
-        await after_decision(deps, client, outcome, user_id=_user(body), channel=_channel(body))
+        groups = await approver_groups_of(deps, client, plan_id=ident, user_id=user_id(body))
+        outcome = await run_decision(deps, plan_id=ident, team_id=team_id(body), user_id=user_id(body),
+                                     event="approve", user_groups=groups)
+        await after_decision(deps, client, outcome, user_id=user_id(body), channel=channel_id(body))
 
     @app.action(plan_card.REJECT)
     async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
@@ -95,43 +96,25 @@ async def after_decision(
 async def _open_modal(
     deps: AppDeps, client: AsyncWebClient, body: dict[str, Any], action: dict[str, Any], build: Any
 ) -> None:
-    plan_id = _plan_id(action.get("value"))
-    if plan_id is None:
+    ident = plan_id(action.get("value"))
+    if ident is None:
         return
 
     def load() -> PlanRecord | None:
         with deps.sync_pool.connection() as conn:
-            return plans.load_plan(conn, plan_id, team_id=_team(body))
+            return plans.load_plan(conn, ident, team_id=team_id(body))
 
     plan = await asyncio.to_thread(load)
     if plan is None:
-        await tell(client, channel=_channel(body), user=_user(body), text=replies.WRONG_WORKSPACE)
+        await tell(client, channel=channel_id(body), user=user_id(body), text=replies.WRONG_WORKSPACE)
         return
     if plan.status != "pending" or plan.expires_at <= deps.now():
         status = "expired" if plan.status == "pending" else plan.status
         await tell(
-            client, channel=_channel(body), user=_user(body), text=replies.already_decided(status, plan.decided_by)
+            client, channel=channel_id(body), user=user_id(body), text=replies.already_decided(status, plan.decided_by)
         )
         return
     try:
         await client.views_open(trigger_id=body.get("trigger_id"), view=build(plan))
     except SlackApiError as err:
-        log.warning("could not open a modal for plan %s: %s", plan_id, err.response.get("error"))
-
-
-def _plan_id(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() else None
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
-
-
-def _user(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
-
-
-def _channel(body: dict[str, Any]) -> str | None:
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    return str(channel) if channel else None
+        log.warning("could not open a modal for plan %s: %s", ident, err.response.get("error"))

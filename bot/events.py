@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import AppDeps
 from core import correlation
 from memory import intake, slack_events
+from memory.db import AsyncConn
 from slackui import replies
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def _outcome(body: dict[str, Any], request_id: int | None) -> str:
     return "done" if request_id is not None or _event_type(body) == "message" else "ignored"
 
 
-async def _apply(conn: Any, body: dict[str, Any], *, bot_user_id: str | None) -> int | None:
+async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | None) -> int | None:
     """Store/edit/delete the message copy; create a request for a mention or a DM. Returns the request id."""
     event = body.get("event") or {}
     team_id = body.get("team_id") or event.get("team") or ""

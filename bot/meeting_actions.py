@@ -11,11 +11,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import _channel, _team, _user, approver_groups_of
+from bot.actions import approver_groups_of
 from bot.approvals import ClickOutcome
 from bot.card_updates import tell
 from bot.deps import AppDeps
 from bot.meeting_approval import ItemOutcome, approve_or_explain, mark_done, snooze
+from bot.payload import channel_id, team_id, user_id
 from core.meetings.stored import ItemRecord, MeetingRecord
 from core.plan_records import PlanRecord
 from memory import meetings, plans
@@ -47,11 +48,11 @@ def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
         plan_id = await asyncio.to_thread(plan_of)
         groups: frozenset[str] = frozenset()
         if plan_id is not None:
-            groups = await approver_groups_of(deps, client, plan_id=plan_id, user_id=_user(body))
+            groups = await approver_groups_of(deps, client, plan_id=plan_id, user_id=user_id(body))
 
         def work() -> ClickOutcome:
             with deps.sync_pool.connection() as conn:
-                return approve_or_explain(conn, meeting_id=int(value), team_id=_team(body), user_id=_user(body),
+                return approve_or_explain(conn, meeting_id=int(value), team_id=team_id(body), user_id=user_id(body),
                                           values=values, now=deps.now(), user_groups=groups)
 
         outcome = await asyncio.to_thread(work)
@@ -60,7 +61,7 @@ def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
         if outcome.plan is not None:
             await _render_card(deps, client, int(value))
         if outcome.message:
-            await tell(client, channel=_channel(body), user=_user(body), text=outcome.message)
+            await tell(client, channel=channel_id(body), user=user_id(body), text=outcome.message)
 
     @app.action(meeting_views.ITEM_DONE)
     async def on_done(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
@@ -68,7 +69,8 @@ def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
 
         def work() -> ItemOutcome:
             with deps.sync_pool.connection() as conn:
-                return mark_done(conn, value=str(action.get("value") or ""), team_id=_team(body), user_id=_user(body))
+                value = str(action.get("value") or "")
+                return mark_done(conn, value=value, team_id=team_id(body), user_id=user_id(body))
 
         await _after_item_change(deps, client, body, await asyncio.to_thread(work))
 
@@ -78,7 +80,7 @@ def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
 
         def work() -> ItemOutcome:
             with deps.sync_pool.connection() as conn:
-                return snooze(conn, value=str(action.get("value") or ""), team_id=_team(body), user_id=_user(body),
+                return snooze(conn, value=str(action.get("value") or ""), team_id=team_id(body), user_id=user_id(body),
                               now=deps.now())
 
         await _after_item_change(deps, client, body, await asyncio.to_thread(work))
@@ -88,7 +90,7 @@ async def _after_item_change(deps: AppDeps, client: AsyncWebClient, body: dict[s
     if outcome.changed and outcome.meeting_id is not None:
         await deps.enqueue("refresh_meeting", outcome.meeting_id)  # every message showing the item
     if outcome.message:
-        await tell(client, channel=_channel(body), user=_user(body), text=outcome.message)
+        await tell(client, channel=channel_id(body), user=user_id(body), text=outcome.message)
 
 
 async def _render_card(deps: AppDeps, client: AsyncWebClient, meeting_id: int) -> None:

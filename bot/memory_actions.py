@@ -13,11 +13,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import _channel, _team, _user
 from bot.card_updates import tell
 from bot.deps import AppDeps
+from bot.payload import channel_id, team_id, user_id
 from core.policy import may_edit_memory
 from memory import audit
+from memory.db import Conn
 from memory.policies import load_policy
 from memory.store import delete_memories, list_for_channel, load_memories
 from slackui import replies
@@ -26,7 +27,7 @@ FORGET, KEEP, DELETE = "memory_forget", "memory_keep", "memory_delete"
 LIST_LIMIT = 20
 
 
-def forget_allowed(conn: Any, *, team_id: str, channel_id: str, user_id: str, ids: list[int]) -> tuple[list[int], str]:
+def forget_allowed(conn: Conn, *, team_id: str, channel_id: str, user_id: str, ids: list[int]) -> tuple[list[int], str]:
     """Delete the memories ``user_id`` may delete; return (deleted ids, reason for any refused)."""
     policy = load_policy(conn, team_id=team_id, channel_id=channel_id)
     allowed, refused = [], ""
@@ -56,8 +57,8 @@ def register_memory(app: AsyncApp, deps: AppDeps) -> None:
     async def on_forget(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         ids = [int(part) for part in str(action.get("value", "")).split(",") if part.isdigit()]
-        user, channel = _user(body), _channel(body) or ""
-        deleted, refused = await run(forget_allowed, team_id=_team(body), channel_id=channel, user_id=user, ids=ids)
+        user, channel = user_id(body), channel_id(body) or ""
+        deleted, refused = await run(forget_allowed, team_id=team_id(body), channel_id=channel, user_id=user, ids=ids)
         if refused:
             await tell(client, channel=channel, user=user, text=f"I can't forget some of these: {refused}.")
         if deleted:
@@ -66,7 +67,7 @@ def register_memory(app: AsyncApp, deps: AppDeps) -> None:
     @app.action(KEEP)
     async def on_keep(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await _replace(client, body, replies.kept(_user(body)))
+        await _replace(client, body, replies.kept(user_id(body)))
 
     @app.action(DELETE)
     async def on_delete(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
@@ -74,10 +75,12 @@ def register_memory(app: AsyncApp, deps: AppDeps) -> None:
         value = str(action.get("value", ""))
         ids = [int(value)] if value.isdigit() else []
         deleted, refused = await run(
-            forget_allowed, team_id=_team(body), channel_id=_channel(body) or "", user_id=_user(body), ids=ids
+            forget_allowed, team_id=team_id(body), channel_id=channel_id(body) or "", user_id=user_id(body), ids=ids
         )
         text = (
-            replies.forgot(len(deleted), _user(body)) if deleted else f"Nothing was deleted: {refused or 'not found'}."
+            replies.forgot(len(deleted), user_id(body))
+            if deleted
+            else f"Nothing was deleted: {refused or 'not found'}."
         )
         await respond(text=text, response_type="ephemeral", replace_original=False)
 

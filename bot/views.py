@@ -7,8 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.actions import _team, _user, after_decision, approver_groups_of, run_decision
+from bot.actions import after_decision, approver_groups_of, run_decision
 from bot.deps import AppDeps
+from bot.payload import team_id, user_id
 from slackui import plan_card
 
 
@@ -23,13 +24,13 @@ def register_views(app: AsyncApp, deps: AppDeps) -> None:
         outcome = await run_decision(
             deps,
             plan_id=plan_id,
-            team_id=_team(body),
-            user_id=_user(body),
+            team_id=team_id(body),
+            user_id=user_id(body),
             event="reject",
             reason=(reason or "").strip() or None,
-            user_groups=await approver_groups_of(deps, client, plan_id=plan_id, user_id=_user(body)),
+            user_groups=await approver_groups_of(deps, client, plan_id=plan_id, user_id=user_id(body)),
         )
-        await after_decision(deps, client, outcome, user_id=_user(body), channel=None)
+        await after_decision(deps, client, outcome, user_id=user_id(body), channel=None)
 
     @app.view(plan_card.REVIEW_MODAL)
     async def on_review_submitted(
@@ -42,9 +43,9 @@ def register_views(app: AsyncApp, deps: AppDeps) -> None:
             return
         await ack()
         plan_id = int(view.get("private_metadata") or 0)
-        groups = await approver_groups_of(deps, client, plan_id=plan_id, user_id=_user(body))
+        groups = await approver_groups_of(deps, client, plan_id=plan_id, user_id=user_id(body))
         outcome = await run_decision(
-            deps, plan_id=plan_id, team_id=_team(body), user_id=_user(body), event="approve", selected_steps=chosen,
+            deps, plan_id=plan_id, team_id=team_id(body), user_id=user_id(body), event="approve", selected_steps=chosen,
             user_groups=groups,
         )
-        await after_decision(deps, client, outcome, user_id=_user(body), channel=None)
+        await after_decision(deps, client, outcome, user_id=user_id(body), channel=None)

@@ -7,12 +7,17 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+#: A connection as Baton opens them (rows as dicts): the type every function that takes ``conn`` expects.
+Conn = psycopg.Connection[dict[str, Any]]
+#: An async connection of the web process's pool (the intake SQL before the ack).
+AsyncConn = psycopg.AsyncConnection[Any]
+
 #: Seconds to wait for a connection, and the server-side limit on any one statement.
 CONNECT_TIMEOUT_SECONDS = 10
 STATEMENT_TIMEOUT_MS = 30_000
 
 
-def connect(url: str, *, autocommit: bool = True, **kwargs: Any) -> psycopg.Connection[dict[str, Any]]:
+def connect(url: str, *, autocommit: bool = True, **kwargs: Any) -> Conn:
     """A new connection returning rows as dicts. Autocommit by default; use ``conn.transaction()``."""
     return psycopg.connect(
         url,

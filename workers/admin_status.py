@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
+
 from core import defaults
 from core.status import StatusFacts
 from memory import admin_sql
@@ -12,7 +14,7 @@ from memory.llm_calls import utc_day
 from workers.queue_admin import queue_report
 
 
-def gather_status(conn: Any, *, team_id: str, channel_id: str | None, now: datetime,
+def gather_status(conn: psycopg.Connection[Any], *, team_id: str, channel_id: str | None, now: datetime,
                   redis_url: str | None) -> StatusFacts:
     """Queue depths from Redis (or why they are unknown) and the workspace's backlog and spend from Postgres."""
     since, _ = utc_day(now)  # "today" is the UTC day, as for the budgets

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from connectors.slack_errors import describe_error
 from connectors.slack_once import post_once
 from core.plan_records import PlanRecord
 from memory import plans
+from memory.db import Conn
 from slackui import plan_card
 from slackui.limits import MESSAGE_TEXT, clip
 from workers.job_context import WorkerContext
@@ -18,7 +18,7 @@ from workers.throttle import wait_turn
 log = logging.getLogger(__name__)
 
 
-def post_card(ctx: WorkerContext, conn: Any, plan: PlanRecord) -> PlanRecord:
+def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord) -> PlanRecord:
     """Post the plan card in the request's thread, once: a plan with a card keeps it, and the card is keyed
     like an effect, so a run that died after posting it (before recording it) finds it instead of posting
     a second card."""

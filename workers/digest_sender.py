@@ -22,6 +22,7 @@ from core.digest.select import Digest, facts_json, select, template_intro
 from core.meetings.followup_times import local_date, zone
 from core.types import Risk
 from memory import audit, digests
+from memory.db import Conn
 from memory.policies import load_policy
 from prompts import render
 from slackui.admin_views import Linker, archive_linker
@@ -100,7 +101,7 @@ def _post(ctx: WorkerContext, setting: DigestSetting, run_id: int, text: str,
     return posted.channel, posted.ts
 
 
-def _failed(conn: Any, run: digests.RunRecord, setting: DigestSetting, err: Exception) -> str:
+def _failed(conn: Conn, run: digests.RunRecord, setting: DigestSetting, err: Exception) -> str:
     code = str(err.response.get("error")) if isinstance(err, SlackApiError) else str(err)
     if any(gone in code for gone in GONE):
         digests.disable(conn, team_id=run.team_id, target=run.target, reason=f"Slack said {code}")
@@ -151,7 +152,7 @@ def _intro(ctx: WorkerContext, digest: Digest, setting: DigestSetting, *, since:
 # -- facts ------------------------------------------------------------------------------------------------
 
 
-def load_facts(ctx: WorkerContext, conn: Any, setting: DigestSetting, *, since: datetime,
+def load_facts(ctx: WorkerContext, conn: Conn, setting: DigestSetting, *, since: datetime,
                until: datetime) -> DigestFacts:
     """Everything the digest of ``setting`` may report, from Postgres, with links to the messages."""
     link = linker(ctx)
@@ -208,7 +209,7 @@ def item_fact(row: dict[str, Any], link: Linker) -> ItemFact:
                     link=link(row["card_channel"], row["card_ts"]))
 
 
-def waiting_for(conn: Any, team_id: str, plan_rows: list[dict[str, Any]], user_id: str) -> list[dict[str, Any]]:
+def waiting_for(conn: Conn, team_id: str, plan_rows: list[dict[str, Any]], user_id: str) -> list[dict[str, Any]]:
     """The pending plans that wait for a person: the channel's policy names them as an approver at the plan's
     risk (their own plans are listed under "you asked for"). Each channel's policy is loaded once."""
     policies: dict[str, Any] = {}

@@ -20,6 +20,7 @@ from connectors.registry import ConnectorRegistry, UnknownAction
 from core import defaults
 from core.plan_records import PlanRecord, StepRecord
 from memory import audit, effects, plans
+from memory.db import Conn
 from slackui import replies
 from workers.cards import reply_in_thread, update_card
 from workers.connector_wiring import registry_for
@@ -50,7 +51,7 @@ def execute_plan(plan_id: int) -> str:
 class _Runner:
     """One pass over a plan: run pending steps in order, compensate on failure, report."""
 
-    def __init__(self, ctx: WorkerContext, conn: Any, registry: ConnectorRegistry, plan_id: int) -> None:
+    def __init__(self, ctx: WorkerContext, conn: Conn, registry: ConnectorRegistry, plan_id: int) -> None:
         self.ctx, self.conn, self.registry, self.plan_id = ctx, conn, registry, plan_id
         self.team_id = self.plan().team_id
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from core import defaults
 from memory import audit, plans, requests
+from memory.db import Conn
 from memory.store import delete_expired
 from workers.api import enqueue, enqueue_job
 from workers.cards import update_card
@@ -83,7 +83,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
     return done
 
 
-def _recovered_plan(conn: Any, plan_id: int, *, what: str) -> None:
+def _recovered_plan(conn: Conn, plan_id: int, *, what: str) -> None:
     """Audit a plan the reconciler enqueued again (``reconcile.recovered``; counted by ``/metrics``)."""
     plan = plans.load_plan(conn, plan_id)
     if plan is not None:

@@ -15,12 +15,14 @@ from core.meetings.stored import ItemRecord, MeetingRecord
 from core.types import RequestOrigin, ReviewedPlan, ReviewedStep
 from slackui.meeting_views import MAX_CARD_ITEMS, meeting_title
 from workers.connector_wiring import registry_for
+from workers.job_context import WorkerContext
 
 
-def followup_plan(ctx: Any, meeting: MeetingRecord, items: list[ItemRecord], *, origin: RequestOrigin,
+def followup_plan(ctx: WorkerContext | None, meeting: MeetingRecord, items: list[ItemRecord], *, origin: RequestOrigin,
                   registry: ConnectorRegistry | None = None) -> ReviewedPlan:
     """The reviewed follow-up plan for the selected items (at most the ones the card shows)."""
     if registry is None:
+        assert ctx is not None, "a job's context, or a registry (the web process passes preview_registry())"
         registry = registry_for(ctx)
     steps: list[ReviewedStep] = []
     by_owner: dict[str, list[int]] = {}

@@ -21,6 +21,7 @@ from connectors.slack_targets import open_dm
 from core.meetings.followup_times import checkin_at, next_checkin_day
 from core.meetings.stored import ItemRecord, MeetingRecord
 from memory import audit, followups, meetings
+from memory.db import Conn
 from slackui import meeting_views
 from workers.api import enqueue_job
 from workers.job_context import WorkerContext, current
@@ -108,7 +109,7 @@ def _post(ctx: WorkerContext, row: followups.FollowupRecord, meeting: MeetingRec
     return posted.channel, posted.ts
 
 
-def _schedule_next_checkin(ctx: WorkerContext, conn: Any, meeting: MeetingRecord, day: Any) -> None:
+def _schedule_next_checkin(ctx: WorkerContext, conn: Conn, meeting: MeetingRecord, day: Any) -> None:
     """Items still open after a check-in are asked about again on the next working day."""
     items = meetings.items(conn, meeting.id)
     if any(i.task_status == "open" and i.due_date is not None and i.due_date <= day for i in tracked_items(items)):

@@ -24,6 +24,7 @@ from core.meetings.records import Transcript
 from core.redaction import DEFAULT_REDACTOR
 from core.transcripts import TranscriptError, parse_text, parse_transcript
 from memory import audit, meetings, plans, requests
+from memory.db import Conn
 from memory.store import write_memory
 from slackui import meeting_views, replies
 from workers.cards import reply_in_thread
@@ -53,7 +54,7 @@ def _files(context: dict[str, Any]) -> list[dict[str, Any]]:
     return [f for f in files if isinstance(f, dict) and f.get("id")]
 
 
-def summarize_meeting(ctx: WorkerContext, conn: Any, record: requests.RequestRecord) -> str:
+def summarize_meeting(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord) -> str:
     """Turn the request's transcript into a notes card (once per transcript per workspace)."""
     files = _files(record.context or {})
     name: str | None = None
@@ -113,7 +114,7 @@ def _redacted(transcript: Transcript) -> Transcript:
     return replace(transcript, turns=turns)
 
 
-def _take_notes(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, meeting_id: int,
+def _take_notes(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, meeting_id: int,
                 transcript: Transcript) -> None:
     meeting = meetings.load_meeting(conn, meeting_id)
     assert meeting is not None
@@ -146,7 +147,7 @@ def _take_notes(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, m
     )
 
 
-def _post_card(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, meeting_id: int) -> str:
+def _post_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, meeting_id: int) -> str:
     meeting = meetings.load_meeting(conn, meeting_id)
     assert meeting is not None
     items = meetings.items(conn, meeting_id)
@@ -179,7 +180,7 @@ def _post_card(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, me
     return "summarized"
 
 
-def _remember_decisions(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, meeting_id: int, *,
+def _remember_decisions(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, meeting_id: int, *,
                         link: str | None, card_ts: str) -> None:
     """Each decision becomes a long-term ``decision`` memory linked to the notes card."""
     meeting = meetings.load_meeting(conn, meeting_id)
@@ -214,7 +215,7 @@ def _people(ctx: WorkerContext) -> list[Person]:
     return people_from_slack(members)
 
 
-def _refuse(ctx: WorkerContext, conn: Any, record: requests.RequestRecord, text: str) -> str:
+def _refuse(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, text: str) -> str:
     audit.append(conn, team_id=record.team_id, request_id=record.id, kind="request.refused", reason=text[:500])
     reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text=text)
     requests.finish_request(conn, record.id, "refused", error=text[:500])

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from core.types import PlanDraft, StepDraft
+from memory.db import Conn
 from memory.requests import RequestRecord
 from slackui import replies
 from slackui.limits import SECTION_TEXT, clip
@@ -57,7 +58,7 @@ def refuse_oversized_fact(ctx: WorkerContext, record: RequestRecord, text: str) 
     return "refused"
 
 
-def handle_forget(ctx: WorkerContext, conn: Any, record: RequestRecord, text: str) -> str | None:
+def handle_forget(ctx: WorkerContext, conn: Conn, record: RequestRecord, text: str) -> str | None:
     """Show what "forget …" matches, with Forget/Keep buttons. None if ``text`` is not a forget request."""
     match = _FORGET.match(text)
     if not match:
@@ -116,7 +117,7 @@ def handle_forget(ctx: WorkerContext, conn: Any, record: RequestRecord, text: st
     return "answered"
 
 
-def answer_question(ctx: WorkerContext, conn: Any, record: RequestRecord, text: str) -> str | None:
+def answer_question(ctx: WorkerContext, conn: Conn, record: RequestRecord, text: str) -> str | None:
     """Answer a question from memory (degraded mode). None if ``text`` does not read as a question."""
     if not _QUESTION.match(text):
         return None
@@ -144,7 +145,7 @@ def answer_question(ctx: WorkerContext, conn: Any, record: RequestRecord, text: 
     return "answered"
 
 
-def correction_draft(ctx: WorkerContext, conn: Any, record: RequestRecord, text: str) -> PlanDraft | None:
+def correction_draft(ctx: WorkerContext, conn: Conn, record: RequestRecord, text: str) -> PlanDraft | None:
     """A plan that stores the corrected fact and supersedes the closest memory it corrects."""
     new = correction_text(text)
     if new is None:

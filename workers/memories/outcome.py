@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from core.plan_records import PlanRecord
 from core.redaction import DEFAULT_REDACTOR
+from memory.db import Conn
 from memory.store import write_memory
 from workers.job_context import WorkerContext
 from workers.memories.support import embed_text
 from workers.slack_lookups import SlackLookups
 
 
-def remember_outcome(ctx: WorkerContext, conn: Any, plan: PlanRecord) -> None:
+def remember_outcome(ctx: WorkerContext, conn: Conn, plan: PlanRecord) -> None:
     """Keep what an executed plan did as an ``outcome`` memory (once per plan), so later requests know it."""
     if all(step.action == "memory.remember" for step in plan.steps):
         return  # the memory itself is the outcome

@@ -9,6 +9,7 @@ from typing import Any
 
 from core.context_budget import estimate_tokens
 from core.redaction import DEFAULT_REDACTOR
+from memory.db import Conn
 from memory.recall import Recalled, recall
 from memory.vectors import column_dimensions
 from workers.job_context import WorkerContext
@@ -65,7 +66,7 @@ def _column_dimensions(ctx: WorkerContext) -> int:
 
 def recall_for(
     ctx: WorkerContext,
-    conn: Any,
+    conn: Conn,
     *,
     team_id: str,
     channel_id: str,
@@ -97,7 +98,7 @@ def recall_for(
 
 
 def recall_for_request(
-    ctx: WorkerContext, conn: Any, record: Any, query: str, **options: Any
+    ctx: WorkerContext, conn: Conn, record: Any, query: str, **options: Any
 ) -> tuple[list[Recalled], bool]:
     """:func:`recall_for` in the scope of a request: its workspace, channel and requester, now."""
     return recall_for(

@@ -19,6 +19,7 @@ from core.planning.prompt_context import PlanningContext, ThreadMessage, budget_
 from core.policy import ApprovalPolicy, channel_allowed, runs_without_approval
 from core.redaction import DEFAULT_REDACTOR
 from memory import audit, plans, requests
+from memory.db import Conn
 from memory.decisions import decide_plan
 from memory.policies import load_policy
 from memory.slack_messages import thread_messages
@@ -45,7 +46,7 @@ class _Planning:
     """One run of :func:`plan_request`: what the stages read and what they hand on."""
 
     ctx: WorkerContext
-    conn: Any
+    conn: Conn
     record: requests.RequestRecord
     policy: ApprovalPolicy
     lookups: SlackLookups
@@ -217,7 +218,7 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def _resume_card(ctx: WorkerContext, conn: Any, request_id: int) -> str:
+def _resume_card(ctx: WorkerContext, conn: Conn, request_id: int) -> str:
     """A second run for a request already planned: make sure its card exists (the first run may have died)."""
     row = conn.execute("SELECT id FROM plans WHERE request_id = %s", (request_id,)).fetchone()
     if row is None:
