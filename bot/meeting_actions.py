@@ -19,7 +19,7 @@ from bot.meeting_approval import ItemOutcome, approve_or_explain, mark_done, sno
 from bot.payload import channel_id, team_id, user_id
 from core.meetings.stored import ItemRecord, MeetingRecord
 from core.plan_records import PlanRecord
-from memory import meetings, plans
+from memory import meeting_store, plans
 from slackui import meeting_views
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def register_meeting_actions(app: AsyncApp, deps: AppDeps) -> None:
 
         def plan_of() -> int | None:
             with deps.sync_pool.connection() as conn:
-                meeting = meetings.load_meeting(conn, int(value))
+                meeting = meeting_store.load_meeting(conn, int(value))
             return meeting.plan_id if meeting else None
 
         plan_id = await asyncio.to_thread(plan_of)
@@ -98,11 +98,11 @@ async def _render_card(deps: AppDeps, client: AsyncWebClient, meeting_id: int) -
 
     def load() -> tuple[MeetingRecord | None, list[ItemRecord], PlanRecord | None]:
         with deps.sync_pool.connection() as conn:
-            meeting = meetings.load_meeting(conn, meeting_id)
+            meeting = meeting_store.load_meeting(conn, meeting_id)
             if meeting is None:
                 return None, [], None
             plan = plans.load_plan(conn, meeting.plan_id) if meeting.plan_id else None
-            return meeting, meetings.items(conn, meeting_id), plan
+            return meeting, meeting_store.items(conn, meeting_id), plan
 
     meeting, items, plan = await asyncio.to_thread(load)
     if meeting is None or not meeting.card_channel or not meeting.card_ts:

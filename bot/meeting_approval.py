@@ -13,7 +13,7 @@ from bot.approvals import ClickOutcome, decide_click
 from core.meetings.followup_times import checkin_at, local_date, snoozed_due
 from core.meetings.stored import ItemEdit, ItemRecord, MeetingRecord
 from core.policy import may_approve
-from memory import audit, followups, meetings, plans
+from memory import audit, followups, meeting_store, plans
 from memory.policies import load_policy
 from slackui import replies
 from slackui.meeting_views import ITEM_BLOCK_PREFIX, ITEM_DUE, ITEM_OWNER, ITEM_SELECTED, MAX_CARD_ITEMS
@@ -57,14 +57,14 @@ def approve_followups(conn: psycopg.Connection[Any], *, meeting_id: int, team_id
                       user_groups: frozenset[str] = frozenset()) -> ClickOutcome:
     """**Create follow-ups**: check the clicker may approve the plan the edits make, then, under the plan's
     row lock, store the edits, rebuild the steps and decide. Exactly one click wins."""
-    meeting = meetings.load_meeting(conn, meeting_id)
+    meeting = meeting_store.load_meeting(conn, meeting_id)
     if meeting is None or meeting.team_id != team_id or meeting.plan_id is None:
         return ClickOutcome(False, replies.WRONG_WORKSPACE if meeting else replies.PLAN_NOT_FOUND, None)
     plan = plans.load_plan(conn, meeting.plan_id)
     assert plan is not None
     if plan.status != "pending" or plan.expires_at <= now:
         return decide_click(conn, plan_id=plan.id, team_id=team_id, user_id=user_id, event="approve", now=now)
-    items = meetings.items(conn, meeting_id)
+    items = meeting_store.items(conn, meeting_id)
     edits = edits_from_state(values, items)
     if not any(edit.selected for edit in edits):
         return ClickOutcome(False, replies.NO_ITEMS_SELECTED, plan)
@@ -81,7 +81,7 @@ def approve_followups(conn: psycopg.Connection[Any], *, meeting_id: int, team_id
         plans.lock_plan(conn, plan.id)
         current = plans.load_plan(conn, plan.id)
         if current is not None and current.status == "pending":
-            meetings.apply_edits(conn, meeting_id, edits)
+            meeting_store.apply_edits(conn, meeting_id, edits)
             plans.replace_steps(conn, plan.id, reviewed)
         outcome = decide_click(conn, plan_id=plan.id, team_id=team_id, user_id=user_id, event="approve", now=now,
                                user_groups=user_groups)
@@ -128,10 +128,10 @@ def _item(conn: psycopg.Connection[Any], value: str, team_id: str) -> tuple[Meet
     meeting_text, _, idx_text = value.partition(":")
     if not (meeting_text.isdigit() and idx_text.isdigit()):
         return None
-    meeting = meetings.load_meeting(conn, int(meeting_text))
+    meeting = meeting_store.load_meeting(conn, int(meeting_text))
     if meeting is None or meeting.team_id != team_id:
         return None
-    found = [item for item in meetings.items(conn, meeting.id) if item.idx == int(idx_text)]
+    found = [item for item in meeting_store.items(conn, meeting.id) if item.idx == int(idx_text)]
     return (meeting, found[0]) if found else None
 
 
@@ -171,7 +171,7 @@ def snooze(conn: psycopg.Connection[Any], *, value: str, team_id: str, user_id: 
         return ItemOutcome(meeting.id, False, replies.owner_only("snooze"))
     due = snoozed_due(max(local_date(now, meeting.tz), item.due_date or local_date(now, meeting.tz)))
     with conn.transaction():
-        meetings.move_due(conn, meeting.id, item.idx, due)
+        meeting_store.move_due(conn, meeting.id, item.idx, due)
         followups.schedule(conn, team_id=team_id, meeting_id=meeting.id, kind="checkin", owner_id="", due_on=due,
                            run_at=checkin_at(due, meeting.tz, now=now))
         audit.append(conn, team_id=team_id, kind="task.snoozed", actor=user_id, task_id=item.task_id,

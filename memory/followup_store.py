@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from core.meetings.followup_times import checkin_at, reminder_at
-from memory import followups, meetings
+from memory import followups, meeting_store
 
 
 class PostgresFollowupStore:
@@ -28,7 +28,7 @@ class PostgresFollowupStore:
         owner_tz = self._tz_of(owner_id) if owner_id and due_date else None
         now = self._now()
         with self._connect() as conn, conn.transaction():
-            meeting = meetings.load_meeting(conn, meeting_id)
+            meeting = meeting_store.load_meeting(conn, meeting_id)
             if meeting is None or meeting.team_id != team_id:
                 raise LookupError(f"meeting {meeting_id} is not in this workspace")
             source = f"meeting:{meeting_id}#{item}"
@@ -42,7 +42,7 @@ class PostgresFollowupStore:
             task = conn.execute("SELECT id FROM tasks WHERE idempotency_key = %s", (key,)).fetchone()
             assert task is not None
             task_id = int(task["id"])
-            meetings.link_task(conn, meeting_id, item, task_id)
+            meeting_store.link_task(conn, meeting_id, item, task_id)
             result: dict[str, Any] = {"task_id": task_id}
             if due_date is None:
                 return result

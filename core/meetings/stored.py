@@ -1,4 +1,4 @@
-"""Meetings, their action items and the messages that show them, as stored (``memory.meetings``)."""
+"""Meetings, their action items and the messages that show them, as stored (``memory.meeting_store``)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from connectors.slack_once import post_once
 from connectors.slack_targets import open_dm
 from core.meetings.followup_times import checkin_at, next_checkin_day
 from core.meetings.stored import ItemRecord, MeetingRecord
-from memory import audit, followups, meetings
+from memory import audit, followups, meeting_store
 from memory.db import Conn
 from slackui import meeting_views
 from workers.api import enqueue_job
@@ -56,9 +56,9 @@ def send_followup(followup_id: int) -> str:
         row = followups.load(conn, followup_id)
         if row is None or row.status != "claimed":
             return "not-claimed"
-        meeting = meetings.load_meeting(conn, row.meeting_id)
+        meeting = meeting_store.load_meeting(conn, row.meeting_id)
         assert meeting is not None
-        items = meetings.items(conn, row.meeting_id)
+        items = meeting_store.items(conn, row.meeting_id)
         if row.kind == "reminder":
             mine = owner_items(items, row.owner_id)
             shown = [i for i in mine if i.due_date == row.due_on and i.task_status == "open"]
@@ -81,7 +81,7 @@ def send_followup(followup_id: int) -> str:
                 followups.finish(conn, followup_id, status="skipped", error=error)
                 audit.append(conn, team_id=row.team_id, kind="followup.failed", followup_id=followup_id, error=error)
             return "failed"  # the lease runs out and the next tick claims it again
-        meetings.record_message(conn, row.meeting_id, channel=channel, ts=ts, kind=row.kind, owner_id=row.owner_id,
+        meeting_store.record_message(conn, row.meeting_id, channel=channel, ts=ts, kind=row.kind, owner_id=row.owner_id,
                                 due_on=row.due_on)
         if followups.finish(conn, followup_id, status="sent", channel_id=channel, message_ts=ts):
             audit.append(conn, team_id=row.team_id, kind=f"followup.{row.kind}_sent", followup_id=followup_id,
@@ -111,7 +111,7 @@ def _post(ctx: WorkerContext, row: followups.FollowupRecord, meeting: MeetingRec
 
 def _schedule_next_checkin(ctx: WorkerContext, conn: Conn, meeting: MeetingRecord, day: Any) -> None:
     """Items still open after a check-in are asked about again on the next working day."""
-    items = meetings.items(conn, meeting.id)
+    items = meeting_store.items(conn, meeting.id)
     if any(i.task_status == "open" and i.due_date is not None and i.due_date <= day for i in tracked_items(items)):
         later = next_checkin_day(day)
         followups.schedule(conn, team_id=meeting.team_id, meeting_id=meeting.id, kind="checkin", owner_id="",

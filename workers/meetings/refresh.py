@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from core.meetings.stored import ItemRecord, MeetingRecord, MessageRef
 from core.plan_records import PlanRecord
-from memory import meetings, plans
+from memory import meeting_store, plans
 from slackui import meeting_views
 from workers.job_context import WorkerContext, current
 from workers.slack_lookups import SlackLookups
@@ -42,15 +42,15 @@ class OwnerNoticeRenderer:
 
     def render(self, *, meeting_id: int, owner_id: str) -> tuple[str, list[dict[str, Any]]]:
         with self._connect() as conn:
-            meeting = meetings.load_meeting(conn, meeting_id)
-            items = meetings.items(conn, meeting_id)
+            meeting = meeting_store.load_meeting(conn, meeting_id)
+            items = meeting_store.items(conn, meeting_id)
         assert meeting is not None
         link = SlackLookups(self._slack).permalink(meeting.card_channel, meeting.card_ts)
         return meeting_views.owner_dm(meeting, owner_items(items, owner_id), link=link)
 
     def posted(self, *, meeting_id: int, owner_id: str, channel: str, ts: str) -> None:
         with self._connect() as conn:
-            meetings.record_message(conn, meeting_id, channel=channel, ts=ts, kind="owner_dm", owner_id=owner_id)
+            meeting_store.record_message(conn, meeting_id, channel=channel, ts=ts, kind="owner_dm", owner_id=owner_id)
 
 
 def render(ctx: WorkerContext, meeting: MeetingRecord, items: list[ItemRecord], ref: MessageRef,
@@ -77,10 +77,10 @@ def refresh_meeting(meeting_id: int) -> str:
 def refresh_card(ctx: WorkerContext, plan_id: int) -> None:
     """Re-render only the notes card of the meeting whose follow-up plan is ``plan_id`` (during execution)."""
     with ctx.db() as conn:
-        meeting = meetings.meeting_for_plan(conn, plan_id)
+        meeting = meeting_store.meeting_for_plan(conn, plan_id)
         if meeting is None or not meeting.card_channel or not meeting.card_ts:
             return
-        items = meetings.items(conn, meeting.id)
+        items = meeting_store.items(conn, meeting.id)
         plan = plans.load_plan(conn, plan_id)
     ref = MessageRef(meeting.card_channel, meeting.card_ts, "card", "", None)
     text, blocks = render(ctx, meeting, items, ref, plan, link=None)
@@ -94,15 +94,15 @@ def refresh_card(ctx: WorkerContext, plan_id: int) -> None:
 def refresh(ctx: WorkerContext, meeting_id: int) -> str:
     """Re-render every message of the meeting; say once in the thread when every item is done."""
     with ctx.db() as conn:
-        meeting = meetings.load_meeting(conn, meeting_id)
+        meeting = meeting_store.load_meeting(conn, meeting_id)
         if meeting is None:
             return "missing"
-        items = meetings.items(conn, meeting_id)
+        items = meeting_store.items(conn, meeting_id)
         plan = plans.load_plan(conn, meeting.plan_id) if meeting.plan_id else None
-        refs = meetings.messages(conn, meeting_id)
+        refs = meeting_store.messages(conn, meeting_id)
         tracked = tracked_items(items)
         finished = bool(tracked) and all(item.task_status == "done" for item in tracked)
-        announce = finished and meetings.mark_all_done(conn, meeting_id, now=ctx.now())
+        announce = finished and meeting_store.mark_all_done(conn, meeting_id, now=ctx.now())
     # One permalink look-up per refresh, not one per message.
     shows_link = any(r.kind != "card" for r in refs)
     link = SlackLookups(ctx.slack).permalink(meeting.card_channel, meeting.card_ts) if shows_link else None

@@ -23,7 +23,7 @@ from core.meetings.owners import Person, people_from_slack, resolve_owner
 from core.meetings.records import Transcript
 from core.redaction import DEFAULT_REDACTOR
 from core.transcripts import TranscriptError, parse_text, parse_transcript
-from memory import audit, meetings, plans, requests
+from memory import audit, meeting_store, plans, requests
 from memory.db import Conn
 from memory.store import write_memory
 from slackui import meeting_views, replies
@@ -73,7 +73,7 @@ def summarize_meeting(ctx: WorkerContext, conn: Conn, record: requests.RequestRe
             return _refuse(ctx, conn, record, replies.SUMMARIZE_USAGE)
         data = text.encode("utf-8")
     tz = str(SlackLookups(ctx.slack).tz(record.user_id))
-    meeting, mine = meetings.claim_meeting(
+    meeting, mine = meeting_store.claim_meeting(
         conn, team_id=record.team_id, request_id=record.id, channel_id=record.channel_id,
         thread_ts=record.origin.thread_ts, uploader_id=record.user_id,
         content_sha256=hashlib.sha256(data).hexdigest(), meeting_date=local_date(ctx.now(), tz), tz=tz,
@@ -89,7 +89,7 @@ def summarize_meeting(ctx: WorkerContext, conn: Conn, record: requests.RequestRe
         return "duplicate"
     if meeting.status == "summarized":
         return _post_card(ctx, conn, record, meeting.id)  # a rerun after the notes were stored
-    if not meetings.take_over(conn, meeting.id, now=ctx.now(), stale_before=ctx.now() - SUMMARY_LEASE):
+    if not meeting_store.take_over(conn, meeting.id, now=ctx.now(), stale_before=ctx.now() - SUMMARY_LEASE):
         # Another run is still summarising it (a long meeting on a slow model outlasts the planner's
         # stuck-request timeout); the reconciler asks again later and takes over if that run died.
         log.info("meeting %s is being summarised by another run", meeting.id)
@@ -116,7 +116,7 @@ def _redacted(transcript: Transcript) -> Transcript:
 
 def _take_notes(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, meeting_id: int,
                 transcript: Transcript) -> None:
-    meeting = meetings.load_meeting(conn, meeting_id)
+    meeting = meeting_store.load_meeting(conn, meeting_id)
     assert meeting is not None
     outcome = take_notes(
         transcript, llm=llm_for(ctx, record, meeting_id=meeting_id), meeting_date=meeting.meeting_date,
@@ -131,7 +131,7 @@ def _take_notes(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, 
         turn = item.evidence.turn if item.evidence else None
         speaker = transcript.turns[turn].speaker if turn is not None and 0 <= turn < len(transcript.turns) else None
         owners.append(resolve_owner(item.owner_name, speaker=speaker, people=people, aliases=aliases))
-    meetings.save_notes(
+    meeting_store.save_notes(
         conn, meeting_id, outcome.notes, owners=owners, transcript_format=transcript.format,
         turns=len(transcript.turns), words=transcript.words, speakers=transcript.speakers,
         degraded_reason=outcome.degraded_reason, chunks=outcome.chunks, llm_calls=outcome.calls,
@@ -148,9 +148,9 @@ def _take_notes(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, 
 
 
 def _post_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, meeting_id: int) -> str:
-    meeting = meetings.load_meeting(conn, meeting_id)
+    meeting = meeting_store.load_meeting(conn, meeting_id)
     assert meeting is not None
-    items = meetings.items(conn, meeting_id)
+    items = meeting_store.items(conn, meeting_id)
     plan = None
     if items:
         reviewed = followup_plan(ctx, meeting, items, origin=record.origin)
@@ -158,11 +158,11 @@ def _post_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, m
             conn, request_id=record.id, origin=record.origin, plan=reviewed, kind="meeting",
             expires_at=ctx.now() + timedelta(days=defaults.MEETING_APPROVAL_DAYS),
         )
-        meetings.set_plan(conn, meeting_id, plan_id)
+        meeting_store.set_plan(conn, meeting_id, plan_id)
         plan = plans.load_plan(conn, plan_id)
     if meeting.card_ts is None:
         wait_turn(ctx.redis, record.channel_id, interval=ctx.post_interval)
-        meeting = meetings.load_meeting(conn, meeting_id)
+        meeting = meeting_store.load_meeting(conn, meeting_id)
         assert meeting is not None
         # Keyed like connector effects: a run that died after posting finds its card instead of posting again.
         posted = post_once(
@@ -171,7 +171,7 @@ def _post_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, m
             blocks=meeting_views.meeting_card(meeting, items, plan, now=ctx.now()),
         )
         channel, ts = posted.channel, posted.ts
-        meetings.set_card(conn, meeting_id, channel=channel, ts=ts, plan_id=plan.id if plan else None)
+        meeting_store.set_card(conn, meeting_id, channel=channel, ts=ts, plan_id=plan.id if plan else None)
         if plan is not None:
             plans.set_card(conn, plan.id, channel=channel, ts=ts)
         link = SlackLookups(ctx.slack).permalink(channel, ts)
@@ -183,7 +183,7 @@ def _post_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, m
 def _remember_decisions(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, meeting_id: int, *,
                         link: str | None, card_ts: str) -> None:
     """Each decision becomes a long-term ``decision`` memory linked to the notes card."""
-    meeting = meetings.load_meeting(conn, meeting_id)
+    meeting = meeting_store.load_meeting(conn, meeting_id)
     assert meeting is not None
     scope = "user" if record.origin.is_dm else "channel"
     for index, decision in enumerate(meeting.decisions):
