@@ -57,6 +57,20 @@ def wait_for(condition, *, timeout: float = 30.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+def kill_worker_when(bot, backends, *, queues: str, condition, settle: float) -> None:
+    """Start a real worker on ``queues``, and SIGKILL it ``settle`` seconds after ``condition`` holds."""
+    worker = start_worker(bot, backends, queues=queues)
+    try:
+        wait_for(condition)
+        time.sleep(settle)
+        kill_tree(worker.pid)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            kill_tree(worker.pid)
+            worker.wait()
+
+
 def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot, db, backends):
     bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
     bot.run_jobs(wait_for=1)  # plan it in-process: the card is up
@@ -65,20 +79,12 @@ def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot,
     bot.slack.inject("chat.postMessage", delay=3.0)
     click(bot, "U0BOB", plan, plan_card.APPROVE)
 
-    worker = start_worker(bot, backends)
-    try:
-        wait_for(
-            lambda: any(
-                c.method == "conversations.history" and c.params.get("channel") == "C0OPS" for c in bot.slack.calls
-            )
-        )  # the connector's look-up just before posting
-        time.sleep(0.5)  # now the post is in flight
-        kill_tree(worker.pid)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            kill_tree(worker.pid)
-            worker.wait()
+    kill_worker_when(
+        bot, backends, queues="actions", settle=0.5,  # then the post is in flight
+        condition=lambda: any(  # the connector's look-up just before posting
+            c.method == "conversations.history" and c.params.get("channel") == "C0OPS" for c in bot.slack.calls
+        ),
+    )
     step = db.execute("SELECT status, lease_until FROM plan_steps WHERE plan_id = %s", (plan["id"],)).fetchone()
     assert step["status"] == "running"  # the ledger never heard back
     wait_for(lambda: len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1)  # but Slack did
@@ -102,7 +108,6 @@ def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot,
     assert "step.resumed" in kinds and kinds.count("step.succeeded") == 1
 
 
-
 def cards_in(bot, channel: str) -> list[dict]:
     """Plan cards Slack shows in ``channel`` (thread replies included)."""
     return [m for m in bot.slack.messages(channel)
@@ -116,16 +121,10 @@ def test_a_worker_killed_between_posting_the_card_and_recording_it_leaves_one_ca
     # The card will reach Slack, but slowly: the worker dies while waiting for Slack's answer.
     bot.slack.inject("chat.postMessage", delay=3.0)
 
-    worker = start_worker(bot, backends, queues="plans")
-    try:
-        wait_for(lambda: db.execute("SELECT count(*) AS n FROM plans").fetchone()["n"] == 1)  # planned
-        time.sleep(1.0)  # now the card is in flight (Slack answers after 3 s)
-        kill_tree(worker.pid)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            kill_tree(worker.pid)
-            worker.wait()
+    kill_worker_when(
+        bot, backends, queues="plans", settle=1.0,  # then the card is in flight (Slack answers after 3 s)
+        condition=lambda: db.execute("SELECT count(*) AS n FROM plans").fetchone()["n"] == 1,  # planned
+    )
     wait_for(lambda: len(cards_in(bot, "C0GENERAL")) == 1)  # Slack has it
     assert plan_row(db)["card_ts"] is None  # the plan never heard back
 
