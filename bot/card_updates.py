@@ -1,4 +1,9 @@
-"""Post and refresh the plan card (used by listeners; the workers have a sync twin)."""
+"""Refresh the plan card from the web process right after a decision, and tell one person something.
+
+The card is rendered by `slackui.plan_card.card_message`, the same message the workers post and update
+(`workers/cards.py`); this is only the async call of the web process, so the winner of a click sees the
+decision at once.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +26,7 @@ async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str) 
         await client.chat_update(
             channel=plan.card_channel,
             ts=plan.card_ts,
-            text=plan_card.card_text(plan),
-            blocks=plan_card.plan_card(plan, model=model),
+            **plan_card.card_message(plan, model=model),
         )
     except SlackApiError as err:
         log.warning("could not update the card of plan %s: %s", plan.id, err.response.get("error"))

@@ -161,6 +161,11 @@ def card_text(plan: PlanRecord) -> str:
     return clip(f"Plan #{plan.id}: {plan.title} — {PLAN_STATUS.get(plan.status, plan.status)}", 300)
 
 
+def card_message(plan: PlanRecord, *, model: str) -> dict[str, Any]:
+    """The card as a message's ``text`` and ``blocks``: what is posted and what every update sends."""
+    return {"text": card_text(plan), "blocks": plan_card(plan, model=model)}
+
+
 def reject_modal(plan: PlanRecord) -> dict[str, Any]:
     return {
         "type": "modal",

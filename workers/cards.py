@@ -31,8 +31,7 @@ def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord) -> PlanRecord:
         doing="looking for the plan card",
         thread_ts=plan.thread_ts,
         before_post=lambda: wait_turn(ctx.redis, plan.channel_id, interval=ctx.post_interval),
-        text=plan_card.card_text(plan),
-        blocks=plan_card.plan_card(plan, model=ctx.settings.chat_model),
+        **plan_card.card_message(plan, model=ctx.settings.chat_model),
     )
     channel, ts = posted.channel, posted.ts
     plans.set_card(conn, plan.id, channel=channel, ts=ts)
@@ -56,8 +55,7 @@ def update_card(ctx: WorkerContext, plan: PlanRecord) -> None:
         ctx.slack.chat_update(
             channel=plan.card_channel,
             ts=plan.card_ts,
-            text=plan_card.card_text(plan),
-            blocks=plan_card.plan_card(plan, model=ctx.settings.chat_model),
+            **plan_card.card_message(plan, model=ctx.settings.chat_model),
         )
     except Exception as err:  # best effort: a card that lags behind must never stop execution
         log.warning("could not update the card of plan %s: %s", plan.id, describe_error(err))
