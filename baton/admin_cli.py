@@ -12,12 +12,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError, build_settings
 from bot.deps import utc_now
-from connectors.slack_clients import plain_client
 from core import defaults
 from core.policy_command import PolicyCommandError, parse_policy_command
 from memory.admin_sql import known_teams, pending_plans
@@ -25,9 +22,6 @@ from memory.db import Conn, connect
 from memory.policies import WORKSPACE, change_policy, load_overrides
 from slackui import replies
 from slackui.admin_views import PLAIN, PLANS_LIMIT, archive_linker, render_plans, render_policy, render_status
-from workers.admin_status import gather_status
-from workers.queue_admin import requeue_failed
-from workers.redis_client import connect_redis
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -96,6 +90,8 @@ def _team(conn: Conn, given: str | None, *, required: bool = True) -> str:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """``baton status``: what ``/baton status`` shows."""
+    from workers.admin_status import gather_status  # deferred: start-up cost (rq) only for `status`
+
     settings, conn = _database(args)
     with conn:
         team = _team(conn, args.team, required=False)
@@ -122,6 +118,10 @@ def _linker(settings: Any) -> Any:
     """Links from Slack's ``auth.test`` when a bot token is configured; plain ids otherwise."""
     if not settings.slack_bot_token:
         return archive_linker(None)
+    from slack_sdk.errors import SlackApiError
+
+    from connectors.slack_clients import plain_client  # deferred: start-up cost (slack_sdk, aiohttp)
+
     client = plain_client(settings)
     try:
         return archive_linker(str(client.auth_test().get("url") or "") or None)
@@ -165,6 +165,8 @@ def cmd_requeue_failed(args: argparse.Namespace) -> int:
     """``baton requeue-failed``: every failed job back on its queue (or, with ``--dry-run``, listed)."""
     import redis
 
+    from workers.queue_admin import requeue_failed  # deferred: start-up cost (rq) only for `requeue-failed`
+    from workers.redis_client import connect_redis  # deferred: start-up cost (redis)
 
     settings, _services = resolve_backends(build_settings(args))
     assert settings.redis_url is not None

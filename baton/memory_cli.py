@@ -16,8 +16,6 @@ from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError, build_settings
 from memory import vectors
 from memory.db import Conn, connect
-from workers.memories.embed import EmbeddingBusy, check_embedding_settings, reembed
-from workers.memories.embeddings import EmbeddingUnavailable, choose_provider
 
 if TYPE_CHECKING:
     from workers.memories.embeddings import EmbeddingProvider
@@ -45,6 +43,8 @@ def add_memory_parser(subparsers: Any, add: Add) -> argparse.ArgumentParser:
 
 def cmd_memory(args: argparse.Namespace) -> int:
     """Run ``baton memory status`` or ``baton memory reembed``."""
+    from workers.memories.embed import EmbeddingBusy, reembed  # deferred: start-up cost (the OpenAI SDK)
+    from workers.memories.embeddings import EmbeddingUnavailable, choose_provider  # deferred: start-up cost
 
     settings, _services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
@@ -76,6 +76,8 @@ def _print_progress(done: int, total: int) -> None:
 
 
 def _status(conn: Conn, provider: EmbeddingProvider | None) -> int:
+    from workers.memories.embed import check_embedding_settings  # deferred: start-up cost (the OpenAI SDK)
+
     stored = vectors.current_settings(conn)
     column = vectors.column_dimensions(conn)
     if provider is None:
