@@ -23,6 +23,7 @@ from baton.memory_cli import add_memory_parser
 from baton.report_cli import add_report_parser
 from core import defaults
 from core.settings import ENV_VARS, SettingsError
+from memory import plans
 from memory.audit import timeline
 from memory.db import connect
 from memory.embedded import EmbeddedServerError, EmbeddedServices
@@ -91,10 +92,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     settings, _services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
     with connect(settings.database_url) as conn:
-        row = conn.execute("SELECT team_id FROM plans WHERE id = %s", (args.plan_id,)).fetchone()
-        if row is None:
+        team_id = plans.team_of(conn, args.plan_id)
+        if team_id is None:
             raise CommandError(f"no plan #{args.plan_id}")
-        entries = timeline(conn, team_id=row["team_id"], plan_id=args.plan_id)
+        entries = timeline(conn, team_id=team_id, plan_id=args.plan_id)
     print(render_timeline(args.plan_id, entries, slack=False))
     return 0
 

@@ -13,6 +13,7 @@ from core import defaults
 from core.settings import Settings
 from memory import migrate
 from memory.db import connect
+from memory.health import server_facts
 from workers.api import connect_redis
 
 
@@ -40,9 +41,7 @@ def _postgres_checks(settings: Settings) -> list[Check]:
     url = settings.database_url or ""
     try:
         with connect(url) as conn:
-            version = conn.execute("SHOW server_version").fetchone()
-            vector = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
-            available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
+            facts = server_facts(conn)
             pending = migrate.pending(conn)
     except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -52,11 +51,11 @@ def _postgres_checks(settings: Settings) -> list[Check]:
         ]
     where = "embedded" if settings.uses_embedded_postgres else "DATABASE_URL"
     checks = [
-        Check("postgres", True, f"PostgreSQL {version['server_version'] if version else '?'} ({where})")
+        Check("postgres", True, f"PostgreSQL {facts.version or '?'} ({where})")
     ]
-    if vector:
-        checks.append(Check("pgvector", True, f"vector {vector['extversion']} installed"))
-    elif available:
+    if facts.vector_version:
+        checks.append(Check("pgvector", True, f"vector {facts.vector_version} installed"))
+    elif facts.vector_available:
         checks.append(Check("pgvector", False, "available but not installed: run `baton migrate`"))
     else:
         checks.append(

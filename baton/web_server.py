@@ -28,7 +28,8 @@ from connectors.slack_clients import async_client
 from core import correlation, defaults
 from core.settings import Settings
 from memory import migrate
-from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS, AsyncConn
+from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS
+from memory.health import applied_migrations
 from workers import api
 
 log = logging.getLogger(__name__)
@@ -109,13 +110,7 @@ class WebServer:
         try:
             assert self._pool is not None
             async with self._pool.connection(timeout=defaults.READINESS_TIMEOUT_SECONDS) as conn:
-                cursor = await conn.execute(
-                    "SELECT name FROM schema_migrations"
-                    if await _has_migrations_table(conn)
-                    else "SELECT NULL AS name WHERE false"
-                )
-                rows: list[Any] = await cursor.fetchall()
-                done = {row["name"] for row in rows}
+                done = await applied_migrations(conn)
             missing = [m.name for m in migrate.available() if m.name not in done]
             results["postgres"] = (True, "reachable")
             results["migrations"] = (
@@ -241,8 +236,3 @@ async def _request_kind(request: web.Request) -> str:
     except Exception:
         return "other"
 
-
-async def _has_migrations_table(conn: AsyncConn) -> bool:
-    cursor = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
-    row = await cursor.fetchone()
-    return bool(row and row["present"])

@@ -48,7 +48,7 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
                 log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
                 return BoltResponse(status=200, body="")
             request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
-            if _event_type(body) != "app_home_opened":  # the Home tab is published by a job, which settles it
+            if not _opens_home(body):  # the Home tab is published by a job, which settles the event
                 await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
         context["baton_event_pk"] = event_pk
         context["baton_request_id"] = request_id
@@ -77,14 +77,25 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
         return None  # recorded by the middleware; other event types get features later
 
 
-def _event_type(body: dict[str, Any]) -> str:
+def _event(body: dict[str, Any]) -> dict[str, Any]:
     event = body.get("event")
-    return str(event.get("type") or "") if isinstance(event, dict) else ""
+    return event if isinstance(event, dict) else {}
+
+
+def _opens_home(body: dict[str, Any]) -> bool:
+    """An ``app_home_opened`` of the Home tab: the job that publishes it settles the event."""
+    event = _event(body)
+    return event.get("type") == "app_home_opened" and event.get("tab") == "home"
 
 
 def _outcome(body: dict[str, Any], request_id: int | None) -> str:
-    """``done`` when recording it did Baton's part (a request, a message copy), else ``ignored``."""
-    return "done" if request_id is not None or _event_type(body) == "message" else "ignored"
+    """``done`` when recording it did Baton's part (a request, a message copy, an edit or a deletion), else
+    ``ignored``."""
+    event = _event(body)
+    stored = event.get("type") == "message" and (
+        event.get("subtype") in CONTENT_SUBTYPES or event.get("subtype") in ("message_changed", "message_deleted")
+    )
+    return "done" if request_id is not None or stored else "ignored"
 
 
 async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | None) -> int | None:

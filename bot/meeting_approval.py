@@ -13,7 +13,7 @@ from bot.approvals import ClickOutcome, decide_click
 from core.meetings.followup_times import checkin_at, local_date, snoozed_due
 from core.meetings.stored import ItemEdit, ItemRecord, MeetingRecord
 from core.policy import may_approve
-from memory import audit, followups, meeting_store, plans
+from memory import audit, followups, meeting_store, plans, tasks
 from memory.policies import load_policy
 from slackui import replies
 from slackui.meeting_views import ITEM_BLOCK_PREFIX, ITEM_DUE, ITEM_OWNER, ITEM_SELECTED, MAX_CARD_ITEMS
@@ -146,11 +146,7 @@ def mark_done(conn: psycopg.Connection[Any], *, value: str, team_id: str, user_i
     if not _may_change(conn, meeting, item, user_id):
         audit.append(conn, team_id=team_id, kind="task.click_refused", actor=user_id, task_id=item.task_id)
         return ItemOutcome(meeting.id, False, replies.owner_only("mark"))
-    row = conn.execute(
-        "UPDATE tasks SET status = 'done', completed_at = now() WHERE id = %s AND status = 'open' RETURNING id",
-        (item.task_id,),
-    ).fetchone()
-    if row is None:
+    if not tasks.mark_done(conn, item.task_id):
         return ItemOutcome(meeting.id, False, replies.ITEM_ALREADY_DONE if item.task_status == "done"
                            else replies.ITEM_NOT_OPEN)
     audit.append(conn, team_id=team_id, kind="task.done", actor=user_id, task_id=item.task_id,

@@ -102,6 +102,7 @@ def post_once(
     thread_ts: str | None = None,
     before_post: Callable[[], None] | None = None,
     render: Callable[[], dict[str, Any]] | None = None,
+    look_first: bool = True,
     **message: Any,
 ) -> Posted:
     """Post ``message`` (``text``, ``blocks``, …) to ``channel`` (in ``thread_ts``) under ``key``, unless a message
@@ -111,8 +112,11 @@ def post_once(
     ``render``, which returns more message fields (for a message costly to build). Errors of the
     look-up come as ``ConnectorError`` (see :func:`connectors.slack_errors.call_slack`); errors of the post
     itself are the client's own, so each caller keeps its error handling.
+
+    ``look_first=False`` skips the look-up when the caller knows nothing can have been posted under ``key``
+    yet (its key was made in this very run); the message still carries the key for any later run.
     """
-    existing = find_keyed_message(client, channel, thread_ts, key, doing=doing)
+    existing = find_keyed_message(client, channel, thread_ts, key, doing=doing) if look_first else None
     if existing is not None:
         return Posted(channel, str(existing["ts"]), reused=True)
     if render is not None:

@@ -79,6 +79,11 @@ def take_over(conn: psycopg.Connection[Any], meeting_id: int, *, now: datetime, 
     return row is not None
 
 
+def forget_meeting(conn: psycopg.Connection[Any], meeting_id: int) -> None:
+    """Delete a meeting whose transcript could not be read, so a fixed re-upload of the same file may try again."""
+    conn.execute("DELETE FROM meetings WHERE id = %s", (meeting_id,))
+
+
 def load_meeting(conn: psycopg.Connection[Any], meeting_id: int) -> MeetingRecord | None:
     row = conn.execute(f"SELECT {_MEETING_COLUMNS} FROM meetings WHERE id = %s", (meeting_id,)).fetchone()
     return None if row is None else MeetingRecord(**row)

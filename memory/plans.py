@@ -123,7 +123,29 @@ def load_plan(conn: psycopg.Connection[Any], plan_id: int, *, team_id: str | Non
 
 
 def set_card(conn: psycopg.Connection[Any], plan_id: int, *, channel: str, ts: str) -> None:
+    """Record where the plan's card is."""
     conn.execute("UPDATE plans SET card_channel = %s, card_ts = %s WHERE id = %s", (channel, ts, plan_id))
+
+
+def adopt_thread(conn: psycopg.Connection[Any], plan_id: int, ts: str) -> None:
+    """A plan with no thread (a ``/baton`` command) takes the thread its card starts at ``ts``."""
+    conn.execute("UPDATE plans SET thread_ts = %s WHERE id = %s AND thread_ts IS NULL", (ts, plan_id))
+
+
+def plan_of_request(conn: psycopg.Connection[Any], request_id: int) -> int | None:
+    """The id of the plan made for ``request_id``, if one was."""
+    row = conn.execute("SELECT id FROM plans WHERE request_id = %s", (request_id,)).fetchone()
+    return None if row is None else int(_column(row, "id"))
+
+
+def team_of(conn: psycopg.Connection[Any], plan_id: int) -> str | None:
+    """The workspace of plan ``plan_id``, or None when there is no such plan."""
+    row = conn.execute("SELECT team_id FROM plans WHERE id = %s", (plan_id,)).fetchone()
+    return None if row is None else str(_column(row, "team_id"))
+
+
+def _column(row: Any, name: str) -> Any:
+    return row[name] if isinstance(row, dict) else row[0]
 
 
 def decide(

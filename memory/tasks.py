@@ -99,3 +99,12 @@ class PostgresTaskStore:
             row = conn.execute(f"SELECT {_COLUMNS} FROM tasks WHERE id = %s", (task_id,)).fetchone()
         assert row is not None
         return TaskChange(task=TaskRecord(**row), previous_status=before["status"])
+
+
+def mark_done(conn: psycopg.Connection[Any], task_id: int) -> bool:
+    """Mark task ``task_id`` done on the caller's connection (a Done button); False unless it was open."""
+    row = conn.execute(
+        "UPDATE tasks SET status = 'done', completed_at = now() WHERE id = %s AND status = 'open' RETURNING id",
+        (task_id,),
+    ).fetchone()
+    return row is not None

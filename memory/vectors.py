@@ -65,6 +65,11 @@ def record_settings(conn: psycopg.Connection[Any], model: str, dimensions: int) 
     )
 
 
+def any_unembedded(conn: psycopg.Connection[Any]) -> bool:
+    """True when some memory has no vector yet (stored while the embedding provider was down, or before it)."""
+    return conn.execute("SELECT 1 FROM memories WHERE embedding IS NULL LIMIT 1").fetchone() is not None
+
+
 def unembedded(conn: psycopg.Connection[Any], *, model: str, limit: int) -> list[tuple[int, str]]:
     """Up to ``limit`` memories (id, text) lacking a vector from ``model``, oldest id first."""
     rows = conn.execute(

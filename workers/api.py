@@ -3,8 +3,7 @@
 This is the one module of ``workers`` that the Slack edge (``bot``) imports: enqueueing, plus the two
 things a listener computes in the web process with the workers' code (the status facts, and the plan
 behind a meeting card's Create follow-ups button). Jobs are named by dotted path (RQ imports them in the
-work horse), so enqueueing never imports the job modules themselves and no job module needs to import
-its callers back.
+work horse), so a job that enqueues another never imports it, and no circle of job modules forms.
 
 The job id is derived from the row's id, so enqueueing the same request or plan twice (a retry after a
 Redis blip, a replayed click) does not create two jobs; the reconciler adds a suffix when it deliberately

@@ -18,10 +18,10 @@ from workers.throttle import wait_turn
 log = logging.getLogger(__name__)
 
 
-def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord) -> PlanRecord:
+def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord, *, maybe_posted: bool = True) -> PlanRecord:
     """Post the plan card in the request's thread, once: a plan with a card keeps it, and the card is keyed
     like an effect, so a run that died after posting it (before recording it) finds it instead of posting
-    a second card."""
+    a second card. ``maybe_posted=False`` (the plan was created by this very run) skips that look-up."""
     if plan.card_ts:
         return plan
     posted = post_once(
@@ -29,6 +29,7 @@ def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord) -> PlanRecord:
         channel=plan.channel_id,
         key=f"plan-card:{plan.id}",
         doing="looking for the plan card",
+        look_first=maybe_posted,
         thread_ts=plan.thread_ts,
         before_post=lambda: wait_turn(ctx.redis, plan.channel_id, interval=ctx.post_interval),
         **plan_card.card_message(plan, model=ctx.settings.chat_model),
@@ -37,7 +38,7 @@ def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord) -> PlanRecord:
     plans.set_card(conn, plan.id, channel=channel, ts=ts)
     if plan.thread_ts is None:
         # A /baton command has no thread: the card starts one, and reports go under it.
-        conn.execute("UPDATE plans SET thread_ts = %s WHERE id = %s AND thread_ts IS NULL", (ts, plan.id))
+        plans.adopt_thread(conn, plan.id, ts)
     refreshed = plans.load_plan(conn, plan.id)
     assert refreshed is not None
     return refreshed

@@ -19,7 +19,10 @@ def publish_home(event_pk: int) -> str:
     now = ctx.now()
     with ctx.db() as conn:
         event = slack_events.load_event(conn, event_pk)
-        if event is None or not event.user_id:
+        if event is None:
+            return "missing"
+        if not event.user_id:
+            slack_events.finish_event(conn, event_pk, status="ignored")
             return "missing"
         team, user = event.team_id, event.user_id
         tz = SlackLookups(ctx.slack).tz_name(user)

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from core import defaults
-from memory import audit, plans, requests
+from memory import audit, plans, requests, vectors
 from memory.db import Conn
 from memory.store import delete_expired
 from workers.api import enqueue, enqueue_job
@@ -73,7 +73,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         for team_id, count in removed.items():
             audit.append(conn, team_id=team_id, kind="memory.expired", count=count, retention_days=retention)
             done["memories_removed"].append(count)
-        if conn.execute("SELECT 1 FROM memories WHERE embedding IS NULL LIMIT 1").fetchone():
+        if vectors.any_unembedded(conn):
             # Memories stored while the embedding service was down (or before it existed) get their vectors.
             enqueue(
                 ctx.redis, "default", "workers.memories.embed.embed_pending_memories", job_id=f"embed-pending{stamp}"

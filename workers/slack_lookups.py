@@ -2,7 +2,8 @@
 message's permalink.
 
 Every look-up is best effort: a Slack error, a timeout or an unknown zone gives the fallback (the user id,
-UTC, no link) and a log line, never a failed job, because none of them is worth losing the work for.
+UTC, no link) and a warning, never a failed job, because none of them is worth losing the work for. Only
+answers are cached: a failed look-up is asked again the next time it is needed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class SlackLookups:
 
     def __init__(self, client: WebClient) -> None:
         self._client = client
-        self._users: dict[str, dict[str, Any] | None] = {}
+        self._users: dict[str, dict[str, Any]] = {}
         self._links: dict[tuple[str, str], str | None] = {}
 
     def user(self, user_id: str) -> dict[str, Any] | None:
@@ -35,8 +36,8 @@ class SlackLookups:
             try:
                 self._users[user_id] = dict(self._client.users_info(user=user_id)["user"])
             except Exception as err:  # best effort: see the module docstring
-                log.info("users.info failed for %s: %s", user_id, describe_error(err))
-                self._users[user_id] = None
+                log.warning("users.info failed for %s: %s", user_id, describe_error(err))
+                return None
         return self._users[user_id]
 
     def name(self, user_id: str | None) -> str:
@@ -65,8 +66,8 @@ class SlackLookups:
             try:
                 link = self._client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
             except Exception as err:  # best effort: see the module docstring
-                log.info("chat.getPermalink failed for %s/%s: %s", channel, ts, describe_error(err))
-                link = None
+                log.warning("chat.getPermalink failed for %s/%s: %s", channel, ts, describe_error(err))
+                return None
             self._links[(channel, ts)] = str(link) if link else None
         return self._links[(channel, ts)]
 

@@ -97,7 +97,7 @@ def summarize_meeting(ctx: WorkerContext, conn: Conn, record: requests.RequestRe
     try:
         transcript = parse_transcript(data, filename=name) if files else parse_text(_slack_unescaped(record.text))
     except TranscriptError as err:
-        conn.execute("DELETE FROM meetings WHERE id = %s", (meeting.id,))  # a fixed re-upload may try again
+        meeting_store.forget_meeting(conn, meeting.id)  # a fixed re-upload may try again
         return _refuse(ctx, conn, record, replies.transcript_unusable(err.reason))
     _take_notes(ctx, conn, record, meeting.id, _redacted(transcript))
     return _post_card(ctx, conn, record, meeting.id)

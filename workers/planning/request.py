@@ -194,7 +194,7 @@ def _propose(job: _Planning) -> str:
                         auto=True)
     stored = plans.load_plan(conn, plan_id)
     assert stored is not None
-    stored = post_card(ctx, conn, stored)
+    stored = post_card(ctx, conn, stored, maybe_posted=not created)
     requests.finish_request(conn, record.id, "planned")
     if job.notes:
         reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text="\n".join(job.notes))
@@ -220,10 +220,10 @@ STAGES: tuple[Stage, ...] = (
 
 def _resume_card(ctx: WorkerContext, conn: Conn, request_id: int) -> str:
     """A second run for a request already planned: make sure its card exists (the first run may have died)."""
-    row = conn.execute("SELECT id FROM plans WHERE request_id = %s", (request_id,)).fetchone()
-    if row is None:
+    plan_id = plans.plan_of_request(conn, request_id)
+    if plan_id is None:
         return "skipped"
-    plan = plans.load_plan(conn, row["id"])
+    plan = plans.load_plan(conn, plan_id)
     if plan is not None and plan.card_ts is None:
         post_card(ctx, conn, plan)
         requests.finish_request(conn, request_id, "planned")
