@@ -24,6 +24,7 @@ from bot.commands import register_commands
 from bot.deps import AppDeps, Enqueue
 from bot.endpoint import SlackEndpoint
 from bot.events import register_events
+from bot.fallbacks import register_fallbacks
 from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
 from bot.shortcuts import register_shortcuts
@@ -63,6 +64,7 @@ def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps) -> AsyncApp:
     register_views(app, deps)
     register_memory(app, deps)
     register_meeting_actions(app, deps)
+    register_fallbacks(app)  # last: bolt tries listeners in order, these match whatever is left
     return app
 
 

@@ -14,7 +14,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from slackui import plan_card
+from slackui import plan_card, replies
+from tests.scenario.loop_helpers import ephemerals_to, eventually
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -133,7 +134,28 @@ def test_garbage_signature_headers_get_401(bot):
         assert http("POST", bot.url + "/slack/events", body=b"{}", headers=headers).status == 401
 
 
-# -- well-formed but unknown: 200 ---------------------------------------------------------------------
+# -- well-formed but unknown: 200, and a reply to the person ------------------------------------------
+def test_a_forged_action_id_is_acked_and_the_clicker_told_it_is_no_longer_valid(bot, db):
+    response = bot.post_signed(payload_form(block_actions("no_such_button")), content_type=FORM)
+    assert response.status == 200, response.body
+    assert eventually(lambda: ephemerals_to(bot, "U0ALICE")) == [replies.STALE_BUTTON]
+
+
+def test_an_unknown_modal_is_acked_and_the_submitter_told_it_is_no_longer_valid(bot, db):
+    response = bot.post_signed(payload_form(view_submission("no_such_modal")), content_type=FORM)
+    assert response.status == 200, response.body
+    assert json.loads(response.body)["response_action"] == "update"
+    assert replies.STALE_FORM in response.body
+
+
+def test_an_unknown_slash_command_is_answered(bot, db):
+    form = urlencode([("command", "/nope"), ("text", "hi"), ("team_id", "T0LOCAL"), ("channel_id", "C0GENERAL"),
+                      ("user_id", "U0ALICE"), ("trigger_id", "1.2.x")])
+    response = bot.post_signed(form, content_type=FORM)
+    assert response.status == 200
+    assert replies.UNKNOWN_COMMAND in response.body
+
+
 @pytest.mark.parametrize("event", [None, {}, {"type": 7}, {"text": "no type"}])
 def test_an_event_callback_without_a_usable_event_is_acked(bot, db, event):
     body = envelope(event)
