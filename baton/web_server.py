@@ -22,7 +22,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from baton.metrics import AckMetrics, FactsCollector, process_registry, slack_kind
 from baton.web_routes import build_web_app
-from bot.app import build_bolt_app, redis_enqueuer
+from bot.app import build_endpoint, redis_enqueuer
 from bot.deps import AppDeps, utc_now
 from connectors.slack_clients import async_client
 from core import correlation, defaults
@@ -77,8 +77,8 @@ class WebServer:
             now=self._now,
             settings=self.settings,
         )
-        bolt_app = build_bolt_app(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
-        app = build_web_app(bolt_app, readiness=self.readiness)
+        endpoint = build_endpoint(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
+        app = build_web_app(endpoint, readiness=self.readiness)
         app.middlewares.append(web.middleware(lambda request, handler: self._measure_slack(request, handler)))
         app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, access_log=None)

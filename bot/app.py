@@ -1,7 +1,8 @@
 """The slack-bolt ``AsyncApp``: verify -> record -> ack -> enqueue.
 
-Bolt's built-in middleware verifies the signature (401 for forged or stale requests, before any
-of our code runs) and answers ``url_verification``. ``bot.events`` records each Events API
+``bot.endpoint`` verifies the signature on the raw body (401 for forged or stale requests, before any
+of our code runs) and hands bolt only a parsed, cleaned, well-shaped body (``bot.inbound``); bolt answers
+``url_verification``. ``bot.events`` records each Events API
 delivery, the message copy and any request in Postgres before the ack; a redelivery of a known
 ``event_id`` or a second delivery of the same message is acknowledged and dropped there.
 Listeners run after the ack (``process_before_response=False``) and only enqueue jobs carrying
@@ -21,7 +22,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.actions import register_actions
 from bot.commands import register_commands
 from bot.deps import AppDeps, Enqueue
+from bot.endpoint import SlackEndpoint
 from bot.events import register_events
+from bot.fallbacks import register_fallbacks
 from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
 from bot.shortcuts import register_shortcuts
@@ -33,16 +36,26 @@ from slackui import meeting_views, plan_card
 log = logging.getLogger(__name__)
 
 
-def build_bolt_app(*, signing_secret: str, client: AsyncWebClient, deps: AppDeps) -> AsyncApp:
-    """The Slack app with Baton's middleware and listeners registered."""
+def build_endpoint(*, signing_secret: str, client: AsyncWebClient, deps: AppDeps) -> SlackEndpoint:
+    """The Slack HTTP endpoint: the signature check and body reading in front of the bolt app."""
+    return SlackEndpoint(build_bolt_app(client=client, deps=deps), signing_secret=signing_secret)
+
+
+def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps) -> AsyncApp:
+    """The Slack app with Baton's middleware and listeners registered.
+
+    It checks no signature: serve it only through :func:`build_endpoint`, which does.
+    """
     app = AsyncApp(
-        signing_secret=signing_secret,
         client=client,
         process_before_response=False,
+        # Verified (and the body cleaned) by bot.endpoint; bolt's own check would log whole bodies it refuses.
+        request_verification_enabled=False,
         # Baton's own posts are stored as thread context; events.py never turns them into requests.
         ignoring_self_events_enabled=False,
         raise_error_for_unhandled_request=False,
     )
+    app.error(log_listener_error)
     register_correlation(app, deps)
     register_events(app, deps)  # sets the correlation id of Events API deliveries once recorded
     register_commands(app, deps)
@@ -51,7 +64,16 @@ def build_bolt_app(*, signing_secret: str, client: AsyncWebClient, deps: AppDeps
     register_views(app, deps)
     register_memory(app, deps)
     register_meeting_actions(app, deps)
+    register_fallbacks(app)  # last: bolt tries listeners in order, these match whatever is left
     return app
+
+
+async def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
+    """Bolt's error handler: one line with the exception and the request's ids, never its body."""
+    ids = " ".join(
+        f"{key}={str(body[key])[:40]}" for key in ("type", "command", "event_id", "trigger_id") if body.get(key)
+    )
+    log.error("a Slack listener failed (%s): %s", ids or "no ids", type(error).__name__, exc_info=error)
 
 
 def register_correlation(app: AsyncApp, deps: AppDeps) -> None:

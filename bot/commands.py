@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 def register_commands(app: AsyncApp, deps: AppDeps) -> None:
     @app.command("/baton")
-    async def on_baton(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+    async def on_baton(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
         text = (command.get("text") or "").strip()
         word, rest = [*text.split(None, 1), ""][:2] if text else ("", "")
         if not text or word.lower() == "help":
@@ -67,6 +69,7 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
                 text=rest.strip() if summarize else text,
                 context={"summarize": True} if summarize else None,
             )
+        context["baton_request_id"] = request_id  # recorded: an error from here on still answers 200
         await ack(replies.SUMMARIZE_ACK if summarize else replies.COMMAND_ACK)
         if request_id is not None:
             await deps.enqueue("plan_request", request_id)

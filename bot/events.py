@@ -39,7 +39,6 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
         if body.get("type") != "event_callback":
             await next()
             return None
-        body = _without_nul(body)  # Postgres text cannot hold NUL; Slack would retry a 500 forever
         if body.get("event_id"):
             correlation.set_current(correlation.for_slack_event(str(body["event_id"])))
         async with deps.pool.connection() as conn, conn.transaction():
@@ -163,13 +162,3 @@ def _retry_num(headers: dict[str, Any]) -> int:
     except (TypeError, ValueError):
         return 0
 
-
-def _without_nul(value: Any) -> Any:
-    """``value`` with NUL characters in every string replaced by U+FFFD."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {key: _without_nul(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    return value

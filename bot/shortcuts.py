@@ -17,7 +17,9 @@ ASK_BATON = "ask_baton"
 
 def register_shortcuts(app: AsyncApp, deps: AppDeps) -> None:
     @app.message_shortcut(ASK_BATON)
-    async def on_ask_baton(ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_ask_baton(
+        ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ) -> None:
         message = shortcut.get("message") or {}
         channel = (shortcut.get("channel") or {}).get("id", "")
         team_id = (shortcut.get("team") or {}).get("id", "")
@@ -43,6 +45,7 @@ def register_shortcuts(app: AsyncApp, deps: AppDeps) -> None:
                     }
                 },
             )
+        context["baton_request_id"] = request_id  # recorded: an error from here on still answers 200
         await ack()
         if request_id is not None:
             await deps.enqueue("plan_request", request_id)

@@ -71,3 +71,8 @@ DIGEST_GRACE_HOURS = 3
 
 #: How long a replayable model answer stays in the Redis response cache (a day covers retries and re-runs).
 LLM_CACHE_TTL_SECONDS = 24 * 3600
+
+#: How deeply an inbound Slack body may nest. Slack's own payloads stay under ~12 levels (a rich-text
+#: input in a modal's state); the cap keeps a hostile body from exhausting recursion in the parsers,
+#: bolt and the JSON encoder that stores it.
+SLACK_BODY_MAX_DEPTH = 64

@@ -51,6 +51,13 @@ def planning_failed(reason: str) -> str:
     return f"I couldn't plan that: {reason}"
 
 
+# -- stale or unknown interactions ---------------------------------------------------------------------
+STALE_BUTTON = "That button is no longer valid, so nothing was done. If you still need it, ask me again."
+STALE_FORM = "This form is no longer valid, so nothing was saved. Close it and start again."
+STALE_SHORTCUT = "That shortcut is no longer valid, so nothing was done."
+UNKNOWN_COMMAND = "I don't know that command. Try `/baton help`."
+
+
 # -- approval ----------------------------------------------------------------------------------------
 def already_decided(status: str, decided_by: str | None) -> str:
     who = f" by <@{decided_by}>" if decided_by and decided_by != "policy" else ""
