@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from connectors.slack_clients import job_client
 from core import defaults
 from core.settings import Settings
 from memory.db import connect
-from workers.api import connect_redis, get_queue
+from workers.api import connect_redis, get_queue, job_modules
 from workers.job_context import WorkerContext, install
 from workers.memories.embed import check_embedding_settings
 from workers.memories.embeddings import LocalMiniLM, choose_provider
@@ -27,11 +28,17 @@ from workers.scheduler import scheduler_tick
 log = logging.getLogger(__name__)
 
 
-def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, burst: bool = False) -> bool:
-    """Install the job context and work until stopped (or, with ``burst``, until the queues are empty)."""
+def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, burst: bool = False,
+               preload_jobs: bool = True) -> bool:
+    """Install the job context and work until stopped (or, with ``burst``, until the queues are empty).
+
+    ``preload_jobs=False`` leaves each work horse to import its job's modules itself (bench/plan_bench.py
+    measures the difference)."""
     assert settings.redis_url is not None
     connection = connect_redis(settings.redis_url)
     context = WorkerContext(settings=settings, slack=job_client(settings), redis=connection)
+    if preload_jobs:
+        _preload_jobs()
     _preload_embeddings(context)
     install(context)
     worker = BatonWorker([get_queue(name, connection=connection) for name in queues], connection=connection)
@@ -41,6 +48,13 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
         return bool(worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING"))
     finally:
         _stop(server)
+
+
+def _preload_jobs() -> None:
+    """Import every job's module once, before RQ forks a work horse per job: the horses share the loaded pages
+    instead of each importing the planner, the LLM client and their dependencies again."""
+    for module in job_modules():
+        importlib.import_module(module)
 
 
 def _preload_embeddings(context: WorkerContext) -> None:

@@ -43,8 +43,17 @@ JOBS: dict[str, tuple[str, str]] = {
     "send_digest": ("default", "workers.digest_sender.send_digest"),
     "publish_home": ("default", "workers.home.publish_home"),
 }
+#: The maintenance jobs, enqueued without a row id.
+RECONCILE_JOB = "workers.reconcile.reconcile"
+EMBED_PENDING_JOB = "workers.memories.embed.embed_pending_memories"
 #: Jobs that may rightly run again for the same row (each change re-renders): a fresh id every time.
 _REPEATABLE = frozenset({"refresh_meeting", "publish_home"})
+
+
+def job_modules() -> list[str]:
+    """Every module a Baton job lives in (what a worker imports once before it forks work horses)."""
+    paths = [path for _queue, path in JOBS.values()] + [RECONCILE_JOB, EMBED_PENDING_JOB]
+    return sorted({path.rpartition(".")[0] for path in paths})
 
 
 def get_queue(name: str, *, connection: redis.Redis) -> Queue:

@@ -14,7 +14,7 @@ from core import defaults
 from memory import audit, plans, requests, vectors
 from memory.db import Conn
 from memory.store import delete_expired
-from workers.api import enqueue, enqueue_job
+from workers.api import EMBED_PENDING_JOB, enqueue, enqueue_job
 from workers.cards import update_card
 from workers.job_context import current
 
@@ -76,7 +76,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         if vectors.any_unembedded(conn):
             # Memories stored while the embedding service was down (or before it existed) get their vectors.
             enqueue(
-                ctx.redis, "default", "workers.memories.embed.embed_pending_memories", job_id=f"embed-pending{stamp}"
+                ctx.redis, "default", EMBED_PENDING_JOB, job_id=f"embed-pending{stamp}"
             )
     if any(done.values()):
         log.info("reconciler: %s", done)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from core import defaults
 from core.digest.schedule import due_occurrence
 from memory import audit, digests
-from workers.api import enqueue, enqueue_job
+from workers.api import RECONCILE_JOB, enqueue, enqueue_job
 from workers.digest_sender import LEASE
 from workers.job_context import WorkerContext
 from workers.meetings.followups import dispatch_followups
@@ -60,7 +60,7 @@ def scheduler_tick(ctx: WorkerContext, *, now: datetime,
     done["followups"] = dispatch_followups(ctx, now=now)
     slot = int(now.timestamp() // interval)
     try:
-        enqueue(ctx.redis, "default", "workers.reconcile.reconcile", job_id=f"reconcile-{slot}")
+        enqueue(ctx.redis, "default", RECONCILE_JOB, job_id=f"reconcile-{slot}")
     except Exception as err:  # a Redis blip: the next tick tries again
         log.warning("could not enqueue the reconciler: %s", err)
     if any(done.values()):
