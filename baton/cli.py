@@ -165,7 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated queues, most urgent first (default {','.join(defaults.QUEUES)})",
     )
     worker.add_argument(
-        "--with-scheduler", action="store_true", help="also run RQ's scheduler for delayed jobs"
+        "--with-scheduler",
+        action="store_true",
+        help="also run RQ's scheduler for jobs enqueued for later (RQ's, not `baton scheduler`: the worker "
+        "recovers lost work itself either way; digests and reminders need `baton scheduler`)",
     )
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
 

@@ -51,6 +51,8 @@ RETRY_CAP_SECONDS = 30.0
 RECONCILE_GRACE_SECONDS = 30
 PLANNING_STUCK_SECONDS = 300
 RECONCILE_INTERVAL_SECONDS = 15
+#: Every worker runs the recovery pass this often between jobs (one at a time across processes: a lock).
+RECOVERY_INTERVAL_SECONDS = 5
 
 #: Slack allows about one message per second per channel; posts and card updates are spaced so.
 CHANNEL_POST_INTERVAL_SECONDS = 1.0

@@ -9,7 +9,7 @@ connection; the callers own transactions except where a function says it opens o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,11 @@ import psycopg
 from pgvector import Vector
 from pgvector.psycopg import register_vector
 
+from memory import locks
+from memory.locks import try_advisory_lock
+
 #: Key of the session-level advisory lock held by whoever writes vectors (embed job, re-embed).
-EMBEDDING_LOCK_KEY = 0x0BA7_0004
+EMBEDDING_LOCK_KEY = locks.EMBEDDING
 #: pgvector's HNSW index accepts ``vector`` columns of up to 2,000 dimensions.
 MAX_INDEXED_DIMENSIONS = 2000
 _INDEX = "memories_embedding_hnsw"
@@ -158,19 +161,12 @@ def change_dimensions(conn: psycopg.Connection[Any], dimensions: int) -> None:
         conn.execute(f"CREATE INDEX {_INDEX} ON memories USING hnsw (embedding vector_cosine_ops)")
 
 
-@contextlib.contextmanager
-def embedding_lock(conn: psycopg.Connection[Any]) -> Iterator[bool]:
+def embedding_lock(conn: psycopg.Connection[Any]) -> contextlib.AbstractContextManager[bool]:
     """Try to take the embedding writers' advisory lock; yields whether it was taken (never waits).
 
     ``conn`` must be in autocommit mode: the lock belongs to the session and is released on exit.
     """
-    row = conn.execute("SELECT pg_try_advisory_lock(%s) AS locked", (EMBEDDING_LOCK_KEY,)).fetchone()
-    locked = bool(row is not None and _values(row, "locked")[0])
-    try:
-        yield locked
-    finally:
-        if locked:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (EMBEDDING_LOCK_KEY,))
+    return try_advisory_lock(conn, EMBEDDING_LOCK_KEY)
 
 
 def _values(row: Any, *keys: str) -> tuple[Any, ...]:

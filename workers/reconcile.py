@@ -1,8 +1,11 @@
 """The reconciler: finds work that Postgres says is unfinished and Redis forgot, and fixes it.
 
-Runs periodically (``baton scheduler`` enqueues it). It never does side effects itself: it
-re-enqueues jobs, which are idempotent, and expires stale plans. Recovery of a SIGKILLed worker's
-step waits only for the step's lease (a minute by default), not for RQ's abandoned-job detection.
+Every ``baton worker`` runs it every few seconds between jobs (and at start), and ``baton scheduler``
+enqueues it too, so recovery needs no particular process; a Postgres advisory lock lets one pass run at a
+time across every process and machine. It never does side effects itself: it re-enqueues jobs, which are
+idempotent, from what Postgres says is unfinished (never from RQ's failed registry), and expires stale
+plans. Recovery of a SIGKILLed worker's step waits only for the step's lease (a minute by default), not for
+RQ's abandoned-job detection.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import logging
 from datetime import datetime, timedelta
 
 from core import defaults
-from memory import audit, plans, requests, vectors
+from memory import audit, locks, plans, requests, vectors
 from memory.db import Conn
+from memory.locks import try_advisory_lock
 from memory.store import delete_expired
 from workers.api import EMBED_PENDING_JOB, enqueue, enqueue_job
 from workers.cards import update_card
@@ -22,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
-    """One reconciliation pass. ``now_iso`` pins the clock (tests); otherwise the worker's clock."""
+    """One reconciliation pass (nothing, when another process is running one). ``now_iso`` pins the clock
+    (tests); otherwise the worker's clock."""
     ctx = current()
     now = datetime.fromisoformat(now_iso) if now_iso else ctx.now()
     grace = now - timedelta(seconds=defaults.RECONCILE_GRACE_SECONDS)
@@ -35,7 +40,10 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         "memories_removed": [],
     }
     assert ctx.redis is not None, "the reconciler needs Redis to re-enqueue work"
-    with ctx.db() as conn:
+    with ctx.db() as conn, try_advisory_lock(conn, locks.RECOVERY) as mine:
+        if not mine:
+            log.debug("another process is running the recovery pass")
+            return done
         for plan_id in plans.expire_due(conn, now=now):
             plan = plans.load_plan(conn, plan_id)
             if plan is not None:

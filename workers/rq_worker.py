@@ -17,9 +17,10 @@ from rq import Worker
 from rq.job import Job
 from rq.queue import Queue
 
-from core import correlation
+from core import correlation, defaults
 from memory.metrics_sql import request_of
 from workers.job_context import current
+from workers.reconcile import reconcile
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,43 @@ class CorrelatedJobs:
 
 
 class BatonWorker(CorrelatedJobs, Worker):
-    """``rq.Worker`` (a forked work horse per job) with correlation ids."""
+    """``rq.Worker`` (a forked work horse per job) with correlation ids, that also runs Baton's recovery pass
+    (``workers.reconcile``) at start and every :data:`~core.defaults.RECOVERY_INTERVAL_SECONDS` between jobs,
+    so approved work whose worker died is resumed by whatever workers are running, with or without a
+    ``baton scheduler``."""
+
+    recovery_interval: float = defaults.RECOVERY_INTERVAL_SECONDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recovered_at: float | None = None
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """An idle worker wakes at least every recovery interval (RQ's default is minutes)."""
+        return max(1, min(int(super().dequeue_timeout), int(self.recovery_interval)))
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        """RQ's own registry clean-up when it is due, or the recovery pass when that is."""
+        return self._recovery_due() or bool(super().should_run_maintenance_tasks)
+
+    def run_maintenance_tasks(self) -> None:
+        """The recovery pass when due, then RQ's clean-ups when theirs are."""
+        if self._recovery_due():
+            self._recover()
+        if super().should_run_maintenance_tasks:
+            super().run_maintenance_tasks()  # type: ignore[no-untyped-call]  # RQ leaves it untyped
+
+    def _recovery_due(self) -> bool:
+        return self._recovered_at is None or time.monotonic() - self._recovered_at >= self.recovery_interval
+
+    def _recover(self) -> None:
+        self._recovered_at = time.monotonic()
+        try:
+            reconcile()
+        except Exception as err:  # Postgres or Redis away: the next pass tries again
+            log.warning("recovery pass failed: %s", err)
 
     def subscribe(self) -> None:
         """Listen for RQ's worker commands (shutdown, kill-horse) on a thread that wakes every second.

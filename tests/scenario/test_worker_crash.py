@@ -141,3 +141,35 @@ def test_a_worker_killed_between_posting_the_card_and_recording_it_leaves_one_ca
     assert shown[0]["ts"] == plan_row(db)["card_ts"]
     assert len(card_posts(bot)) == 1
     assert db.execute("SELECT status FROM requests WHERE id = %s", (request_id,)).fetchone()["status"] == "planned"
+
+
+def test_a_worker_resumes_what_a_killed_worker_left_with_no_scheduler_running(bot, db, backends):
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
+    bot.run_jobs(wait_for=1)  # plan it in-process: the card is up
+    plan = plan_row(db)
+    bot.slack.inject("chat.postMessage", delay=3.0)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
+    kill_worker_when(
+        bot, backends, queues="actions", settle=0.5,  # the post is in flight
+        condition=lambda: any(
+            c.method == "conversations.history" and c.params.get("channel") == "C0OPS" for c in bot.slack.calls
+        ),
+    )
+    wait_for(lambda: len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1)  # Slack has the post
+    # The step's lease (a minute) has run out: the time a real outage would take, without waiting it here.
+    db.execute("UPDATE plan_steps SET lease_until = now() - interval '1 second' WHERE plan_id = %s", (plan["id"],))
+
+    started = time.monotonic()
+    worker = start_worker(bot, backends, queues="actions")  # no `baton scheduler`, no reconcile job queued
+    try:
+        wait_for(lambda: plan_row(db)["status"] == "succeeded", timeout=60)
+        recovered_in = time.monotonic() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    print(f"resumed {recovered_in:.1f} s after the new worker started")
+    assert recovered_in < 30, recovered_in
+    assert len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1
+    assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0OPS"]) == 1
+    kinds = audit_kinds(db, plan["id"])
+    assert "step.resumed" in kinds and kinds.count("step.succeeded") == 1
