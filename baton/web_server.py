@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
@@ -49,6 +50,7 @@ class WebServer:
         self._runner: web.AppRunner | None = None
         self._pool: AsyncConnectionPool | None = None
         self._sync_pool: ConnectionPool | None = None
+        self._session: aiohttp.ClientSession | None = None
         #: The clock for approval expiry checks (injected: tests move time).
         self._now = now
         self._redis = api.connect_redis(settings.redis_url)
@@ -68,7 +70,9 @@ class WebServer:
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
         self._sync_pool = ConnectionPool(self.settings.database_url or "", **_pool_options())
         await asyncio.to_thread(self._sync_pool.open, True, CONNECT_TIMEOUT_SECONDS)
-        client = async_client(self.settings)
+        # One HTTP session for every Web API call the listeners make: keep-alive connections are reused.
+        self._session = aiohttp.ClientSession()
+        client = async_client(self.settings, session=self._session)
         deps = AppDeps(
             pool=self._pool,
             sync_pool=self._sync_pool,
@@ -96,6 +100,9 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

@@ -13,6 +13,7 @@ policy the caller's kind of work allows.
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -47,6 +48,8 @@ def effect_client(settings: Settings) -> WebClient:
     return plain_client(settings)
 
 
-def async_client(settings: Settings) -> AsyncWebClient:
-    """The web process's client for its listeners."""
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=_timeout())
+def async_client(settings: Settings, *, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The web process's client for its listeners; give it the process's one ``session`` so every call reuses
+    its keep-alive connections (without one, slack_sdk opens a connection, and a TLS handshake, per call)."""
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=_timeout(),
+                          session=session)

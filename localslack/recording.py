@@ -13,7 +13,8 @@ class RecordedCall:
     """One Web API request the workspace answered, with what it answered.
 
     ``params`` merges the query string and the JSON or form body; JSON-in-form fields (``blocks``,
-    ``attachments``, ``view``, ``metadata``) are already parsed.
+    ``attachments``, ``view``, ``metadata``) are already parsed. ``connection`` names the client's TCP
+    connection (its address and port), so a test can see whether a client reuses its connections.
     """
 
     method: str
@@ -21,6 +22,7 @@ class RecordedCall:
     headers: dict[str, str]
     status: int
     response: dict[str, Any]
+    connection: str = ""
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class Backend(Protocol):
         """The scripted answer for this call of ``method``, if any."""
 
     def api_call(self, method: str, params: dict[str, Any], headers: dict[str, str],
-                 injection: Injection | None) -> Reply:
+                 injection: Injection | None, *, connection: str = "") -> Reply:
         """Answer (and record) one Web API call; ``hook:<id>`` for a response_url POST."""
 
     def download(self, file_key: str, headers: dict[str, str]) -> Reply:
@@ -99,7 +99,9 @@ def build_app(backend: Backend) -> web.Application:
         injection = backend.take_injection(method)
         if injection is not None and injection.delay:
             await asyncio.sleep(injection.delay)
-        return _respond(backend.api_call(method, params, dict(request.headers), injection))
+        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        connection = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else ""
+        return _respond(backend.api_call(method, params, dict(request.headers), injection, connection=connection))
 
     async def api(request: web.Request) -> web.Response:
         method = request.match_info["method"]

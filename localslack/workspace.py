@@ -219,7 +219,7 @@ class LocalSlack(PeopleActions):
         return self._injections.take(method)
 
     def api_call(self, method: str, params: dict[str, Any], headers: dict[str, str],
-                 injection: Injection | None) -> Reply:
+                 injection: Injection | None, *, connection: str = "") -> Reply:
         """Answer one Web API (or response_url) call and record it."""
         if injection is not None and injection.replaces_reply:
             status, body, extra = injection.reply()
@@ -228,7 +228,7 @@ class LocalSlack(PeopleActions):
             reply = self._answer(method, params, headers)
         with self._lock:
             self._calls.append(RecordedCall(method, copy.deepcopy(params), headers, reply.status,
-                                            copy.deepcopy(reply.body)))
+                                            copy.deepcopy(reply.body), connection))
         return reply
 
     def download(self, file_key: str, headers: dict[str, str]) -> Reply:

@@ -174,3 +174,14 @@ def eventually_rows(db, count: int, timeout: float = 5.0) -> list[dict]:
             return rows
         time.sleep(0.02)
     raise AssertionError(f"expected {count} recorded events, found {recorded(db)}")
+
+
+def test_the_web_process_reuses_its_connections_to_slack(bot):
+    for n in range(3):  # one after another: concurrent calls may rightly open a second pooled connection
+        bot.slack.post_as_user("U0ALICE", "C0GENERAL", f"<@U0BATON> remind me to stretch {n}")
+        deadline = time.monotonic() + 5
+        while len(bot.slack.calls_to("reactions.add")) <= n and time.monotonic() < deadline:
+            time.sleep(0.02)
+    reactions = bot.slack.calls_to("reactions.add")
+    assert len(reactions) == 3
+    assert len({call.connection for call in reactions}) == 1  # one keep-alive connection, not one per call
