@@ -1,5 +1,6 @@
-"""Requests keep their meaning: the people and channels a request mentions reach the planner, only
-Baton's own mention is dropped, and the model is told who they are."""
+"""Requests keep their meaning: the people and channels a request mentions reach the planner (only Baton's
+own mention is dropped, and the model is told who they are), and the rules planner sends the message, not
+the words that introduced it."""
 
 from __future__ import annotations
 
@@ -68,3 +69,9 @@ def test_the_ask_baton_shortcut_keeps_the_people_the_message_mentions(llm_bot, f
     assert llm_bot.post_signed(body, content_type="application/x-www-form-urlencoded").status == 200
     llm_bot.run_jobs(wait_for=1)
     assert request_text(db) == text
+
+
+def test_the_rules_planner_posts_the_message_without_its_lead_in(bot, db):
+    ask(bot, "<@U0BATON> post a message to <#C0OPS|ops> saying hi")
+    [step] = steps(db)
+    assert (step["action"], step["args"]["channel"], step["args"]["text"]) == ("slack.post_message", "C0OPS", "hi")
