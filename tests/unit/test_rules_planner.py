@@ -115,7 +115,7 @@ def test_post_declines_when_unclear(text):
         ("add a task for <@U2> to renew the domain by 5 Dec", "Renew the domain", "U2", "2025-12-05"),
         ("create a task to update the docs", "Update the docs", None, None),
         ("new task: file taxes by end of month", "File taxes", None, "2025-03-31"),
-        ("create a new task for me: book travel by next week", "Book travel", "UME", "2025-03-17"),
+        ("create a new task for me: book travel by next week", "Book travel", "UME", "2025-03-21"),  # core.dates
         ("todo: call the bank by tomorrow", "Call the bank", None, "2025-03-13"),
         ("make a task to order laptops by today", "Order laptops", None, "2025-03-12"),
         ("create a task to review the doc for <@U2> by wednesday", "Review the doc", "U2", "2025-03-12"),
@@ -319,7 +319,7 @@ def test_rationale_says_no_model_was_used():
         ("this friday", date(2025, 3, 14)),
         ("wednesday", date(2025, 3, 12)),  # the next occurrence includes today
         ("tuesday", date(2025, 3, 18)),
-        ("next week", date(2025, 3, 17)),
+        ("next week", date(2025, 3, 21)),  # Friday of next week, as in meetings (core.dates)
         ("end of month", date(2025, 3, 31)),
         ("the end of the month", date(2025, 3, 31)),
         ("2025-04-01", date(2025, 4, 1)),
