@@ -13,9 +13,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import AppDeps
 from core import correlation
+from core.mentions import without_mention_of
 from memory import intake, slack_events
 from memory.db import AsyncConn
-from slackui import replies
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | No
         channel_id=event.get("channel") or "",
         channel_type=event.get("channel_type") or ("im" if kind == "message" else "channel"),
         user_id=event["user"],
-        text=replies.strip_mentions(event.get("text") or ""),
+        text=without_mention_of(event.get("text") or "", bot_user_id),  # other mentions keep their meaning
         message_ts=event.get("ts"),
         thread_ts=event.get("thread_ts"),
         context={"files": files} if files else None,

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.card_updates import tell
 from bot.deps import AppDeps
+from core.mentions import without_mention_of
 from memory import intake
 from slackui import replies
 
@@ -33,7 +34,7 @@ def register_shortcuts(app: AsyncApp, deps: AppDeps) -> None:
                 channel_id=channel,
                 channel_type="im" if channel.startswith("D") else "channel",
                 user_id=user_id,
-                text=replies.strip_mentions(message.get("text") or ""),
+                text=without_mention_of(message.get("text") or "", context.get("bot_user_id")),
                 message_ts=message.get("ts"),
                 thread_ts=message.get("thread_ts") or message.get("ts"),
                 context={

@@ -60,6 +60,9 @@ CHANNEL_POST_INTERVAL_SECONDS = 1.0
 #: Thread context given to the planner, newest first, within this many tokens.
 THREAD_CONTEXT_TOKENS = 3000
 
+#: People and channels of one request whose names are looked up for the planner (one Slack call each).
+MENTIONS_NAMED_MAX = 20
+
 #: Transcript files above this size are refused before download (Slack allows uploads up to 1 GB).
 TRANSCRIPT_MAX_BYTES = 10 * 1024 * 1024
 #: Token budget of one part of a meeting sent to the model; a 2-hour meeting is a dozen parts.

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-
 DEGRADED_NOTICE = (
     "_Degraded mode: no language model is configured, so I can only handle simple requests. "
     "An operator can set OPENAI_API_KEY (or OPENAI_BASE_URL) to enable planning._"
 )
-
-
-def strip_mentions(text: str) -> str:
-    """The request text without ``<@U…>`` mention tokens and surrounding whitespace."""
-    return _MENTION.sub("", text).strip()
 
 
 def quote(text: str, *, limit: int = 500) -> str:

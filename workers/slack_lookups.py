@@ -1,5 +1,5 @@
 """Reads of Slack facts that jobs need, each asked of Slack once per job: a person's name and time zone, a
-message's permalink.
+channel's name, a message's permalink.
 
 Every look-up is best effort: a Slack error, a timeout or an unknown zone gives the fallback (the user id,
 UTC, no link) and a warning, never a failed job, because none of them is worth losing the work for. Only
@@ -29,6 +29,7 @@ class SlackLookups:
         self._client = client
         self._users: dict[str, dict[str, Any]] = {}
         self._links: dict[tuple[str, str], str | None] = {}
+        self._channels: dict[str, str] = {}
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         """The ``users.info`` profile of ``user_id``, or None when Slack cannot say."""
@@ -58,6 +59,18 @@ class SlackLookups:
         except (ZoneInfoNotFoundError, ValueError):
             return ZoneInfo(DEFAULT_TZ)
 
+    def channel_name(self, channel_id: str) -> str:
+        """The channel's name as ``#name``; the bare id when Slack will not say (a private channel Baton is
+        not in, a DM)."""
+        if channel_id not in self._channels:
+            try:
+                name = self._client.conversations_info(channel=channel_id)["channel"].get("name")
+            except Exception as err:  # best effort: see the module docstring
+                log.warning("conversations.info failed for %s: %s", channel_id, describe_error(err))
+                return channel_id
+            self._channels[channel_id] = f"#{name}" if name else channel_id
+        return self._channels[channel_id]
+
     def permalink(self, channel: str | None, ts: str | None) -> str | None:
         """The message's permalink, or None (no message, or Slack would not say)."""
         if not channel or not ts:
@@ -70,4 +83,3 @@ class SlackLookups:
                 return None
             self._links[(channel, ts)] = str(link) if link else None
         return self._links[(channel, ts)]
-

@@ -8,7 +8,7 @@
   any that shares half or more of its words with one already taken, then put back in meeting order and
   clipped to :data:`BULLET_LIMIT` characters.
 - **Action items, decisions, open questions**: the patterns in :mod:`core.meetings.patterns`; due dates
-  from :func:`core.meetings.dates.find_due` relative to ``meeting_date``. A decision stated without
+  from :func:`core.dates.find_due` relative to ``meeting_date``. A decision stated without
   content ("Agreed.", "I think that's what we decided": fewer than two content words besides the cue)
   takes its text from the sentence before it; its evidence stays the sentence with the cue.
 - Near-duplicates (content-word Jaccard >= :data:`DUPLICATE_OVERLAP`) are dropped, keeping the

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.meetings.dates import next_working_day, working_day_before
+from core.dates import next_working_day, working_day_before
 
 #: Local hour at which reminders and check-ins are sent.
 FOLLOWUP_HOUR = 9

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from core.meetings.dates import find_due
+from core.dates import find_due
 from core.meetings.records import ActionItem, Evidence
 from core.meetings.text import clip, content_words
 

@@ -27,6 +27,17 @@ class ThreadMessage:
 
 
 @dataclass(frozen=True)
+class MentionedName:
+    """A person or channel the request mentions, with the name Slack knows it by.
+
+    The request keeps the ids (``<@U…>``, ``<#C…>``) that connectors need; this tells the model who they are.
+    """
+
+    token: str  # ``<@U0BOB>`` or ``<#C0OPS>``
+    name: str  # ``Bob Example`` or ``#ops``; the bare id when Slack would not say
+
+
+@dataclass(frozen=True)
 class PlanningContext:
     """Who asked, where, what was said before, what Baton remembers, and which actions exist."""
 
@@ -39,6 +50,8 @@ class PlanningContext:
     thread: tuple[ThreadMessage, ...] = ()
     #: Long-term memory snippets relevant to the request; empty until long-term memory exists.
     memory: tuple[str, ...] = ()
+    #: The people and channels the request mentions, in order of first mention.
+    mentioned: tuple[MentionedName, ...] = ()
     #: ``ConnectorRegistry.catalogue()``: the actions the planner may use.
     catalogue: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 

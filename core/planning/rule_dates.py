@@ -1,48 +1,24 @@
 """Dates and times as people type them in Slack, for the rules planner.
 
-Only unambiguous phrases are understood; anything else gives ``None`` so the caller declines
-rather than guesses. In particular:
+Days are read by :mod:`core.dates`, the one resolver Baton has, so "due friday" here and "by Friday" in a
+meeting name the same day (a weekday name said on that weekday is today; its docstring has every rule).
+This module adds what a request needs on top:
 
-- ``next friday`` could mean this coming Friday or the one after: declined. ``next week`` is next Monday.
-- ``12/5`` is the 12th of May or the 5th of December depending on the reader: declined.
-- an hour from 1 to 7 without am/pm (``at 3``) could be morning or afternoon: declined. Hours 8 to 12
-  read as morning and noon, 13 to 23 as the 24-hour clock.
-- a weekday name means its next occurrence, today included; a month and day without a year means
-  the next occurrence, today included.
+- phrases people read two ways are declined rather than guessed (``next friday``: this Friday or the one
+  after? ``12/5``: the 12th of May or the 5th of December?) so the caller asks for the model instead;
+- clock times: an hour from 1 to 7 without am/pm (``at 3``) could be morning or afternoon: declined.
+  Hours 8 to 12 read as morning and noon, 13 to 23 as the 24-hour clock;
+- a moment (:func:`parse_when`) is a day and a time in the requester's zone, always in the future.
 
 Everything is relative to a ``today`` / ``now`` passed in (core reads no clock).
 """
 
 from __future__ import annotations
 
-import calendar
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-_WEEKDAYS = {
-    "monday": 0, "mon": 0,
-    "tuesday": 1, "tue": 1, "tues": 1,
-    "wednesday": 2, "wed": 2,
-    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3,
-    "friday": 4, "fri": 4,
-    "saturday": 5, "sat": 5,
-    "sunday": 6, "sun": 6,
-}  # fmt: skip
-_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
-_MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
-_MONTHS["sept"] = 9
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_ORDINAL = r"(?:st|nd|rd|th)?"
-
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_MONTH_DAY = re.compile(rf"(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}}){_ORDINAL}(?:,?\s+(?P<year>\d{{4}}))?")
-_DAY_MONTH = re.compile(
-    rf"(?:the\s+)?(?P<day>\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?(?P<month>{_MONTH})\.?(?:,?\s+(?P<year>\d{{4}}))?"
-)
-_IN_DAYS = re.compile(r"in\s+(?P<n>\d{1,3}|a|an|one|two|three)\s+(?P<unit>days?|weeks?)")
-_END_OF_MONTH = re.compile(r"(?:the\s+)?(?:end\s+of\s+(?:the\s+)?month|eom)")
-_NEXT_WEEK = re.compile(r"next\s+week")
+from core.dates import DayPhrase, resolve_day
 
 _TIME = re.compile(
     r"(?P<at>\bat\s+)?\b(?P<time>noon|midnight|(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?"
@@ -61,61 +37,16 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().strip().rstrip(".!,;").split())
 
 
-@dataclass(frozen=True)
-class DateMatch:
-    """A parsed date and whether it came from a weekday name (which repeats every week)."""
-
-    day: date
-    weekday_name: bool = False
-
-
 def parse_date(text: str, today: date) -> date | None:
     """The date ``text`` names relative to ``today``, or ``None`` if it is not an unambiguous date."""
     found = match_date(text, today)
     return None if found is None else found.day
 
 
-def match_date(text: str, today: date) -> DateMatch | None:
-    """Like :func:`parse_date`, also telling whether the phrase was a weekday name."""
-    phrase = _normal(text)
-    if phrase == "today":
-        return DateMatch(today)
-    if phrase in ("tomorrow", "tmrw", "tmr"):
-        return DateMatch(today + timedelta(days=1))
-    if _NEXT_WEEK.fullmatch(phrase):
-        return DateMatch(today + timedelta(days=7 - today.weekday()))
-    if _END_OF_MONTH.fullmatch(phrase):
-        last = calendar.monthrange(today.year, today.month)[1]
-        return DateMatch(today.replace(day=last))
-    weekday = phrase.removeprefix("this ").removeprefix("on ")
-    if weekday in _WEEKDAYS:
-        ahead = (_WEEKDAYS[weekday] - today.weekday()) % 7
-        return DateMatch(today + timedelta(days=ahead), weekday_name=True)
-    if m := _IN_DAYS.fullmatch(phrase):
-        n = _WORD_NUMBERS.get(m["n"]) or int(m["n"])
-        return DateMatch(today + timedelta(days=n * (7 if m["unit"].startswith("week") else 1)))
-    if m := _ISO.fullmatch(phrase):
-        return _date_or_none(int(m[1]), int(m[2]), int(m[3]))
-    if m := _MONTH_DAY.fullmatch(phrase) or _DAY_MONTH.fullmatch(phrase):
-        return _calendar_date(_MONTHS[m["month"]], int(m["day"]), m["year"], today)
-    return None
-
-
-def _calendar_date(month: int, day: int, year_text: str | None, today: date) -> DateMatch | None:
-    if year_text is not None:
-        return _date_or_none(int(year_text), month, day)
-    this_year = _date_or_none(today.year, month, day)
-    if this_year is not None and this_year.day >= today:
-        return this_year
-    # Already past this year (or 29 February in a common year): the next occurrence.
-    return _date_or_none(today.year + 1, month, day)
-
-
-def _date_or_none(year: int, month: int, day: int) -> DateMatch | None:
-    try:
-        return DateMatch(date(year, month, day))
-    except ValueError:
-        return None
+def match_date(text: str, today: date) -> DayPhrase | None:
+    """Like :func:`parse_date`, also telling whether the phrase was a weekday name; readings are declined."""
+    found = resolve_day(text, today)
+    return None if found is None or found.reading else found
 
 
 def parse_time(text: str) -> time | None:

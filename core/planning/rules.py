@@ -4,9 +4,12 @@ Used when no model is configured or the model keeps failing. The first words pic
 only that intent's rule runs, so a request is never reinterpreted as something else:
 
 - post:      ``post <text> to <#C…>``, ``post to <#C…>: <text>``, ``say <text> in <#C…>``,
-             ``announce in <#C…> that <text>`` (also ``send``; ``here`` / ``this channel``; a user is a DM)
+             ``announce in <#C…> that <text>``, ``send <@U…> a message saying <text>``, ``dm <@U…>: <text>``,
+             ``tell <@U…> that <text>`` (also ``send``; ``here`` / ``this channel``; a user is a DM). A lead-in
+             (``saying``, ``saying that``, ``that``, ``:``) introduces the text and is not part of it.
 - task:      ``create a task for <@U…> to <title> by <date>``, ``task for me: <title> due <date>``
-- reminder:  ``remind <@U…>|me to <text> at 3pm | tomorrow at 9am | on friday at 10 | in 2 hours``
+- reminder:  ``remind <@U…>|me to <text> at 3pm | tomorrow at 9am | on friday at 10 | in 2 hours``,
+             ``remind <@U…> tomorrow at 9am saying <text>`` (or ``that``, ``about``, ``:``)
 - remember:  ``remember (that) <fact>``, ``remember for everyone that <fact>``
 
 Slack's wire format is expected: users arrive as ``<@U123>`` or ``<@U123|name>`` and channels as
@@ -36,11 +39,24 @@ _POLITE_END = re.compile(r"[\s,]*\b(?:please|pls|thanks|thank\s+you|thx)[.!]*$",
 # post / send / say / share / announce, target first or text first.
 _POST_VERB = r"(?:post|send|say|share|announce)(?:\s+(?:a|the)\s+message|\s+message)?"
 _POST_TARGET_FIRST = re.compile(
-    rf"^{_POST_VERB}\s+(?:to|in|on)\s+(?P<target>{_TARGET})(?:\s*[:\-–]\s*|\s+that\s+|,?\s+)(?P<text>\S.*)$",
+    rf"^{_POST_VERB}\s+(?:to|in|on)\s+(?P<target>{_TARGET})(?P<sep>\s*[:\-–]\s*|\s+that\s+|,?\s+)(?P<text>\S.*)$",
     _FLAGS,
 )
 _POST_TEXT_FIRST = re.compile(
     rf"^{_POST_VERB}\s+(?P<text>\S.*?)\s+(?:(?:to|in|on)\s+(?P<target>{_TARGET})|(?P<here>here))[.!]?$", _FLAGS
+)
+# Whom first, no preposition: "send <@U…> a message saying …", "dm <@U…>: …", "tell <@U…> that …".
+_POST_WHOM_FIRST = re.compile(
+    rf"^(?:(?:send|write)\s+(?=<)(?P<target>{_CHANNEL}|{_USER})\s+(?:a\s+)?(?:message|note|dm)\b"
+    rf"|(?:dm|message|tell)\s+(?P<whom>{_CHANNEL}|{_USER}))(?P<sep>[\s,:\-–]*)(?P<text>.*)$",
+    _FLAGS,
+)
+# What introduces a message without being part of it: "saying", "saying that", "that". Only looked for when
+# nothing else set the text apart: after "to <#C…>:" or "in <#C…> that" the text is taken as written.
+_LEAD_IN = re.compile(
+    r"^(?:(?:saying|that\s+says|which\s+says|with\s+the\s+(?:text|message))(?:\s+that)?(?=[\s:,]|$)[\s:,\-–]*"
+    r"|that\s+)",
+    re.IGNORECASE,
 )
 
 _TASK = re.compile(
@@ -63,7 +79,9 @@ _DATE_WORDS = re.compile(
 
 _REMIND = re.compile(rf"^remind\s+(?P<who>me|{_USER}|{_CHANNEL})\s+(?P<rest>\S.*)$", _FLAGS)
 _WHAT_FIRST = re.compile(r"^(?:to|that|about)\s+(?P<what>\S.*)$", _FLAGS)
-_WHEN_FIRST = re.compile(r"^(?P<when>\S.*?)\s+(?:to|that|about)\s+(?P<what>\S.*)$", _FLAGS)
+_WHEN_FIRST = re.compile(
+    r"^(?P<when>\S.*?)(?:\s+(?:to|that|about|saying(?:\s+that)?)\s*:?|\s*:)\s+(?P<what>\S.*)$", _FLAGS
+)
 
 _DANGLING = re.compile(r"\b(?:next|this|last|every|each|before|after|until|by|from)$", re.IGNORECASE)
 
@@ -100,7 +118,7 @@ def plan_by_rules(text: str, *, origin: RequestOrigin, now: datetime, tz: tzinfo
         return _reminder(request, origin, now, tz)
     if first == "remember":
         return _remember(request)
-    if first in ("post", "send", "say", "share", "announce"):
+    if first in ("post", "send", "say", "share", "announce", "dm", "message", "tell", "write"):
         return _post(request, origin)
     if _TASK.match(request):
         return _task(request, origin, now, tz)
@@ -120,11 +138,14 @@ def _clean(text: str) -> str:
 
 
 def _post(request: str, origin: RequestOrigin) -> PlanDraft | None:
-    m = _POST_TARGET_FIRST.match(request) or _POST_TEXT_FIRST.match(request)
+    m = _POST_WHOM_FIRST.match(request) or _POST_TARGET_FIRST.match(request) or _POST_TEXT_FIRST.match(request)
     if m is None:
         return None
-    channel = origin.channel_id if m.groupdict().get("here") else _target_id(m["target"], origin)
-    message = _unquote(m["text"])
+    found = m.groupdict()
+    channel = origin.channel_id if found.get("here") else _target_id(found.get("whom") or m["target"], origin)
+    sep = found.get("sep") or ""
+    # A colon, dash or "that" already set the text apart; otherwise it may start with a lead-in.
+    message = _unquote(m["text"] if sep.strip(" \t\n,") else _LEAD_IN.sub("", m["text"].strip(), count=1))
     if channel is None or not message:
         return None
     where = f"<@{channel}> (a direct message)" if channel.startswith(("U", "W")) else f"<#{channel}>"

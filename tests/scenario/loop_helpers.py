@@ -116,3 +116,19 @@ def eventually(check: Any, *, timeout: float = 5.0) -> Any:
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.02)
+
+
+def ask_baton_shortcut_body(*, user: str, channel: str, author: str, ts: str, text: str, trigger: str) -> str:
+    """A signed-ready "Ask Baton" message shortcut payload: ``user`` asks about ``author``'s message."""
+    payload = {
+        "type": "message_action",
+        "callback_id": "ask_baton",
+        "trigger_id": trigger,
+        "team": {"id": "T0LOCAL", "domain": "local"},
+        "user": {"id": user, "name": user.lower()},
+        "channel": {"id": channel, "name": channel.lower()},
+        "message": {"type": "message", "user": author, "ts": ts, "text": text},
+        "response_url": "http://127.0.0.1:9/hooks/none",
+        "message_ts": ts,
+    }
+    return "payload=" + quote(json.dumps(payload))

@@ -8,7 +8,15 @@ import json
 import pytest
 
 from slackui import plan_card
-from tests.scenario.loop_helpers import audit_kinds, card_text, click, has_buttons, plan_row, posts_in
+from tests.scenario.loop_helpers import (
+    ask_baton_shortcut_body,
+    audit_kinds,
+    card_text,
+    click,
+    has_buttons,
+    plan_row,
+    posts_in,
+)
 
 
 @pytest.fixture
@@ -164,27 +172,15 @@ def test_the_ask_baton_shortcut_turns_a_message_into_a_request(llm_bot, fake_ope
 
     fake_openai.queue_chat(plan_json(post_step("C0GENERAL", "Noted", in_thread=True), title="Ack"))
     delivery = llm_bot.slack.post_as_user("U0BOB", "C0GENERAL", "Can someone summarise yesterday's incident?")
-    from urllib.parse import quote
-
-    payload = {
-        "type": "message_action",
-        "callback_id": "ask_baton",
-        "trigger_id": "1.T0LOCAL.short",
-        "team": {"id": "T0LOCAL", "domain": "local"},
-        "user": {"id": "U0ALICE", "name": "alice"},
-        "channel": {"id": "C0GENERAL", "name": "general"},
-        "message": {
-            "type": "message",
-            "user": "U0BOB",
-            "ts": delivery.ts,
-            "text": "Can someone summarise yesterday's incident?",
-        },
-        "response_url": "http://127.0.0.1:9/hooks/none",
-        "message_ts": delivery.ts,
-    }
-    response = llm_bot.post_signed(
-        "payload=" + quote(json.dumps(payload)), content_type="application/x-www-form-urlencoded"
+    body = ask_baton_shortcut_body(
+        user="U0ALICE",
+        channel="C0GENERAL",
+        author="U0BOB",
+        ts=delivery.ts,
+        text="Can someone summarise yesterday's incident?",
+        trigger="1.T0LOCAL.short",
     )
+    response = llm_bot.post_signed(body, content_type="application/x-www-form-urlencoded")
     assert response.status == 200
     llm_bot.run_jobs(wait_for=1)
     request = db.execute("SELECT source, text, thread_ts FROM requests").fetchone()

@@ -26,3 +26,10 @@ def test_a_failed_look_up_falls_back_and_is_asked_again(bot):
     assert lookups.tz_name("U0BOB") == "America/New_York"
     assert len(bot.slack.calls_to("users.info")) == 2
     assert lookups.name(None) == "someone" and lookups.permalink(None, "1.2") is None
+
+
+def test_a_channel_name_is_asked_once_and_falls_back_to_the_id(bot):
+    lookups = SlackLookups(job_client(bot.settings))
+    assert lookups.channel_name("C0OPS") == lookups.channel_name("C0OPS") == "#ops"
+    assert len(bot.slack.calls_to("conversations.info")) == 1
+    assert lookups.channel_name("C0NOSUCH") == "C0NOSUCH"  # Slack would not say: the id, no failed job

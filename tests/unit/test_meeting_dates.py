@@ -1,4 +1,4 @@
-"""Due phrases resolved against the meeting date (core.meetings.dates)."""
+"""Due phrases resolved against the meeting date (core.dates)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from core.meetings.dates import find_due, next_working_day, resolve_due, working_day_before
+from core.dates import find_due, next_working_day, resolve_due, working_day_before
 
 WEDNESDAY = date(2026, 3, 4)
 FRIDAY = date(2026, 3, 6)
@@ -29,7 +29,7 @@ SATURDAY = date(2026, 3, 7)
         ("on Friday", date(2026, 3, 6)),
         ("this Friday", date(2026, 3, 6)),
         ("by Monday", date(2026, 3, 9)),
-        ("Wednesday", date(2026, 3, 11)),  # the meeting's own weekday means a week later
+        ("Wednesday", WEDNESDAY),  # the meeting's own weekday is that day (core.dates: today included)
         ("next Tuesday", date(2026, 3, 10)),
         ("next Friday", date(2026, 3, 13)),
         ("Tuesday next week", date(2026, 3, 10)),
@@ -82,8 +82,8 @@ def test_unrecognisable_or_impossible_phrases_give_none(phrase):
     assert resolve_due(phrase, WEDNESDAY) is None
 
 
-def test_said_on_a_friday_friday_means_next_friday_and_end_of_week_means_today():
-    assert resolve_due("by Friday", FRIDAY) == date(2026, 3, 13)
+def test_said_on_a_friday_friday_and_end_of_week_mean_today():
+    assert resolve_due("by Friday", FRIDAY) == FRIDAY
     assert resolve_due("end of the week", FRIDAY) == FRIDAY
     assert resolve_due("next week", FRIDAY) == date(2026, 3, 13)
     assert resolve_due("next Monday", FRIDAY) == date(2026, 3, 9)

@@ -54,6 +54,26 @@ def only_step(text: str):
         ("<@UBATON> please post hi to <#C1>", "C1", "hi"),
         ("can you post 'done' to <#C1>?", "C1", "done"),
         ("post hello to everyone in <#C9>", "C9", "hello to everyone"),
+        # A lead-in ("saying", "that", ":") introduces the message; it is not part of it.
+        ("post a message to <#C123|general> saying hi", "C123", "hi"),
+        ("post to <#C1> saying that the build is green", "C1", "the build is green"),
+        ("post to <#C1>, saying: hi", "C1", "hi"),
+        ("post to <#C1> saying “hi there”", "C1", "hi there"),
+        ("announce in <#C1> saying v2 shipped", "C1", "v2 shipped"),
+        ("post a message saying hi to <#C1>", "C1", "hi"),
+        ("post that the build is green to <#C1>", "C1", "the build is green"),
+        ("send a message to <@U22> saying: lunch is here", "U22", "lunch is here"),
+        ("send a message saying lunch is here to <@U0BOB>", "U0BOB", "lunch is here"),
+        ("send lunch is here to <@U0BOB>", "U0BOB", "lunch is here"),
+        ("send <@U22> a message saying lunch is here", "U22", "lunch is here"),
+        ("send <#C1> a message: deploy done", "C1", "deploy done"),
+        ("dm <@U22>: are you free?", "U22", "are you free?"),
+        ("message <@U22|bob> saying the build is green", "U22", "the build is green"),
+        ("tell <@U22> that lunch is here", "U22", "lunch is here"),
+        ("say that's done in <#C1>", "C1", "that's done"),  # "that's" is the message, not a lead-in
+        ("post sayings of the week to <#C1>", "C1", "sayings of the week"),
+        ("post to <#C1>: that is odd", "C1", "that is odd"),  # after a colon the text is taken as written
+        ("announce in <#C1> that that is fine", "C1", "that is fine"),
     ],
 )
 def test_posts_a_message(text, channel, message):
@@ -74,6 +94,9 @@ def test_post_keeps_line_breaks():
         "post to <#C1>",  # nothing to post
         "post hi",  # nowhere to post
         "post hi to <#C1> at 3pm",  # scheduling is not a rule
+        "post to <#C1> saying",  # a lead-in and nothing to post
+        "send a message saying: to <#C1>",
+        "tell <@U22>",
     ],
 )
 def test_post_declines_when_unclear(text):
@@ -92,7 +115,7 @@ def test_post_declines_when_unclear(text):
         ("add a task for <@U2> to renew the domain by 5 Dec", "Renew the domain", "U2", "2025-12-05"),
         ("create a task to update the docs", "Update the docs", None, None),
         ("new task: file taxes by end of month", "File taxes", None, "2025-03-31"),
-        ("create a new task for me: book travel by next week", "Book travel", "UME", "2025-03-17"),
+        ("create a new task for me: book travel by next week", "Book travel", "UME", "2025-03-21"),  # core.dates
         ("todo: call the bank by tomorrow", "Call the bank", None, "2025-03-13"),
         ("make a task to order laptops by today", "Order laptops", None, "2025-03-12"),
         ("create a task to review the doc for <@U2> by wednesday", "Review the doc", "U2", "2025-03-12"),
@@ -184,6 +207,20 @@ def test_task_declines_ambiguous_dates_and_owners(text):
             "2025-03-12T17:00:00+01:00",
         ),
         ("can you remind me to stand up in 30 minutes?", "UME", "Reminder: stand up", "2025-03-12T14:37:30+01:00"),
+        ("remind me at 3pm: stretch", "UME", "Reminder: stretch", "2025-03-12T15:00:00+01:00"),
+        (
+            "remind <@U2> tomorrow at 9am saying submit the report",
+            "U2",
+            "Reminder from <@UME>: submit the report",
+            "2025-03-13T09:00:00+01:00",
+        ),
+        (
+            "remind me tomorrow at 9am saying that the demo is at 10",
+            "UME",
+            "Reminder: the demo is at 10",
+            "2025-03-13T09:00:00+01:00",
+        ),
+        ("remind me at 3:30 pm that: standup moved", "UME", "Reminder: standup moved", "2025-03-12T15:30:00+01:00"),
     ],
 )
 def test_schedules_a_reminder(text, channel, message, post_at):
@@ -282,7 +319,7 @@ def test_rationale_says_no_model_was_used():
         ("this friday", date(2025, 3, 14)),
         ("wednesday", date(2025, 3, 12)),  # the next occurrence includes today
         ("tuesday", date(2025, 3, 18)),
-        ("next week", date(2025, 3, 17)),
+        ("next week", date(2025, 3, 21)),  # Friday of next week, as in meetings (core.dates)
         ("end of month", date(2025, 3, 31)),
         ("the end of the month", date(2025, 3, 31)),
         ("2025-04-01", date(2025, 4, 1)),

@@ -9,7 +9,7 @@ optional ones are fine. Parsed notes are then *cleaned*, which never asks the mo
   quote not found in its turn is looked for in the turns around it (±3); not found there either, the
   turn's own opening words become the quote, so a quote shown to people is always real text;
 - an owner given as "I" or "me" becomes the speaker of the evidence turn;
-- due dates come from :func:`core.meetings.dates.resolve_due` on the spoken words; the model's own ISO
+- due dates come from :func:`core.dates.resolve_due` on the spoken words; the model's own ISO
   date is only used when the words do not resolve, and only within two years of the meeting.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.context_budget import estimate_tokens
-from core.meetings.dates import resolve_due
+from core.dates import resolve_due
 from core.meetings.records import ActionItem, Decision, Evidence, MeetingNotes, Turn
 from core.planning.checks import validation_problems
 

@@ -176,6 +176,7 @@ class _LLMPlanning:
             "is_dm": self.origin.is_dm,
             "thread": list(context.thread),
             "memory": list(context.memory),
+            "mentioned": list(context.mentioned),
             "request": text,
             "now": now.astimezone(tz).isoformat(timespec="seconds"),
             "timezone": str(tz),

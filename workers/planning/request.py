@@ -15,7 +15,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from core import defaults
-from core.planning.prompt_context import PlanningContext, ThreadMessage, budget_thread
+from core.mentions import mentions_in
+from core.planning.prompt_context import MentionedName, PlanningContext, ThreadMessage, budget_thread
 from core.policy import ApprovalPolicy, channel_allowed, runs_without_approval
 from core.redaction import DEFAULT_REDACTOR
 from memory import audit, plans, requests
@@ -280,7 +281,20 @@ def _planning_context(job: _Planning, catalogue: list[dict[str, Any]]) -> Planni
         channel_purpose=purpose,
         thread=budget_thread(thread, budget_tokens=defaults.THREAD_CONTEXT_TOKENS),
         memory=snippets(found),
+        mentioned=_mentioned(job.text, lookups),
         catalogue=tuple(catalogue),
     )
 
 
+def _mentioned(text: str, lookups: SlackLookups) -> tuple[MentionedName, ...]:
+    """Who and what the request mentions, by name: the request keeps the ids, the model needs the names."""
+    named = []
+    for mention in mentions_in(text, limit=defaults.MENTIONS_NAMED_MAX):
+        if mention.kind == "person":
+            token, name = f"<@{mention.id}>", lookups.name(mention.id)
+        else:
+            token, name = f"<#{mention.id}>", lookups.channel_name(mention.id)
+        if name == mention.id and mention.label:  # Slack would not say; the label the token carried will do
+            name = mention.label if mention.kind == "person" else f"#{mention.label}"
+        named.append(MentionedName(token, " ".join(name.split())[:80]))
+    return tuple(named)

@@ -1,35 +1,47 @@
-"""Due dates as people say them in meetings, resolved against the meeting's date.
+"""Days as people name them ("by Friday", "end of month", "March 3"): one resolver for the whole of Baton.
 
-Everything is relative to the ``meeting_date`` passed in (core reads no clock). Working days are
-Monday to Friday; holidays are not known. The rules, chosen so a deadline never lands in the past
-and a weekly word means the coming week:
+The rules planner (``core.planning.rule_dates``: "create a task … due friday", "remind me on friday at
+10") and the meeting extractor (``core.meetings``: "I'll send it by Friday") both read days here, so the
+same words give the same day wherever they are said. Everything is relative to a ``today`` passed in (the
+request's local date, or the meeting's date); core reads no clock. Working days are Monday to Friday;
+holidays are not known.
+
+**Weekday names.** A weekday name means the next day with that name, *today included*: ``Friday``,
+``on Friday``, ``by Friday``, ``due Friday`` and ``this Friday`` said on a Friday all mean that Friday,
+today. The words name a day and today is that day, so that is what a reader of the request would take
+them to mean, and no deadline is ever pushed a week out by surprise. A person who means the week after
+says so: ``next Friday`` and ``Friday next week`` are the Friday of the following Monday-to-Sunday week.
+
+The rules, chosen so a deadline never lands in the past:
 
 ==================================================  ===================================================
-phrase                                              due date
+phrase                                              day
 ==================================================  ===================================================
 ``2026-03-15``, ``3/15``, ``3/15/26`` (US order)    that date; without a year the next one on or after
-``March 3``, ``3rd of March``, ``15 March``         the meeting date (a date names one day, which may
-``the 15th``, ``the fifteenth``                     be today); ``the 15th`` is this month's or next's
-``today``, ``tonight``, ``end of day``, ``EOD``     the meeting date
-``tomorrow``, ``end of day tomorrow``               the next calendar day (even a Saturday)
+``March 3``, ``3rd of March``, ``15 March``         today (a date names one day, which may be today);
+``the 15th``, ``the fifteenth``                     ``the 15th`` is this month's or next's
+``today``, ``tonight``, ``end of day``, ``EOD``     today
+``tomorrow``, ``tmr``, ``end of day tomorrow``      the next calendar day (even a Saturday)
 ``the day after tomorrow``                          the second calendar day
-``Friday``, ``by Friday``, ``this Friday``          the first Friday *after* the meeting date: said on
-                                                    a Friday it means a week later (for the same day
-                                                    people say "today")
+``Friday``, ``by Friday``, ``this Friday``          the next Friday, today included (see above)
 ``next Tuesday``, ``Tuesday next week``             Tuesday of the following Monday-to-Sunday week
-``end of the week``, ``this week``, ``EOW``         Friday of the meeting's week (the next Friday when
-                                                    the meeting is on a weekend)
-``next week``, ``end of next week``                 Friday of next week (the end of the next working
-                                                    week); ``early next week`` is its Monday
+``end of the week``, ``this week``, ``EOW``         Friday of this week (the next Friday on a weekend)
+``next week``, ``by next week``, ``end of next      Friday of next week (the end of the next working
+week``                                              week); ``early next week`` is its Monday
 ``the week after next``                             Friday of the week after next
-``end of the month``, ``this month``, ``EOM``       last working day of the month, never before the
-                                                    meeting date
+``end of the month``, ``this month``, ``EOM``       last working day of the month, never before today
 ``next month``, ``end of next month``               last working day of next month; ``early next
                                                     month`` is its first working day
 ``in 3 days``, ``within two weeks``, ``in a month``  calendar days / weeks / months later (a month
                                                     later is clamped to the month's last day);
                                                     ``in 3 working days`` counts working days
 ==================================================  ===================================================
+
+**Readings.** Two kinds of phrase are read as above but flagged ``reading`` in :class:`DayPhrase`,
+because people read them two ways: ``next Friday`` (said on a Wednesday, some mean the day after
+tomorrow) and a numeric ``12/5`` (the 5th of December in the US, the 12th of May elsewhere). The
+meeting extractor accepts readings (its notes show the words and a person reviews them); the rules
+planner, which acts on a request without asking back, declines them.
 
 Weekday abbreviations ``sat`` and ``sun`` are not read (they are ordinary words); ``last Friday`` is
 not a due date. :func:`find_due` searches a sentence for these phrases, including a leading ``by``,
@@ -45,7 +57,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["find_due", "next_working_day", "resolve_due", "working_day_before"]
+__all__ = ["DayPhrase", "find_due", "next_working_day", "resolve_day", "resolve_due", "working_day_before"]
 
 _WEEKDAYS = {
     "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2, "weds": 2,
@@ -181,8 +193,8 @@ def _weeks_weekday(weeks_ahead: int, weekday: int) -> Resolver:
     return lambda m, today: _monday(today, weeks_ahead) + timedelta(days=weekday)
 
 
-def _weekday_after(m: re.Match[str], today: date) -> date:
-    return today + timedelta(days=(_WEEKDAYS[m["wd"].lower()] - today.weekday() - 1) % 7 + 1)
+def _weekday_from_today(m: re.Match[str], today: date) -> date:
+    return today + timedelta(days=(_WEEKDAYS[m["wd"].lower()] - today.weekday()) % 7)
 
 
 def _next_weeks_weekday(m: re.Match[str], today: date) -> date:
@@ -211,29 +223,49 @@ def _later(m: re.Match[str], today: date) -> date | None:
 
 
 @dataclass(frozen=True)
+class DayPhrase:
+    """The day a phrase names, and how to treat it (see the module docstring)."""
+
+    day: date
+    #: The phrase was a weekday name ("friday", "on friday"): the same words name a day every week.
+    weekday_name: bool = False
+    #: People read the phrase two ways ("next friday", "12/5"); this is the documented reading.
+    reading: bool = False
+
+
+@dataclass(frozen=True)
 class _Rule:
     regex: re.Pattern[str]
     resolve: Resolver
     #: Only read after a preposition when searching a sentence ("the third option" is no date).
     needs_preposition: bool = False
+    weekday_name: bool = False
+    reading: bool = False
 
 
-def _rule(body: str, resolve: Resolver, *, needs_preposition: bool = False) -> _Rule:
+def _rule(
+    body: str, resolve: Resolver, *, needs_preposition: bool = False, weekday_name: bool = False, reading: bool = False
+) -> _Rule:
     prepositions = _alternation(_PREPOSITIONS)
     source = rf"(?<![\w/-])(?:(?P<prep>{prepositions})\s+)?(?:{body})(?![\w/-])"
-    return _Rule(re.compile(source, re.IGNORECASE), resolve, needs_preposition)
+    return _Rule(re.compile(source, re.IGNORECASE), resolve, needs_preposition, weekday_name, reading)
 
 
 _END_OF = r"(?:the\s+)?(?:end|close)\s+of\s+"
 _EARLY = r"(?:early|(?:the\s+)?(?:beginning|start)\s+of)\s+"
 _RULES = (
     _rule(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})", _iso),
-    _rule(r"(?P<num_month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>\d{4}|\d{2}))?", _us_numeric, needs_preposition=True),
+    _rule(
+        r"(?P<num_month>\d{1,2})/(?P<day>\d{1,2})(?:/(?P<year>\d{4}|\d{2}))?",
+        _us_numeric,
+        needs_preposition=True,
+        reading=True,
+    ),
     _rule(rf"{_MONTH}\s+{_DAY}{_YEAR}", _named_month),
     _rule(rf"(?:the\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}{_YEAR}", _named_month),
     _rule(rf"the\s+{_DAY}", _day_of_month, needs_preposition=True),
     _rule(rf"today|tonight|{_END_OF}(?:the\s+)?(?:day|today|business)|eod|cob", _days(0)),
-    _rule(r"tomorrow|tmrw", _days(1)),
+    _rule(r"tomorrow|tmrw|tmr", _days(1)),
     _rule(rf"{_END_OF}(?:(?:the\s+)?day\s+)?tomorrow|tomorrow,?\s+(?:by\s+)?{_END_OF}(?:the\s+)?day", _days(1)),
     _rule(r"the\s+day\s+after\s+tomorrow", _days(2)),
     _rule(rf"{_END_OF}(?:the\s+|this\s+)?week|this\s+week|eow", _this_friday),
@@ -245,9 +277,9 @@ _RULES = (
     _rule(rf"{_EARLY}next\s+month", _early_next_month),
     _rule(rf"(?:in|within)\s+{_N}\s+(?P<unit>(?:working\s+|business\s+)?days?|weeks?|months?)", _later),
     _rule(rf"{_N}\s+(?P<unit>days?|weeks?)\s+from\s+(?:now|today)", _later),
-    _rule(rf"next\s+{_WD}", _next_weeks_weekday),
+    _rule(rf"next\s+{_WD}", _next_weeks_weekday, reading=True),
     _rule(rf"{_WD}\s+next\s+week", _next_weeks_weekday),
-    _rule(rf"(?<!last\s)(?<!next\s)(?:this\s+)?{_WD}", _weekday_after),
+    _rule(rf"(?<!last\s)(?<!next\s)(?:this\s+)?{_WD}", _weekday_from_today, weekday_name=True),
 )
 
 
@@ -255,16 +287,23 @@ def _normal(text: str) -> str:
     return " ".join(text.strip().rstrip(".!,;:?").split())
 
 
-def resolve_due(text: str | None, meeting_date: date) -> date | None:
-    """The due date a phrase names (``"by Friday"``, ``"end of month"``, ``"3/15"``), or ``None``."""
+def resolve_day(text: str | None, today: date) -> DayPhrase | None:
+    """The day a whole phrase names (``"by Friday"``, ``"end of month"``, ``"3/15"``) counted from ``today``,
+    or ``None`` when it names no day (or an impossible one)."""
     if not text:
         return None
     phrase = _normal(text)
     for rule in _RULES:
         m = rule.regex.fullmatch(phrase)
-        if m is not None and (found := rule.resolve(m, meeting_date)) is not None:
-            return found
+        if m is not None and (found := rule.resolve(m, today)) is not None:
+            return DayPhrase(found, weekday_name=rule.weekday_name, reading=rule.reading)
     return None
+
+
+def resolve_due(text: str | None, meeting_date: date) -> date | None:
+    """The due date a phrase names relative to the meeting, readings included, or ``None``."""
+    found = resolve_day(text, meeting_date)
+    return None if found is None else found.day
 
 
 def find_due(text: str, meeting_date: date) -> tuple[date, str] | None:
