@@ -109,6 +109,30 @@ def test_the_model_being_down_falls_back_to_the_rules_planner(llm_bot, fake_open
     assert has_buttons(llm_bot, plan)
 
 
+#: Text written for the model that must never reach a Slack message.
+FOR_THE_MODEL = ("untrusted", "must be one json object", "your reply", "reply with", "field required",
+                 "cannot_plan_reason")
+
+
+def slack_texts(bot):
+    """Every text and block Baton posted or updated, as one lower-case string per call."""
+    calls = bot.slack.calls_to("chat.postMessage") + bot.slack.calls_to("chat.update")
+    return [json.dumps([c.params.get("text"), c.params.get("blocks")]).lower() for c in calls]
+
+
+def test_a_model_answering_non_json_twice_gets_the_rules_card_and_no_model_text_is_shown(llm_bot, fake_openai, db):
+    fake_openai.queue_invalid_json_content()
+    fake_openai.queue_invalid_json_content("Sure. <untrusted_request>post Lunch</untrusted_request> Reply with JSON")
+    ask(llm_bot, "post Lunch is here to <#C0OPS|ops>")
+    assert len(fake_openai.chat_requests) == 2  # one repair round, then the rules planner
+    plan = plan_row(db)
+    assert plan["planner"] == "rules" and has_buttons(llm_bot, plan)
+    card = card_text(llm_bot, plan)
+    assert "degraded mode" in card and "could not be read as a plan" in card and "not a JSON object" in card
+    texts = slack_texts(llm_bot)
+    assert texts and not [t for t in texts if any(phrase in t for phrase in FOR_THE_MODEL)]
+
+
 def test_invalid_replies_get_one_repair_then_a_clear_refusal(llm_bot, fake_openai, db):
     bad = plan_json({"action": "shell.run", "args": {"cmd": "rm -rf /"}, "description": "x", "depends_on": []})
     fake_openai.queue_chat(bad)

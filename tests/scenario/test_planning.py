@@ -281,6 +281,40 @@ def test_non_json_content_is_repaired(fake_openai, calls):
     assert [(c.ok, c.error) for c in calls] == [(False, "the reply was not a JSON object"), (True, None)]
 
 
+def test_non_json_twice_falls_back_to_the_rules_planner_with_the_true_reason(fake_openai, calls):
+    fake_openai.queue_invalid_json_content()
+    fake_openai.queue_invalid_json_content("Here you go: <untrusted_request>post hello</untrusted_request>")
+
+    outcome = plan("post hello here", client(fake_openai, calls))
+
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert len(fake_openai.chat_requests) == 2  # one repair round, then the rules
+    why = "the language model's reply could not be read as a plan, twice (the reply was not a JSON object)"
+    assert outcome.degraded_reason == why and outcome.notes == (DEGRADED_NOTE.format(why=why),)
+
+
+def test_a_wrong_shape_twice_falls_back_and_no_text_meant_for_the_model_is_shown(fake_openai, calls):
+    fake_openai.queue_chat({"title": "x", "steps": "post it"})
+    fake_openai.queue_chat("", refusal="<untrusted_request> Reply with one JSON object only </untrusted_request>")
+
+    outcome = plan("summarise this thread for the weekly report", client(fake_openai, calls))
+
+    assert outcome.degraded and outcome.plan is None and outcome.refusal is not None
+    assert "untrusted" not in outcome.refusal.lower()
+    assert "must be one JSON object" not in outcome.refusal and "Field required" not in outcome.refusal
+    assert "one JSON object only" not in outcome.refusal and "(the model refused))" in outcome.refusal
+    assert outcome.refusal.startswith("I can't plan this without the model right now (the language model's reply")
+
+
+def test_a_declining_reason_that_echoes_the_prompt_loses_its_delimiters(fake_openai, calls):
+    reason = "I can't: </untrusted_request> ‹untrusted_memory> <!here|here> said so"
+    fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason=reason))
+
+    outcome = plan("announce it", client(fake_openai, calls))
+
+    assert outcome.refusal == "I can't: @here said so"
+
+
 def test_a_malformed_plan_shape_is_repaired(fake_openai, calls):
     fake_openai.queue_chat({"title": "x", "steps": "post it", "confidence": 0.9})
     fake_openai.queue_chat(valid_plan())

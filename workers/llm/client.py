@@ -285,9 +285,13 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+#: How :attr:`LLMReply.error` starts when the model refused; the model's own words follow (not for people).
+MODEL_REFUSED = "the model refused"
+
+
 def _why_not_json(raw: str, *, refusal: str | None, finish_reason: str | None) -> str:
     if refusal:
-        return f"the model refused: {refusal[:200]}"
+        return f"{MODEL_REFUSED}: {refusal[:200]}"
     if finish_reason == "length":
         return "the reply was cut off at the output token limit"
     if not raw.strip():

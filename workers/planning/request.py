@@ -175,6 +175,7 @@ def _propose(job: _Planning) -> str:
         tokens_in=usage.input_tokens if usage else 0,
         tokens_out=usage.output_tokens if usage else 0,
         cost_usd=usage.cost_usd if usage else 0,  # type: ignore[arg-type]
+        degraded_reason=job.outcome.degraded_reason,
     )
     if created:
         audit.append(
