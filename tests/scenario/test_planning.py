@@ -18,6 +18,7 @@ from core.types import RequestOrigin, Risk
 from prompts import template_sha256
 from tests.fakes.openai_api import FakeOpenAI
 from workers.llm.client import LLMCallRecord, LLMClient
+from workers.llm.deadline import Deadline
 from workers.planning.make import (
     DEGRADED_NOTE,
     EMPTY_REQUEST,
@@ -408,6 +409,38 @@ def test_a_timeout_falls_back_to_the_rules_planner(fake_openai, calls):
     assert outcome.degraded and outcome.plan is not None
     assert dict(outcome.plan.steps[0].args) == {"channel": "COPS", "text": "hello", "in_thread": False}
     assert calls[0].error == "the model API did not answer within 0.3s" and not calls[0].ok
+
+
+def test_a_deadline_bounds_all_attempts_together_and_none_starts_after_it(fake_openai, calls):
+    fake_openai.queue_timeout(30)
+    fake_openai.queue_timeout(30)
+    fake_openai.queue_timeout(30)
+
+    started = time.monotonic()
+    llm = client(fake_openai, calls, timeout=30.0, max_retries=2, deadline=Deadline(1.0))
+    outcome = plan("post hello here", llm)
+
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 1.0 + 0.8  # the deadline, and at most one SDK backoff before the refused retry
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert len(fake_openai.chat_requests) == 1  # the retries were never sent
+    assert [c.error for c in calls] == ["the model API gave no usable answer within the 1s limit"]
+    assert outcome.degraded_reason == (
+        "the language model is not responding: the model API gave no usable answer within the 1s limit"
+    )
+
+
+def test_a_retry_after_longer_than_the_time_left_is_not_waited_for(fake_openai, calls):
+    fake_openai.queue_error(429, retry_after=5)
+    fake_openai.queue_chat(valid_plan())
+
+    started = time.monotonic()
+    outcome = plan("post hello here", client(fake_openai, calls, max_retries=2, deadline=Deadline(2.0)))
+
+    assert time.monotonic() - started < 1.0
+    assert outcome.degraded and outcome.plan is not None
+    assert len(fake_openai.chat_requests) == 1
+    assert calls[0].error == "the model API is rate limiting Baton (429)"
 
 
 def test_a_rejected_api_key_falls_back(fake_openai, calls):

@@ -28,6 +28,7 @@ from workers.api import enqueue_job
 from workers.cards import post_card, reply_in_thread
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
+from workers.llm.deadline import Deadline
 from workers.llm.for_request import llm_for
 from workers.meetings.summarize import is_meeting_request, summarize_meeting
 from workers.memories import flows
@@ -54,6 +55,8 @@ class _Planning:
     #: Notes for the requester posted with the card (e.g. that the request was clipped).
     notes: list[str] = field(default_factory=list)
     outcome: PlanOutcome | None = None
+    #: Bounds the model calls of this planning together (started when the job starts).
+    deadline: Deadline | None = None
 
 
 Stage = Callable[[_Planning], str | None]
@@ -67,13 +70,18 @@ def plan_request(request_id: int) -> str:
         if record is None:
             return "missing"
         if not requests.claim_for_planning(conn, request_id):
-            return _resume_card(ctx, conn, request_id)
+            return _resume_card(ctx, conn, record)
         policy = load_policy(conn, team_id=record.team_id, channel_id=record.channel_id)
-        job = _Planning(ctx, conn, record, policy, SlackLookups(ctx.slack))
-        for stage in STAGES:
-            status = stage(job)
-            if status is not None:
-                return status
+        job = _Planning(ctx, conn, record, policy, SlackLookups(ctx.slack),
+                        deadline=Deadline(ctx.settings.planning_deadline_seconds))
+        return _run_stages(job)
+
+
+def _run_stages(job: _Planning) -> str:
+    for stage in STAGES:
+        status = stage(job)
+        if status is not None:
+            return status
     raise AssertionError("the last stage always settles the request")
 
 
@@ -142,7 +150,7 @@ def _make_plan(job: _Planning) -> str | None:
         context=_planning_context(job, registry.catalogue()),
         origin=record.origin,
         registry=registry,
-        llm=llm_for(ctx, record),
+        llm=llm_for(ctx, record, deadline=job.deadline),
         now=ctx.now(),
         tz=job.lookups.tz(record.user_id),
         request_id=record.id,
@@ -219,8 +227,9 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def _resume_card(ctx: WorkerContext, conn: Conn, request_id: int) -> str:
+def _resume_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord) -> str:
     """A second run for a request already planned: make sure its card exists (the first run may have died)."""
+    request_id = record.id
     plan_id = plans.plan_of_request(conn, request_id)
     if plan_id is None:
         return "skipped"
