@@ -4,10 +4,12 @@ degraded fallback when the model is down, and injected text kept as data."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
-from slackui import plan_card
+from slackui import plan_card, replies
 from tests.scenario.loop_helpers import audit_kinds, card_text, click, has_buttons, plan_row, posts_in
 
 
@@ -131,6 +133,52 @@ def test_a_model_answering_non_json_twice_gets_the_rules_card_and_no_model_text_
     assert "degraded mode" in card and "could not be read as a plan" in card and "not a JSON object" in card
     texts = slack_texts(llm_bot)
     assert texts and not [t for t in texts if any(phrase in t for phrase in FOR_THE_MODEL)]
+
+
+def timed_posts(bot):
+    """(seconds since now, method, text) of every message Baton shows from now on, as Slack delivers them."""
+    started, seen = time.monotonic(), []
+    bot.slack.on_post(lambda event: seen.append(
+        (time.monotonic() - started, event["method"], (event.get("message") or {}).get("text") or "")))
+    return seen
+
+
+def interim_posts(bot):
+    return [c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("text") == replies.PLANNING_SLOW]
+
+
+def test_a_hung_model_gets_one_interim_message_then_the_rules_card_within_the_deadline(llm_bot, fake_openai, db):
+    llm_bot.setting_changes |= {"planning_interim_seconds": 1, "planning_deadline_seconds": 3}
+    fake_openai.queue_timeout(60)  # the model never answers the first request
+    seen = timed_posts(llm_bot)
+    delivery = llm_bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Lunch is here to <#C0OPS|ops>")
+    llm_bot.run_jobs(wait_for=1, timeout=10)
+    llm_bot.slack.wait_for_deliveries()
+
+    [interim] = interim_posts(llm_bot)
+    assert interim.params["thread_ts"] == delivery.ts
+    [(told_at, _, _)] = [entry for entry in seen if entry[2] == replies.PLANNING_SLOW]
+    [card_at] = [at for at, method, text in seen if method == "chat.postMessage" and text.startswith("Plan #")]
+    assert 1.0 <= told_at < 2.0  # after the threshold, not before
+    assert card_at < 3.0 + 1.5  # the rules card within the deadline (and one SDK backoff)
+    assert len(fake_openai.chat_requests) == 1  # no attempt was started past the deadline
+    plan = plan_row(db)
+    assert plan["planner"] == "rules" and has_buttons(llm_bot, plan)
+    assert "no usable answer within the 3s limit" in card_text(llm_bot, plan)
+    # The interim message was replaced: deleted once the card was up, so the thread shows only the card.
+    [deleted] = llm_bot.slack.calls_to("chat.delete")
+    assert deleted.params["ts"] == interim.response["ts"]
+    assert [m for m in llm_bot.slack.messages("C0GENERAL") if m.get("text") == replies.PLANNING_SLOW] == []
+
+
+def test_a_fast_model_gets_no_interim_message(llm_bot, fake_openai, db):
+    llm_bot.setting_changes |= {"planning_interim_seconds": 1, "planning_deadline_seconds": 3}
+    fake_openai.queue_chat(plan_json(post_step("C0OPS", "Lunch is here"), title="Lunch"))
+    ask(llm_bot, "post Lunch is here to <#C0OPS|ops>")
+    assert plan_row(db)["planner"] == "llm"
+    time.sleep(1.3)  # past the threshold: a timer left running would post now
+    assert interim_posts(llm_bot) == [] and llm_bot.slack.calls_to("chat.delete") == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("interim-")]  # the timer was stopped
 
 
 def test_invalid_replies_get_one_repair_then_a_clear_refusal(llm_bot, fake_openai, db):

@@ -33,6 +33,7 @@ from workers.llm.for_request import llm_for
 from workers.meetings.summarize import is_meeting_request, summarize_meeting
 from workers.memories import flows
 from workers.memories.support import provider, recall_for_request, snippets
+from workers.planning.interim import InterimNotice, remove_leftover
 from workers.planning.make import PlanOutcome, make_plan, review_draft
 from workers.slack_lookups import SlackLookups
 
@@ -74,7 +75,10 @@ def plan_request(request_id: int) -> str:
         policy = load_policy(conn, team_id=record.team_id, channel_id=record.channel_id)
         job = _Planning(ctx, conn, record, policy, SlackLookups(ctx.slack),
                         deadline=Deadline(ctx.settings.planning_deadline_seconds))
-        return _run_stages(job)
+        if is_meeting_request(record):
+            return _run_stages(job)  # a meeting's notes say how far they got themselves
+        with InterimNotice(ctx, record, after=ctx.settings.planning_interim_seconds):
+            return _run_stages(job)
 
 
 def _run_stages(job: _Planning) -> str:
@@ -228,7 +232,9 @@ STAGES: tuple[Stage, ...] = (
 
 
 def _resume_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord) -> str:
-    """A second run for a request already planned: make sure its card exists (the first run may have died)."""
+    """A second run for a request already planned: make sure its card exists (the first run may have died), and
+    that no "still working" message of the first run is left."""
+    remove_leftover(ctx, record)
     request_id = record.id
     plan_id = plans.plan_of_request(conn, request_id)
     if plan_id is None:
