@@ -135,6 +135,13 @@ class LLMReply:
     def cost_usd(self) -> Decimal:
         return self.usage.cost_usd
 
+    @property
+    def error_for_people(self) -> str | None:
+        """``error`` fit for a Slack message: a refusal's own words may quote the prompt, so only that it refused."""
+        if self.error is not None and self.error.startswith(MODEL_REFUSED):
+            return MODEL_REFUSED
+        return self.error
+
 
 @dataclass(frozen=True)
 class _Question:

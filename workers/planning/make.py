@@ -33,7 +33,7 @@ from core.types import PlanDraft, RequestOrigin, ReviewedPlan, ReviewedStep
 from prompts import render
 from slackui.limits import clip
 from slackui.model_text import for_people
-from workers.llm.client import MODEL_REFUSED, BudgetExceeded, Conversation, LLMClient, LLMReply, LLMUnavailable
+from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMReply, LLMUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +214,8 @@ class _LLMPlanning:
     def _review(self, reply: LLMReply) -> ReviewedPlan | str | list[str] | _Unreadable:
         """A reviewed plan, the model's own refusal reason, the problems to repair, or an unreadable reply."""
         if reply.data is None:
-            error = reply.error or "not JSON"
-            # The model's own refusal words may quote its instructions: people are told only that it refused.
-            reason = MODEL_REFUSED if error.startswith(MODEL_REFUSED) else error
-            return _Unreadable([NOT_JSON_FOR_MODEL.format(error=error)], reason=reason)
+            problem = NOT_JSON_FOR_MODEL.format(error=reply.error or "not JSON")
+            return _Unreadable([problem], reason=reply.error_for_people or "not JSON")
         try:
             parsed = parse_plan_json(reply.data)
         except PlanShapeError as err:
