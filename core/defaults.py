@@ -74,6 +74,13 @@ MEETING_APPROVAL_DAYS = 7
 #: older ones are skipped and logged. RQ's own cron neither back-fills nor holds a leader lock.
 DIGEST_GRACE_HOURS = 3
 
+#: A request's planning: after the first many seconds its thread gets one "still working" message (replaced by
+#: the card or the answer); the second bounds all its model calls together (attempts, retries, the repair round,
+#: the fallback model), so the rules planner's card or an honest refusal follows well within 30 s even when
+#: every attempt hangs (three attempts of HTTP_TIMEOUT-sized waits would take minutes).
+PLANNING_INTERIM_SECONDS = 10
+PLANNING_DEADLINE_SECONDS = 20
+
 #: How long a replayable model answer stays in the Redis response cache (a day covers retries and re-runs).
 LLM_CACHE_TTL_SECONDS = 24 * 3600
 

@@ -57,6 +57,8 @@ class PlanRecord:
     created_at: datetime
     message_ts: str | None = None
     kind: str = "request"  # "request", or "meeting" (follow-ups of a meeting; its card is the meeting card)
+    #: Why the rules planner stood in for the model (None: the model planned it, or no reason was kept).
+    degraded_reason: str | None = None
     steps: tuple[StepRecord, ...] = field(default_factory=tuple)
 
     @property

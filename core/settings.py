@@ -83,6 +83,10 @@ class Settings:
     budget_workspace_day_usd: Decimal | None = None
     #: Seconds a replayable model answer (e.g. a meeting chunk summary) is kept in Redis; 0 turns the cache off.
     llm_cache_ttl_seconds: int = defaults.LLM_CACHE_TTL_SECONDS
+    #: Seconds of planning after which the requester's thread is told it is still going (the model is slow).
+    planning_interim_seconds: int = defaults.PLANNING_INTERIM_SECONDS
+    #: Seconds all the model calls of one request's planning may take together before the rules planner steps in.
+    planning_deadline_seconds: int = defaults.PLANNING_DEADLINE_SECONDS
     #: Workspace admins (user ids) and an admin user group (S…): may change channel policy.
     admins: tuple[str, ...] = ()
     admin_group: str | None = None
@@ -186,6 +190,8 @@ ENV_VARS: dict[str, str] = {
     "budget_channel_day_usd": "BATON_BUDGET_CHANNEL_DAY_USD",
     "budget_workspace_day_usd": "BATON_BUDGET_WORKSPACE_DAY_USD",
     "llm_cache_ttl_seconds": "BATON_LLM_CACHE_TTL",
+    "planning_interim_seconds": "BATON_PLANNING_INTERIM",
+    "planning_deadline_seconds": "BATON_PLANNING_DEADLINE",
     "admins": "BATON_ADMINS",
     "admin_group": "BATON_ADMIN_GROUP",
     "metrics_port": "BATON_METRICS_PORT",
@@ -256,6 +262,10 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         budget_workspace_day_usd=_money("budget_workspace_day_usd", raw("budget_workspace_day_usd")),
         llm_cache_ttl_seconds=_positive("llm_cache_ttl_seconds", raw("llm_cache_ttl_seconds"),
                                         defaults.LLM_CACHE_TTL_SECONDS, example="86400", minimum=0),
+        planning_interim_seconds=_positive("planning_interim_seconds", raw("planning_interim_seconds"),
+                                           defaults.PLANNING_INTERIM_SECONDS, example="10"),
+        planning_deadline_seconds=_positive("planning_deadline_seconds", raw("planning_deadline_seconds"),
+                                            defaults.PLANNING_DEADLINE_SECONDS, example="20"),
         admins=_user_ids("admins", raw("admins")),
         admin_group=_optional(raw("admin_group"), _group_id),
         metrics_port=_optional(raw("metrics_port"), lambda v: _port(v, field="metrics_port")),

@@ -21,7 +21,7 @@ from core.types import RequestOrigin, ReviewedPlan
 _PLAN_COLUMNS = (
     "id, request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title, rationale, planner, risk, "
     "status, card_channel, card_ts, expires_at, decided_by, decided_at, decision_reason, auto_approved, tokens_in, "
-    "tokens_out, cost_usd, created_at, message_ts, kind"
+    "tokens_out, cost_usd, created_at, message_ts, kind, degraded_reason"
 )
 _STEP_COLUMNS = (
     "plan_id, idx, action, args, description, depends_on, preview, risk, read_only, compensable, selected, status, "
@@ -40,8 +40,11 @@ def insert_plan(
     tokens_out: int = 0,
     cost_usd: Decimal = Decimal(0),
     kind: str = "request",
+    degraded_reason: str | None = None,
 ) -> tuple[int, bool]:
     """Store a proposed plan (status ``pending``) with its steps. Returns (plan id, created now?).
+
+    ``degraded_reason`` says why the rules planner made it instead of the model (shown on its card).
 
     A request has at most one plan: re-running the planning job finds the existing one.
     """
@@ -49,8 +52,9 @@ def insert_plan(
         row = conn.execute(
             """
             INSERT INTO plans (request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title,
-                               rationale, planner, risk, expires_at, tokens_in, tokens_out, cost_usd, message_ts, kind)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                               rationale, planner, risk, expires_at, tokens_in, tokens_out, cost_usd, message_ts, kind,
+                               degraded_reason)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (request_id) DO NOTHING
             RETURNING id
             """,
@@ -71,6 +75,7 @@ def insert_plan(
                 cost_usd,
                 origin.message_ts,
                 kind,
+                degraded_reason,
             ),
         ).fetchone()
         if row is None:

@@ -62,7 +62,7 @@ def _cost_line(plan: PlanRecord, *, model: str | None) -> str:
     total after (planning is all a plan spends on models: its steps make no model calls)."""
     cost = format_usd(Decimal(plan.cost_usd))
     if plan.planner == "rules":
-        who = "Planned by rules (degraded mode: no language model)"
+        who = f"Planned by rules (degraded mode: {plan.degraded_reason or 'no language model'})"
         if not plan.cost_usd:
             return f"{who} · no model cost"
     else:

@@ -22,6 +22,12 @@ CHANNEL_NOT_ENABLED = (
     "(`allowed_channels`), or you can ask me in a DM."
 )
 REQUEST_CLIPPED = "_Your message was very long; I read the first {limit:,} characters._"
+#: Posted once in the thread of a request still planning after ``BATON_PLANNING_INTERIM`` seconds; removed when
+#: the plan card or the answer arrives.
+PLANNING_SLOW = (
+    ":hourglass_flowing_sand: Still working: the model is slow right now. The plan (or my answer) will "
+    "replace this message."
+)
 COMMAND_ACK = "Got it — I'm planning that now. The plan will appear in this channel."
 SHORTCUT_ACK = "Got it — I'll reply in the message's thread."
 COMMAND_HELP = (

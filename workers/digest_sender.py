@@ -27,6 +27,7 @@ from memory.policies import load_policy
 from prompts import render
 from slackui.admin_views import Linker, archive_linker
 from slackui.digest_views import digest_message
+from slackui.model_text import for_people
 from workers.job_context import WorkerContext, current
 from workers.llm.client import BudgetExceeded, LLMUnavailable
 from workers.llm.factory import CallScope, llm_client
@@ -146,7 +147,7 @@ def _intro(ctx: WorkerContext, digest: Digest, setting: DigestSetting, *, since:
     intro = (reply.data or {}).get("intro") if reply.data else None
     if not isinstance(intro, str) or not intro.strip():
         return template_intro(digest), False
-    return intro.strip()[:600], True
+    return for_people(intro, limit=600), True
 
 
 # -- facts ------------------------------------------------------------------------------------------------

@@ -251,6 +251,17 @@ def test_with_a_model_it_writes_only_the_intro_from_the_facts(bot, db, fake_open
     assert body.count("Update the pricing page") == 1
 
 
+def test_an_intro_echoing_the_prompts_delimiters_loses_them(bot, db, fake_openai):
+    bot.setting_changes = {"openai_api_key": fake_openai.api_key, "openai_base_url": fake_openai.base_url}
+    _with_activity(bot, db)
+    fake_openai.reset()
+    fake_openai.respond_with(lambda body: {"intro": "</untrusted_digest_facts> Bob's update is due today."})
+    set_clock(bot, MONDAY + timedelta(days=1, hours=-1, minutes=-59))
+    tick(bot)
+    body = json.dumps(digest_posts(bot)[0]["blocks"])
+    assert "update is due today" in body and "untrusted" not in body
+
+
 def test_the_scheduler_process_loop_claims_due_digests(bot, db):
     from baton.worker_process import run_scheduler
 

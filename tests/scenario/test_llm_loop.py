@@ -4,10 +4,12 @@ degraded fallback when the model is down, and injected text kept as data."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 
-from slackui import plan_card
+from slackui import plan_card, replies
 from tests.scenario.loop_helpers import (
     ask_baton_shortcut_body,
     audit_kinds,
@@ -115,6 +117,76 @@ def test_the_model_being_down_falls_back_to_the_rules_planner(llm_bot, fake_open
     assert plan["planner"] == "rules"
     assert "degraded mode" in card_text(llm_bot, plan)
     assert has_buttons(llm_bot, plan)
+
+
+#: Text written for the model that must never reach a Slack message.
+FOR_THE_MODEL = ("untrusted", "must be one json object", "your reply", "reply with", "field required",
+                 "cannot_plan_reason")
+
+
+def slack_texts(bot):
+    """Every text and block Baton posted or updated, as one lower-case string per call."""
+    calls = bot.slack.calls_to("chat.postMessage") + bot.slack.calls_to("chat.update")
+    return [json.dumps([c.params.get("text"), c.params.get("blocks")]).lower() for c in calls]
+
+
+def test_a_model_answering_non_json_twice_gets_the_rules_card_and_no_model_text_is_shown(llm_bot, fake_openai, db):
+    fake_openai.queue_invalid_json_content()
+    fake_openai.queue_invalid_json_content("Sure. <untrusted_request>post Lunch</untrusted_request> Reply with JSON")
+    ask(llm_bot, "post Lunch is here to <#C0OPS|ops>")
+    assert len(fake_openai.chat_requests) == 2  # one repair round, then the rules planner
+    plan = plan_row(db)
+    assert plan["planner"] == "rules" and has_buttons(llm_bot, plan)
+    card = card_text(llm_bot, plan)
+    assert "degraded mode" in card and "could not be read as a plan" in card and "not a JSON object" in card
+    texts = slack_texts(llm_bot)
+    assert texts and not [t for t in texts if any(phrase in t for phrase in FOR_THE_MODEL)]
+
+
+def timed_posts(bot):
+    """(seconds since now, method, text) of every message Baton shows from now on, as Slack delivers them."""
+    started, seen = time.monotonic(), []
+    bot.slack.on_post(lambda event: seen.append(
+        (time.monotonic() - started, event["method"], (event.get("message") or {}).get("text") or "")))
+    return seen
+
+
+def interim_posts(bot):
+    return [c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("text") == replies.PLANNING_SLOW]
+
+
+def test_a_hung_model_gets_one_interim_message_then_the_rules_card_within_the_deadline(llm_bot, fake_openai, db):
+    llm_bot.setting_changes |= {"planning_interim_seconds": 1, "planning_deadline_seconds": 3}
+    fake_openai.queue_timeout(60)  # the model never answers the first request
+    seen = timed_posts(llm_bot)
+    delivery = llm_bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Lunch is here to <#C0OPS|ops>")
+    llm_bot.run_jobs(wait_for=1, timeout=10)
+    llm_bot.slack.wait_for_deliveries()
+
+    [interim] = interim_posts(llm_bot)
+    assert interim.params["thread_ts"] == delivery.ts
+    [(told_at, _, _)] = [entry for entry in seen if entry[2] == replies.PLANNING_SLOW]
+    [card_at] = [at for at, method, text in seen if method == "chat.postMessage" and text.startswith("Plan #")]
+    assert 1.0 <= told_at < 2.0  # after the threshold, not before
+    assert card_at < 3.0 + 1.5  # the rules card within the deadline (and one SDK backoff)
+    assert len(fake_openai.chat_requests) == 1  # no attempt was started past the deadline
+    plan = plan_row(db)
+    assert plan["planner"] == "rules" and has_buttons(llm_bot, plan)
+    assert "no usable answer within the 3s limit" in card_text(llm_bot, plan)
+    # The interim message was replaced: deleted once the card was up, so the thread shows only the card.
+    [deleted] = llm_bot.slack.calls_to("chat.delete")
+    assert deleted.params["ts"] == interim.response["ts"]
+    assert [m for m in llm_bot.slack.messages("C0GENERAL") if m.get("text") == replies.PLANNING_SLOW] == []
+
+
+def test_a_fast_model_gets_no_interim_message(llm_bot, fake_openai, db):
+    llm_bot.setting_changes |= {"planning_interim_seconds": 1, "planning_deadline_seconds": 3}
+    fake_openai.queue_chat(plan_json(post_step("C0OPS", "Lunch is here"), title="Lunch"))
+    ask(llm_bot, "post Lunch is here to <#C0OPS|ops>")
+    assert plan_row(db)["planner"] == "llm"
+    time.sleep(1.3)  # past the threshold: a timer left running would post now
+    assert interim_posts(llm_bot) == [] and llm_bot.slack.calls_to("chat.delete") == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("interim-")]  # the timer was stopped
 
 
 def test_invalid_replies_get_one_repair_then_a_clear_refusal(llm_bot, fake_openai, db):

@@ -324,6 +324,17 @@ def test_invalid_json_twice_means_extractive_notes(fake_openai, llm, calls):
     assert 'Sure! Here is the JSON: {"answer": ' in between(repair[2]["content"], "untrusted_previous_reply")
 
 
+def test_notes_still_not_json_say_why_without_the_repair_prompts_words(fake_openai, llm, calls):
+    fake_openai.queue_invalid_json_content()
+    fake_openai.queue_invalid_json_content("<untrusted_transcript> Here are the notes: none")
+
+    outcome = notes_of(STANDUP, llm)
+
+    assert outcome.degraded_reason == (
+        "the language model's notes were still invalid after one correction: the reply was not a JSON object"
+    )
+
+
 def test_a_wrong_shape_is_repaired_once(fake_openai, llm, calls):
     fake_openai.queue_chat({"summary": "not a list", "mood": "good"})
     fake_openai.queue_chat({"summary": ["Fixed."]})

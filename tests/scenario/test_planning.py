@@ -18,6 +18,7 @@ from core.types import RequestOrigin, Risk
 from prompts import template_sha256
 from tests.fakes.openai_api import FakeOpenAI
 from workers.llm.client import LLMCallRecord, LLMClient
+from workers.llm.deadline import Deadline
 from workers.planning.make import (
     DEGRADED_NOTE,
     EMPTY_REQUEST,
@@ -281,6 +282,40 @@ def test_non_json_content_is_repaired(fake_openai, calls):
     assert [(c.ok, c.error) for c in calls] == [(False, "the reply was not a JSON object"), (True, None)]
 
 
+def test_non_json_twice_falls_back_to_the_rules_planner_with_the_true_reason(fake_openai, calls):
+    fake_openai.queue_invalid_json_content()
+    fake_openai.queue_invalid_json_content("Here you go: <untrusted_request>post hello</untrusted_request>")
+
+    outcome = plan("post hello here", client(fake_openai, calls))
+
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert len(fake_openai.chat_requests) == 2  # one repair round, then the rules
+    why = "the language model's reply could not be read as a plan, twice (the reply was not a JSON object)"
+    assert outcome.degraded_reason == why and outcome.notes == (DEGRADED_NOTE.format(why=why),)
+
+
+def test_a_wrong_shape_twice_falls_back_and_no_text_meant_for_the_model_is_shown(fake_openai, calls):
+    fake_openai.queue_chat({"title": "x", "steps": "post it"})
+    fake_openai.queue_chat("", refusal="<untrusted_request> Reply with one JSON object only </untrusted_request>")
+
+    outcome = plan("summarise this thread for the weekly report", client(fake_openai, calls))
+
+    assert outcome.degraded and outcome.plan is None and outcome.refusal is not None
+    assert "untrusted" not in outcome.refusal.lower()
+    assert "must be one JSON object" not in outcome.refusal and "Field required" not in outcome.refusal
+    assert "one JSON object only" not in outcome.refusal and "(the model refused))" in outcome.refusal
+    assert outcome.refusal.startswith("I can't plan this without the model right now (the language model's reply")
+
+
+def test_a_declining_reason_that_echoes_the_prompt_loses_its_delimiters(fake_openai, calls):
+    reason = "I can't: </untrusted_request> ‹untrusted_memory> <!here|here> said so"
+    fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason=reason))
+
+    outcome = plan("announce it", client(fake_openai, calls))
+
+    assert outcome.refusal == "I can't: @here said so"
+
+
 def test_a_malformed_plan_shape_is_repaired(fake_openai, calls):
     fake_openai.queue_chat({"title": "x", "steps": "post it", "confidence": 0.9})
     fake_openai.queue_chat(valid_plan())
@@ -374,6 +409,38 @@ def test_a_timeout_falls_back_to_the_rules_planner(fake_openai, calls):
     assert outcome.degraded and outcome.plan is not None
     assert dict(outcome.plan.steps[0].args) == {"channel": "COPS", "text": "hello", "in_thread": False}
     assert calls[0].error == "the model API did not answer within 0.3s" and not calls[0].ok
+
+
+def test_a_deadline_bounds_all_attempts_together_and_none_starts_after_it(fake_openai, calls):
+    fake_openai.queue_timeout(30)
+    fake_openai.queue_timeout(30)
+    fake_openai.queue_timeout(30)
+
+    started = time.monotonic()
+    llm = client(fake_openai, calls, timeout=30.0, max_retries=2, deadline=Deadline(1.0))
+    outcome = plan("post hello here", llm)
+
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 1.0 + 0.8  # the deadline, and at most one SDK backoff before the refused retry
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert len(fake_openai.chat_requests) == 1  # the retries were never sent
+    assert [c.error for c in calls] == ["the model API gave no usable answer within the 1s limit"]
+    assert outcome.degraded_reason == (
+        "the language model is not responding: the model API gave no usable answer within the 1s limit"
+    )
+
+
+def test_a_retry_after_longer_than_the_time_left_is_not_waited_for(fake_openai, calls):
+    fake_openai.queue_error(429, retry_after=5)
+    fake_openai.queue_chat(valid_plan())
+
+    started = time.monotonic()
+    outcome = plan("post hello here", client(fake_openai, calls, max_retries=2, deadline=Deadline(2.0)))
+
+    assert time.monotonic() - started < 1.0
+    assert outcome.degraded and outcome.plan is not None
+    assert len(fake_openai.chat_requests) == 1
+    assert calls[0].error == "the model API is rate limiting Baton (429)"
 
 
 def test_a_rejected_api_key_falls_back(fake_openai, calls):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -44,6 +45,7 @@ from core.pricing import BUILTIN, PriceTable, TokenUsage
 from memory.llm_calls import REFUSED_PREFIX, LLMCallRecord, record_llm_call
 from prompts import RenderedPrompt
 from workers.llm.cache import CachedReply, ResponseCache, cache_key
+from workers.llm.deadline import Deadline
 from workers.llm.guard import CallScope, Guard, describe_failure, worth_a_fallback
 
 __all__ = ["BudgetExceeded", "CallScope", "Conversation", "LLMCallRecord", "LLMClient", "LLMReply", "LLMUnavailable",
@@ -53,15 +55,24 @@ log = logging.getLogger(__name__)
 
 
 def openai_client_for(
-    *, api_key: str | None, base_url: str | None, timeout: float, max_retries: int, client: OpenAI | None = None
+    *, api_key: str | None, base_url: str | None, timeout: float, max_retries: int, client: OpenAI | None = None,
+    deadline: Deadline | None = None,
 ) -> OpenAI:
     """The one way Baton builds an OpenAI SDK client (chat and embeddings): explicit key and base URL,
-    so the SDK never reads its own environment variables, and timeouts and retries always set."""
+    so the SDK never reads its own environment variables, and timeouts and retries always set; a
+    ``deadline`` bounds all its attempts together (:mod:`workers.llm.deadline`)."""
+    options: dict[str, Any] = {"timeout": timeout, "max_retries": max_retries}
+    http = openai.DefaultHttpx2Client(event_hooks=deadline.event_hooks()) if deadline is not None else None
+    if http is not None:
+        options["http_client"] = http
     if client is not None:
-        return client.with_options(timeout=timeout, max_retries=max_retries)
-    return OpenAI(
-        api_key=api_key or NO_API_KEY, base_url=base_url or OPENAI_BASE_URL, timeout=timeout, max_retries=max_retries
-    )
+        sdk = client.with_options(**options)
+    else:
+        sdk = OpenAI(api_key=api_key or NO_API_KEY, base_url=base_url or OPENAI_BASE_URL, **options)
+    if http is not None:
+        # The SDK closes only the HTTP client it made itself; this one goes (sockets and all) with the SDK client.
+        weakref.finalize(sdk, http.close)
+    return sdk
 
 
 #: Where the SDK would send requests by default; passed explicitly so it never reads OPENAI_BASE_URL itself.
@@ -124,6 +135,13 @@ class LLMReply:
     def cost_usd(self) -> Decimal:
         return self.usage.cost_usd
 
+    @property
+    def error_for_people(self) -> str | None:
+        """``error`` fit for a Slack message: a refusal's own words may quote the prompt, so only that it refused."""
+        if self.error is not None and self.error.startswith(MODEL_REFUSED):
+            return MODEL_REFUSED
+        return self.error
+
 
 @dataclass(frozen=True)
 class _Question:
@@ -148,12 +166,14 @@ class LLMClient:
         self, *, api_key: str | None, base_url: str | None, model: str, timeout: float = 30.0, max_retries: int = 2,
         openai_client: OpenAI | None = None, recorder: Recorder | None = None, scope: CallScope | None = None,
         guard: Guard | None = None, fallback_model: str | None = None, cache: ResponseCache | None = None,
-        cacheable: Collection[str] = (), prices: PriceTable = BUILTIN,
+        cacheable: Collection[str] = (), prices: PriceTable = BUILTIN, deadline: Deadline | None = None,
     ) -> None:
         """``timeout`` (seconds) applies to each attempt; ``max_retries`` more attempts follow a failure the SDK
         deems transient. An injected ``openai_client`` is used with these two options applied, and then
         ``api_key`` and ``base_url`` are ignored. ``recorder`` receives one record per call, attributed to
-        ``scope`` (default: the ids given to each call). ``cache`` serves only the ``cacheable`` purposes."""
+        ``scope`` (default: the ids given to each call). ``cache`` serves only the ``cacheable`` purposes.
+        ``deadline`` bounds every call of this client together: attempts are cut to it, and a call (or a
+        retry, or the fallback model) that would start after it fails at once with its reason."""
         self.model = model
         self.timeout = timeout
         self.scope = scope
@@ -163,9 +183,9 @@ class LLMClient:
         self._guard = guard
         self._cache = cache
         self._cacheable = frozenset(cacheable)
-        self._client = openai_client_for(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, client=openai_client
-        )
+        self._deadline = deadline
+        self._client = openai_client_for(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+                                         client=openai_client, deadline=deadline)
 
     def complete_json(
         self, *, purpose: str, prompt: RenderedPrompt | Conversation, schema_name: str, schema: Mapping[str, Any],
@@ -186,6 +206,8 @@ class LLMClient:
             fallback = self.fallback_model
             if isinstance(err, BudgetExceeded) or fallback in (None, primary) or not worth_a_fallback(err.status):
                 raise
+            if self._deadline is not None and self._deadline.passed:
+                raise  # no time is left for another model
             log.warning("%s failed on %s (%s); asking the fallback model %s", purpose, primary, err.reason, fallback)
             return self._ask(question, fallback, fallback_from=primary)
 
@@ -237,6 +259,8 @@ class LLMClient:
             )
         except (openai.OpenAIError, ValueError) as err:
             failure = describe_failure(err, timeout=self.timeout)
+            if self._deadline is not None and self._deadline.passed and isinstance(err, openai.APITimeoutError):
+                failure = replace(failure, reason=self._deadline.reason)
             record(ok=False, error=failure.reason, usage=TokenUsage(), latency_ms=_ms_since(started), answered_by=model)
             raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status) from err
         latency_ms = _ms_since(started)
@@ -285,9 +309,13 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+#: How :attr:`LLMReply.error` starts when the model refused; the model's own words follow (not for people).
+MODEL_REFUSED = "the model refused"
+
+
 def _why_not_json(raw: str, *, refusal: str | None, finish_reason: str | None) -> str:
     if refusal:
-        return f"the model refused: {refusal[:200]}"
+        return f"{MODEL_REFUSED}: {refusal[:200]}"
     if finish_reason == "length":
         return "the reply was cut off at the output token limit"
     if not raw.strip():

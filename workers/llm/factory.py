@@ -20,6 +20,7 @@ from memory.llm_calls import REFUSED_PREFIX, LLMCallRecord, record_llm_call
 from workers.job_context import WorkerContext
 from workers.llm.cache import REPLAYABLE, RedisResponseCache, ResponseCache
 from workers.llm.client import LLMClient
+from workers.llm.deadline import Deadline
 from workers.llm.guard import BudgetGuard, CallScope, postgres_spend
 
 __all__ = ["CallScope", "llm_client"]
@@ -28,14 +29,15 @@ log = logging.getLogger(__name__)
 
 
 def llm_client(ctx: WorkerContext, scope: CallScope, *, model: str | None = None,
-               on_refusal: Callable[[str], None] | None = None) -> LLMClient | None:
+               on_refusal: Callable[[str], None] | None = None, deadline: Deadline | None = None) -> LLMClient | None:
     """A client for calls made in ``scope`` (``model`` defaults to the chat model), or None when no model is
     configured (degraded mode).
 
     Each call is logged in ``llm_calls`` at the injected clock's time, and in the audit trail as
     ``llm.call`` when it served a request. Budgets are checked against Postgres when any is set; the
     Redis cache serves replayable purposes when ``BATON_LLM_CACHE_TTL`` is not 0. ``on_refusal`` is told,
-    once, the sentence of the first budget that stops a call (to tell the requester).
+    once, the sentence of the first budget that stops a call (to tell the requester). ``deadline`` bounds all
+    the client's calls together.
     """
     settings = ctx.settings
     if not settings.llm_configured:
@@ -56,6 +58,7 @@ def llm_client(ctx: WorkerContext, scope: CallScope, *, model: str | None = None
         cache=cache,
         cacheable=REPLAYABLE,
         prices=PriceTable.from_entries(settings.model_prices),
+        deadline=deadline,
     )
 
 

@@ -8,12 +8,14 @@ from core.budgets import BUDGET_NOTICE
 from memory.requests import RequestRecord
 from workers.cards import reply_in_thread
 from workers.job_context import WorkerContext
+from workers.llm.deadline import Deadline
 from workers.llm.factory import CallScope, llm_client
 
 
-def llm_for(ctx: WorkerContext, record: RequestRecord, *, meeting_id: int | None = None) -> Any:
+def llm_for(ctx: WorkerContext, record: RequestRecord, *, meeting_id: int | None = None,
+            deadline: Deadline | None = None) -> Any:
     """The LLM client for this request (its planning, or with ``meeting_id`` the notes of its meeting), or None
-    in degraded mode (no model configured).
+    in degraded mode (no model configured). ``deadline`` bounds all its calls together (planning's).
 
     A budget that stops a planning call is told to the requester in the thread (the plan card shows only
     that rules planned it); a meeting's notes card shows the reason itself.
@@ -25,4 +27,4 @@ def llm_for(ctx: WorkerContext, record: RequestRecord, *, meeting_id: int | None
         reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts,
                         text=BUDGET_NOTICE.format(reason=reason))
 
-    return llm_client(ctx, scope, on_refusal=None if meeting_id is not None else tell)
+    return llm_client(ctx, scope, on_refusal=None if meeting_id is not None else tell, deadline=deadline)

@@ -153,7 +153,7 @@ def _failure(err: Exception, *, timeout: float) -> tuple[str, float | None]:
     if isinstance(err, openai.APIConnectionError):
         return "could not connect to the model API", None
     if isinstance(err, openai.APIStatusError):
-        retry_after = _retry_after(err.response.headers.get("retry-after"))
+        retry_after = retry_after_seconds(err.response.headers.get("retry-after"))
         status = err.status_code
         if isinstance(err, openai.AuthenticationError):
             return "the model API rejected the API key (401)", None
@@ -177,7 +177,8 @@ def _server_message(err: openai.APIStatusError) -> str:
     return err.message
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header's value in seconds (None when absent, or an HTTP date)."""
     try:
         return float(value) if value is not None else None
     except ValueError:

@@ -37,6 +37,7 @@ from core.meetings.extract import extract_notes
 from core.meetings.records import MeetingNotes, Transcript
 from core.pricing import TokenUsage
 from prompts import RenderedPrompt, render
+from slackui.model_text import for_people
 from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMUnavailable
 from workers.meetings.notes_schema import (
     FINAL_CAPS,
@@ -226,7 +227,7 @@ class _NotesTaking:
 
     def _ask(self, purpose: str, prompt: RenderedPrompt, *, model: str, visible: Any, caps: Caps) -> NotesReply:
         """Cleaned notes from the model, after at most one repair; raises :class:`_NotesFailed`."""
-        raw, verdict = self._complete(purpose, prompt, model=model)
+        raw, verdict, _ = self._complete(purpose, prompt, model=model)
         if isinstance(verdict, list):
             log.info("%s reply unusable, asking for a repair: %s", purpose, verdict[0])
             repair = render(
@@ -234,14 +235,18 @@ class _NotesTaking:
                 problems=limit_problems(verdict),
                 previous_reply=clip_text(raw, PREVIOUS_REPLY_MAX_TOKENS),
             )
-            _, verdict = self._complete(f"{purpose}_repair", Conversation.from_prompts(prompt, repair), model=model)
+            _, verdict, unreadable = self._complete(f"{purpose}_repair", Conversation.from_prompts(prompt, repair),
+                                                    model=model)
             if isinstance(verdict, list):
-                raise _NotesFailed(WHY_INVALID.format(problem=limit_problems(verdict)[0]))
+                # A reply that is not JSON is said so; the repair prompt's wording is for the model only.
+                problem = unreadable or limit_problems(verdict)[0]
+                raise _NotesFailed(WHY_INVALID.format(problem=for_people(problem, limit=300)))
         return clean_notes(verdict, turns=self.turns, visible=visible, caps=caps)
 
     def _complete(
         self, purpose: str, prompt: RenderedPrompt | Conversation, *, model: str
-    ) -> tuple[str, NotesReply | list[str]]:
+    ) -> tuple[str, NotesReply | list[str], str | None]:
+        """The raw reply, the notes or the problems to repair, and why it was not JSON (for people) if it was not."""
         with self._lock:
             self.calls += 1
         try:
@@ -259,7 +264,8 @@ class _NotesTaking:
             raise _NotesFailed(why) from err
         with self._lock:
             self.usage += reply.usage
-        return reply.raw, parse_notes(reply.data, error=reply.error)
+        unreadable = reply.error_for_people if reply.data is None else None
+        return reply.raw, parse_notes(reply.data, error=reply.error), unreadable
 
     def _parallel(self, tasks: Sequence[Callable[[], T]]) -> list[T]:
         """Results of ``tasks`` in order, at most ``max_parallel`` at a time; the first failure stops the

@@ -3,15 +3,19 @@
 The model drafts (``prompts/plan_request.j2``, JSON per ``registry.plan_json_schema()``); the draft
 is checked for shape and sanity (:mod:`core.planning.checks`) and every step by its connector (known
 action, arguments that parse, preview and risk). Anything wrong gets exactly one repair round-trip
-(``prompts/repair_plan.j2``, quoting the problems and the previous reply); still wrong, the request
-is refused with the first problem. With no model configured, or a model that does not answer, the
-rules planner (:mod:`core.planning.rules`) takes over and the outcome is marked ``degraded``.
+(``prompts/repair_plan.j2``, quoting the problems and the previous reply); a plan still wrong after it
+is refused with the first problem. With no model configured, a model that does not answer (in time:
+the client's deadline bounds the whole conversation), or a model whose repaired reply still cannot be
+read as a plan at all (not JSON, not the plan's shape), the rules planner (:mod:`core.planning.rules`)
+takes over and the outcome is marked ``degraded``, with that reason.
+
+Nothing written for the model (the repair prompt's problems, the prompt's delimiters) is shown to a
+person: model-written text that reaches a reply goes through :func:`slackui.model_text.for_people`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
@@ -28,6 +32,7 @@ from core.pricing import TokenUsage
 from core.types import PlanDraft, RequestOrigin, ReviewedPlan, ReviewedStep
 from prompts import render
 from slackui.limits import clip
+from slackui.model_text import for_people
 from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMReply, LLMUnavailable
 
 log = logging.getLogger(__name__)
@@ -54,17 +59,28 @@ NO_MODEL = (
 )
 WHY_NOT_CONFIGURED = "no language model is configured"
 WHY_FAILING = "the language model is not responding: {reason}"
+WHY_UNREADABLE = "the language model's reply could not be read as a plan, twice ({reason})"
 REQUEST_CLIPPED = "Your request is {length:,} characters long; I planned from its first {limit:,}."
 DEGRADED_NOTE = "Planned by simple rules, without the language model ({why})."
 REPAIRED_NOTE = "The first draft of this plan had problems and was corrected once."
 
-# Told to the model (not the user) when the request was cut.
+# Told to the model (not the user): the request was cut; the reply was not one JSON object.
 CLIPPED_FOR_MODEL = (
     "The request was longer than {limit:,} characters and is cut where marked. Plan from what is shown; if the "
     "missing part is needed, set cannot_plan_reason."
 )
 
-_BROADCAST = re.compile(r"<!(channel|here|everyone)[^>]*>", re.IGNORECASE)
+NOT_JSON_FOR_MODEL = "your reply must be one JSON object and nothing else ({error})"
+#: Why a reply that is not a plan's shape could not be read (said to the user, not the model).
+NOT_PLAN_SHAPE = "its JSON did not have a plan's fields"
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    """A reply that could not be read as a plan at all: ``problems`` for the repair prompt, ``reason`` for people."""
+
+    problems: list[str]
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -73,8 +89,9 @@ class PlanOutcome:
 
     plan: ReviewedPlan | None = None
     refusal: str | None = None
-    #: True when the rules planner stood in for the model.
+    #: True when the rules planner stood in for the model, and why (for the card).
     degraded: bool = False
+    degraded_reason: str | None = None
     notes: tuple[str, ...] = ()
     llm_usage: TokenUsage = field(default_factory=TokenUsage)
 
@@ -130,10 +147,10 @@ class _LLMPlanning:
         try:
             reply = self._ask("plan", prompt)
             verdict = self._review(reply)
-            if isinstance(verdict, list):
+            if isinstance(verdict, list | _Unreadable):
                 repair = render(
                     "repair_plan.j2",
-                    problems=_limit_problems(verdict),
+                    problems=_limit_problems(verdict.problems if isinstance(verdict, _Unreadable) else verdict),
                     previous_reply=clip_text(reply.raw, PREVIOUS_REPLY_MAX_TOKENS),
                 )
                 reply = self._ask("plan_repair", Conversation.from_prompts(prompt, repair))
@@ -142,22 +159,22 @@ class _LLMPlanning:
                     self.notes.append(REPAIRED_NOTE)
         except LLMUnavailable as err:
             log.warning("model unavailable while planning, falling back to rules: %s", err.reason)
-            return _by_rules(
-                text,
-                origin=self.origin,
-                registry=self.registry,
-                now=now,
-                tz=tz,
-                why=err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason),
-                usage=self.usage,
-                notes=tuple(self.notes),
-            )
+            why = err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason)
+            return self._by_rules(text, now=now, tz=tz, why=why)
+        if isinstance(verdict, _Unreadable):
+            log.warning("the repaired plan is still unreadable, falling back to rules: %s", verdict.reason)
+            return self._by_rules(text, now=now, tz=tz, why=WHY_UNREADABLE.format(reason=verdict.reason))
         notes = tuple(self.notes)
         if isinstance(verdict, ReviewedPlan):
             return PlanOutcome(plan=replace(verdict, notes=notes), notes=notes, llm_usage=self.usage)
         if isinstance(verdict, str):
             return PlanOutcome(refusal=verdict, notes=notes, llm_usage=self.usage)
-        return PlanOutcome(refusal=INVALID_PLAN.format(reason=_summary(verdict)), notes=notes, llm_usage=self.usage)
+        refusal = INVALID_PLAN.format(reason=_user_safe(_summary(verdict)))
+        return PlanOutcome(refusal=refusal, notes=notes, llm_usage=self.usage)
+
+    def _by_rules(self, text: str, *, now: datetime, tz: tzinfo, why: str) -> PlanOutcome:
+        return _by_rules(text, origin=self.origin, registry=self.registry, now=now, tz=tz,
+                         why=_user_safe(why), usage=self.usage, notes=tuple(self.notes))
 
     def _variables(self, text: str, *, now: datetime, tz: tzinfo) -> dict[str, Any]:
         model_notes = []
@@ -195,14 +212,15 @@ class _LLMPlanning:
         self.usage += reply.usage
         return reply
 
-    def _review(self, reply: LLMReply) -> ReviewedPlan | str | list[str]:
-        """A reviewed plan, the model's own refusal reason, or the problems to repair."""
+    def _review(self, reply: LLMReply) -> ReviewedPlan | str | list[str] | _Unreadable:
+        """A reviewed plan, the model's own refusal reason, the problems to repair, or an unreadable reply."""
         if reply.data is None:
-            return [f"your reply must be one JSON object and nothing else ({reply.error or 'not JSON'})"]
+            problem = NOT_JSON_FOR_MODEL.format(error=reply.error or "not JSON")
+            return _Unreadable([problem], reason=reply.error_for_people or "not JSON")
         try:
             parsed = parse_plan_json(reply.data)
         except PlanShapeError as err:
-            return err.problems
+            return _Unreadable(err.problems, reason=NOT_PLAN_SHAPE)
         if parsed.cannot_plan_reason and parsed.cannot_plan_reason.strip():
             return _user_safe(parsed.cannot_plan_reason.strip())
         return review_draft(parsed.to_draft("llm"), registry=self.registry, origin=self.origin)
@@ -273,7 +291,8 @@ def _by_rules(
         reason = f"{why}; my simple reading of it does not work: {_summary(reviewed)}"
         return PlanOutcome(refusal=NO_MODEL.format(why=reason), degraded=True, notes=notes, llm_usage=usage)
     notes = (*notes, DEGRADED_NOTE.format(why=why))
-    return PlanOutcome(plan=replace(reviewed, notes=notes), degraded=True, notes=notes, llm_usage=usage)
+    return PlanOutcome(plan=replace(reviewed, notes=notes), degraded=True, degraded_reason=why, notes=notes,
+                       llm_usage=usage)
 
 
 def _limit_problems(problems: list[str]) -> list[str]:
@@ -290,7 +309,7 @@ def _summary(problems: list[str]) -> str:
 
 
 def _user_safe(text: str) -> str:
-    """Model-written text for a Slack reply: clipped, and unable to ping a whole channel."""
-    return clip(_BROADCAST.sub(lambda m: "@" + m.group(1).lower(), text), 500)
+    """Model-written text for a Slack reply: clipped, unable to ping a whole channel, no prompt delimiters."""
+    return for_people(text, limit=500)
 
 

@@ -29,10 +29,12 @@ from workers.api import enqueue_job
 from workers.cards import post_card, reply_in_thread
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
+from workers.llm.deadline import Deadline
 from workers.llm.for_request import llm_for
 from workers.meetings.summarize import is_meeting_request, summarize_meeting
 from workers.memories import flows
 from workers.memories.support import provider, recall_for_request, snippets
+from workers.planning.interim import InterimNotice, remove_leftover
 from workers.planning.make import PlanOutcome, make_plan, review_draft
 from workers.slack_lookups import SlackLookups
 
@@ -55,6 +57,8 @@ class _Planning:
     #: Notes for the requester posted with the card (e.g. that the request was clipped).
     notes: list[str] = field(default_factory=list)
     outcome: PlanOutcome | None = None
+    #: Bounds the model calls of this planning together (started when the job starts).
+    deadline: Deadline | None = None
 
 
 Stage = Callable[[_Planning], str | None]
@@ -68,13 +72,21 @@ def plan_request(request_id: int) -> str:
         if record is None:
             return "missing"
         if not requests.claim_for_planning(conn, request_id):
-            return _resume_card(ctx, conn, request_id)
+            return _resume_card(ctx, conn, record)
         policy = load_policy(conn, team_id=record.team_id, channel_id=record.channel_id)
-        job = _Planning(ctx, conn, record, policy, SlackLookups(ctx.slack))
-        for stage in STAGES:
-            status = stage(job)
-            if status is not None:
-                return status
+        job = _Planning(ctx, conn, record, policy, SlackLookups(ctx.slack),
+                        deadline=Deadline(ctx.settings.planning_deadline_seconds))
+        if is_meeting_request(record):
+            return _run_stages(job)  # a meeting's notes say how far they got themselves
+        with InterimNotice(ctx, record, after=ctx.settings.planning_interim_seconds):
+            return _run_stages(job)
+
+
+def _run_stages(job: _Planning) -> str:
+    for stage in STAGES:
+        status = stage(job)
+        if status is not None:
+            return status
     raise AssertionError("the last stage always settles the request")
 
 
@@ -143,7 +155,7 @@ def _make_plan(job: _Planning) -> str | None:
         context=_planning_context(job, registry.catalogue()),
         origin=record.origin,
         registry=registry,
-        llm=llm_for(ctx, record),
+        llm=llm_for(ctx, record, deadline=job.deadline),
         now=ctx.now(),
         tz=job.lookups.tz(record.user_id),
         request_id=record.id,
@@ -176,6 +188,7 @@ def _propose(job: _Planning) -> str:
         tokens_in=usage.input_tokens if usage else 0,
         tokens_out=usage.output_tokens if usage else 0,
         cost_usd=usage.cost_usd if usage else 0,  # type: ignore[arg-type]
+        degraded_reason=job.outcome.degraded_reason,
     )
     if created:
         audit.append(
@@ -219,8 +232,11 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def _resume_card(ctx: WorkerContext, conn: Conn, request_id: int) -> str:
-    """A second run for a request already planned: make sure its card exists (the first run may have died)."""
+def _resume_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord) -> str:
+    """A second run for a request already planned: make sure its card exists (the first run may have died), and
+    that no "still working" message of the first run is left."""
+    remove_leftover(ctx, record)
+    request_id = record.id
     plan_id = plans.plan_of_request(conn, request_id)
     if plan_id is None:
         return "skipped"

@@ -1,0 +1,26 @@
+"""Text a model wrote (or an error quoting it), made fit to show a person in Slack.
+
+A model may echo what it was given: the ``<untrusted_…>`` delimiters that fence people's text in our
+prompts (also in the defused ``‹untrusted_…>`` form the prompts use inside them), or a channel-wide
+ping it copied from a thread. :func:`for_people` drops the former, turns the latter into plain words and
+clips the rest, so nothing meant for the model, and no @channel, reaches a Slack message.
+"""
+
+from __future__ import annotations
+
+import re
+
+from slackui.limits import clip
+
+#: An opening or closing prompt delimiter, as written or as ``prompts.neutralise`` defuses it.
+_DELIMITER = re.compile(r"[<‹]\s*/?\s*untrusted[a-z0-9_]*\s*>", re.IGNORECASE)
+#: A channel-wide mention, with or without a label (``<!here|here>``).
+_BROADCAST = re.compile(r"<!(channel|here|everyone)[^>]*>", re.IGNORECASE)
+
+
+def for_people(text: str, *, limit: int) -> str:
+    """``text`` without prompt delimiters or channel-wide pings, whitespace tidied, clipped to ``limit``."""
+    text = _DELIMITER.sub(" ", text)
+    text = _BROADCAST.sub(lambda m: "@" + m.group(1).lower(), text)
+    return clip(re.sub(r"[ \t]{2,}", " ", text).strip(), limit)
+
