@@ -39,9 +39,11 @@ HTTP_TIMEOUT_SECONDS = 10.0
 #: Slack's hard limit on a message's ``text`` (longer text is truncated by Slack).
 SLACK_TEXT_LIMIT = 40_000
 
-#: Execution: a step's lease (a worker that dies mid-step is noticed by the reconciler after this),
+#: Execution: a step's lease (a worker that dies mid-step is noticed by the recovery pass after this; a live
+#: runner renews it every STEP_LEASE_RENEW_SECONDS while its connector runs, see workers/lease_keeper.py),
 #: and the retry policy for transient connector errors (capped exponential backoff).
-STEP_LEASE_SECONDS = 60
+STEP_LEASE_SECONDS = 20
+STEP_LEASE_RENEW_SECONDS = 5
 STEP_MAX_ATTEMPTS = 4
 RETRY_BASE_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0

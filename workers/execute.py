@@ -25,6 +25,7 @@ from slackui import replies
 from workers.cards import reply_in_thread, update_card
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
+from workers.lease_keeper import LeaseKeeper
 from workers.memories.outcome import remember_outcome
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,8 @@ class _Runner:
         try:
             connector = self.registry.get(step.action)
             args = _parse(connector, step.args)
-            result = self._call_with_retries(connector, args, idx, key)
+            with LeaseKeeper(self.ctx, self.plan_id, idx):
+                result = self._call_with_retries(connector, args, idx, key)
         except (PermanentError, UnknownAction) as err:
             return self._fail(idx, str(err) if not isinstance(err, UnknownAction) else f"unknown action {err}")
         except RetryableError as err:
@@ -197,9 +199,10 @@ class _Runner:
             key = effects.step_key(self.plan_id, step.idx)
             try:
                 connector = self.registry.get(step.action)
-                outcome = connector.compensate(
-                    _parse(connector, step.args), step.result or {}, origin=plan.origin, key=key
-                )
+                with LeaseKeeper(self.ctx, self.plan_id, step.idx):
+                    outcome = connector.compensate(
+                        _parse(connector, step.args), step.result or {}, origin=plan.origin, key=key
+                    )
             except Exception as err:
                 plans.finish_step(
                     self.conn,

@@ -173,3 +173,57 @@ def test_a_worker_resumes_what_a_killed_worker_left_with_no_scheduler_running(bo
     assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0OPS"]) == 1
     kinds = audit_kinds(db, plan["id"])
     assert "step.resumed" in kinds and kinds.count("step.succeeded") == 1
+
+
+def test_a_step_whose_worker_died_resumes_within_30_seconds_of_the_crash(bot, db, backends):
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
+    bot.run_jobs(wait_for=1)  # plan it in-process: the card is up
+    plan = plan_row(db)
+    bot.slack.inject("chat.postMessage", delay=3.0)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
+    kill_worker_when(
+        bot, backends, queues="actions", settle=0.5,  # the post is in flight
+        condition=lambda: any(
+            c.method == "conversations.history" and c.params.get("channel") == "C0OPS" for c in bot.slack.calls
+        ),
+    )
+    crashed = time.monotonic()
+    worker = start_worker(bot, backends, queues="actions")  # a worker is available at once; no scheduler
+    try:
+        wait_for(lambda: plan_row(db)["status"] == "succeeded", timeout=60)
+        resumed_in = time.monotonic() - crashed
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    print(f"resumed {resumed_in:.1f} s after the crash")
+    assert resumed_in < 30, resumed_in  # the lease lapses (20 s) once nobody renews it; the pass runs every 5 s
+    assert len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1
+    assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0OPS"]) == 1
+
+
+
+def test_a_live_worker_keeps_its_step_however_long_the_call_takes(bot, db, backends):
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
+    bot.run_jobs(wait_for=1)
+    plan = plan_row(db)
+    # A step that outlasts the 20 s lease in three slow calls, each within the client's 10 s timeout.
+    for method in ("conversations.history", "chat.postMessage", "chat.getPermalink"):
+        bot.slack.inject(method, delay=8.0)
+    click(bot, "U0BOB", plan, plan_card.APPROVE)
+
+    from workers.job_context import install
+    from workers.reconcile import reconcile
+
+    worker = start_worker(bot, backends, queues="actions")
+    try:
+        wait_for(lambda: db.execute("SELECT status FROM plan_steps WHERE plan_id = %s",
+                                    (plan["id"],)).fetchone()["status"] == "running")  # claimed
+        time.sleep(22)  # past the lease it was claimed with: only its renewal keeps the step
+        install(bot.context())
+        assert reconcile()["plans_resumed"] == []  # nobody takes a step from a live runner
+        wait_for(lambda: plan_row(db)["status"] == "succeeded", timeout=30)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1
+    assert "step.resumed" not in audit_kinds(db, plan["id"])
