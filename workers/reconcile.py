@@ -5,8 +5,7 @@ enqueues it too, so recovery needs no particular process; a Postgres advisory lo
 time across every process and machine. It never does side effects itself: it re-enqueues jobs, which are
 idempotent, from what Postgres says is unfinished (never from RQ's failed registry), and expires stale
 plans. Recovery of a SIGKILLed worker's step waits only for the step's lease (20 s, renewed while its runner
-lives: workers/lease_keeper.py), not for
-RQ's abandoned-job detection.
+lives: workers/lease_keeper.py), not for RQ's abandoned-job detection.
 """
 
 from __future__ import annotations
