@@ -59,6 +59,8 @@ class PlanRecord:
     kind: str = "request"  # "request", or "meeting" (follow-ups of a meeting; its card is the meeting card)
     #: Why the rules planner stood in for the model (None: the model planned it, or no reason was kept).
     degraded_reason: str | None = None
+    #: False when a model without a known price answered some of its calls (``cost_usd`` is then a floor).
+    cost_known: bool = True
     steps: tuple[StepRecord, ...] = field(default_factory=tuple)
 
     @property

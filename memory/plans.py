@@ -21,7 +21,7 @@ from core.types import RequestOrigin, ReviewedPlan
 _PLAN_COLUMNS = (
     "id, request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title, rationale, planner, risk, "
     "status, card_channel, card_ts, expires_at, decided_by, decided_at, decision_reason, auto_approved, tokens_in, "
-    "tokens_out, cost_usd, created_at, message_ts, kind, degraded_reason"
+    "tokens_out, cost_usd, created_at, message_ts, kind, degraded_reason, cost_known"
 )
 _STEP_COLUMNS = (
     "plan_id, idx, action, args, description, depends_on, preview, risk, read_only, compensable, selected, status, "
@@ -41,6 +41,7 @@ def insert_plan(
     cost_usd: Decimal = Decimal(0),
     kind: str = "request",
     degraded_reason: str | None = None,
+    cost_known: bool = True,
 ) -> tuple[int, bool]:
     """Store a proposed plan (status ``pending``) with its steps. Returns (plan id, created now?).
 
@@ -53,8 +54,8 @@ def insert_plan(
             """
             INSERT INTO plans (request_id, team_id, channel_id, channel_type, thread_ts, requester_id, title,
                                rationale, planner, risk, expires_at, tokens_in, tokens_out, cost_usd, message_ts, kind,
-                               degraded_reason)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                               degraded_reason, cost_known)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             ON CONFLICT (request_id) DO NOTHING
             RETURNING id
             """,
@@ -76,6 +77,7 @@ def insert_plan(
                 origin.message_ts,
                 kind,
                 degraded_reason,
+                cost_known,
             ),
         ).fetchone()
         if row is None:

@@ -61,9 +61,12 @@ def _cost_line(plan: PlanRecord, *, model: str | None) -> str:
     """Who planned and what it cost: the planning cost and the estimate to run before the plan finishes, the
     total after (planning is all a plan spends on models: its steps make no model calls)."""
     cost = format_usd(Decimal(plan.cost_usd))
+    if not plan.cost_known:  # never "$0.0000" for a model whose price nobody told Baton
+        floor = f"at least {cost}" if plan.cost_usd else "unknown"
+        cost = f"{floor} (no known price for the model: see BATON_MODEL_PRICES)"
     if plan.planner == "rules":
         who = f"Planned by rules (degraded mode: {plan.degraded_reason or 'no language model'})"
-        if not plan.cost_usd:
+        if not plan.cost_usd and plan.cost_known:
             return f"{who} · no model cost"
     else:
         who = f"Planned by {model or 'the model'} · {plan.tokens_in + plan.tokens_out:,} tokens"

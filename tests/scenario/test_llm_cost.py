@@ -314,6 +314,19 @@ def test_a_model_missing_from_the_price_table_works_and_budget_flags_it(model_bo
     assert "An operator can raise or lower these" in text and "`BATON_BUDGET_CHANNEL_DAY_USD`" in text
 
 
+def test_the_card_of_a_plan_by_a_model_without_a_price_says_the_cost_is_unknown(model_bot, fake_openai, db):
+    model_bot.setting_changes["chat_model"] = "llama3:8b"
+    fake_openai.respond_with(lambda body: ChatReply(json.dumps(PLAN), usage={"prompt_tokens": 3000,
+                                                                             "completion_tokens": 200,
+                                                                             "total_tokens": 3200}))
+    ask(model_bot)
+    [plan] = plans(db)
+    assert plan["cost_known"] is False
+    line = card_lines(model_bot, plan)
+    assert "planning cost unknown (no known price for the model: see BATON_MODEL_PRICES)" in line
+    assert "$0.0000" not in line and "planning cost $0.00" not in line
+
+
 def test_budget_shows_todays_spend_by_model_purpose_and_person(model_bot, fake_openai, db):
     fake_openai.respond_with(lambda body: ChatReply(json.dumps(PLAN), usage=MILLION))
     ask(model_bot)

@@ -189,6 +189,7 @@ def _propose(job: _Planning) -> str:
         tokens_out=usage.output_tokens if usage else 0,
         cost_usd=usage.cost_usd if usage else 0,  # type: ignore[arg-type]
         degraded_reason=job.outcome.degraded_reason,
+        cost_known=usage.cost_known if usage else True,
     )
     if created:
         audit.append(
