@@ -42,8 +42,8 @@ SLACK_TEXT_LIMIT = 40_000
 #: Execution: a step's lease (a worker that dies mid-step is noticed by the recovery pass after this; a live
 #: runner renews it every STEP_LEASE_RENEW_SECONDS while its connector runs, see workers/lease_keeper.py),
 #: and the retry policy for transient connector errors (capped exponential backoff).
-STEP_LEASE_SECONDS = 20
-STEP_LEASE_RENEW_SECONDS = 5
+STEP_LEASE_SECONDS = 15
+STEP_LEASE_RENEW_SECONDS = 4
 STEP_MAX_ATTEMPTS = 4
 RETRY_BASE_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
@@ -53,7 +53,9 @@ RETRY_CAP_SECONDS = 30.0
 RECONCILE_GRACE_SECONDS = 30
 PLANNING_STUCK_SECONDS = 300
 RECONCILE_INTERVAL_SECONDS = 15
-#: Every worker runs the recovery pass this often between jobs (one at a time across processes: a lock).
+#: The recovery pass runs this often, started by whichever worker is between jobs (one per interval across all
+#: workers: a Redis key; never two at once: a Postgres lock). With STEP_LEASE_SECONDS, the longest a dead
+#: worker's step waits.
 RECOVERY_INTERVAL_SECONDS = 5
 
 #: Slack allows about one message per second per channel; posts and card updates are spaced so.

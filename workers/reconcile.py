@@ -1,10 +1,10 @@
 """The reconciler: finds work that Postgres says is unfinished and Redis forgot, and fixes it.
 
-Every ``baton worker`` runs it every few seconds between jobs (and at start), and ``baton scheduler``
+The workers run it between jobs (one pass per 5 s across all of them), and ``baton scheduler``
 enqueues it too, so recovery needs no particular process; a Postgres advisory lock lets one pass run at a
 time across every process and machine. It never does side effects itself: it re-enqueues jobs, which are
 idempotent, from what Postgres says is unfinished (never from RQ's failed registry), and expires stale
-plans. Recovery of a SIGKILLed worker's step waits only for the step's lease (20 s, renewed while its runner
+plans. Recovery of a SIGKILLed worker's step waits only for the step's lease (15 s, renewed while its runner
 lives: workers/lease_keeper.py), not for RQ's abandoned-job detection.
 """
 

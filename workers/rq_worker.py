@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from rq import Worker
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.queue import Queue
 
@@ -24,6 +25,8 @@ from workers.reconcile import reconcile
 
 log = logging.getLogger(__name__)
 
+#: The Redis key that lets one worker in the whole deployment start a recovery pass per interval.
+RECOVERY_GATE_KEY = "baton:recovery:gate"
 #: Seconds the command listener waits per read, and so at most how long stopping it takes.
 COMMAND_POLL_SECONDS = 1.0
 #: Job functions whose first argument leads to a request through Postgres, and how.
@@ -49,13 +52,15 @@ class BatonWorker(CorrelatedJobs, Worker):
     """``rq.Worker`` (a forked work horse per job) with correlation ids, that also runs Baton's recovery pass
     (``workers.reconcile``) at start and every :data:`~core.defaults.RECOVERY_INTERVAL_SECONDS` between jobs,
     so approved work whose worker died is resumed by whatever workers are running, with or without a
-    ``baton scheduler``."""
+    ``baton scheduler``. However many workers run, one pass starts per interval (a Redis key gates it; a
+    Postgres advisory lock keeps passes from overlapping)."""
 
     recovery_interval: float = defaults.RECOVERY_INTERVAL_SECONDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._recovered_at: float | None = None
+        self._recovering = False
 
     @property
     def dequeue_timeout(self) -> int:
@@ -68,9 +73,12 @@ class BatonWorker(CorrelatedJobs, Worker):
         return self._recovery_due() or bool(super().should_run_maintenance_tasks)
 
     def run_maintenance_tasks(self) -> None:
-        """The recovery pass when due, then RQ's clean-ups when theirs are."""
+        """The recovery pass when due, then RQ's clean-ups when theirs are; a warm shutdown asked for during the
+        pass stops the worker once the pass is over."""
         if self._recovery_due():
             self._recover()
+        if self._stop_requested:
+            raise StopRequested()
         if super().should_run_maintenance_tasks:
             super().run_maintenance_tasks()  # type: ignore[no-untyped-call]  # RQ leaves it untyped
 
@@ -79,10 +87,23 @@ class BatonWorker(CorrelatedJobs, Worker):
 
     def _recover(self) -> None:
         self._recovered_at = time.monotonic()
+        self._recovering = True
         try:
-            reconcile()
+            if self.connection.set(RECOVERY_GATE_KEY, "1", nx=True, px=int(self.recovery_interval * 1000)):
+                reconcile()
         except Exception as err:  # Postgres or Redis away: the next pass tries again
             log.warning("recovery pass failed: %s", err)
+        finally:
+            self._recovering = False
+
+    def _shutdown(self) -> None:
+        """RQ raises ``StopRequested`` from the signal handler when no job runs; during the recovery pass that would
+        land in the pass's own error handling and be lost, so the request is kept for after the pass."""
+        if self._recovering:
+            self._stop_requested = True
+            self.set_shutdown_requested_date()  # type: ignore[no-untyped-call]  # RQ leaves it untyped
+            return
+        super()._shutdown()  # type: ignore[no-untyped-call]  # RQ leaves it untyped
 
     def subscribe(self) -> None:
         """Listen for RQ's worker commands (shutdown, kill-horse) on a thread that wakes every second.

@@ -156,7 +156,7 @@ def test_a_worker_resumes_what_a_killed_worker_left_with_no_scheduler_running(bo
         ),
     )
     wait_for(lambda: len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1)  # Slack has the post
-    # The step's lease (a minute) has run out: the time a real outage would take, without waiting it here.
+    # The step's lease has run out: the time a real outage would take, without waiting it here.
     db.execute("UPDATE plan_steps SET lease_until = now() - interval '1 second' WHERE plan_id = %s", (plan["id"],))
 
     started = time.monotonic()
@@ -196,7 +196,7 @@ def test_a_step_whose_worker_died_resumes_within_30_seconds_of_the_crash(bot, db
         worker.terminate()
         worker.wait(timeout=30)
     print(f"resumed {resumed_in:.1f} s after the crash")
-    assert resumed_in < 30, resumed_in  # the lease lapses (20 s) once nobody renews it; the pass runs every 5 s
+    assert resumed_in < 30, resumed_in  # the lease lapses (15 s) once nobody renews it; the pass runs every 5 s
     assert len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1
     assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0OPS"]) == 1
 
@@ -206,7 +206,7 @@ def test_a_live_worker_keeps_its_step_however_long_the_call_takes(bot, db, backe
     bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
     bot.run_jobs(wait_for=1)
     plan = plan_row(db)
-    # A step that outlasts the 20 s lease in three slow calls, each within the client's 10 s timeout.
+    # A step that outlasts the 15 s lease in three slow calls, each within the client's 10 s timeout.
     for method in ("conversations.history", "chat.postMessage", "chat.getPermalink"):
         bot.slack.inject(method, delay=8.0)
     click(bot, "U0BOB", plan, plan_card.APPROVE)
