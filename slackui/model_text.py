@@ -3,7 +3,7 @@
 A model may echo what it was given: the ``<untrusted_…>`` delimiters that fence people's text in our
 prompts (also in the defused ``‹untrusted_…>`` form the prompts use inside them), or a channel-wide
 ping it copied from a thread. :func:`for_people` drops the former, turns the latter into plain words and
-clips the rest, so nothing meant for the model, and no @channel, reaches a Slack message.
+clips the rest, so nothing meant for the model, and no @channel or group ping, reaches a Slack message.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from slackui.limits import clip
 _DELIMITER = re.compile(r"[<‹]\s*/?\s*untrusted[a-z0-9_]*\s*>", re.IGNORECASE)
 #: A channel-wide mention, with or without a label (``<!here|here>``).
 _BROADCAST = re.compile(r"<!(channel|here|everyone)[^>]*>", re.IGNORECASE)
+#: A user-group mention (``<!subteam^S0123|@eng>``): pings everyone in the group.
+_GROUP = re.compile(r"<!subteam\^[A-Z0-9]+(?:\|@?([^>]*))?>", re.IGNORECASE)
 
 
 def for_people(text: str, *, limit: int) -> str:
     """``text`` without prompt delimiters or channel-wide pings, whitespace tidied, clipped to ``limit``."""
     text = _DELIMITER.sub(" ", text)
     text = _BROADCAST.sub(lambda m: "@" + m.group(1).lower(), text)
+    text = _GROUP.sub(lambda m: "@" + (m.group(1) or "group"), text)
     return clip(re.sub(r"[ \t]{2,}", " ", text).strip(), limit)
 

@@ -66,7 +66,7 @@ class Deadline:
     def _no_retry_past_deadline(self, response: Any) -> None:
         if response.status_code < 400:
             return
-        wait = retry_after_seconds(response.headers.get("retry-after"))
+        wait = retry_after_seconds(response.headers)
         if wait is not None and wait >= self.remaining():
             response.headers["x-should-retry"] = "false"
 

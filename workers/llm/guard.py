@@ -11,11 +11,12 @@ overshot by at most the calls in flight elsewhere.
 
 from __future__ import annotations
 
+import email.utils
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -153,7 +154,7 @@ def _failure(err: Exception, *, timeout: float) -> tuple[str, float | None]:
     if isinstance(err, openai.APIConnectionError):
         return "could not connect to the model API", None
     if isinstance(err, openai.APIStatusError):
-        retry_after = retry_after_seconds(err.response.headers.get("retry-after"))
+        retry_after = retry_after_seconds(err.response.headers)
         status = err.status_code
         if isinstance(err, openai.AuthenticationError):
             return "the model API rejected the API key (401)", None
@@ -177,12 +178,24 @@ def _server_message(err: openai.APIStatusError) -> str:
     return err.message
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """A ``Retry-After`` header's value in seconds (None when absent, or an HTTP date)."""
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+def retry_after_seconds(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
+    """How long the server asks to wait, read as the OpenAI SDK reads it: ``retry-after-ms``, then
+    ``retry-after`` in seconds or as an HTTP date; None when it says nothing readable."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(float(value) * scale, 0.0)
+        except ValueError:
+            pass
+        if name == "retry-after":
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+    return None
 
 
 def _short(text: str, limit: int = 160) -> str:
