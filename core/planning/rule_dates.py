@@ -98,13 +98,25 @@ def parse_when(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     if not date_text:
         moment = _local(local_now.date(), clock, tz)
         return moment if moment > local_now else _local(local_now.date() + timedelta(days=1), clock, tz)
-    day = match_date(date_text.removeprefix("on "), local_now.date())
+    day = _reminder_day(date_text.removeprefix("on "), local_now.date())
     if day is None:
         return None
     moment = _local(day.day, clock, tz)
     if moment <= local_now and day.weekday_name:
         moment = _local(day.day + timedelta(days=7), clock, tz)
     return moment if moment > local_now else None
+
+
+def _reminder_day(text: str, today: date) -> DayPhrase | None:
+    """The day of a reminder. Two readings differ from due dates': "next week" is its Monday (a reminder is for
+    the start of it; a task due next week is due by its end), and "sat"/"sun" are the weekdays (short
+    reminder commands use them; in running text they are ordinary words)."""
+    if text == "next week":
+        return DayPhrase(today + timedelta(days=7 - today.weekday()))
+    return match_date(_SHORT_WEEKEND.get(text, text), today)
+
+
+_SHORT_WEEKEND = {"sat": "saturday", "sun": "sunday", "this sat": "this saturday", "this sun": "this sunday"}
 
 
 def _relative(m: re.Match[str], now: datetime, tz: tzinfo) -> datetime | None:

@@ -200,6 +200,9 @@ def test_task_declines_ambiguous_dates_and_owners(text):
             "2025-03-12T15:00:00+01:00",
         ),
         ("remind me on Dec 5 at 10am to renew", "UME", "Reminder: renew", "2025-12-05T10:00:00+01:00"),
+        ("remind me next week at 9am to plan", "UME", "Reminder: plan", "2025-03-17T09:00:00+01:00"),
+        ("remind me on sat at 10am to shop", "UME", "Reminder: shop", "2025-03-15T10:00:00+01:00"),
+        ("remind me sun at 10am to call mum", "UME", "Reminder: call mum", "2025-03-16T10:00:00+01:00"),
         (
             "remind <#C7|ops> to rotate keys at 17:00",
             "C7",
