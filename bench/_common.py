@@ -91,3 +91,14 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
+
+
+def run_benchmark(name: str, args: Any, run: Any, report: Any) -> int:
+    """What every benchmark's ``main`` does: stop cleanly on SIGTERM, run, print the table, keep the results;
+    exit 0 when its effects check held."""
+    exit_cleanly_on_sigterm()
+    results = run(args)
+    print(report(results))
+    path = write_results(name, results)
+    print(f"\nwrote {path}", file=sys.stderr)
+    return 0 if results["effects"]["ok"] else 1

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from baton.web_server import WebServer
-from bench._common import exit_cleanly_on_sigterm, machine, markdown_table, ms, state_folder, write_results
+from bench._common import machine, markdown_table, ms, run_benchmark, state_folder
 from core import defaults
 from core.settings import Settings
 from localslack import LocalSlack, payloads, signed_headers
@@ -225,13 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ack_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="measured rounds (one request of each kind)")
     parser.add_argument("--home", help="state folder for the embedded servers (default: a temporary one)")
-    args = parser.parse_args(argv)
-    exit_cleanly_on_sigterm()
-    results = run(args)
-    print(report(results))
-    path = write_results("ack_bench", results)
-    print(f"\nwrote {path}", file=sys.stderr)
-    return 0 if results["effects"]["ok"] else 1
+    return run_benchmark("ack_bench", parser.parse_args(argv), run, report)
 
 
 if __name__ == "__main__":

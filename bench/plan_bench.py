@@ -38,7 +38,7 @@ from typing import Any
 from rq import Queue, Worker
 
 from baton.web_server import WebServer
-from bench._common import exit_cleanly_on_sigterm, machine, markdown_table, ms, state_folder, write_results
+from bench._common import machine, markdown_table, ms, run_benchmark, state_folder
 from core.settings import Settings
 from localslack import LocalSlack
 from memory.db import connect
@@ -213,13 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.plan_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30, help="measured rounds per worker variant")
     parser.add_argument("--home", help="state folder for the embedded servers (default: a temporary one)")
-    args = parser.parse_args(argv)
-    exit_cleanly_on_sigterm()
-    results = run(args)
-    print(report(results))
-    path = write_results("plan_bench", results)
-    print(f"\nwrote {path}", file=sys.stderr)
-    return 0 if results["effects"]["ok"] else 1
+    return run_benchmark("plan_bench", parser.parse_args(argv), run, report)
 
 
 if __name__ == "__main__":

@@ -294,12 +294,17 @@ def test_the_cache_can_be_switched_off(model_bot, fake_openai, db):
     assert len(fake_openai.chat_requests) == 2 and cache_counts(model_bot.redis) == (0, 0)
 
 
-def test_a_model_missing_from_the_price_table_works_and_budget_flags_it(model_bot, fake_openai, db):
+def ask_a_model_without_a_price(model_bot, fake_openai):
+    """Plan with ``llama3:8b``, which the price table does not know, using 3,200 tokens."""
     model_bot.setting_changes["chat_model"] = "llama3:8b"
     fake_openai.respond_with(lambda body: ChatReply(json.dumps(PLAN), usage={"prompt_tokens": 3000,
                                                                              "completion_tokens": 200,
                                                                              "total_tokens": 3200}))
     ask(model_bot)
+
+
+def test_a_model_missing_from_the_price_table_works_and_budget_flags_it(model_bot, fake_openai, db):
+    ask_a_model_without_a_price(model_bot, fake_openai)
     [plan] = plans(db)
     assert plan["planner"] == "llm"
     [row] = calls(db)
@@ -315,11 +320,7 @@ def test_a_model_missing_from_the_price_table_works_and_budget_flags_it(model_bo
 
 
 def test_the_card_of_a_plan_by_a_model_without_a_price_says_the_cost_is_unknown(model_bot, fake_openai, db):
-    model_bot.setting_changes["chat_model"] = "llama3:8b"
-    fake_openai.respond_with(lambda body: ChatReply(json.dumps(PLAN), usage={"prompt_tokens": 3000,
-                                                                             "completion_tokens": 200,
-                                                                             "total_tokens": 3200}))
-    ask(model_bot)
+    ask_a_model_without_a_price(model_bot, fake_openai)
     [plan] = plans(db)
     assert plan["cost_known"] is False
     line = card_lines(model_bot, plan)

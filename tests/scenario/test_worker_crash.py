@@ -71,20 +71,25 @@ def kill_worker_when(bot, backends, *, queues: str, condition, settle: float) ->
             worker.wait()
 
 
-def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot, db, backends):
+def approve_and_kill_mid_post(bot, db, backends) -> dict:
+    """Plan the post in-process, approve it, and SIGKILL the real worker running it while the post is in flight
+    (Slack answers after 3 s: the effect reaches Slack, the ledger never hears back). Returns the plan row."""
     bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
     bot.run_jobs(wait_for=1)  # plan it in-process: the card is up
     plan = plan_row(db)
-    # The effect will reach Slack, but slowly: the worker dies while waiting for the answer.
     bot.slack.inject("chat.postMessage", delay=3.0)
     click(bot, "U0BOB", plan, plan_card.APPROVE)
-
     kill_worker_when(
         bot, backends, queues="actions", settle=0.5,  # then the post is in flight
         condition=lambda: any(  # the connector's look-up just before posting
             c.method == "conversations.history" and c.params.get("channel") == "C0OPS" for c in bot.slack.calls
         ),
     )
+    return plan
+
+
+def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot, db, backends):
+    plan = approve_and_kill_mid_post(bot, db, backends)
     step = db.execute("SELECT status, lease_until FROM plan_steps WHERE plan_id = %s", (plan["id"],)).fetchone()
     assert step["status"] == "running"  # the ledger never heard back
     wait_for(lambda: len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1)  # but Slack did
@@ -144,17 +149,7 @@ def test_a_worker_killed_between_posting_the_card_and_recording_it_leaves_one_ca
 
 
 def test_a_worker_resumes_what_a_killed_worker_left_with_no_scheduler_running(bot, db, backends):
-    bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
-    bot.run_jobs(wait_for=1)  # plan it in-process: the card is up
-    plan = plan_row(db)
-    bot.slack.inject("chat.postMessage", delay=3.0)
-    click(bot, "U0BOB", plan, plan_card.APPROVE)
-    kill_worker_when(
-        bot, backends, queues="actions", settle=0.5,  # the post is in flight
-        condition=lambda: any(
-            c.method == "conversations.history" and c.params.get("channel") == "C0OPS" for c in bot.slack.calls
-        ),
-    )
+    plan = approve_and_kill_mid_post(bot, db, backends)
     wait_for(lambda: len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1)  # Slack has the post
     # The step's lease has run out: the time a real outage would take, without waiting it here.
     db.execute("UPDATE plan_steps SET lease_until = now() - interval '1 second' WHERE plan_id = %s", (plan["id"],))
@@ -176,17 +171,7 @@ def test_a_worker_resumes_what_a_killed_worker_left_with_no_scheduler_running(bo
 
 
 def test_a_step_whose_worker_died_resumes_within_30_seconds_of_the_crash(bot, db, backends):
-    bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
-    bot.run_jobs(wait_for=1)  # plan it in-process: the card is up
-    plan = plan_row(db)
-    bot.slack.inject("chat.postMessage", delay=3.0)
-    click(bot, "U0BOB", plan, plan_card.APPROVE)
-    kill_worker_when(
-        bot, backends, queues="actions", settle=0.5,  # the post is in flight
-        condition=lambda: any(
-            c.method == "conversations.history" and c.params.get("channel") == "C0OPS" for c in bot.slack.calls
-        ),
-    )
+    approve_and_kill_mid_post(bot, db, backends)
     crashed = time.monotonic()
     worker = start_worker(bot, backends, queues="actions")  # a worker is available at once; no scheduler
     try:
