@@ -165,11 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated queues, most urgent first (default {','.join(defaults.QUEUES)})",
     )
     worker.add_argument(
-        "--with-scheduler",
-        action="store_true",
-        help="also run RQ's scheduler for jobs enqueued for later (RQ's, not `baton scheduler`: the worker "
-        "recovers lost work itself either way; digests and reminders need `baton scheduler`)",
+        "--no-scheduler",
+        dest="with_scheduler",
+        action="store_false",
+        help="do not run RQ's scheduler for jobs enqueued for later (plan cards waiting for their channel's turn): "
+        "at least one worker must run it. It is RQ's, not `baton scheduler` (digests and reminders need that)",
     )
+    # Accepted for Procfiles written when the scheduler was off by default.
+    worker.add_argument("--with-scheduler", dest="with_scheduler", action="store_true", help=argparse.SUPPRESS)
+    worker.set_defaults(with_scheduler=True)
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
 
     scheduler = add("scheduler", cmd_scheduler, "Enqueue due work (digests, reminders, check-ins, the reconciler).")

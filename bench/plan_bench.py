@@ -83,7 +83,7 @@ class CardWatch:
             return self._posted[thread_ts]
 
 
-def start_worker(settings: Settings, home: Path, *, preload: bool) -> subprocess.Popen[bytes]:
+def start_worker(settings: Settings, home: Path, *, preload: bool, scheduler: bool = False) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(BATON_HOME=str(home), DATABASE_URL=settings.database_url or "", REDIS_URL=settings.redis_url or "",
                SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=settings.slack_api_url, BATON_EMBEDDING_PROVIDER="none",
@@ -91,6 +91,7 @@ def start_worker(settings: Settings, home: Path, *, preload: bool) -> subprocess
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         env.pop(name, None)  # the rules planner: this measures Baton, not a model
     command = [sys.executable, "-m", "bench.plan_worker"] + ([] if preload else ["--no-preload"])
+    command += ["--scheduler"] if scheduler else []
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
 
@@ -121,6 +122,18 @@ def mention_round(slack: LocalSlack, watch: CardWatch, n: int) -> float:
     return watch.wait(str(delivery.ts)) - started
 
 
+def stop_worker(worker: subprocess.Popen[bytes], connection: Any) -> None:
+    """SIGTERM the worker (SIGKILL after 30 s) and forget it in Redis."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+    for stale in Worker.all(connection=connection):
+        stale.register_death()
+
+
 def run_variant(settings: Settings, home: Path, slack: LocalSlack, watch: CardWatch, *, preload: bool,
                 rounds: int, first: int) -> dict[str, list[float]]:
     assert settings.redis_url is not None
@@ -137,14 +150,7 @@ def run_variant(settings: Settings, home: Path, slack: LocalSlack, watch: CardWa
                 seconds["mention_card"].append(card)
         return seconds
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        for stale in Worker.all(connection=connection):
-            stale.register_death()
+        stop_worker(worker, connection)
         connection.close()
 
 

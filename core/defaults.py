@@ -52,6 +52,9 @@ RETRY_CAP_SECONDS = 30.0
 #: (e.g. Redis was down at ack time), and requests stuck in planning for longer than the second.
 RECONCILE_GRACE_SECONDS = 30
 PLANNING_STUCK_SECONDS = 300
+#: A plan whose card was never posted (its deferred post lost with Redis, or Slack refusing it) is tried again by
+#: the recovery pass for this long after it was made; then it is left to expire like any unanswered plan.
+CARD_RETRY_HORIZON_SECONDS = 3600
 RECONCILE_INTERVAL_SECONDS = 15
 #: The recovery pass runs this often, started by whichever worker is between jobs (one per interval across all
 #: workers: a Redis key; never two at once: a Postgres lock). With STEP_LEASE_SECONDS, the longest a dead

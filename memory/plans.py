@@ -134,6 +134,11 @@ def set_card(conn: psycopg.Connection[Any], plan_id: int, *, channel: str, ts: s
     conn.execute("UPDATE plans SET card_channel = %s, card_ts = %s WHERE id = %s", (channel, ts, plan_id))
 
 
+def set_card_due(conn: psycopg.Connection[Any], plan_id: int, *, due_at: datetime) -> None:
+    """Record that the plan's card waits for its channel's turn until ``due_at`` (a job posts it then)."""
+    conn.execute("UPDATE plans SET card_due_at = %s WHERE id = %s", (due_at, plan_id))
+
+
 def adopt_thread(conn: psycopg.Connection[Any], plan_id: int, ts: str) -> None:
     """A plan with no thread (a ``/baton`` command) takes the thread its card starts at ``ts``."""
     conn.execute("UPDATE plans SET thread_ts = %s WHERE id = %s AND thread_ts IS NULL", (ts, plan_id))
@@ -308,8 +313,22 @@ def plans_with_expired_leases(conn: psycopg.Connection[Any], *, now: datetime) -
 
 def approved_not_started(conn: psycopg.Connection[Any], *, older_than: datetime) -> list[int]:
     """Approved plans whose execution job never started (Redis blip at approval time)."""
+    # A plan whose card waits for its turn starts when the card is up (its card job enqueues it).
     rows = conn.execute(
-        "SELECT id FROM plans WHERE status = 'approved' AND updated_at < %s ORDER BY id", (older_than,)
+        "SELECT id FROM plans WHERE status = 'approved' AND updated_at < %(older)s "
+        "AND NOT (card_ts IS NULL AND card_due_at IS NOT NULL AND card_due_at >= %(older)s) ORDER BY id",
+        {"older": older_than},
+    ).fetchall()
+    return [row["id"] for row in rows]
+
+
+def cardless_plans(conn: psycopg.Connection[Any], *, older_than: datetime, newer_than: datetime) -> list[int]:
+    """Plans of requests made since ``newer_than`` whose card is not up although it was due before ``older_than``
+    (made then, or deferred to a turn then): its job was lost with Redis, or Slack refused the post."""
+    rows = conn.execute(
+        "SELECT id FROM plans WHERE kind = 'request' AND card_ts IS NULL AND created_at > %s "
+        "AND COALESCE(card_due_at, created_at) < %s ORDER BY id",
+        (newer_than, older_than),
     ).fetchall()
     return [row["id"] for row in rows]
 

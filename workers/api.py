@@ -12,7 +12,9 @@ re-enqueues. Jobs carry ids only; Postgres holds the state.
 
 from __future__ import annotations
 
+import math
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -37,6 +39,7 @@ __all__ = [
 #: Kind of work -> (queue, dotted path of the job function). The functions take one row id.
 JOBS: dict[str, tuple[str, str]] = {
     "plan_request": ("plans", "workers.planning.request.plan_request"),
+    "post_plan_card": ("plans", "workers.planning.deferred_card.post_plan_card"),
     "execute_plan": ("actions", "workers.execute.execute_plan"),
     "send_followup": ("actions", "workers.meetings.followups.send_followup"),
     "refresh_meeting": ("default", "workers.meetings.refresh.refresh_meeting"),
@@ -47,7 +50,7 @@ JOBS: dict[str, tuple[str, str]] = {
 RECONCILE_JOB = "workers.reconcile.reconcile"
 EMBED_PENDING_JOB = "workers.memories.embed.embed_pending_memories"
 #: Jobs that may rightly run again for the same row (each change re-renders): a fresh id every time.
-_REPEATABLE = frozenset({"refresh_meeting", "publish_home"})
+_REPEATABLE = frozenset({"refresh_meeting", "publish_home", "post_plan_card"})
 
 
 def job_modules() -> list[str]:
@@ -64,7 +67,8 @@ def get_queue(name: str, *, connection: redis.Redis) -> Queue:
 
 
 def enqueue(
-    connection: redis.Redis, queue: str, func: str, *args: Any, job_id: str, **options: Any
+    connection: redis.Redis, queue: str, func: str, *args: Any, job_id: str, delay: float | None = None,
+    **options: Any,
 ) -> None:
     """Enqueue the job function at dotted path ``func`` with ``args`` under a deterministic ``job_id`` so a repeat
     enqueue is harmless.
@@ -75,15 +79,24 @@ def enqueue(
     correlation_id = correlation.for_enqueue(correlation.get(), correlation.from_job(func, args))
     if correlation_id is not None:
         options["meta"] = {**(options.get("meta") or {}), "correlation_id": correlation_id}
-    get_queue(queue, connection=connection).enqueue(func, *args, job_id=job_id, **options)
+    target = get_queue(queue, connection=connection)
+    if delay is not None and delay > 0:
+        # RQ's scheduler (run by every `baton worker`) moves it to the queue when it is due. It keeps whole
+        # seconds and takes a job in the second it falls in, so round up: never early, at most a second late.
+        when = datetime.fromtimestamp(math.ceil(time.time() + delay), UTC)
+        target.enqueue_at(when, func, *args, job_id=job_id, **options)
+    else:
+        target.enqueue(func, *args, job_id=job_id, **options)
 
 
-def enqueue_job(connection: redis.Redis, kind: str, ident: int, *, suffix: str = "") -> None:
-    """Enqueue the job for ``kind`` (a key of :data:`JOBS`) on row ``ident``."""
+def enqueue_job(
+    connection: redis.Redis, kind: str, ident: int, *, suffix: str = "", delay: float | None = None
+) -> None:
+    """Enqueue the job for ``kind`` (a key of :data:`JOBS`) on row ``ident``, ``delay`` seconds from now if given."""
     try:
         queue, func = JOBS[kind]
     except KeyError:
         raise ValueError(f"no job handles {kind!r}") from None
     if kind in _REPEATABLE and not suffix:
         suffix = f"-{time.time_ns()}"
-    enqueue(connection, queue, func, ident, job_id=f"{kind}-{ident}{suffix}")
+    enqueue(connection, queue, func, ident, job_id=f"{kind}-{ident}{suffix}", delay=delay)

@@ -13,7 +13,7 @@ from slackui import plan_card
 from slackui.limits import MESSAGE_TEXT, clip
 from workers.job_context import WorkerContext
 from workers.meetings.refresh import refresh_card
-from workers.throttle import wait_turn
+from workers.throttle import take_turn, wait_turn
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord, *, maybe_posted: bool = True) -> PlanRecord:
     """Post the plan card in the request's thread, once: a plan with a card keeps it, and the card is keyed
     like an effect, so a run that died after posting it (before recording it) finds it instead of posting
-    a second card. ``maybe_posted=False`` (the plan was created by this very run) skips that look-up."""
+    a second card. ``maybe_posted=False`` (the plan was created by this very run) skips that look-up.
+
+    Raises :class:`workers.throttle.NotYourTurn` when the channel's turn is later: the caller posts it then
+    (``workers.planning.deferred_card``)."""
     if plan.card_ts:
         return plan
     posted = post_once(
@@ -31,7 +34,8 @@ def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord, *, maybe_posted:
         doing="looking for the plan card",
         look_first=maybe_posted,
         thread_ts=plan.thread_ts,
-        before_post=lambda: wait_turn(ctx.redis, plan.channel_id, interval=ctx.post_interval),
+        before_post=lambda: take_turn(ctx.redis, plan.channel_id, holder=f"plan-card:{plan.id}",
+                                      interval=ctx.post_interval),
         **plan_card.card_message(plan, model=ctx.settings.chat_model),
     )
     channel, ts = posted.channel, posted.ts
@@ -51,7 +55,7 @@ def update_card(ctx: WorkerContext, plan: PlanRecord) -> None:
     if plan.kind == "meeting":
         refresh_card(ctx, plan.id)
         return
-    wait_turn(ctx.redis, plan.card_channel, interval=ctx.post_interval)
+    # No turn taken: the per-channel pace is Slack's limit on posting; chat.update is limited per workspace.
     try:
         ctx.slack.chat_update(
             channel=plan.card_channel,

@@ -35,6 +35,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
     done: dict[str, list[int]] = {
         "expired": [],
         "requests": [],
+        "cards": [],
         "plans_started": [],
         "plans_resumed": [],
         "memories_removed": [],
@@ -63,6 +64,12 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             audit.append(conn, team_id=record.team_id, request_id=request_id, kind="reconcile.recovered",
                          what="request", status=record.status)
             done["requests"].append(request_id)
+        for plan_id in plans.cardless_plans(
+            conn, older_than=grace, newer_than=now - timedelta(seconds=defaults.CARD_RETRY_HORIZON_SECONDS)
+        ):
+            enqueue_job(ctx.redis, "post_plan_card", plan_id, suffix=stamp)
+            _recovered_plan(conn, plan_id, what="plan_card")
+            done["cards"].append(plan_id)
         for plan_id in plans.approved_not_started(conn, older_than=grace):
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
             _recovered_plan(conn, plan_id, what="plan_start")

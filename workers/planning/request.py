@@ -25,8 +25,7 @@ from memory.decisions import decide_plan
 from memory.policies import load_policy
 from memory.slack_messages import thread_messages
 from slackui import replies
-from workers.api import enqueue_job
-from workers.cards import post_card, reply_in_thread
+from workers.cards import reply_in_thread
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
 from workers.llm.deadline import Deadline
@@ -34,6 +33,7 @@ from workers.llm.for_request import llm_for
 from workers.meetings.summarize import is_meeting_request, summarize_meeting
 from workers.memories import flows
 from workers.memories.support import provider, recall_for_request, snippets
+from workers.planning.deferred_card import post_card_at_turn
 from workers.planning.interim import InterimNotice, remove_leftover
 from workers.planning.make import PlanOutcome, make_plan, review_draft
 from workers.slack_lookups import SlackLookups
@@ -207,15 +207,12 @@ def _propose(job: _Planning) -> str:
         if runs_without_approval(job.policy, plan.steps):
             decide_plan(conn, plan_id, team_id=record.team_id, event="approve", user_id="policy", now=ctx.now(),
                         auto=True)
-    stored = plans.load_plan(conn, plan_id)
-    assert stored is not None
-    stored = post_card(ctx, conn, stored, maybe_posted=not created)
+    # The card now, or at the channel's turn by its own job (the worker does not sleep on the throttle); either
+    # way the plan starts after its card is up when it needed no approval.
+    post_card_at_turn(ctx, conn, plan_id, maybe_posted=not created)
     requests.finish_request(conn, record.id, "planned")
     if job.notes:
         reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text="\n".join(job.notes))
-    if stored.status == "approved":
-        assert ctx.redis is not None
-        enqueue_job(ctx.redis, "execute_plan", plan_id)
     return "planned"
 
 
@@ -241,11 +238,10 @@ def _resume_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord)
     plan_id = plans.plan_of_request(conn, request_id)
     if plan_id is None:
         return "skipped"
-    plan = plans.load_plan(conn, plan_id)
-    if plan is not None and plan.card_ts is None:
-        post_card(ctx, conn, plan)
+    posted = post_card_at_turn(ctx, conn, plan_id, maybe_posted=True)
+    if posted in ("card-posted", "card-deferred"):
         requests.finish_request(conn, request_id, "planned")
-        return "card-posted"
+        return posted
     return "skipped"
 
 
