@@ -116,6 +116,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "args": vars(args),
         "latency_ms": {"idle": ms(idle["others"]), "busy": ms(busy["others"]), "busy_channel": ms(busy["busy"])},
+        "others_ms_in_order": {phase: [round(s * 1000, 1) for s in run["others"]]
+                               for phase, run in (("idle", idle), ("busy", busy))},
         "effects": {"mentions": mentions, "requests": row["requests"], "cards": row["cards"],
                     "card_posts": cards, "ok": row["requests"] == mentions == row["cards"] == cards},
     }
