@@ -8,6 +8,7 @@ from core.settings import Settings
 from memory import migrate
 from memory.db import connect
 from memory.embedded import EmbeddedServices
+from memory.embedded.supervisor import RestartLog, Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -38,3 +39,15 @@ def migrate_database(database_url: str) -> list[str]:
     """Apply pending migrations (safe to call from several processes at once)."""
     with connect(database_url) as conn:
         return migrate.migrate(conn)
+
+
+def supervise(services: EmbeddedServices | None) -> Supervisor | None:
+    """Watch this process's embedded servers and restart one that dies (nothing to do for servers given by URL)."""
+    if services is None or not services.held_names():
+        return None
+    return Supervisor(services).start()
+
+
+def restart_log(settings: Settings) -> RestartLog | None:
+    """Where the embedded servers' restarts are counted, when this process uses any."""
+    return RestartLog(settings.baton_home / "run") if settings.embedded else None

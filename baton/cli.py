@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from baton.admin_cli import add_admin_parsers
-from baton.backends import migrate_database, resolve_backends
+from baton.backends import migrate_database, resolve_backends, supervise
 from baton.config import CommandError, build_settings
 from baton.logs import configure_logging, secrets_of
 from baton.memory_cli import add_memory_parser
@@ -53,10 +53,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = build_settings(args)
     settings.require_slack()
-    settings, _services = resolve_backends(settings)
+    settings, services = resolve_backends(settings)
     assert settings.database_url is not None
     migrate_database(settings.database_url)
     _exit_cleanly_on_sigterm()
+    supervise(services)
     WebServer(settings, host=args.host).serve_forever()
     return 0
 
@@ -69,9 +70,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise SettingsError(
             "SLACK_BOT_TOKEN", "is not set", "workers post to Slack; export SLACK_BOT_TOKEN=xoxb-..."
         )
-    settings, _services = resolve_backends(settings)
+    settings, services = resolve_backends(settings)
     assert settings.database_url is not None
     migrate_database(settings.database_url)
+    supervise(services)
     queues = [name.strip() for name in args.queues.split(",") if name.strip()]
     run_worker(settings, queues=queues, with_scheduler=args.with_scheduler, burst=args.burst)
     return 0
@@ -80,10 +82,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     from baton.worker_process import run_scheduler  # deferred: start-up cost (rq, embeddings)
 
-    settings, _services = resolve_backends(build_settings(args))
+    settings, services = resolve_backends(build_settings(args))
     assert settings.database_url is not None
     migrate_database(settings.database_url)
     _exit_cleanly_on_sigterm()
+    supervise(services)
     run_scheduler(settings, interval=args.interval)
     return 0
 

@@ -33,6 +33,7 @@ from rq import Queue, Worker
 
 from core import defaults
 from memory import metrics_sql
+from memory.embedded.supervisor import RestartLog
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +265,23 @@ def slack_kind(body: bytes, content_type: str) -> str:
     if "command" in form:
         return "command"
     return "action" if "payload" in form else "other"
+
+
+class EmbeddedRestartsCollector(Collector):
+    """``baton_embedded_restarts_total{server}``: restarts of the embedded servers of one ``BATON_HOME`` by their
+    supervisors (``memory.embedded.supervisor``), whichever process made them."""
+
+    def __init__(self, restarts: RestartLog, servers: Sequence[str]) -> None:
+        self.restarts = restarts
+        self.servers = tuple(servers)
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily("baton_embedded_restarts", "Restarts of a dead embedded server by Baton",
+                                     labels=["server"])
+        counts = self.restarts.counts()
+        for server in self.servers:
+            family.add_metric([server], counts.get(server, 0))
+        yield family
 
 
 def process_registry(collector: Collector | None) -> CollectorRegistry:

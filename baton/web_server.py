@@ -21,7 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from baton.metrics import AckMetrics, FactsCollector, process_registry, slack_kind
+from baton.backends import restart_log
+from baton.metrics import AckMetrics, EmbeddedRestartsCollector, FactsCollector, process_registry, slack_kind
 from baton.web_routes import build_web_app
 from bot.app import build_endpoint, redis_enqueuer
 from bot.deps import AppDeps, utc_now
@@ -59,6 +60,8 @@ class WebServer:
         #: What ``GET /metrics`` serves: Postgres and Redis facts, the ack latency, this process's resources.
         self.facts = FactsCollector(connect=self._metrics_connection, redis_conn=self._redis)
         self.registry = process_registry(self.facts)
+        if (restarts := restart_log(settings)) is not None:
+            self.registry.register(EmbeddedRestartsCollector(restarts, settings.embedded))
         self.ack_metrics = AckMetrics(self.registry)
 
     # -- async lifecycle ------------------------------------------------------------------------

@@ -12,7 +12,14 @@ from wsgiref.simple_server import WSGIServer
 import redis
 from prometheus_client import CollectorRegistry
 
-from baton.metrics import FactsCollector, SchedulerMetrics, process_registry, serve_metrics
+from baton.backends import restart_log
+from baton.metrics import (
+    EmbeddedRestartsCollector,
+    FactsCollector,
+    SchedulerMetrics,
+    process_registry,
+    serve_metrics,
+)
 from connectors.slack_clients import job_client
 from core import defaults
 from core.settings import Settings
@@ -117,7 +124,10 @@ def _metrics_registry(settings: Settings, connection: redis.Redis) -> CollectorR
         return None
 
     database_url = settings.database_url
-    return process_registry(FactsCollector(connect=lambda: connect(database_url), redis_conn=connection))
+    registry = process_registry(FactsCollector(connect=lambda: connect(database_url), redis_conn=connection))
+    if (restarts := restart_log(settings)) is not None:
+        registry.register(EmbeddedRestartsCollector(restarts, settings.embedded))
+    return registry
 
 
 def _serve_metrics(settings: Settings, registry: CollectorRegistry | None) -> WSGIServer | None:
