@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,6 +24,7 @@ import pytest
 
 from baton.web_server import WebServer
 from bot.socket_mode import SocketOptions
+from memory.db import connect
 from slackui import plan_card
 from tests.conftest import Bot, http
 from tests.scenario.loop_helpers import card_posts, click, eventually, plan_row, posts_in
@@ -113,6 +115,28 @@ def test_a_slash_command_gets_its_reply_in_the_ack(socket_bot, db):
     assert help_answer.status == 200 and "/baton" in help_answer.body
 
 
+def test_a_modal_submission_gets_its_response_action_in_the_ack(socket_bot, db):
+    ask_and_plan(socket_bot)
+    plan = plan_row(db)
+    assert click(socket_bot, "U0BOB", plan, plan_card.REVIEW).status == 200
+    view_id = next(iter(eventually(socket_bot.slack.views)))
+    empty = socket_bot.slack.submit_view(
+        "U0BOB", view_id, values={"steps": {"steps": {"type": "checkboxes", "selected_options": []}}}
+    )
+    assert empty.status == 200 and empty.json()["response_action"] == "errors" and "steps" in empty.json()["errors"]
+    (submission,) = [e for e in envelopes(socket_bot, "interactive") if e["payload"]["type"] == "view_submission"]
+    assert submission["accepts_response_payload"] is True
+    assert plan_row(db)["status"] == "pending"
+    option = {"text": {"type": "plain_text", "text": "1"}, "value": "0"}
+    kept = socket_bot.slack.submit_view(
+        "U0BOB", view_id, values={"steps": {"steps": {"type": "checkboxes", "selected_options": [option]}}}
+    )
+    assert (kept.status, kept.body) == (200, "")  # a plain ack closes the modal
+    socket_bot.run_jobs(wait_for=1)
+    assert plan_row(db)["status"] == "succeeded"
+    assert len(posts_in(socket_bot, "C0OPS", containing="Release 1.2 is out")) == 1
+
+
 @pytest.mark.parametrize("how", ["disconnect", "drop"])
 def test_a_connection_replaced_mid_flow_still_completes_once(socket_bot, socket_server, db, how):
     ask_and_plan(socket_bot)
@@ -151,6 +175,35 @@ def test_a_late_ack_makes_slack_deliver_again_and_baton_answers_once(socket_bot,
     assert len(rows) == 1
     assert len(card_posts(socket_bot)) == 1
     socket_bot.run_jobs()
+    assert len(card_posts(socket_bot)) == 1
+
+
+def test_a_slow_database_makes_baton_ack_late_and_the_redeliveries_change_nothing(socket_bot, db, backends):
+    """Not scripted: Postgres holds the intake for a while, so Baton's own ack misses Slack's deadline."""
+    hub = socket_bot.slack.socket
+    saved, hub.ack_timeout = hub.ack_timeout, 0.4
+    answers: list[Any] = []
+    try:
+        with connect(backends.database_url) as locker, locker.transaction():
+            locker.execute("LOCK TABLE slack_events IN ACCESS EXCLUSIVE MODE")
+            asking = threading.Thread(
+                target=lambda: answers.append(
+                    socket_bot.slack.post_as_user("U0ALICE", "D0ALICE", "post Release 1.4 is out to <#C0OPS|ops>")
+                )
+            )
+            asking.start()
+            time.sleep(1.0)  # Slack gives up on the first attempts and delivers the event again meanwhile
+        asking.join(timeout=30)
+    finally:
+        hub.ack_timeout = saved
+    (delivery,) = answers
+    assert [r.status for r in delivery.responses] == [200]
+    event_id = delivery.events[0]["event_id"]
+    attempts = [e["retry_attempt"] for e in envelopes(socket_bot, "events_api") if e["payload"]["event_id"] == event_id]
+    assert len(attempts) >= 2 and attempts == list(range(len(attempts)))
+    socket_bot.run_jobs(wait_for=1)
+    assert db.execute("SELECT count(*) AS n FROM slack_events WHERE event_id = %s", (event_id,)).fetchone()["n"] == 1
+    assert db.execute("SELECT count(*) AS n FROM requests").fetchone()["n"] == 1
     assert len(card_posts(socket_bot)) == 1
 
 
