@@ -3,12 +3,14 @@
 A web process in Socket Mode opens its connection with ``apps.connections.open`` (app-level token) and
 receives every delivery as an envelope it acknowledges on the websocket. These scenarios run the loop
 over it (mention -> card -> approve -> one effect; a slash command and its reply in the ack) and break
-it on purpose: Slack's ``disconnect`` mid-flow, a dropped connection, a late ack that makes Slack deliver
-the event again, hostile payloads, and a connection that stays down (``/readyz`` says so).
+it on purpose: Slack's ``disconnect`` mid-flow, a dropped connection, a late ack (scripted, or caused by
+a slow Postgres) that makes Slack deliver the event again, hostile payloads, a connection that stays
+down (``/readyz`` says so, the attempts back off), and the real ``baton serve`` with an app token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -21,9 +23,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from baton.web_server import WebServer
-from bot.socket_mode import SocketOptions
+from bot.socket_mode import ReconnectingClient, SocketOptions
 from memory.db import connect
 from slackui import plan_card
 from tests.conftest import Bot, http
@@ -317,3 +321,31 @@ def test_baton_serve_with_an_app_token_runs_in_socket_mode(backends, local_slack
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=30)
+
+
+def test_failed_attempts_to_get_a_connection_url_back_off(local_slack):
+    local_slack.inject("apps.connections.open", error="internal_error", times=3)
+
+    async def until_a_url() -> tuple[float, int, str]:
+        client = ReconnectingClient(
+            app_token=local_slack.app_token,
+            web_client=AsyncWebClient(base_url=local_slack.api_url),
+            options=SocketOptions(backoff_first=0.2, backoff_cap=0.4),
+        )
+        started = time.monotonic()
+        try:
+            for _ in range(4):
+                failures = client.failures
+                try:
+                    url = await client.issue_new_wss_url()
+                except SlackApiError:
+                    continue
+                return time.monotonic() - started, failures, url
+            raise AssertionError("never got a URL")
+        finally:
+            await client.close()
+
+    elapsed, failures, url = asyncio.run(until_a_url())
+    assert url.startswith("ws://") and failures == 3
+    assert elapsed >= (0.2 + 0.4 + 0.4) / 2  # at least half of each capped, doubling wait
+    assert len(local_slack.calls_to("apps.connections.open")) == 4
