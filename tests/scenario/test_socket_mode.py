@@ -11,6 +11,7 @@ down (``/readyz`` says so, the attempts back off), and the real ``baton serve`` 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -209,6 +210,40 @@ def test_a_slow_database_makes_baton_ack_late_and_the_redeliveries_change_nothin
     assert db.execute("SELECT count(*) AS n FROM slack_events WHERE event_id = %s", (event_id,)).fetchone()["n"] == 1
     assert db.execute("SELECT count(*) AS n FROM requests").fetchone()["n"] == 1
     assert len(card_posts(socket_bot)) == 1
+
+
+def test_an_event_baton_could_not_record_is_not_acked_and_its_redelivery_is_handled(socket_bot, db, caplog):
+    """Postgres refuses the intake (the requests table is gone for a moment): nothing is recorded, so the
+    envelope is left unacknowledged, as HTTP would answer 400, and Slack's redelivery makes the request."""
+    hub = socket_bot.slack.socket
+    saved, hub.ack_timeout = hub.ack_timeout, 1.0
+    answers: list[Any] = []
+    caplog.set_level(logging.INFO, logger="bot.socket_mode")
+    asking = threading.Thread(
+        target=lambda: answers.append(
+            socket_bot.slack.post_as_user("U0ALICE", "D0ALICE", "post Release 1.5 is out to <#C0OPS|ops>")
+        )
+    )
+    try:
+        db.execute("ALTER TABLE requests RENAME TO requests_away")
+        try:
+            asking.start()
+            assert eventually(lambda: "not acknowledged" in caplog.text, timeout=5)  # the first attempt failed
+        finally:
+            db.execute("ALTER TABLE requests_away RENAME TO requests")
+        asking.join(timeout=30)
+    finally:
+        hub.ack_timeout = saved
+    (delivery,) = answers
+    assert [r.status for r in delivery.responses] == [200]
+    event_id = delivery.events[0]["event_id"]
+    sent = [e for e in envelopes(socket_bot, "events_api") if e["payload"]["event_id"] == event_id]
+    assert [e["retry_attempt"] for e in sent] == [0, 1]
+    assert sent[0]["envelope_id"] not in {m["envelope_id"] for m in hub.received}  # never acknowledged
+    assert db.execute("SELECT count(*) AS n FROM requests").fetchone()["n"] == 1
+    assert db.execute("SELECT retry_num FROM slack_events WHERE event_id = %s", (event_id,)).fetchall() == [
+        {"retry_num": 1}
+    ]
 
 
 def hostile_event(text: str, **extra: Any) -> dict[str, Any]:
