@@ -157,9 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(func=func)
         return command
 
-    serve = add("serve", cmd_serve, "Run the Slack HTTP app (/slack/events, /healthz, /readyz).")
+    serve = add("serve", cmd_serve, "Run the Slack app: on /slack/events or over Socket Mode; /healthz, /readyz, "
+                "/metrics on PORT.")
     serve.add_argument("--port", type=int, help=f"port to listen on (env PORT, default {defaults.PORT})")
     serve.add_argument("--host", default="0.0.0.0", help="interface to bind (default 0.0.0.0)")
+    serve.add_argument("--socket-mode", action="store_true",
+                       help="receive Slack traffic over a websocket Baton opens (needs SLACK_APP_TOKEN=xapp-...; "
+                       "on by default when it is set, env BATON_SOCKET_MODE)")
 
     worker = add("worker", cmd_worker, "Run an RQ worker that executes Baton's jobs.")
     worker.add_argument(

@@ -22,9 +22,11 @@ def default_home() -> Path:
 
 
 def build_settings(args: argparse.Namespace) -> Settings:
-    """The settings of this run: ``--port``, ``--log-level`` and ``--home`` over the environment over defaults."""
+    """The settings of this run: ``--port``, ``--log-level``, ``--home`` and ``--socket-mode`` over the environment
+    over defaults."""
     overrides = {
         "port": getattr(args, "port", None),
+        "socket_mode": True if getattr(args, "socket_mode", False) else None,
         "log_level": getattr(args, "log_level", None),
         "baton_home": getattr(args, "home", None),
     }

@@ -8,7 +8,8 @@ shared metric files. Its answer is cached for a couple of seconds and its querie
 ``baton_metrics_source_up{source}`` says 0 and the rest of the scrape still answers.
 
 Only what exists nowhere else is measured in-process: the Slack ack latency (web process,
-:class:`AckMetrics`) and the scheduler's ticks (:class:`SchedulerMetrics`). ``baton serve`` answers
+:class:`AckMetrics`), its Socket Mode connection (:class:`SocketMetrics`) and the scheduler's ticks
+(:class:`SchedulerMetrics`). ``baton serve`` answers
 ``GET /metrics``; ``baton worker`` and ``baton scheduler`` serve theirs on ``BATON_METRICS_PORT``
 (:func:`serve_metrics`).
 """
@@ -26,7 +27,7 @@ from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIServer
 
 import redis
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from rq import Queue, Worker
@@ -245,6 +246,22 @@ class AckMetrics:
         """Record one answered request."""
         self.latency.labels(kind).observe(seconds)
         self.responses.labels(kind, str(status)).inc()
+
+
+class SocketMetrics:
+    """The web process's Socket Mode connection: whether it is open, and how often it was replaced."""
+
+    def __init__(self, registry: CollectorRegistry, *, is_open: Callable[[], bool]) -> None:
+        self.reconnects = Counter("baton_slack_socket_reconnects", "Socket Mode connections opened after the "
+                                  "first one (Slack's disconnect requests, dropped connections)", registry=registry)
+        self.connected = Gauge("baton_slack_socket_connected", "1 while the Socket Mode connection is open",
+                               registry=registry)
+        self.connected.set_function(lambda: 1.0 if is_open() else 0.0)
+
+    def on_hello(self, reconnect: bool) -> None:
+        """A connection was opened (Slack said hello on it)."""
+        if reconnect:
+            self.reconnects.inc()
 
 
 class SchedulerMetrics:

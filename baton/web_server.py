@@ -1,5 +1,9 @@
 """Compose and run the web process: settings -> Postgres pool, Redis, bolt app -> aiohttp server.
 
+Slack traffic arrives on ``/slack/events`` or, in Socket Mode, over a websocket the process opens itself
+(``bot.socket_mode``); either way the aiohttp server answers ``/healthz``, ``/readyz`` and ``/metrics``
+on ``PORT``, and in Socket Mode ``/readyz`` fails while the websocket is down.
+
 Runs either as the main program (``baton serve``) or in a background thread with its own event
 loop (``baton demo`` and the tests), bound to port 0 when asked so nothing collides.
 """
@@ -20,12 +24,22 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from slack_sdk.web.async_client import AsyncWebClient
 
 from baton.backends import restart_log
-from baton.metrics import AckMetrics, EmbeddedRestartsCollector, FactsCollector, process_registry, slack_kind
+from baton.metrics import (
+    AckMetrics,
+    EmbeddedRestartsCollector,
+    FactsCollector,
+    SocketMetrics,
+    process_registry,
+    slack_kind,
+)
 from baton.web_routes import build_web_app
 from bot.app import build_endpoint, redis_enqueuer
 from bot.deps import AppDeps, utc_now
+from bot.endpoint import SlackEndpoint
+from bot.socket_mode import BatonSocketModeHandler, SocketOptions
 from connectors.slack_clients import async_client
 from core import correlation, defaults
 from core.settings import Settings
@@ -38,10 +52,11 @@ log = logging.getLogger(__name__)
 
 
 class WebServer:
-    """The Slack HTTP app bound to ``host:port`` (port 0 picks a free one; see :attr:`url`)."""
+    """The Slack app (on ``/slack/events``, or over Socket Mode when ``settings.socket_mode``) and its probes,
+    bound to ``host:port`` (port 0 picks a free one; see :attr:`url`)."""
 
     def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None,
-                 now: Callable[[], datetime] = utc_now) -> None:
+                 now: Callable[[], datetime] = utc_now, socket_options: SocketOptions | None = None) -> None:
         if settings.database_url is None or settings.redis_url is None:
             raise ValueError("resolve DATABASE_URL and REDIS_URL (embedded or not) before building the server")
         self.settings = settings
@@ -63,6 +78,11 @@ class WebServer:
         if (restarts := restart_log(settings)) is not None:
             self.registry.register(EmbeddedRestartsCollector(restarts, settings.embedded))
         self.ack_metrics = AckMetrics(self.registry)
+        #: Socket Mode (``settings.socket_mode``): the bolt adapter and the task opening its first connection.
+        self.socket: BatonSocketModeHandler | None = None
+        self._socket_options = socket_options or SocketOptions()
+        self._socket_connect: asyncio.Future[None] | None = None
+        self.socket_metrics = SocketMetrics(self.registry, is_open=self._socket_open) if settings.socket_mode else None
 
     # -- async lifecycle ------------------------------------------------------------------------
     async def start(self) -> str:
@@ -85,6 +105,8 @@ class WebServer:
             settings=self.settings,
         )
         endpoint = build_endpoint(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
+        if self.settings.socket_mode:
+            self._start_socket(endpoint, client)
         app = build_web_app(endpoint, readiness=self.readiness)
         app.middlewares.append(web.middleware(lambda request, handler: self._measure_slack(request, handler)))
         app.router.add_get("/metrics", self._metrics)
@@ -96,10 +118,34 @@ class WebServer:
         bound_port = addresses[0][1] if addresses else self.port
         shown_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         self.url = f"http://{shown_host}:{bound_port}"
-        log.info("Slack HTTP app listening on %s (events at /slack/events)", self.url)
+        if self.socket is not None:
+            log.info("Slack app connecting over Socket Mode; /healthz, /readyz and /metrics on %s", self.url)
+        else:
+            log.info("Slack HTTP app listening on %s (events at /slack/events)", self.url)
         return self.url
 
+    def _start_socket(self, endpoint: SlackEndpoint, client: AsyncWebClient) -> None:
+        """Build the Socket Mode adapter and open its connection in the background: the probes answer (and
+        ``/readyz`` says the socket is down) while Slack cannot be reached; slack_sdk keeps trying."""
+        self.socket = BatonSocketModeHandler(
+            endpoint, app_token=self.settings.slack_app_token or "", web_client=client,
+            options=self._socket_options, observe=self.ack_metrics.observe,
+            on_hello=self.socket_metrics.on_hello if self.socket_metrics is not None else None,
+        )
+        self._socket_connect = asyncio.ensure_future(self.socket.connect_async())  # type: ignore[no-untyped-call]
+
+    def _socket_open(self) -> bool:
+        return self.socket is not None and self.socket.socket_open()
+
     async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
+            self.socket = None
+        if self._socket_connect is not None:
+            self._socket_connect.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._socket_connect
+            self._socket_connect = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -115,8 +161,14 @@ class WebServer:
         self._redis.close()
 
     async def readiness(self) -> dict[str, tuple[bool, str]]:
-        """Postgres reachable with migrations current, Redis reachable."""
+        """Postgres reachable with migrations current, Redis reachable; in Socket Mode, the websocket open."""
         results: dict[str, tuple[bool, str]] = {}
+        if self.socket is not None:
+            connected = await self.socket.is_connected()
+            reconnects = self.socket.state.reconnects
+            results["slack_socket"] = (
+                connected, ("connected" if connected else "disconnected, reconnecting") + f" ({reconnects} reconnects)"
+            )
         try:
             assert self._pool is not None
             async with self._pool.connection(timeout=defaults.READINESS_TIMEOUT_SECONDS) as conn:

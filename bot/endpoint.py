@@ -8,6 +8,9 @@
    re-encoded body, and it logs the whole body of a request that fails). A listener that raises before it
    acks, or any error escaping bolt, is logged once, with the exception but not the body, and answered
    200 when the event or request was already recorded (Slack must not redeliver it) or 400 otherwise.
+
+Socket Mode envelopes skip step 1 (Baton opened the websocket itself) and take steps 2 and 3 through
+:meth:`SlackEndpoint.dispatch` (see ``bot.socket_mode``).
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.inbound import Refused, read_body
+from bot.inbound import Inbound, Refused, read_body
 from bot.signature import signature_problem
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,11 @@ class SlackEndpoint:
         self._signing_secret = signing_secret
         self._clock = clock
 
+    @property
+    def app(self) -> AsyncApp:
+        """The bolt app the endpoint dispatches to."""
+        return self._app
+
     async def handle(self, raw: bytes, *, headers: Mapping[str, str], content_type: str,
                      query: str = "") -> BoltResponse:
         """Answer one request; ``headers`` is case-insensitive (aiohttp's), ``content_type`` without parameters."""
@@ -46,23 +55,39 @@ class SlackEndpoint:
         try:
             inbound = read_body(raw, content_type=content_type)
         except Refused as refused:
-            level, verdict = (logging.INFO, "acknowledged, not handled") if refused.status < 400 else (
-                logging.WARNING, "refused as malformed")
-            log.log(level, "Slack request %s: %s (%s)", verdict, refused.reason, fingerprint(raw))
+            log_refused(refused, fingerprint(raw))
             return BoltResponse(status=refused.status, body="")
+        return await self.dispatch(inbound, about=fingerprint(raw), query=query, headers=_bolt_headers(headers))
+
+    async def dispatch(self, inbound: Inbound, *, about: str, query: str = "",
+                       headers: dict[str, str | Sequence[str]] | None = None,
+                       mode: Literal["http", "socket_mode"] = "http") -> BoltResponse:
+        """Hand a cleaned, checked body to bolt and answer as step 3 says (HTTP, or a Socket Mode envelope).
+
+        ``about`` says in a log line which request this was (a fingerprint, never the content).
+        """
         request: AsyncBoltRequest | None = None
         try:
-            request = AsyncBoltRequest(body=json.dumps(inbound.body), query=query, headers=_bolt_headers(headers))
+            # Bolt parses an HTTP body itself; a Socket Mode request carries the parsed payload.
+            body: str | dict[str, Any] = json.dumps(inbound.body) if mode == "http" else inbound.body
+            request = AsyncBoltRequest(body=body, query=query, headers=headers, mode=mode)
             response = await self._app.async_dispatch(request)
         except Exception:
-            log.exception("a Slack %s request failed in bolt (%s)", inbound.kind, fingerprint(raw))
+            log.exception("a Slack %s request failed in bolt (%s)", inbound.kind, about)
             return _after_error(request)
         if response.status >= 500:  # a listener raised before its ack; bolt's error handler logged it
             return _after_error(request)
         if response.status == 404:  # no listener and no middleware answered (bot.fallbacks should)
-            log.info("acknowledged a Slack %s request no listener handled (%s)", inbound.kind, fingerprint(raw))
+            log.info("acknowledged a Slack %s request no listener handled (%s)", inbound.kind, about)
             return BoltResponse(status=200, body="")
         return response
+
+
+def log_refused(refused: Refused, about: str) -> None:
+    """One line for a body that went no further: INFO when acknowledged, WARNING when malformed."""
+    level, verdict = (logging.INFO, "acknowledged, not handled") if refused.status < 400 else (
+        logging.WARNING, "refused as malformed")
+    log.log(level, "Slack request %s: %s (%s)", verdict, refused.reason, about)
 
 
 def fingerprint(raw: bytes) -> str:

@@ -1,7 +1,9 @@
 """Reading a signed Slack body: parse it, clean every string, check the shape of what bolt and Baton read.
 
-Runs after the signature check and before bolt, so no listener sees a body that could crash bolt's own
-parsing (a ``KeyError`` on ``view.type``, a list where an object belongs) or that Postgres would refuse.
+The same for a Socket Mode envelope's payload (:func:`read_envelope`), which stands for the HTTP body of
+its type. Runs after the signature check (or the websocket Baton opened itself) and before bolt, so no
+listener sees a body that could crash bolt's own parsing (a ``KeyError`` on ``view.type``, a list where
+an object belongs) or that Postgres would refuse.
 The exceptions, and the status the endpoint answers with::
 
     Refused                  the body goes no further; ``reason`` names what is wrong, never what it holds
@@ -72,11 +74,35 @@ def read_body(raw: bytes, *, content_type: str) -> Inbound:
         if "payload" in form:
             return _checked(_clean(_json_object(form["payload"], "payload")), transport="payload")
         if "command" in form:
-            return Inbound("command", _clean(form))
+            return _command(_clean(form))
         if "ssl_check" in form:
             return Inbound("ssl_check", _clean(form))
         raise Malformed("a form without payload or command")
     return _checked(_clean(_json_object(text, "the body")), transport="json")
+
+
+def read_envelope(envelope_type: str, payload: object) -> Inbound:
+    """Clean and check the payload of a Socket Mode envelope as the HTTP body it stands for.
+
+    ``events_api`` carries the Events API JSON body, ``interactive`` the ``payload=`` of an interactivity
+    form, ``slash_commands`` a slash command's form fields as a JSON object.
+    """
+    if not isinstance(payload, dict):
+        raise Malformed("the envelope payload is not a JSON object")
+    try:  # slack_sdk parsed the frame with Python's json, which lets NaN and Infinity through; jsonb has neither
+        json.dumps(payload, allow_nan=False)
+    except ValueError:
+        raise Malformed("the envelope payload is not JSON Postgres can store") from None
+    except RecursionError:
+        raise Malformed("the body is nested too deeply") from None
+    body = _clean(payload)
+    if envelope_type == "events_api" and body.get("type") != "url_verification":  # an HTTP-only handshake
+        return _checked(body, transport="json")
+    if envelope_type == "interactive":
+        return _checked(body, transport="payload")
+    if envelope_type == "slash_commands":
+        return _command(body)
+    raise Unknown(f"envelope type {_safe(envelope_type)} with {_safe(str(body.get('type')))} is not one Baton handles")
 
 
 # -- parsing -------------------------------------------------------------------------------------------
@@ -261,6 +287,25 @@ class ViewPayload(Interaction):
 
 class ShortcutPayload(Interaction):
     callback_id: str
+
+
+class Command(_Shape):
+    """A slash command's fields: strings, as a form gives them (Socket Mode sends them as a JSON object)."""
+
+    command: str
+    text: str | None = None
+    team_id: str | None = None
+    enterprise_id: str | None = None
+    channel_id: str | None = None
+    user_id: str | None = None
+    trigger_id: str | None = None
+    response_url: str | None = None
+    api_app_id: str | None = None
+
+
+def _command(body: dict[str, Any]) -> Inbound:
+    _validate(Command, body, "command")
+    return Inbound("command", body)
 
 
 #: Interactivity payload types Baton has listeners for (the rest are acknowledged and dropped).

@@ -95,3 +95,9 @@ LLM_CACHE_TTL_SECONDS = 24 * 3600
 #: input in a modal's state); the cap keeps a hostile body from exhausting recursion in the parsers,
 #: bolt and the JSON encoder that stores it.
 SLACK_BODY_MAX_DEPTH = 64
+
+#: Socket Mode: seconds between pings on the websocket (bolt's default; a silent connection is replaced after
+#: four missed pongs), and the capped exponential backoff between failed attempts to open a connection.
+SOCKET_PING_INTERVAL_SECONDS = 10.0
+SOCKET_BACKOFF_FIRST_SECONDS = 1.0
+SOCKET_BACKOFF_CAP_SECONDS = 60.0

@@ -31,7 +31,9 @@ class SettingsError(ValueError):
 
 
 #: Settings fields whose values must never be printed in full.
-SECRET_FIELDS = frozenset({"slack_bot_token", "slack_signing_secret", "openai_api_key", "webhook_secret"})
+SECRET_FIELDS = frozenset(
+    {"slack_bot_token", "slack_signing_secret", "slack_app_token", "openai_api_key", "webhook_secret"}
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class Settings:
     baton_home: Path
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
+    #: App-level token (xapp-…, scope connections:write) for Socket Mode.
+    slack_app_token: str | None = None
+    #: Receive Slack traffic over a websocket Baton opens (Socket Mode) instead of on /slack/events.
+    socket_mode: bool = False
     slack_api_url: str = defaults.SLACK_API_URL
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -111,7 +117,7 @@ class Settings:
         return self.redis_url is None or "redis" in self.embedded
 
     def require_slack(self) -> None:
-        """Fail unless the Slack credentials a real workspace needs are present."""
+        """Fail unless the Slack credentials a real workspace needs are present (for HTTP or Socket Mode)."""
         if not self.slack_bot_token:
             raise SettingsError(
                 "SLACK_BOT_TOKEN",
@@ -119,6 +125,15 @@ class Settings:
                 "install the Slack app to your workspace and export SLACK_BOT_TOKEN=xoxb-... "
                 "(or run `baton demo` to try Baton without Slack)",
             )
+        if self.socket_mode:
+            if not self.slack_app_token:
+                raise SettingsError(
+                    "SLACK_APP_TOKEN",
+                    "is not set but Socket Mode is on",
+                    "create an app-level token with the connections:write scope (Basic Information page) "
+                    "and export SLACK_APP_TOKEN=xapp-...",
+                )
+            return  # Socket Mode traffic is not signed: Baton opened the connection itself
         if not self.slack_signing_secret:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET",
@@ -163,6 +178,8 @@ ENV_VARS: dict[str, str] = {
     "baton_home": "BATON_HOME",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "socket_mode": "BATON_SOCKET_MODE",
     "slack_api_url": "SLACK_API_URL",
     "openai_api_key": "OPENAI_API_KEY",
     "openai_base_url": "OPENAI_BASE_URL",
@@ -226,10 +243,21 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
             "use the Bot User OAuth Token that starts with xoxb-",
         )
 
+    app_token = raw("slack_app_token")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise SettingsError(
+            "SLACK_APP_TOKEN",
+            "does not look like an app-level token",
+            "use the App-Level Token (connections:write) that starts with xapp-, not the bot token",
+        )
+
     return Settings(
         baton_home=home,
         slack_bot_token=token,
         slack_signing_secret=raw("slack_signing_secret"),
+        slack_app_token=app_token,
+        # On when asked (--socket-mode, BATON_SOCKET_MODE=true) or, unless turned off, when an app token is set.
+        socket_mode=_flag("socket_mode", raw("socket_mode"), default=app_token is not None),
         slack_api_url=_http_url("slack_api_url", raw("slack_api_url") or defaults.SLACK_API_URL, slash=True),
         openai_api_key=raw("openai_api_key"),
         openai_base_url=_optional(raw("openai_base_url"), lambda v: _http_url("openai_base_url", v)),

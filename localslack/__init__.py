@@ -10,7 +10,9 @@ Used by the test suite as its fake Slack Web API and by ``baton demo`` as a work
 Modules: ``state`` (data), ``validation`` (Block Kit rules), ``inputs`` (what people picked in messages'
 input elements), ``objects``/``payloads`` (Slack's JSON shapes),
 ``context`` + ``*_methods`` (Web API handlers), ``server`` (aiohttp in a thread), ``delivery`` and
-``signing`` (outbound, signed), ``people`` (what people do), ``workspace`` (``LocalSlack``).
+``signing`` (outbound, signed), ``socket_mode`` (Slack's side of Socket Mode: ``apps.connections.open``,
+the websocket, envelopes, acks; ``slack.delivery = "socket"`` sends people's actions that way),
+``people`` (what people do), ``workspace`` (``LocalSlack``).
 
 Errors: Web API problems are answered as Slack answers them (``{"ok": false, "error": …}``), never raised.
 Driving the workspace wrongly raises a :class:`LocalSlackError` (tree in ``localslack.errors``).

@@ -1,8 +1,10 @@
-"""Outbound requests to the bot, signed like Slack signs them, and the background queue for echoes.
+"""Outbound deliveries to the bot (signed HTTP POSTs or Socket Mode envelopes) and the queue for echoes.
 
-Deliveries are plain synchronous ``urllib`` POSTs. The workspace never delivers from inside a Web API
-request handler (the bot may be waiting on that very request): anything a handler wants delivered, such
-as the echo of the bot's own post, goes on a :class:`DeliveryQueue` served by one background thread.
+An :class:`Outgoing` is what Slack sends, independent of the transport: over HTTP it is a plain synchronous
+``urllib`` POST signed like Slack signs it; over Socket Mode, an envelope of the same payload. The
+workspace never delivers from inside a Web API request handler (the bot may be waiting on that very
+request): anything a handler wants delivered, such as the echo of the bot's own post, goes on a
+:class:`DeliveryQueue` served by one background thread.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import quote, urlencode
 
-from localslack.signing import signed_headers
+from localslack.payloads import to_json
+from localslack.signing import FORM_CONTENT_TYPE, JSON_CONTENT_TYPE, signed_headers
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,34 @@ class DeliveryResponse:
     def json(self) -> Any:
         """The body parsed as JSON."""
         return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One delivery to the bot: its Socket Mode envelope type and the payload Slack sends.
+
+    ``url_verification`` exists over HTTP only. ``retry_num`` marks an Events API retry
+    (``X-Slack-Retry-Num`` over HTTP).
+    """
+
+    kind: Literal["events_api", "interactive", "slash_commands", "url_verification"]
+    payload: dict[str, Any]
+    retry_num: int | None = None
+    retry_reason: str = "http_timeout"
+
+    def http_body(self) -> tuple[str, str]:
+        """``(body, content type)`` as Slack POSTs it: JSON events, ``payload=`` forms, command forms."""
+        if self.kind == "interactive":
+            return "payload=" + quote(to_json(self.payload)), FORM_CONTENT_TYPE
+        if self.kind == "slash_commands":
+            return urlencode([(key, str(value)) for key, value in self.payload.items()]), FORM_CONTENT_TYPE
+        return to_json(self.payload), JSON_CONTENT_TYPE
+
+    def http_headers(self) -> dict[str, str]:
+        """Slack's retry headers, for a retried event."""
+        if self.retry_num is None:
+            return {}
+        return {"X-Slack-Retry-Num": str(self.retry_num), "X-Slack-Retry-Reason": self.retry_reason}
 
 
 @dataclass(frozen=True)

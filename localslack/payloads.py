@@ -12,7 +12,6 @@ import json
 import re
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
 from localslack.inputs import fill_ids
 from localslack.state import Channel, Identity, User
@@ -203,13 +202,13 @@ def view_submission_payload(identity: Identity, user: User, view: dict[str, Any]
             "view": submitted, "response_urls": [], "is_enterprise_install": False, "enterprise": None}
 
 
-def slash_command_body(identity: Identity, user: User, channel: Channel, *, command: str, text: str,
-                       response_url: str, trigger_id: str) -> str:
-    """The form-encoded body Slack POSTs for a slash command, fields in Slack's order."""
-    return urlencode([
-        ("token", identity.verification_token), ("team_id", identity.team_id),
-        ("team_domain", identity.team_domain), ("channel_id", channel.id),
-        ("channel_name", _channel_ref(channel)["name"]), ("user_id", user.id), ("user_name", user.name),
-        ("command", command), ("text", text), ("api_app_id", identity.app_id),
-        ("is_enterprise_install", "false"), ("response_url", response_url), ("trigger_id", trigger_id),
-    ])
+def slash_command_fields(identity: Identity, user: User, channel: Channel, *, command: str, text: str,
+                         response_url: str, trigger_id: str) -> dict[str, str]:
+    """The fields Slack sends for a slash command (a form over HTTP, an object over Socket Mode), in its order."""
+    return {
+        "token": identity.verification_token, "team_id": identity.team_id,
+        "team_domain": identity.team_domain, "channel_id": channel.id,
+        "channel_name": _channel_ref(channel)["name"], "user_id": user.id, "user_name": user.name,
+        "command": command, "text": text, "api_app_id": identity.app_id,
+        "is_enterprise_install": "false", "response_url": response_url, "trigger_id": trigger_id,
+    }

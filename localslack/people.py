@@ -1,8 +1,9 @@
 """What people do in the local workspace, delivered to the bot signed and shaped exactly as Slack does.
 
-Every method stores what Slack would store, then POSTs synchronously to ``events_url`` and returns the
-bot's answer. Unknown users, channels, messages or buttons raise :class:`UnknownObject` (a
-``LookupError``): a test or demo script that clicks a button the bot never drew is itself wrong.
+Every method stores what Slack would store, then delivers synchronously (a signed POST to ``events_url``,
+or a Socket Mode envelope when ``delivery`` is ``"socket"``) and returns the bot's answer. Unknown users,
+channels, messages or buttons raise :class:`UnknownObject` (a ``LookupError``): a test or demo script
+that clicks a button the bot never drew is itself wrong.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import copy
 import logging
 import secrets
 import threading
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Literal
 
 from localslack import inputs, objects, payloads
-from localslack.delivery import Delivery, DeliveryResponse, post_signed
+from localslack.delivery import Delivery, DeliveryResponse, Outgoing, post_signed
 from localslack.errors import InvalidValue, NotReady, UnknownObject
-from localslack.signing import FORM_CONTENT_TYPE, JSON_CONTENT_TYPE
+from localslack.socket_mode import SocketHub
 from localslack.state import Channel, Identity, IdFactory, StoredFile, TsClock, User, WorkspaceState
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ class PeopleActions:
 
     identity: Identity
     events_url: str | None
+    delivery: Literal["http", "socket"]
+    socket: SocketHub
     delivery_timeout: float
     _lock: threading.RLock
     _state: WorkspaceState
@@ -94,10 +96,7 @@ class PeopleActions:
         if "ts" in inner:
             inner.setdefault("event_ts", inner["ts"])
         envelope = self._envelope(inner, event_id)
-        headers = None
-        if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
-        return self._send(payloads.to_json(envelope), JSON_CONTENT_TYPE, headers)
+        return self._send(Outgoing("events_api", envelope, retry_num=retry_num, retry_reason=retry_reason))
 
     def click(self, user_id: str, *, channel: str, message_ts: str, action_id: str,
               value: str | list[str] | None = None, block_id: str | None = None) -> DeliveryResponse:
@@ -128,7 +127,7 @@ class PeopleActions:
                 self.identity, user, where, message=message, is_ephemeral=is_ephemeral, action=action,
                 trigger_id=self._issue_trigger(), response_url=self._issue_hook(where, user, message_ts),
                 state_values=inputs.state_values(blocks, picks))
-        return self._send("payload=" + quote(payloads.to_json(payload)), FORM_CONTENT_TYPE)
+        return self._send(Outgoing("interactive", payload))
 
     def submit_view(self, user_id: str, view_id: str, *, values: dict[str, Any]) -> DeliveryResponse:
         """``user_id`` submits the open modal ``view_id``; ``values`` is ``{block_id: {action_id: {...}}}``.
@@ -142,21 +141,21 @@ class PeopleActions:
                 raise UnknownObject(f"no open view {view_id}")
             payload = payloads.view_submission_payload(self.identity, user, view, values=values,
                                                        trigger_id=self._issue_trigger())
-        return self._send("payload=" + quote(payloads.to_json(payload)), FORM_CONTENT_TYPE)
+        return self._send(Outgoing("interactive", payload))
 
     def slash_command(self, user_id: str, channel: str, command: str, text: str) -> DeliveryResponse:
         """``user_id`` runs ``command`` (e.g. ``/baton``) with ``text`` in ``channel``."""
         with self._lock:
             user, where = self._user(user_id), self._channel(channel)
-            body = payloads.slash_command_body(self.identity, user, where, command=command, text=text,
-                                               response_url=self._issue_hook(where, user, None),
-                                               trigger_id=self._issue_trigger())
-        return self._send(body, FORM_CONTENT_TYPE)
+            fields = payloads.slash_command_fields(self.identity, user, where, command=command, text=text,
+                                                   response_url=self._issue_hook(where, user, None),
+                                                   trigger_id=self._issue_trigger())
+        return self._send(Outgoing("slash_commands", dict(fields)))
 
     def url_verification(self, challenge: str) -> DeliveryResponse:
         """Slack's ``url_verification`` handshake; the bot must answer with ``challenge``."""
         body = {"token": self.identity.verification_token, "challenge": challenge, "type": "url_verification"}
-        return self._send(payloads.to_json(body), JSON_CONTENT_TYPE)
+        return self._send(Outgoing("url_verification", body))
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -227,24 +226,48 @@ class PeopleActions:
                                            event_time=int(self._clock.now()))
 
     def _deliver_all(self, envelopes: list[dict[str, Any]]) -> tuple[DeliveryResponse, ...]:
-        if self.events_url is None:
+        if not self._can_deliver():
             return ()
-        return tuple(self._send(payloads.to_json(envelope), JSON_CONTENT_TYPE) for envelope in envelopes)
+        return tuple(self._send(Outgoing("events_api", envelope)) for envelope in envelopes)
 
-    def _send(self, body: str, content_type: str,
-              extra_headers: dict[str, str] | None = None) -> DeliveryResponse:
+    def _can_deliver(self) -> bool:
+        return self.delivery == "socket" or self.events_url is not None
+
+    def _send(self, outgoing: Outgoing) -> DeliveryResponse:
+        if self.delivery == "socket":
+            return self._send_over_socket(outgoing)
         url = self.events_url
         if url is None:
             raise NotReady("LocalSlack.events_url is not set: point it at the bot's /slack/events URL")
+        body, content_type = outgoing.http_body()
         return post_signed(url, body, signing_secret=self.identity.signing_secret, content_type=content_type,
-                           timeout=self.delivery_timeout, extra_headers=extra_headers)
+                           timeout=self.delivery_timeout, extra_headers=outgoing.http_headers())
+
+    def _send_over_socket(self, outgoing: Outgoing) -> DeliveryResponse:
+        """Deliver as a Socket Mode envelope: 200 with the ack's payload as the body (JSON, or empty when
+        the ack had none), 408 when no ack came after Slack's redeliveries, 503 when no app was connected."""
+        if outgoing.kind == "url_verification":
+            raise NotReady("Socket Mode has no url_verification handshake: it is an HTTP-only request")
+        hub = self.socket
+        # Long enough for every attempt to time out and for the app to reconnect before each.
+        timeout = (hub.max_retries + 1) * (hub.ack_timeout + hub.connect_timeout) + 5
+        answer = hub.deliver(outgoing.kind, outgoing.payload, timeout=timeout)
+        if answer.outcome == "no_connection":
+            return DeliveryResponse(503, "", {})
+        if answer.outcome == "no_ack":
+            return DeliveryResponse(408, "", {})
+        body = payloads.to_json(answer.payload) if answer.payload is not None else ""
+        return DeliveryResponse(200, body, {"Content-Type": "application/json"} if body else {})
 
     def _deliver_quietly(self, envelope: dict[str, Any]) -> None:
         """Deliver from the background queue: a bot that is gone or slow is logged, not raised."""
-        if self.events_url is None:
+        if not self._can_deliver():
             return
         try:
-            self._send(payloads.to_json(envelope), JSON_CONTENT_TYPE)
+            answer = self._send(Outgoing("events_api", envelope))
         except OSError as error:
             logger.warning("local Slack could not deliver %s to %s: %s", envelope["event_id"],
                            self.events_url, error)
+            return
+        if self.delivery == "socket" and answer.status != 200:
+            logger.warning("local Slack delivered %s and got %s", envelope["event_id"], answer.status)

@@ -5,8 +5,10 @@ Routes::
     GET|POST /api/{method}            Web API (query, JSON or form parameters, as slack_sdk sends them)
     POST     /hooks/{hook_id}         the response_url of a click or slash command
     GET      /files/{team-file}/...   url_private and url_private_download of uploaded files
+    GET      /link/?ticket=...        the Socket Mode websocket (``apps.connections.open`` hands out the URL)
 
-The server only speaks HTTP; what to answer is the :class:`Backend`'s business.
+The server only speaks HTTP and websockets; what to answer is the :class:`Backend`'s business, and the
+Socket Mode conversation the :class:`~localslack.socket_mode.SocketHub`'s.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from aiohttp import web
 
 from localslack.errors import NotReady
 from localslack.recording import Injection
+from localslack.socket_mode import SocketHub
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +90,8 @@ def _respond(reply: Reply) -> web.Response:
     return web.json_response(reply.body, status=reply.status, headers=dict(reply.headers))
 
 
-def build_app(backend: Backend) -> web.Application:
-    """The aiohttp application serving ``backend``."""
+def build_app(backend: Backend, *, socket: SocketHub | None = None) -> web.Application:
+    """The aiohttp application serving ``backend`` (and Socket Mode connections to ``socket``)."""
 
     async def call(request: web.Request, method: str, extra: dict[str, str]) -> web.Response:
         try:
@@ -119,6 +122,8 @@ def build_app(backend: Backend) -> web.Application:
     app.router.add_route("*", "/api/{method}", api)
     app.router.add_post("/hooks/{hook_id}", hook)
     app.router.add_get("/files/{file_key}/{tail:.*}", files)
+    if socket is not None:
+        app.router.add_get("/link/", socket.serve)
     return app
 
 
@@ -131,6 +136,13 @@ class ServerThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop serving the app (for work other threads hand to it)."""
+        if self._loop is None:
+            raise NotReady("local Slack server is not started")
+        return self._loop
 
     def start(self, timeout: float = 10.0) -> int:
         """Start serving; returns the bound port."""

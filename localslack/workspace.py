@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from localslack import inputs, objects
 from localslack.chat_methods import response_url
@@ -22,6 +22,7 @@ from localslack.methods import METHODS
 from localslack.people import PeopleActions
 from localslack.recording import Injection, Injections, RecordedCall
 from localslack.server import Reply, ServerThread, build_app
+from localslack.socket_mode import SocketHub
 from localslack.state import Channel, Identity, IdFactory, TsClock, User, UserGroup, seeded_state
 
 logger = logging.getLogger(__name__)
@@ -42,16 +43,24 @@ class LocalSlack(PeopleActions):
     Seeded with Alice (``U0ALICE``), Bob (``U0BOB``), the bot, ``#general`` (``C0GENERAL``), ``#ops``
     (``C0OPS``), a DM per person (``D0ALICE``, ``D0BOB``) and the user group ``@baton-admins``
     (``S0ADMINS``, Alice only). Start once, :meth:`reset` between tests.
-    Deliveries go to :attr:`events_url` (``None`` until set).
+
+    Deliveries go over HTTP to :attr:`events_url` (``None`` until set), signed, or, with :attr:`delivery`
+    set to ``"socket"``, over Socket Mode to the app connected with ``app_token`` (see :attr:`socket`).
     """
 
     def __init__(self, *, bot_token: str = "xoxb-local", signing_secret: str = "local-secret",
                  team_id: str = "T0LOCAL", bot_user_id: str = "U0BATON", bot_id: str = "B0BATON",
-                 app_id: str = "A0BATON", clock: Callable[[], float] = time.time,
-                 delivery_timeout: float = 10.0) -> None:
+                 app_id: str = "A0BATON", app_token: str = "xapp-1-A0BATON-local",
+                 clock: Callable[[], float] = time.time, delivery_timeout: float = 10.0) -> None:
         self.identity = Identity(bot_token=bot_token, signing_secret=signing_secret, team_id=team_id,
                                  bot_user_id=bot_user_id, bot_id=bot_id, app_id=app_id)
         self.events_url: str | None = None
+        #: How people's actions reach the bot: signed HTTP POSTs to ``events_url``, or Socket Mode envelopes.
+        self.delivery: Literal["http", "socket"] = "http"
+        #: The app-level token ``apps.connections.open`` accepts (Socket Mode only).
+        self.app_token = app_token
+        #: The Socket Mode server: disconnects, dropped connections and late acks are scripted on it.
+        self.socket = SocketHub(app_id=app_id)
         self.delivery_timeout = delivery_timeout
         self._lock = threading.RLock()
         self._clock = TsClock(clock)
@@ -68,8 +77,9 @@ class LocalSlack(PeopleActions):
     def start(self) -> LocalSlack:
         """Bind ``127.0.0.1:0`` and serve from a daemon thread; returns ``self``."""
         if self._server is None:
-            server = ServerThread(build_app(self))
+            server = ServerThread(build_app(self, socket=self.socket))
             server.start()
+            self.socket.attach(server.loop)
             self._server = server
             self._queue.start()
         return self
@@ -91,6 +101,7 @@ class LocalSlack(PeopleActions):
         """Forget messages, files, views, calls, injections and pending echoes; restore the seeded data."""
         self._queue.clear()
         self._injections.clear()
+        self.socket.reset()
         with self._lock:
             self._state = seeded_state(self.identity, created=int(self._clock.now()))
             self._calls.clear()
@@ -248,12 +259,16 @@ class LocalSlack(PeopleActions):
         token = authorization[7:] if authorization.lower().startswith("bearer ") else params.get("token")
         if not token:
             return "not_authed"
+        if token == self.app_token:  # an app-level token opens Socket Mode connections and nothing else
+            return "not_allowed_token_type"
         return None if token == self.identity.bot_token else "invalid_auth"
 
     def _answer(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> Reply:
         handler: Handler
         if method == "response_url":  # a hook URL: its secret id is the credential, not a token
             handler = response_url
+        elif method == "apps.connections.open":
+            return self._open_connection(params, headers)
         else:
             if method not in METHODS:
                 return Reply(200, {"ok": False, "error": "unknown_method", "req_method": method})
@@ -275,6 +290,20 @@ class LocalSlack(PeopleActions):
         for job in outbound:
             self._queue.put(job)
         return Reply(200, body)
+
+    def _open_connection(self, params: dict[str, Any], headers: dict[str, str]) -> Reply:
+        """``apps.connections.open``: a websocket URL for the app-level token, as Slack answers it."""
+        authorization = _header(headers, "Authorization")
+        token = authorization[7:] if authorization.lower().startswith("bearer ") else params.get("token")
+        if not token:
+            return Reply(200, {"ok": False, "error": "not_authed"})
+        if token == self.identity.bot_token:
+            return Reply(200, {"ok": False, "error": "not_allowed_token_type"})
+        if token != self.app_token:
+            return Reply(200, {"ok": False, "error": "invalid_auth"})
+        ws_base = self.base_url.replace("http://", "ws://", 1)
+        url = f"{ws_base}link/?ticket={self.socket.issue_ticket()}&app_id={self.identity.app_id}"
+        return Reply(200, {"ok": True, "url": url})
 
     def _context(self) -> MethodContext:
         base_url = self.base_url if self._server is not None else "http://127.0.0.1:0/"

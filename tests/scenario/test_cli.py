@@ -50,6 +50,14 @@ def test_serve_without_a_slack_token_refuses_to_start_naming_the_variable(tmp_pa
     assert not (tmp_path / "postgres").exists(), "nothing is started before settings are valid"
 
 
+def test_serve_in_socket_mode_without_an_app_token_names_it(tmp_path: Path):
+    result = run_baton("serve", "--socket-mode", env={"BATON_HOME": str(tmp_path), "SLACK_BOT_TOKEN": "xoxb-1"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("baton: error: SLACK_APP_TOKEN is not set but Socket Mode is on: ")
+    assert "connections:write" in result.stderr and "SLACK_SIGNING_SECRET" not in result.stderr
+    assert not (tmp_path / "postgres").exists()
+
+
 def test_a_malformed_setting_fails_with_one_line(tmp_path: Path):
     result = run_baton("config", env={"BATON_HOME": str(tmp_path), "REDIS_URL": "localhost:6379"})
     assert result.returncode == 2

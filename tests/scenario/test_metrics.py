@@ -23,7 +23,7 @@ from tests.scenario.loop_helpers import click, plan_row
 
 ASK = "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>"
 #: Families only the web process has (it alone receives Slack traffic).
-WEB_ONLY = {"baton_slack_ack_seconds", "baton_slack_responses"}
+WEB_ONLY = {"baton_slack_ack_seconds", "baton_slack_responses", "baton_slack_socket"}
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
