@@ -94,6 +94,34 @@ def test_doctor_passes_against_real_servers_and_the_fakes(backends, local_slack,
     assert [call.method for call in local_slack.calls] == ["auth.test"]
 
 
+def test_doctor_on_a_demo_set_up_says_what_is_not_configured_and_passes(backends):
+    env = {"BATON_HOME": str(backends.home), "DATABASE_URL": backends.database_url, "REDIS_URL": backends.redis_url}
+    result = run_baton("doctor", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = {line.split()[1]: line for line in result.stdout.splitlines()[:-1]}
+    assert [line.split()[0] for line in lines.values()] == ["PASS", "PASS", "PASS", "PASS", "SKIP", "SKIP"]
+    assert "not configured" in lines["slack"] and "demo mode" in lines["slack"]
+    assert "not configured" in lines["llm"] and "degraded mode" in lines["llm"]
+    assert result.stdout.splitlines()[-1].startswith("4 passed, 0 failed, 2 not configured")
+    assert result.stderr == ""
+
+
+@pytest.mark.slow
+def test_one_shot_commands_print_only_their_output(tmp_path: Path):
+    env = {"BATON_HOME": str(tmp_path)}  # embedded servers: their start-up and the migrations log at INFO
+    try:
+        for command in ("status", "report", "migrate", "config"):
+            result = run_baton(command, env=env)
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert result.stderr == "", f"baton {command} logged: {result.stderr}"
+            assert not any(line.lstrip().startswith("{") for line in result.stdout.splitlines())
+        asked = run_baton("-v", "migrate", env=env)
+        assert asked.returncode == 0 and " INFO baton.backends: using embedded PostgreSQL" in asked.stderr, asked.stderr
+        assert "using embedded PostgreSQL" in run_baton("migrate", env={**env, "BATON_LOG_LEVEL": "INFO"}).stderr
+    finally:
+        run_baton("embedded", "stop", env=env)
+
+
 def test_doctor_reports_each_failure_on_its_own_line(backends, local_slack, fake_openai):
     env = {
         "BATON_HOME": str(backends.home),
