@@ -1,0 +1,356 @@
+"""One person at the demo's keyboard: what each typed turn does in the local workspace, and the screen.
+
+A turn is a chat message (posted as the current person in the current channel), a demo command (``/click``,
+``/as``, ``/in``, ``/upload``, ``/modal``, ``/help``, ``/quit``) or Baton's slash command (``/baton …``).
+No turn ends the session by mistake: an unknown person, channel, file, button or command is answered with
+what exists, and a click that does not go through says why.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from slack_sdk import WebClient
+
+from baton.demo_modal import ModalError, modal_values, render_fields
+from baton.demo_render import Button, match_buttons, render_notice, render_reply
+from localslack import LocalSlack
+from localslack.errors import LocalSlackError
+
+HELP = """\
+Type a message to post it as {user} in {channel}. Mention the bot with @baton.
+  /click             list the buttons you can press, numbered
+  /click <label>     press a button (e.g. /click approve); if several match, you are asked which
+  /click <number>    press one of the buttons just listed
+  /baton <text>      run the /baton slash command (\\n in the text is a line break)
+  /upload <file> [message]  share a file (e.g. a meeting transcript); the message defaults to "@baton"
+  /modal             show the open form (e.g. after /click reject), with its field names
+  /modal <field>=<value> ... submit it (e.g. /modal reason=not this week); fields not given keep their value
+  /as <name>         act as another member ({people})
+  /in <channel>      talk in another channel ({channels})
+  /help              this text
+  /quit              stop the demo (Ctrl-D works too)"""
+
+#: The channels of the local workspace (``localslack.state.seeded_state``).
+SEEDED_CHANNELS = ("general", "ops")
+#: The demo's own commands; any other ``/word`` except Baton's ``/baton`` is a typo, not a chat message.
+DEMO_COMMANDS = ("/click", "/baton", "/upload", "/modal", "/as", "/in", "/help", "/quit", "/exit")
+
+
+class Terminal:
+    """Prints what happens in the workspace; thread-safe (deliveries arrive on other threads)."""
+
+    def __init__(self, out: TextIO, web: WebClient) -> None:
+        self.out = out
+        self.web = web
+        self.ansi = bool(getattr(out, "isatty", lambda: False)())
+        self.buttons: list[Button] = []
+        self.users: dict[str, str] = {}
+        self.channels: dict[str, str] = {}
+        self.dms: dict[str, str] = {}  # DM channel id -> the person at the other end
+        self.viewer = ""
+        self.modal: dict[str, Any] | None = None  # the last form the bot opened
+        self._lock = threading.Lock()
+        self._shown: dict[str, list[str]] = {}  # message ts -> body lines last printed
+
+    def say(self, text: str = "") -> None:
+        """Print one line (or several) at once."""
+        with self._lock:
+            print(text, file=self.out, flush=True)
+
+    def learn_names(self, channels: Iterable[str] = SEEDED_CHANNELS) -> None:
+        """Learn the workspace's members and these channels, so mentions print as names."""
+        members: list[dict[str, Any]] = self.web.users_list().get("members", [])
+        for member in members:
+            self.users[member["id"]] = member["name"]
+        for name in channels:
+            info = self.web.conversations_info(channel=name)["channel"]
+            self.channels[str(info["id"])] = str(info.get("name") or name)
+
+    @property
+    def people(self) -> list[str]:
+        """Names of the people one can act as (the bot excluded)."""
+        return [name for user_id, name in self.users.items() if name != "baton" and user_id != "U0BATON"]
+
+    def channel_name(self, channel_id: str) -> str:
+        """The channel's name (looked up once); a DM's person is remembered as well."""
+        if channel_id not in self.channels:
+            try:
+                info = self.web.conversations_info(channel=channel_id)["channel"]
+            except Exception:  # the id is shown as it is: nothing here is worth stopping the demo for
+                self.channels[channel_id] = channel_id
+            else:
+                self.channels[channel_id] = info.get("name") or channel_id
+                if info.get("is_im") and info.get("user"):
+                    self.dms[channel_id] = str(info["user"])
+        return self.channels[channel_id]
+
+    def where(self, channel_id: str) -> str:
+        """``#general``, or ``DM with @baton`` for a DM."""
+        name = self.channel_name(channel_id)
+        return "your DM with @baton" if channel_id in self.dms else "#" + name
+
+    def on_notice(self, notice: dict[str, Any]) -> None:
+        """Show one thing the bot did in the workspace (``LocalSlack.on_post`` callback)."""
+        channel = notice.get("channel")
+        if channel:
+            self.channel_name(channel)
+        if notice.get("method") == "views.open":
+            self.modal = notice.get("view")
+        lines, buttons = render_notice(
+            notice, users=self.users, channels=self.channels, dms=self.dms, viewer=self.viewer, ansi=self.ansi
+        )
+        if notice.get("method") == "views.open":
+            lines.append("  └ fill and send it with /modal <field>=<value> …  (/modal shows the fields)")
+        ts = str(notice.get("ts") or "")
+        with self._lock:
+            if ts:
+                self.buttons = [b for b in self.buttons if b.message_ts != ts] + buttons
+            before = self._shown.get(ts)
+            if ts:
+                self._shown[ts] = lines[1:]
+            if before is not None and notice.get("method") in ("chat.update", "response_url"):
+                # An update of a message already on screen: show only what changed.
+                changed = [line for line in lines[1:] if line not in before]
+                if not changed:
+                    return
+                lines = [lines[0], *changed]
+            print("\n".join(lines), file=self.out, flush=True)
+
+
+class DemoSession:
+    """The person at the keyboard (``me``) in a channel (``where``); :meth:`handle` plays one typed turn.
+
+    ``settle()`` waits until the bot has finished reacting to a turn; ``base`` is where relative
+    ``/upload`` paths are looked up first; ``echo`` prints each turn (for scripts, whose turns nobody typed).
+    """
+
+    def __init__(
+        self,
+        slack: LocalSlack,
+        terminal: Terminal,
+        *,
+        me: str,
+        where: str,
+        settle: Callable[[], None],
+        base: Path,
+        echo: bool,
+    ) -> None:
+        self.slack = slack
+        self.terminal = terminal
+        self.me = me
+        self.where = where
+        self.settle = settle
+        self.base = base
+        self.echo = echo
+        self.choices: list[Button] = []  # the buttons last listed by number
+        terminal.viewer = me
+
+    @property
+    def my_name(self) -> str:
+        return self.terminal.users.get(self.me, self.me)
+
+    def handle(self, line: str) -> bool:
+        """Play one turn; False when the person asked to stop."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        command, _, rest = line.partition(" ")
+        command = command.lower() if command.startswith("/") else command
+        if command in ("/quit", "/exit"):
+            return False
+        if command == "/help":
+            self.terminal.say(
+                HELP.format(
+                    user="@" + self.my_name,
+                    channel=self.terminal.where(self.where),
+                    people=", ".join(self.terminal.people),
+                    channels=", ".join(self._channel_names()),
+                )
+            )
+        elif command == "/as":
+            self._switch_person(rest)
+        elif command == "/in":
+            self._switch_channel(rest)
+        elif command.startswith("/") and command not in DEMO_COMMANDS:
+            self.terminal.say(
+                f"(unknown command {command}: /help lists the demo's commands; Baton's own is "
+                "/baton. Nothing was posted.)"
+            )
+        else:
+            if self.echo:
+                self.terminal.say(f"@{self.my_name} in {self.terminal.where(self.where)}: {line}")
+            try:
+                self._act(command, rest, line)
+            except (LocalSlackError, OSError) as err:  # e.g. a message deleted meanwhile, the bot unreachable
+                self.terminal.say(f"(that did not go through: {err})")
+        return True
+
+    # -- turns -------------------------------------------------------------------------------------
+
+    def _act(self, command: str, rest: str, line: str) -> None:
+        if command == "/click":
+            if not self._click(rest):
+                return
+        elif command == "/baton":
+            # A typed "\n" is a line break, so a pasted multi-line transcript fits on one script line.
+            reply = self.slack.slash_command(self.me, self.where, "/baton", rest.replace("\\n", "\n"))
+            self._show_reply(reply.body, reply.status, "/baton")
+        elif command == "/upload":
+            if not self._upload(rest):
+                return
+        elif command == "/modal":
+            if not self._modal(rest):
+                return
+        else:
+            self.slack.post_as_user(self.me, self.where, self._to_slack(line))
+        self.settle()
+
+    def _switch_person(self, rest: str) -> None:
+        name = rest.strip().lstrip("@").lower()
+        found = next((i for i, n in self.terminal.users.items() if name in (n.lower(), i.lower())), None)
+        if found is None or found == "U0BATON":
+            self.terminal.say(
+                f"(no member named {name!r} in the local workspace; people: " + ", ".join(self.terminal.people) + ")"
+            )
+            return
+        self.me = self.terminal.viewer = found
+        self.choices = []
+        self.terminal.say(f"(you are now @{self.my_name})")
+
+    def _switch_channel(self, rest: str) -> None:
+        name = rest.strip().lstrip("#").lower()
+        try:
+            channel_id = str(self.terminal.web.conversations_info(channel=name)["channel"]["id"])
+        except Exception:  # unknown or unreachable: say what there is
+            self.terminal.say(
+                f"(no channel named #{name} in the local workspace; channels: " + ", ".join(self._channel_names()) + ")"
+            )
+            return
+        self.where = channel_id
+        self.terminal.say(f"(you are now in {self.terminal.where(channel_id)})")
+
+    def _channel_names(self) -> list[str]:
+        return [
+            name
+            for channel_id, name in self.terminal.channels.items()
+            if channel_id not in self.terminal.dms and name != channel_id
+        ]
+
+    def _click(self, rest: str) -> bool:
+        """Press the one button ``rest`` means; list the candidates when it means several (or none given)."""
+        wanted = rest.strip()
+        if wanted.isdigit():
+            if not self.choices:
+                self.terminal.say("(no numbered list to pick from: /click alone lists the buttons you can press)")
+                return False
+            if not 1 <= int(wanted) <= len(self.choices):
+                self.terminal.say(f"(pick 1 to {len(self.choices)}, or /click to list the buttons again)")
+                return False
+            button = self.choices[int(wanted) - 1]
+            if button not in self.terminal.buttons:
+                self.terminal.say("(that button is gone: the message changed; /click lists the buttons now)")
+                return False
+        else:
+            found = match_buttons(self.terminal.buttons, wanted, viewer=self.me)
+            if len(found) != 1 or not wanted:
+                self._list_choices(found, wanted)
+                return False
+            button = found[0]
+        self.choices = []
+        reply = self.slack.click(
+            self.me,
+            channel=button.channel,
+            message_ts=button.message_ts,
+            action_id=button.action_id,
+            value=button.value,
+            block_id=button.block_id,
+        )
+        self._show_reply(reply.body, reply.status, f"the click on [{button.label}]")
+        return True
+
+    def _list_choices(self, found: list[Button], wanted: str) -> None:
+        if not found:
+            self.choices = []
+            others = [b for b in self.terminal.buttons if b.visible_to not in (None, self.me)]
+            hidden = [b for b in others if match_buttons([b], wanted, viewer=b.visible_to or "")]
+            owners = sorted({"@" + self.terminal.users.get(b.visible_to or "", b.visible_to or "") for b in hidden})
+            what = f"button you can press labelled {wanted!r}" if wanted else "buttons you can press"
+            seen = f"; only {', '.join(owners)} can see " + ("one" if wanted else "some") if owners else ""
+            self.terminal.say(f"(no {what} on screen{seen})")
+            return
+        self.choices = found
+        head = f"{len(found)} buttons match {wanted!r}" if wanted else "Buttons you can press"
+        lines = [f"({head}; pick one with /click <number>, or a longer label:)"]
+        for number, button in enumerate(found, 1):
+            about = f" {button.context[:70]}" if button.context else ""
+            lines.append(f"  {number}. [{button.label}]{about}  ({self.terminal.where(button.channel)})")
+        self.terminal.say("\n".join(lines))
+
+    def _upload(self, rest: str) -> bool:
+        """``/upload <file> [message]``: share a file from disk, with a message mentioning Baton by default."""
+        name, _, comment = rest.strip().partition(" ")
+        if not name:
+            self.terminal.say("(usage: /upload <file> [message], e.g. /upload launch-meeting.vtt @baton notes please)")
+            return False
+        path = Path(name).expanduser()
+        path = path if path.is_absolute() else (self.base / path if (self.base / path).exists() else Path.cwd() / path)
+        if not path.is_file():
+            self.terminal.say(f"(no file {name!r})")
+            return False
+        text = self._to_slack(comment.strip() or "@baton")
+        self.slack.upload_file(self.me, self.where, name=path.name, content=path.read_bytes(), initial_comment=text)
+        return True
+
+    def _modal(self, rest: str) -> bool:
+        """``/modal``: show the open form's fields; ``/modal f=v …``: submit it with those values."""
+        view = self.terminal.modal
+        if view is None:
+            self.terminal.say("(no form is open: a button such as [Reject] or [Review steps] opens one)")
+            return False
+        if not rest.strip():
+            self.terminal.say("\n".join(render_fields(view, users=self.terminal.users)))
+            return False
+        try:
+            values = modal_values(view, rest, users=self.terminal.users)
+        except ModalError as err:
+            self.terminal.say(f"({err})")
+            return False
+        reply = self.slack.submit_view(self.me, view["id"], values=values)
+        self._show_reply(reply.body, reply.status, "the form")
+        if reply.status < 400 and '"errors"' not in reply.body:
+            self.terminal.modal = None
+        return True
+
+    def _show_reply(self, body: str, status: int, what: str) -> None:
+        lines = render_reply(
+            body,
+            status=status,
+            command=what,
+            channel=self.where,
+            users=self.terminal.users,
+            channels=self.terminal.channels,
+            ansi=self.terminal.ansi,
+        )
+        if lines:
+            self.terminal.say("\n".join(lines))
+
+    def _to_slack(self, text: str) -> str:
+        """``@baton`` / ``#general`` as typed -> Slack's ``<@U…>`` / ``<#C…|general>``, as Slack's client does."""
+        by_name = {name.lower(): user_id for user_id, name in self.terminal.users.items()}
+        by_channel = {name.lower(): channel_id for channel_id, name in self.terminal.channels.items()}
+
+        def swap_user(match: re.Match[str]) -> str:
+            user_id = by_name.get(match.group(1).lower())
+            return f"<@{user_id}>" if user_id else match.group(0)
+
+        def swap_channel(match: re.Match[str]) -> str:
+            channel_id = by_channel.get(match.group(1).lower())
+            return f"<#{channel_id}|{match.group(1)}>" if channel_id else match.group(0)
+
+        text = re.sub(r"(?<![<\w])@([A-Za-z0-9._-]+)", swap_user, text)
+        return re.sub(r"(?<![<\w])#([a-z0-9_-]+)", swap_channel, text)
