@@ -1,5 +1,5 @@
 """A modal's fields in the terminal: listed by name, filled from ``name=value`` words, submitted as Slack's
-client would (``view.state.values``). Pure.
+client would (``view.state.values``); and the value a person picks in an input on a message. Pure.
 
 A field is named by its input block's ``block_id``. Values: text as typed (``reason=not this week``), a
 person by name (``owner=bob``), a date ``YYYY-MM-DD``, options by their number in the list (``steps=1,3``,
@@ -129,3 +129,41 @@ def _pick_options(element: dict[str, Any], text: str) -> list[dict[str, Any]]:
         if option not in chosen:
             chosen.append(option)
     return chosen
+
+
+_ON = ("on", "yes", "x", "tick", "ticked")
+_OFF = ("off", "no", "none", "untick", "unticked")
+
+
+def pick_value(element: dict[str, Any], text: str, *, users: Mapping[str, str]) -> tuple[str | list[str], str]:
+    """What picking ``text`` in a message's input ``element`` sends (for ``LocalSlack.click``), and how to say it.
+
+    A person by name, a date ``YYYY-MM-DD``, ``on``/``off`` for tick boxes (or option numbers), an option's
+    number for a select.
+    """
+    kind = element.get("type", "")
+    text = text.strip()
+    if not text:
+        raise ModalError("say what to pick, e.g. /pick 3 bob, /pick 4 2026-01-31 or /pick 1 off")
+    if kind in ("users_select", "multi_users_select"):
+        ids = [_user_id(name, users) for name in re.split(r"[,\s]+", text) if name]
+        shown = ", ".join("@" + users.get(i, i) for i in ids)
+        return (ids if kind == "multi_users_select" else ids[0]), shown
+    if kind == "datepicker":
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ModalError(f"a date is written YYYY-MM-DD, not {text!r}")
+        return text, text
+    if kind in ("checkboxes", "multi_static_select"):
+        options = _options(element)
+        if text.lower() in _ON:
+            return [str(o.get("value")) for o in options], "ticked"
+        if text.lower() in _OFF:
+            return [], "unticked"
+        chosen = _pick_options(element, text)
+        return [str(o.get("value")) for o in chosen], ", ".join(_label(o) for o in chosen) + " ticked"
+    if kind in ("static_select", "radio_buttons"):
+        chosen = _pick_options(element, text.split()[0])
+        if not chosen:
+            raise ModalError(f"pick one of the {len(_options(element))} options by its number")
+        return str(chosen[0].get("value")), _label(chosen[0])
+    return text, text

@@ -31,6 +31,79 @@ class Button:
     context: str = ""
 
 
+@dataclass(frozen=True)
+class Field:
+    """An input on a message (a tick box, an owner picker, a date) the person can set with ``/pick``."""
+
+    kind: str  # the element type: checkboxes, users_select, datepicker, static_select, ...
+    name: str  # how the terminal calls it: the tick box's label, "owner", "due", the placeholder
+    element: dict[str, Any]
+    block_id: str
+    channel: str
+    message_ts: str
+    visible_to: str | None
+    #: What it is about: the text of the section above it (an action item's title).
+    context: str
+
+
+def message_fields(
+    notice: dict[str, Any], *, users: Mapping[str, str], channels: Mapping[str, str], dms: Mapping[str, str]
+) -> list[Field]:
+    """The inputs of the message in ``notice`` (none for a modal: ``/modal`` fills those), in order."""
+    if notice.get("method") == "views.open":
+        return []
+    message = notice.get("message") or {}
+    channel = notice.get("channel", "")
+    visible_to = notice.get("user") or message.get("recipient") or dms.get(channel)
+    found: list[Field] = []
+    about = ""
+    for block in message.get("blocks") or []:
+        if block.get("type") == "section":
+            text = plain((block.get("text") or {}).get("text", ""), users=users, channels=channels)
+            about = text.splitlines()[0] if text else ""
+        if block.get("type") != "actions":
+            continue
+        for element in block.get("elements") or []:
+            kind = element.get("type", "")
+            if kind in ("button", "overflow") or "action_id" not in element:
+                continue
+            found.append(
+                Field(
+                    kind=kind,
+                    name=_field_name(element),
+                    element=element,
+                    block_id=str(block.get("block_id", "")),
+                    channel=channel,
+                    message_ts=str(notice.get("ts") or message.get("ts") or ""),
+                    visible_to=visible_to,
+                    context=_strip_number(about),
+                )
+            )
+    return found
+
+
+def _field_name(element: dict[str, Any]) -> str:
+    kind = element.get("type")
+    if kind == "checkboxes":
+        return " / ".join(_option_label(o) for o in element.get("options") or [])
+    if kind == "users_select":
+        return "owner"
+    if kind == "datepicker":
+        return "due"
+    return str((element.get("placeholder") or {}).get("text") or element.get("action_id", kind))
+
+
+def _option_label(option: dict[str, Any]) -> str:
+    return str((option.get("text") or {}).get("text", option.get("value", "")))
+
+
+def _strip_number(text: str) -> str:
+    """``1. Send the checklist · said: “by Friday”`` -> ``Send the checklist``."""
+    head = text.split(" · ", 1)[0]
+    number, dot, rest = head.partition(". ")
+    return rest if dot and number.isdigit() else head
+
+
 def render_notice(
     notice: dict[str, Any],
     *,
@@ -234,4 +307,4 @@ def _buttons(
     return found
 
 
-__all__ = ["Button", "match_buttons", "plain", "render_notice", "render_reply"]
+__all__ = ["Button", "Field", "match_buttons", "message_fields", "plain", "render_notice", "render_reply"]

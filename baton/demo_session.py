@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 from slack_sdk import WebClient
 
-from baton.demo_modal import ModalError, modal_values, render_fields
-from baton.demo_render import Button, match_buttons, render_notice, render_reply
+from baton.demo_modal import ModalError, modal_values, pick_value, render_fields
+from baton.demo_render import Button, Field, match_buttons, message_fields, render_notice, render_reply
 from localslack import LocalSlack
 from localslack.errors import LocalSlackError
 
@@ -28,6 +28,9 @@ Type a message to post it as {user} in {channel}. Mention the bot with @baton.
   /click <number>    press one of the buttons just listed
   /baton <text>      run the /baton slash command (\\n in the text is a line break)
   /upload <file> [message]  share a file (e.g. a meeting transcript); the message defaults to "@baton"
+  /pick              list the tick boxes, owners and dates on messages, numbered, with their values
+  /pick <number> <value>  set one (e.g. /pick 8 bob, /pick 9 2026-01-31, /pick 1 off); it is sent with
+                     the next button you press on that message (e.g. /click create follow-ups)
   /modal             show the open form (e.g. after /click reject), with its field names
   /modal <field>=<value> ... submit it (e.g. /modal reason=not this week); fields not given keep their value
   /as <name>         act as another member ({people})
@@ -38,7 +41,7 @@ Type a message to post it as {user} in {channel}. Mention the bot with @baton.
 #: The channels of the local workspace (``localslack.state.seeded_state``).
 SEEDED_CHANNELS = ("general", "ops")
 #: The demo's own commands; any other ``/word`` except Baton's ``/baton`` is a typo, not a chat message.
-DEMO_COMMANDS = ("/click", "/baton", "/upload", "/modal", "/as", "/in", "/help", "/quit", "/exit")
+DEMO_COMMANDS = ("/click", "/pick", "/baton", "/upload", "/modal", "/as", "/in", "/help", "/quit", "/exit")
 
 
 class Terminal:
@@ -49,6 +52,7 @@ class Terminal:
         self.web = web
         self.ansi = bool(getattr(out, "isatty", lambda: False)())
         self.buttons: list[Button] = []
+        self.fields: list[Field] = []
         self.users: dict[str, str] = {}
         self.channels: dict[str, str] = {}
         self.dms: dict[str, str] = {}  # DM channel id -> the person at the other end
@@ -106,10 +110,14 @@ class Terminal:
         )
         if notice.get("method") == "views.open":
             lines.append("  └ fill and send it with /modal <field>=<value> …  (/modal shows the fields)")
+        fields = message_fields(notice, users=self.users, channels=self.channels, dms=self.dms)
+        if any(f.visible_to in (None, self.viewer) for f in fields):
+            lines.append("  (tick boxes, owners and dates: /pick lists them, /pick <number> <value> sets one)")
         ts = str(notice.get("ts") or "")
         with self._lock:
             if ts:
                 self.buttons = [b for b in self.buttons if b.message_ts != ts] + buttons
+                self.fields = [f for f in self.fields if f.message_ts != ts] + fields
             before = self._shown.get(ts)
             if ts:
                 self._shown[ts] = lines[1:]
@@ -206,6 +214,9 @@ class DemoSession:
         elif command == "/modal":
             if not self._modal(rest):
                 return
+        elif command == "/pick":
+            if not self._pick(rest):
+                return
         else:
             self.slack.post_as_user(self.me, self.where, self._to_slack(line))
         self.settle()
@@ -290,6 +301,63 @@ class DemoSession:
             about = f" {button.context[:70]}" if button.context else ""
             lines.append(f"  {number}. [{button.label}]{about}  ({self.terminal.where(button.channel)})")
         self.terminal.say("\n".join(lines))
+
+    def _pick(self, rest: str) -> bool:
+        """``/pick``: list the inputs on messages this person sees; ``/pick <n> <value>``: set one."""
+        fields = [f for f in self.terminal.fields if f.visible_to in (None, self.me)]
+        number, _, value = rest.strip().partition(" ")
+        if not number:
+            if not fields:
+                self.terminal.say("(no fields you can fill on screen: tick boxes, owners and dates on a message)")
+            else:
+                lines = ["(Fields you can fill; set one with /pick <number> <value>:)"]
+                lines += [f"  {n}. {self._field_line(field)}" for n, field in enumerate(fields, 1)]
+                self.terminal.say("\n".join(lines))
+            return False
+        if not number.isdigit() or not 1 <= int(number) <= len(fields):
+            self.terminal.say(
+                f"(pick 1 to {len(fields)}: /pick lists the fields)" if fields else "(no fields you can fill on screen)"
+            )
+            return False
+        field = fields[int(number) - 1]
+        try:
+            picked, shown = pick_value(field.element, value, users=self.terminal.users)
+        except ModalError as err:
+            self.terminal.say(f"({err})")
+            return False
+        reply = self.slack.click(
+            self.me,
+            channel=field.channel,
+            message_ts=field.message_ts,
+            action_id=field.element["action_id"],
+            value=picked,
+            block_id=field.block_id,
+        )
+        self._show_reply(reply.body, reply.status, f"the pick in {field.name}")
+        what = (
+            f"“{field.context}” is now {shown}"
+            if field.kind == "checkboxes"
+            else (f"{field.name} of “{field.context}” is now {shown}")
+        )
+        self.terminal.say(f"({what}; it is sent with the next button you press on that message)")
+        return True
+
+    def _field_line(self, field: Field) -> str:
+        """``[x] Follow up — Send the checklist`` / ``owner: @bob — Decide that``: this person's current value."""
+        state = self.slack.input_state(self.me, field.channel, field.message_ts)
+        entry = state.get(field.block_id, {}).get(field.element.get("action_id", ""), {})
+        users = self.terminal.users
+        if field.kind == "checkboxes":
+            shown = ("[x] " if entry.get("selected_options") else "[ ] ") + field.name
+        elif field.kind == "users_select":
+            user = entry.get("selected_user")
+            shown = f"{field.name}: " + (f"@{users.get(user, user)}" if user else "(nobody yet)")
+        elif field.kind == "datepicker":
+            shown = f"{field.name}: {entry.get('selected_date') or '(no date)'}"
+        else:
+            option = entry.get("selected_option") or {}
+            shown = f"{field.name}: " + str((option.get("text") or {}).get("text") or "(none)")
+        return f"{shown} — {field.context}" if field.context else shown
 
     def _upload(self, rest: str) -> bool:
         """``/upload <file> [message]``: share a file from disk, with a message mentioning Baton by default."""

@@ -160,3 +160,20 @@ def test_a_forms_errors_come_back_to_the_terminal(screen: Screen):
     said = screen.turn("/modal steps=none")
     assert "(the form was not accepted: steps: Select at least one step, or reject the plan.)" in said
     assert screen.terminal.modal is view  # still open, to correct
+
+
+def test_owners_due_dates_and_ticks_on_a_card_are_picked_from_the_terminal(screen: Screen):
+    transcript = Path(__file__).resolve().parents[2] / "examples" / "launch-meeting.vtt"
+    assert "no fields you can fill" in screen.turn("/pick")
+    screen.turn(f"/upload {transcript} @baton notes please")
+    said = screen.turn("/pick")
+    assert "1. [x] Follow up — Send the launch checklist to the whole team" in said, said
+    assert "8. owner: (nobody yet) — Decide that" in said and "9. due: 2026-" in said
+    assert "no member named 'zed'" in screen.turn("/pick 8 zed")
+    assert "pick 1 to 9" in screen.turn("/pick 12 bob")
+    assert "owner of “Decide that” is now @bob" in screen.turn("/pick 8 bob")
+    assert "due of “Decide that” is now 2031-01-31" in screen.turn("/pick 9 2031-01-31")
+    assert "“Send the launch checklist to the whole team” is now unticked" in screen.turn("/pick 1 off")
+    said = screen.turn("/click create follow-ups")
+    assert "Decide that" in said and "@bob · due 2031-01-31" in said, said
+    assert "Send the launch checklist" not in said.split("Follow-ups created")[-1]
