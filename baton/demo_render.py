@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from baton.demo_mrkdwn import plain
+
+#: mrkdwn -> terminal text, with the names and settings of one rendering (:func:`plain`, partly applied).
+Write = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -112,18 +116,20 @@ def render_notice(
     dms: Mapping[str, str] | None = None,
     viewer: str = "",
     ansi: bool = False,
+    local_urls: tuple[str, ...] = (),
 ) -> tuple[list[str], list[Button]]:
     """Lines to print for one thing the bot showed (a post, an update, an ephemeral, a modal), and its buttons.
 
     ``dms`` maps a DM channel to its person; ``viewer`` is who is at the keyboard now (buttons of a message
-    only someone else sees are shown but not offered).
+    only someone else sees are shown but not offered); ``local_urls``: see :func:`plain`.
     """
+    write = partial(plain, users=users, channels=channels, ansi=ansi, local_urls=local_urls)
     method = notice.get("method", "")
     if method == "views.open":
         view = notice.get("view") or {}
         title = (view.get("title") or {}).get("text", "")
         lines = [f"  ┌ modal: {title}"]
-        lines += ["  │ " + line for line in _blocks_text(view.get("blocks") or [], users, channels, ansi)]
+        lines += ["  │ " + line for line in _blocks_text(view.get("blocks") or [], write, users)]
         return lines, []
     message = notice.get("message") or {}
     channel = notice.get("channel", "")
@@ -138,20 +144,16 @@ def render_notice(
     thread = " (in thread)" if message.get("thread_ts") and message.get("thread_ts") != message.get("ts") else ""
     header = f"[{where}] Baton{thread}" + (f" — {label}" if label else "") + ":"
     blocks = message.get("blocks") or []
-    body = _blocks_text(blocks, users, channels, ansi) if blocks else []
-    if not body:
-        body = plain(message.get("text", ""), users=users, channels=channels, ansi=ansi).splitlines()
-    readable = (
-        _blocks_text(blocks, users, channels, False)
-        or plain(message.get("text", ""), users=users, channels=channels).splitlines()
-    )
+    body = (_blocks_text(blocks, write, users) if blocks else []) or write(message.get("text", "")).splitlines()
+    flat = partial(plain, users=users, channels=channels, local_urls=local_urls)
+    readable = _blocks_text(blocks, flat, users) or flat(message.get("text", "")).splitlines()
     buttons = _buttons(
         blocks,
         channel=channel,
         ts=str(notice.get("ts") or message.get("ts") or ""),
         visible_to=visible_to,
         title=readable[0] if readable else "",
-        readable=lambda text: " ".join(plain(text, users=users, channels=channels).split()),
+        readable=lambda text: " ".join(flat(text).split()),
     )
     lines = [header, *("  " + line for line in body)]
     if buttons:
@@ -164,6 +166,21 @@ def render_notice(
     return lines, buttons
 
 
+def render_home(
+    view: dict[str, Any],
+    *,
+    owner: str,
+    users: Mapping[str, str],
+    channels: Mapping[str, str],
+    ansi: bool = False,
+    local_urls: tuple[str, ...] = (),
+) -> list[str]:
+    """Lines for a person's App Home tab (the view Baton published for them)."""
+    write = partial(plain, users=users, channels=channels, ansi=ansi, local_urls=local_urls)
+    lines = _blocks_text(view.get("blocks") or [], write, users)
+    return [f"[App Home of @{users.get(owner, owner)}]", *("  " + line for line in lines)]
+
+
 def render_reply(
     body: str,
     *,
@@ -173,6 +190,7 @@ def render_reply(
     users: Mapping[str, str],
     channels: Mapping[str, str],
     ansi: bool = False,
+    local_urls: tuple[str, ...] = (),
 ) -> list[str]:
     """Lines for the bot's immediate HTTP answer to a slash command, click or modal (nothing when empty)."""
     if status >= 400:
@@ -186,9 +204,9 @@ def render_reply(
     if reply.get("response_action") == "errors":
         errors = reply.get("errors") or {}
         return [f"({command} was not accepted: " + "; ".join(f"{k}: {v}" for k, v in errors.items()) + ")"]
+    write = partial(plain, users=users, channels=channels, ansi=ansi, local_urls=local_urls)
     blocks = reply.get("blocks") or []
-    text = _blocks_text(blocks, users, channels, ansi) if blocks else []
-    text = text or plain(str(reply.get("text") or ""), users=users, channels=channels, ansi=ansi).splitlines()
+    text = (_blocks_text(blocks, write, users) if blocks else []) or write(str(reply.get("text") or "")).splitlines()
     if not text:
         return []
     where = "#" + channels.get(channel, channel)
@@ -217,20 +235,18 @@ def match_buttons(buttons: list[Button], wanted: str, *, viewer: str) -> list[Bu
     ]
 
 
-def _blocks_text(
-    blocks: list[dict[str, Any]], users: Mapping[str, str], channels: Mapping[str, str], ansi: bool
-) -> list[str]:
+def _blocks_text(blocks: list[dict[str, Any]], write: Write, users: Mapping[str, str]) -> list[str]:
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
         if kind in ("section", "header"):
             text = (block.get("text") or {}).get("text", "")
-            lines += plain(text, users=users, channels=channels, ansi=ansi).splitlines()
+            lines += write(text).splitlines()
             for field in block.get("fields") or []:
-                lines.append(plain(field.get("text", ""), users=users, channels=channels, ansi=ansi))
+                lines.append(write(field.get("text", "")))
         elif kind == "context":
             parts = [element.get("text", "") for element in block.get("elements") or [] if "text" in element]
-            lines.append(plain(" · ".join(parts), users=users, channels=channels, ansi=ansi))
+            lines.append(write(" · ".join(parts)))
         elif kind == "divider":
             lines.append("─" * 40)
         elif kind == "rich_text":
@@ -307,4 +323,13 @@ def _buttons(
     return found
 
 
-__all__ = ["Button", "Field", "match_buttons", "message_fields", "plain", "render_notice", "render_reply"]
+__all__ = [
+    "Button",
+    "Field",
+    "match_buttons",
+    "message_fields",
+    "plain",
+    "render_home",
+    "render_notice",
+    "render_reply",
+]

@@ -8,8 +8,10 @@ what exists, and a click that does not go through says why.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,7 +19,15 @@ from typing import Any, TextIO
 from slack_sdk import WebClient
 
 from baton.demo_modal import ModalError, modal_values, pick_value, render_fields
-from baton.demo_render import Button, Field, match_buttons, message_fields, render_notice, render_reply
+from baton.demo_render import (
+    Button,
+    Field,
+    match_buttons,
+    message_fields,
+    render_home,
+    render_notice,
+    render_reply,
+)
 from localslack import LocalSlack
 from localslack.errors import LocalSlackError
 
@@ -33,6 +43,7 @@ Type a message to post it as {user} in {channel}. Mention the bot with @baton.
                      the next button you press on that message (e.g. /click create follow-ups)
   /modal             show the open form (e.g. after /click reject), with its field names
   /modal <field>=<value> ... submit it (e.g. /modal reason=not this week); fields not given keep their value
+  /home              open your App Home tab (what is waiting for you; its buttons work on the messages)
   /as <name>         act as another member ({people})
   /in <channel>      talk in another channel ({channels})
   /help              this text
@@ -41,7 +52,7 @@ Type a message to post it as {user} in {channel}. Mention the bot with @baton.
 #: The channels of the local workspace (``localslack.state.seeded_state``).
 SEEDED_CHANNELS = ("general", "ops")
 #: The demo's own commands; any other ``/word`` except Baton's ``/baton`` is a typo, not a chat message.
-DEMO_COMMANDS = ("/click", "/pick", "/baton", "/upload", "/modal", "/as", "/in", "/help", "/quit", "/exit")
+DEMO_COMMANDS = ("/click", "/pick", "/baton", "/upload", "/modal", "/home", "/as", "/in", "/help", "/quit", "/exit")
 
 
 class Terminal:
@@ -57,6 +68,7 @@ class Terminal:
         self.channels: dict[str, str] = {}
         self.dms: dict[str, str] = {}  # DM channel id -> the person at the other end
         self.viewer = ""
+        self.local_urls: tuple[str, ...] = ()  # the local workspace's https://<team>.slack.com/: nothing there
         self.modal: dict[str, Any] | None = None  # the last form the bot opened
         self._lock = threading.Lock()
         self._shown: dict[str, list[str]] = {}  # message ts -> body lines last printed
@@ -67,7 +79,8 @@ class Terminal:
             print(text, file=self.out, flush=True)
 
     def learn_names(self, channels: Iterable[str] = SEEDED_CHANNELS) -> None:
-        """Learn the workspace's members and these channels, so mentions print as names."""
+        """Learn the workspace's members and these channels, so mentions print as names, and its URL."""
+        self.local_urls = (str(self.web.auth_test().get("url") or ""),)
         members: list[dict[str, Any]] = self.web.users_list().get("members", [])
         for member in members:
             self.users[member["id"]] = member["name"]
@@ -106,7 +119,13 @@ class Terminal:
         if notice.get("method") == "views.open":
             self.modal = notice.get("view")
         lines, buttons = render_notice(
-            notice, users=self.users, channels=self.channels, dms=self.dms, viewer=self.viewer, ansi=self.ansi
+            notice,
+            users=self.users,
+            channels=self.channels,
+            dms=self.dms,
+            viewer=self.viewer,
+            ansi=self.ansi,
+            local_urls=self.local_urls,
         )
         if notice.get("method") == "views.open":
             lines.append("  └ fill and send it with /modal <field>=<value> …  (/modal shows the fields)")
@@ -217,6 +236,9 @@ class DemoSession:
         elif command == "/pick":
             if not self._pick(rest):
                 return
+        elif command == "/home":
+            self._home()
+            return
         else:
             self.slack.post_as_user(self.me, self.where, self._to_slack(line))
         self.settle()
@@ -359,6 +381,30 @@ class DemoSession:
             shown = f"{field.name}: " + str((option.get("text") or {}).get("text") or "(none)")
         return f"{shown} — {field.context}" if field.context else shown
 
+    def _home(self) -> None:
+        """``/home``: open the App Home tab as Slack does (``app_home_opened``), then show what Baton published."""
+        before = len(self.slack.calls_to("views.publish"))
+        dm = str(self.terminal.web.conversations_open(users=self.me)["channel"]["id"])
+        self.slack.deliver_event(
+            {"type": "app_home_opened", "user": self.me, "channel": dm, "tab": "home", "event_ts": f"{time.time():.6f}"}
+        )
+        self.settle()
+        published = [c for c in self.slack.calls_to("views.publish")[before:] if c.params.get("user_id") == self.me]
+        if not published:
+            self.terminal.say("(Baton did not publish an App Home tab for you; see the demo's log)")
+            return
+        view = published[-1].params.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        lines = render_home(
+            view or {},
+            owner=self.me,
+            users=self.terminal.users,
+            channels=self.terminal.channels,
+            ansi=self.terminal.ansi,
+            local_urls=self.terminal.local_urls,
+        )
+        self.terminal.say("\n".join(lines))
+
     def _upload(self, rest: str) -> bool:
         """``/upload <file> [message]``: share a file from disk, with a message mentioning Baton by default."""
         name, _, comment = rest.strip().partition(" ")
@@ -403,6 +449,7 @@ class DemoSession:
             users=self.terminal.users,
             channels=self.terminal.channels,
             ansi=self.terminal.ansi,
+            local_urls=self.terminal.local_urls,
         )
         if lines:
             self.terminal.say("\n".join(lines))

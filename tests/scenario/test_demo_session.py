@@ -177,3 +177,12 @@ def test_owners_due_dates_and_ticks_on_a_card_are_picked_from_the_terminal(scree
     said = screen.turn("/click create follow-ups")
     assert "Decide that" in said and "@bob · due 2031-01-31" in said, said
     assert "Send the launch checklist" not in said.split("Follow-ups created")[-1]
+
+
+def test_app_home_is_shown_for_the_person_at_the_keyboard(screen: Screen):
+    screen.turn("@baton post Release 1.2 is out to #ops")
+    said = screen.turn("/home")
+    assert "[App Home of @alice]" in said, said
+    assert "Your pending requests\n  • Post a message in" in said  # alice's request, waiting for approval
+    assert "slack.com" not in said  # the local workspace's links lead nowhere: labels only
+    assert [c.params.get("user_id") for c in screen.bot.slack.calls_to("views.publish")] == ["U0ALICE"]

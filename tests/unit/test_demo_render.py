@@ -42,6 +42,14 @@ def test_links_show_their_label_and_loopback_urls_are_never_printed():
     assert text("see <http://localhost:8000/x>") == "see (local link)"
     assert "127.0.0.1" not in text("<http://127.0.0.1:5/a|a> <http://[::1]:5/b|b>")
     assert text("a &lt;b&gt; &amp; c") == "a <b> & c"
+    local = "https://baton-local.slack.com/"
+    shown = plain(
+        f"<{local}archives/C0OPS/p1|the card> <https://example.com/|x>",
+        users=USERS,
+        channels=CHANNELS,
+        local_urls=(local,),
+    )
+    assert shown == "the card x (https://example.com/)"
 
 
 def card(buttons: list[str], *, title: str = "*Post a message in #ops*") -> list[dict]:
