@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any
 
 from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError, build_settings
+from baton.slack_names import slack_view
 from bot.deps import utc_now
 from core import defaults
 from core.policy_command import PolicyCommandError, parse_policy_command
@@ -22,16 +22,7 @@ from memory.admin_sql import known_teams, pending_plans
 from memory.db import Conn, connect
 from memory.policies import WORKSPACE, change_policy, load_overrides
 from slackui import replies
-from slackui.admin_views import (
-    PLAIN,
-    PLANS_LIMIT,
-    Linker,
-    Style,
-    archive_linker,
-    render_plans,
-    render_policy,
-    render_status,
-)
+from slackui.admin_views import PLAIN, PLANS_LIMIT, render_plans, render_policy, render_status
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -107,7 +98,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         team = _team(conn, args.team, required=False)
         facts = gather_status(conn, team_id=team, channel_id=args.channel, now=utc_now(),
                               redis_url=settings.redis_url)
-    slack = _slack_view(settings)
+    slack = slack_view(settings)
     named = f"{slack.team_name} ({team})" if team and slack.team_name else team
     print(f"workspace {named or '(none yet)'}")
     print(render_status(facts, style=slack.style))
@@ -122,43 +113,9 @@ def cmd_plans(args: argparse.Namespace) -> int:
     with conn:
         team = _team(conn, args.team)
         plans, total = pending_plans(conn, team_id=team, now=now, channel_id=args.channel, limit=PLANS_LIMIT)
-    slack = _slack_view(settings)
+    slack = slack_view(settings)
     print(render_plans(plans, total, channel_id=args.channel, now=now, link=slack.link, style=slack.style))
     return 0
-
-
-@dataclass(frozen=True)
-class SlackView:
-    """What Slack adds to a terminal answer: links to messages, names for ids, the workspace's name."""
-
-    link: Linker
-    style: Style
-    team_name: str | None
-
-
-def _slack_view(settings: Any) -> SlackView:
-    """Links and names from Slack when a bot token is configured and ``auth.test`` answers: the store keeps
-    user and channel ids only, so without Slack the terminal shows ids (and no links)."""
-    if not settings.slack_bot_token:
-        return SlackView(archive_linker(None), PLAIN, None)
-    from slack_sdk.errors import SlackApiError
-
-    from connectors.slack_clients import plain_client  # deferred: start-up cost (slack_sdk, aiohttp)
-    from workers.slack_lookups import SlackLookups  # deferred: start-up cost (slack_sdk)
-
-    client = plain_client(settings)
-    try:
-        auth = client.auth_test()
-    except (SlackApiError, OSError):
-        return SlackView(archive_linker(None), PLAIN, None)
-    lookups = SlackLookups(client)
-
-    def names(kind: str, ident: str) -> str | None:
-        name = lookups.name(ident) if kind == "user" else lookups.channel_name(ident).lstrip("#")
-        return None if name == ident else name
-
-    return SlackView(archive_linker(str(auth.get("url") or "") or None), replace(PLAIN, names=names),
-                     str(auth.get("team") or "") or None)
 
 
 def cmd_policy(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from baton.config import CommandError, build_settings
 from baton.logs import configure_logging, plan_logging, secrets_of
 from baton.memory_cli import add_memory_parser
 from baton.report_cli import add_report_parser
+from baton.slack_names import slack_view
 from core import defaults
 from core.settings import ENV_VARS, SettingsError
 from memory import plans
@@ -96,7 +97,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if team_id is None:
             raise CommandError(f"no plan #{args.plan_id}")
         entries = timeline(conn, team_id=team_id, plan_id=args.plan_id)
-    print(render_timeline(args.plan_id, entries, slack=False))
+    names = slack_view(settings).style.names
+    print(render_timeline(args.plan_id, entries, slack=False, user_name=lambda user_id: names("user", user_id)))
     return 0
 
 

@@ -364,3 +364,19 @@ def test_the_cli_changes_policy_audited_as_cli(bot, db, capsys, cli_env):
     code, out = baton(capsys, "policy", "--team", "T0LOCAL", "--channel", "C0GENERAL", "reset")
     assert code == 0 and out.startswith("Reset: channel C0GENERAL now follows the workspace's policy.")
     assert db.execute("SELECT count(*) AS n FROM policies WHERE channel_id = 'C0GENERAL'").fetchone()["n"] == 0
+
+
+def test_audit_prints_who_decided_by_name_when_slack_can_say(bot, db, capsys, cli_env, monkeypatch):
+    from baton.cli import cmd_audit
+
+    ask_and_plan(bot)
+    plan = plan_row(db)
+    assert click(bot, "U0BOB", plan, plan_card.APPROVE).status == 200
+    bot.run_jobs(wait_for=1)
+    cmd_audit(argparse.Namespace(plan_id=plan["id"], home=None, log_level=None, port=None))
+    out = capsys.readouterr().out
+    assert " by Bob " in out and "U0BOB" not in out, out
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN")  # the store keeps ids only
+    cmd_audit(argparse.Namespace(plan_id=plan["id"], home=None, log_level=None, port=None))
+    assert " by U0BOB " in capsys.readouterr().out
