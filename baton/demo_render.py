@@ -33,6 +33,14 @@ class Button:
     visible_to: str | None = None
     #: What the button is about (its section's text, else the message's first line), to tell alike ones apart.
     context: str = ""
+    #: For a button in an actions block: the first line of the section just above it (an item's title), if
+    #: that is not the context already.
+    detail: str = ""
+
+    @property
+    def about(self) -> str:
+        """Context and detail, as one line."""
+        return f"{self.context} — {self.detail}" if self.detail else self.context
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,7 @@ def render_notice(
         ts=str(notice.get("ts") or message.get("ts") or ""),
         visible_to=visible_to,
         title=readable[0] if readable else "",
-        readable=lambda text: " ".join(flat(text).split()),
+        readable=flat,
     )
     lines = [header, *("  " + line for line in body)]
     if buttons:
@@ -230,9 +238,7 @@ def match_buttons(buttons: list[Button], wanted: str, *, viewer: str) -> list[Bu
     prefix = [b for b in visible if b.label.lower().startswith(key) or b.action_id.lower().startswith(key)]
     if prefix:
         return prefix
-    return [
-        b for b in visible if key.startswith(b.label.lower() + " ") and key[len(b.label) + 1 :] in b.context.lower()
-    ]
+    return [b for b in visible if key.startswith(b.label.lower() + " ") and key[len(b.label) + 1 :] in b.about.lower()]
 
 
 def _blocks_text(blocks: list[dict[str, Any]], write: Write, users: Mapping[str, str]) -> list[str]:
@@ -299,13 +305,18 @@ def _buttons(
     readable: Callable[[str], str],
 ) -> list[Button]:
     found: list[Button] = []
+    above = ""  # the first line of the last section seen
     for block in blocks:
         elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
         accessory = block.get("accessory")
-        context = title
+        context, detail = title, (above if above != title else "")
+        text = ""
+        if block.get("type") == "section":
+            text = readable((block.get("text") or {}).get("text", ""))
+            above = text.strip().split("\n", 1)[0]
         if isinstance(accessory, dict):
             elements.append(accessory)
-            context = readable((block.get("text") or {}).get("text", "")) or title
+            context, detail = " ".join(text.split()) or title, ""
         for element in elements:
             if element.get("type") == "button":
                 found.append(
@@ -318,6 +329,7 @@ def _buttons(
                         message_ts=ts,
                         visible_to=visible_to,
                         context=context,
+                        detail=detail,
                     )
                 )
     return found

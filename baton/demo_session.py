@@ -107,9 +107,12 @@ class Terminal:
         return self.channels[channel_id]
 
     def where(self, channel_id: str) -> str:
-        """``#general``, or ``DM with @baton`` for a DM."""
+        """``#general``; ``your DM with @baton``, or ``DM to @bob`` for someone else's."""
         name = self.channel_name(channel_id)
-        return "your DM with @baton" if channel_id in self.dms else "#" + name
+        owner = self.dms.get(channel_id)
+        if owner is None:
+            return "#" + name
+        return "your DM with @baton" if owner == self.viewer else f"DM to @{self.users.get(owner, owner)}"
 
     def on_notice(self, notice: dict[str, Any]) -> None:
         """Show one thing the bot did in the workspace (``LocalSlack.on_post`` callback)."""
@@ -320,7 +323,7 @@ class DemoSession:
         head = f"{len(found)} buttons match {wanted!r}" if wanted else "Buttons you can press"
         lines = [f"({head}; pick one with /click <number>, or a longer label:)"]
         for number, button in enumerate(found, 1):
-            about = f" {button.context[:70]}" if button.context else ""
+            about = f" {button.about[:90]}" if button.about else ""
             lines.append(f"  {number}. [{button.label}]{about}  ({self.terminal.where(button.channel)})")
         self.terminal.say("\n".join(lines))
 

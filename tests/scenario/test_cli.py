@@ -191,9 +191,10 @@ def test_demo_script_shows_a_transcript_going_through(tmp_path: Path):
     script.write_text(
         f"/upload {transcript} @baton notes from the launch review please\n"
         "/click create follow-ups\n"
-        "/click done\n"  # alice's Done is in her DM: she can press it; bob's is his
+        "/click done checklist\n"  # alice's Done is in her DM: she can press it; bob's is his
         "/as bob\n"
-        "/click done\n"
+        "/click done pricing\n"  # (a reminder DM may have come meanwhile, with a Done of its own)
+        "/click 1\n"
         "/upload missing.vtt\n"
     )
     result = run_baton("demo", "--script", str(script), env={"BATON_HOME": str(tmp_path / "home")}, timeout=180)

@@ -136,6 +136,22 @@ def test_click_matching_never_guesses():
     assert match_buttons(everything, "nothing-here", viewer="U0ALICE") == []
 
 
+def test_a_button_under_an_items_section_knows_the_item():
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "You have action items from the meeting"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": ":hourglass: *Update the pricing page*\n@bob"}},
+        {"type": "actions", "elements": [{"type": "button", "action_id": "done", "text": {"text": "Done"}}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": ":hourglass: *Send the checklist*"}},
+        {"type": "actions", "elements": [{"type": "button", "action_id": "done", "text": {"text": "Done"}}]},
+    ]
+    _, buttons = render(notice("chat.postMessage", "D0BOB", "4.1", blocks), viewer="U0BOB")
+    assert [b.about for b in buttons] == [
+        "You have action items from the meeting — ⌛ Update the pricing page",
+        "You have action items from the meeting — ⌛ Send the checklist",
+    ]
+    assert match_buttons(buttons, "done checklist", viewer="U0BOB") == [buttons[1]]
+
+
 def test_click_matching_skips_buttons_the_person_cannot_see():
     bobs = button("Done", ts="3.1", visible_to="U0BOB")
     mine = button("Done", ts="3.2", visible_to="U0ALICE")
