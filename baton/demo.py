@@ -24,7 +24,8 @@ from slack_sdk import WebClient
 
 from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError
-from baton.demo_session import DemoSession, Terminal
+from baton.demo_session import DemoSession
+from baton.demo_terminal import Terminal
 from baton.web_server import WebServer
 from connectors.slack_clients import plain_client
 from core import defaults

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
-from baton.demo_session import DemoSession, Terminal
+from baton.demo_session import DemoSession
+from baton.demo_terminal import Terminal
 
 
 class Screen:
