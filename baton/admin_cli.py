@@ -14,6 +14,7 @@ from typing import Any
 
 from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError, build_settings
+from baton.slack_names import slack_view
 from bot.deps import utc_now
 from core import defaults
 from core.policy_command import PolicyCommandError, parse_policy_command
@@ -21,7 +22,7 @@ from memory.admin_sql import known_teams, pending_plans
 from memory.db import Conn, connect
 from memory.policies import WORKSPACE, change_policy, load_overrides
 from slackui import replies
-from slackui.admin_views import PLAIN, PLANS_LIMIT, archive_linker, render_plans, render_policy, render_status
+from slackui.admin_views import PLAIN, PLANS_LIMIT, render_plans, render_policy, render_status
 
 Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
@@ -97,8 +98,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         team = _team(conn, args.team, required=False)
         facts = gather_status(conn, team_id=team, channel_id=args.channel, now=utc_now(),
                               redis_url=settings.redis_url)
-    print(f"workspace {team or '(none yet)'}")
-    print(render_status(facts, style=PLAIN))
+    slack = slack_view(settings)
+    named = f"{slack.team_name} ({team})" if team and slack.team_name else team
+    print(f"workspace {named or '(none yet)'}")
+    print(render_status(facts, style=slack.style))
     return 0
 
 
@@ -110,23 +113,9 @@ def cmd_plans(args: argparse.Namespace) -> int:
     with conn:
         team = _team(conn, args.team)
         plans, total = pending_plans(conn, team_id=team, now=now, channel_id=args.channel, limit=PLANS_LIMIT)
-    print(render_plans(plans, total, channel_id=args.channel, now=now, link=_linker(settings), style=PLAIN))
+    slack = slack_view(settings)
+    print(render_plans(plans, total, channel_id=args.channel, now=now, link=slack.link, style=slack.style))
     return 0
-
-
-def _linker(settings: Any) -> Any:
-    """Links from Slack's ``auth.test`` when a bot token is configured; plain ids otherwise."""
-    if not settings.slack_bot_token:
-        return archive_linker(None)
-    from slack_sdk.errors import SlackApiError
-
-    from connectors.slack_clients import plain_client  # deferred: start-up cost (slack_sdk, aiohttp)
-
-    client = plain_client(settings)
-    try:
-        return archive_linker(str(client.auth_test().get("url") or "") or None)
-    except (SlackApiError, OSError):
-        return archive_linker(None)
 
 
 def cmd_policy(args: argparse.Namespace) -> int:

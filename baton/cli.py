@@ -18,9 +18,10 @@ from types import FrameType
 from baton.admin_cli import add_admin_parsers
 from baton.backends import migrate_database, resolve_backends, supervise
 from baton.config import CommandError, build_settings
-from baton.logs import configure_logging, secrets_of
+from baton.logs import configure_logging, plan_logging, secrets_of
 from baton.memory_cli import add_memory_parser
 from baton.report_cli import add_report_parser
+from baton.slack_names import slack_view
 from core import defaults
 from core.settings import ENV_VARS, SettingsError
 from memory import plans
@@ -99,12 +100,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if team_id is None:
             raise CommandError(f"no plan #{args.plan_id}")
         entries = timeline(conn, team_id=team_id, plan_id=args.plan_id)
-    print(render_timeline(args.plan_id, entries, slack=False))
+    names = slack_view(settings).style.names
+    print(render_timeline(args.plan_id, entries, slack=False, user_name=lambda user_id: names("user", user_id)))
     return 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from baton.doctor import run_checks  # deferred: start-up cost (openai, slack_sdk) only for `doctor`
+    from baton.doctor import exit_code, run_checks, summary  # deferred: start-up cost (openai, slack_sdk)
 
     settings = build_settings(args)
     try:
@@ -115,19 +117,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     checks = run_checks(settings)
     for check in checks:
         print(check.line())
-    failed = [c for c in checks if not c.ok]
-    print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    print(summary(checks))
+    return exit_code(checks)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import logging
-
     from baton.demo import run_demo  # deferred: start-up cost (the local workspace) only for `demo`
 
-    if not (args.log_level or os.environ.get("BATON_LOG_LEVEL")):
-        # The terminal is the workspace: keep start-up chatter out of it unless asked for.
-        logging.getLogger().setLevel(logging.WARNING)
     return run_demo(build_settings(args), script=args.script, channel=args.channel, user=args.user)
 
 
@@ -149,7 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="baton", description="Baton: an AI operations crew that lives in Slack."
     )
     parser.add_argument("--home", help="state folder (env BATON_HOME)")
-    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (env BATON_LOG_LEVEL)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (env BATON_LOG_LEVEL); commands other "
+                        "than serve, worker and scheduler log only warnings unless asked, the demo to a file")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log more: -v is --log-level INFO, -vv DEBUG")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
@@ -192,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("migrate", cmd_migrate, "Apply pending database migrations (safe to run concurrently).")
     add("config", cmd_config, "Print the effective settings, secrets masked.")
-    add("doctor", cmd_doctor, "Check Postgres, pgvector, Redis, Slack and the LLM; one PASS/FAIL line each.")
+    add("doctor", cmd_doctor, "Check Postgres, pgvector, Redis, Slack and the LLM: one PASS, FAIL or SKIP (not "
+        "configured) line each; exits 1 only when something configured is broken.")
 
     demo = add(
         "demo", cmd_demo, "Try Baton locally: a local Slack workspace in your terminal, no accounts needed."
@@ -221,11 +221,17 @@ def _exit_cleanly_on_sigterm() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose and not args.log_level:
+        args.log_level = "INFO" if args.verbose == 1 else "DEBUG"
     try:
         settings = build_settings(args)
-        # The demo's terminal is the workspace: plain lines there, JSON everywhere else (by default).
-        log_format = "text" if args.command == "demo" else settings.log_format
-        configure_logging(settings.log_level, fmt=log_format, secrets=secrets_of(settings))
+        plan = plan_logging(
+            args.command,
+            settings,
+            level_asked=bool(args.log_level or os.environ.get("BATON_LOG_LEVEL")),
+            format_asked=bool(os.environ.get("BATON_LOG_FORMAT")),
+        )
+        configure_logging(plan.level, fmt=plan.fmt, secrets=secrets_of(settings), path=plan.path)
         return int(args.func(args))
     except (SettingsError, EmbeddedServerError, MigrationError, CommandError) as err:
         print(f"baton: error: {err}", file=sys.stderr)

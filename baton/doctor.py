@@ -1,4 +1,9 @@
-"""``baton doctor``: one clear pass/fail line for each thing Baton depends on."""
+"""``baton doctor``: one clear line for each thing Baton depends on.
+
+``PASS`` works; ``FAIL`` is configured and broken; ``SKIP`` is not configured, with what that means (no
+Slack token: only ``baton demo``'s local workspace; no LLM: degraded mode). The run fails (exit 1) only when
+something configured is broken.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +24,42 @@ from workers.api import connect_redis
 
 @dataclass(frozen=True)
 class Check:
+    """One dependency's verdict; ``configured=False`` means it is not set up, which is not a failure."""
+
     name: str
     ok: bool
     detail: str
+    configured: bool = True
+
+    @property
+    def failed(self) -> bool:
+        """Configured and broken."""
+        return self.configured and not self.ok
+
+    @property
+    def word(self) -> str:
+        """``PASS``, ``FAIL`` or ``SKIP`` (not configured)."""
+        if not self.configured:
+            return "SKIP"
+        return "PASS" if self.ok else "FAIL"
 
     def line(self) -> str:
-        return f"{'PASS' if self.ok else 'FAIL'}  {self.name:<10} {self.detail}"
+        """The check as one line: word, name, detail."""
+        detail = self.detail if self.configured else f"not configured: {self.detail}"
+        return f"{self.word}  {self.name:<10} {detail}"
+
+
+def summary(checks: list[Check]) -> str:
+    """``4 passed, 0 failed, 2 not configured``."""
+    passed = sum(1 for c in checks if c.configured and c.ok)
+    failed = sum(1 for c in checks if c.failed)
+    skipped = sum(1 for c in checks if not c.configured)
+    return f"{passed} passed, {failed} failed" + (f", {skipped} not configured" if skipped else "")
+
+
+def exit_code(checks: list[Check]) -> int:
+    """1 when something configured is broken, else 0 (not configured is fine)."""
+    return 1 if any(c.failed for c in checks) else 0
 
 
 def run_checks(settings: Settings, *, openai_factory: Callable[..., object] | None = None) -> list[Check]:
@@ -86,7 +121,11 @@ def _redis_check(settings: Settings) -> Check:
 def _slack_check(settings: Settings) -> Check:
     if not settings.slack_bot_token:
         return Check(
-            "slack", False, "SLACK_BOT_TOKEN is not set (fine for `baton demo`; needed for a workspace)"
+            "slack",
+            False,
+            "SLACK_BOT_TOKEN is not set: demo mode only (`baton demo` runs its own local workspace); "
+            "set it to serve a real Slack workspace",
+            configured=False,
         )
     client = plain_client(settings)
     try:
@@ -101,7 +140,11 @@ def _slack_check(settings: Settings) -> Check:
 def _llm_check(settings: Settings, openai_factory: Callable[..., object] | None) -> Check:
     if not settings.llm_configured:
         return Check(
-            "llm", False, "no LLM configured (OPENAI_API_KEY / OPENAI_BASE_URL): Baton runs in degraded mode"
+            "llm",
+            False,
+            "OPENAI_API_KEY / OPENAI_BASE_URL are not set: degraded mode (plans from simple rules, meeting "
+            "notes without a model); set one to use a language model",
+            configured=False,
         )
     from openai import OpenAI
 

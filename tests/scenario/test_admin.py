@@ -171,9 +171,9 @@ def test_status_counts_a_failed_job_and_requeue_failed_puts_it_back(bot, db, cap
 
     code, out = baton(capsys, "status", "--channel", "C0GENERAL")
     assert code == 0
-    assert "workspace T0LOCAL" in out and "default: 0 queued, 0 running, 0 scheduled, 1 failed" in out
+    assert "workspace Baton Local (T0LOCAL)" in out and "default: 0 queued, 0 running, 0 scheduled, 1 failed" in out
     assert "Approvals: 1 plan waiting for approval" in out and "1 request stuck for over 5 min" in out
-    assert "#C0GENERAL $0.0100 in 2 calls; workspace $0.0300 in 3 calls" in out
+    assert "#general $0.0100 in 2 calls; workspace $0.0300 in 3 calls" in out  # names from Slack, not ids
 
     code, out = baton(capsys, "requeue-failed", "--dry-run")
     assert code == 0
@@ -207,7 +207,7 @@ def test_status_with_arguments_answers_with_usage(bot, db):
 
 
 # -- plans -----------------------------------------------------------------------------------------------
-def test_plans_lists_the_channels_pending_plans_with_links_to_their_cards(bot, db, capsys, cli_env):
+def test_plans_lists_the_channels_pending_plans_with_links_to_their_cards(bot, db, capsys, cli_env, monkeypatch):
     ask_and_plan(bot)
     ask_and_plan(bot, "<@U0BATON> post Standup moved to 10:00 to <#C0GENERAL|general>", channel="C0OPS")
     general, ops = db.execute("SELECT * FROM plans ORDER BY id").fetchall()
@@ -227,7 +227,13 @@ def test_plans_lists_the_channels_pending_plans_with_links_to_their_cards(bot, d
 
     code, out = baton(capsys, "plans", "--channel", "C0GENERAL")
     assert code == 0
-    assert f"#{general['id']} Post a message in #C0OPS <{general_link}>: high risk, asked by U0ALICE" in out
+    assert out.startswith("Plans waiting for approval in #general (1)")
+    assert f"#{general['id']} Post a message in #ops <{general_link}>: high risk, asked by Alice" in out
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN")  # no token: Slack cannot be asked for names, and the store has none
+    code, out = baton(capsys, "plans", "--channel", "C0GENERAL")
+    assert code == 0
+    assert f"#{general['id']} Post a message in #C0OPS: high risk, asked by U0ALICE" in out
 
     assert answer(bot, "plans everything") == replies.PLANS_USAGE
 
@@ -358,3 +364,19 @@ def test_the_cli_changes_policy_audited_as_cli(bot, db, capsys, cli_env):
     code, out = baton(capsys, "policy", "--team", "T0LOCAL", "--channel", "C0GENERAL", "reset")
     assert code == 0 and out.startswith("Reset: channel C0GENERAL now follows the workspace's policy.")
     assert db.execute("SELECT count(*) AS n FROM policies WHERE channel_id = 'C0GENERAL'").fetchone()["n"] == 0
+
+
+def test_audit_prints_who_decided_by_name_when_slack_can_say(bot, db, capsys, cli_env, monkeypatch):
+    from baton.cli import cmd_audit
+
+    ask_and_plan(bot)
+    plan = plan_row(db)
+    assert click(bot, "U0BOB", plan, plan_card.APPROVE).status == 200
+    bot.run_jobs(wait_for=1)
+    cmd_audit(argparse.Namespace(plan_id=plan["id"], home=None, log_level=None, port=None))
+    out = capsys.readouterr().out
+    assert " by Bob " in out and "U0BOB" not in out, out
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN")  # the store keeps ids only
+    cmd_audit(argparse.Namespace(plan_id=plan["id"], home=None, log_level=None, port=None))
+    assert " by U0BOB " in capsys.readouterr().out

@@ -102,6 +102,34 @@ def test_doctor_passes_against_real_servers_and_the_fakes(backends, local_slack,
     assert [call.method for call in local_slack.calls] == ["auth.test"]
 
 
+def test_doctor_on_a_demo_set_up_says_what_is_not_configured_and_passes(backends):
+    env = {"BATON_HOME": str(backends.home), "DATABASE_URL": backends.database_url, "REDIS_URL": backends.redis_url}
+    result = run_baton("doctor", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = {line.split()[1]: line for line in result.stdout.splitlines()[:-1]}
+    assert [line.split()[0] for line in lines.values()] == ["PASS", "PASS", "PASS", "PASS", "SKIP", "SKIP"]
+    assert "not configured" in lines["slack"] and "demo mode" in lines["slack"]
+    assert "not configured" in lines["llm"] and "degraded mode" in lines["llm"]
+    assert result.stdout.splitlines()[-1].startswith("4 passed, 0 failed, 2 not configured")
+    assert result.stderr == ""
+
+
+@pytest.mark.slow
+def test_one_shot_commands_print_only_their_output(tmp_path: Path):
+    env = {"BATON_HOME": str(tmp_path)}  # embedded servers: their start-up and the migrations log at INFO
+    try:
+        for command in ("status", "report", "migrate", "config"):
+            result = run_baton(command, env=env)
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert result.stderr == "", f"baton {command} logged: {result.stderr}"
+            assert not any(line.lstrip().startswith("{") for line in result.stdout.splitlines())
+        asked = run_baton("-v", "migrate", env=env)
+        assert asked.returncode == 0 and " INFO baton.backends: using embedded PostgreSQL" in asked.stderr, asked.stderr
+        assert "using embedded PostgreSQL" in run_baton("migrate", env={**env, "BATON_LOG_LEVEL": "INFO"}).stderr
+    finally:
+        run_baton("embedded", "stop", env=env)
+
+
 def test_doctor_reports_each_failure_on_its_own_line(backends, local_slack, fake_openai):
     env = {
         "BATON_HOME": str(backends.home),
@@ -125,24 +153,35 @@ def test_demo_script_plays_the_whole_loop(tmp_path: Path):
     script = tmp_path / "turns.txt"
     script.write_text(
         "# a comment\n"
+        "/as charlie\n"  # a typo: says who there is, the demo goes on
+        "/frobnicate the widgets\n"  # not a command: not posted as chat either
+        "/baton help\n"
         "@baton post Release 1.2 is out to #ops\n"
+        "/click\n"  # no label: lists the buttons, presses none
         "/click approve\n"  # alice may not approve her own high-risk plan
         "/as bob\n"
         "/click approve\n"
         "/click nothing-here\n"
     )
-    result = run_baton("demo", "--script", str(script), env={"BATON_HOME": str(tmp_path / "home")}, timeout=180)
+    home = tmp_path / "home"
+    result = run_baton("demo", "--script", str(script), env={"BATON_HOME": str(home)}, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "DEGRADED MODE" in out
+    assert "(no member named 'charlie' in the local workspace; people: alice, bob)" in out
+    assert "(unknown command /frobnicate:" in out and "@alice in #general: /frobnicate" not in out
+    assert "[#general] Baton — reply to /baton, only visible to you:\n  Baton turns requests into plans" in out
     assert "@alice in #general: @baton post Release 1.2 is out to #ops" in out
     assert "[Approve]  [Reject]  [Review steps]" in out
+    assert "1. [Approve] Post a message in #ops" in out and "3. [Review steps]" in out
     assert "someone else has to approve it" in out
     assert out.count("[#ops] Baton:\n  Release 1.2 is out") == 1
-    assert "Done: *Post a message in #ops*" in out or "Done:" in out
-    assert "(no button labelled 'nothing-here' on screen)" in out
+    assert "✅ Done: Post a message in #ops" in out
+    assert ":red_circle:" not in out and "*" not in out and "<#C0" not in out and "<@U0" not in out
+    assert "(no button you can press labelled 'nothing-here' on screen)" in out
     assert out.rstrip().endswith("Demo finished.")
-    assert "Traceback" not in result.stderr
+    assert result.stderr == "", "log lines reached the terminal"
+    assert " INFO " in (home / "demo.log").read_text()
 
 
 def test_with_urls_set_nothing_embedded_starts(backends, tmp_path: Path):
@@ -160,8 +199,10 @@ def test_demo_script_shows_a_transcript_going_through(tmp_path: Path):
     script.write_text(
         f"/upload {transcript} @baton notes from the launch review please\n"
         "/click create follow-ups\n"
+        "/click done checklist\n"  # alice's Done is in her DM: she can press it; bob's is his
         "/as bob\n"
-        "/click done\n"
+        "/click done pricing\n"  # (a reminder DM may have come meanwhile, with a Done of its own)
+        "/click 1\n"
         "/upload missing.vtt\n"
     )
     result = run_baton("demo", "--script", str(script), env={"BATON_HOME": str(tmp_path / "home")}, timeout=180)
@@ -170,7 +211,9 @@ def test_demo_script_shows_a_transcript_going_through(tmp_path: Path):
     assert "Meeting notes: launch-meeting.vtt" in out and "Degraded mode (no language model)" in out
     assert "[x] Follow up · owner: @alice" in out and "[Create follow-ups]" in out
     assert "Follow-ups created (approved by @alice)" in out
-    assert "[#D0BOB] Baton:" in out and "*Update the pricing page*" in out
-    assert ":white_check_mark: *Update the pricing page*" in out  # Bob's Done shows everywhere
+    assert "[DM to @bob] Baton:" in out and "Update the pricing page" in out
+    assert "[Done]   (only @bob can press these: /as bob)" in out
+    assert "✅ Update the pricing page" in out  # Bob's Done shows everywhere
+    assert "✅ Send the launch checklist to the whole team" in out  # and Alice's, pressed in her own DM
     assert "(no file 'missing.vtt')" in out
-    assert "Traceback" not in result.stderr
+    assert result.stderr == ""
