@@ -92,3 +92,12 @@ LLM_CACHE_TTL_SECONDS = 24 * 3600
 #: input in a modal's state); the cap keeps a hostile body from exhausting recursion in the parsers,
 #: bolt and the JSON encoder that stores it.
 SLACK_BODY_MAX_DEPTH = 64
+
+# -- MCP servers ----------------------------------------------------------------------------------------
+#: Seconds a server gets to start and list its tools when a worker starts (per server; a slow one is skipped).
+MCP_LIST_TIMEOUT_SECONDS = 20.0
+#: Seconds one tool call may take unless mcp.json sets ``timeout`` for the server or tool.
+MCP_CALL_TIMEOUT_SECONDS = 30.0
+#: How much of a tool's result text is kept in the effects ledger (redacted), and shown in the report.
+MCP_RESULT_MAX_CHARS = 4_000
+MCP_RESULT_REPORT_CHARS = 300

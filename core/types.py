@@ -78,6 +78,8 @@ class ReviewedStep:
     risk: Risk
     read_only: bool = False
     compensable: bool = False
+    #: The connector's pin when planned (an MCP tool's definition hash), checked again before it runs.
+    pin: str | None = None
 
 
 @dataclass(frozen=True)

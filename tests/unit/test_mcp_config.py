@@ -26,8 +26,11 @@ def test_stdio_and_http_servers_with_baton_settings_and_variables():
                 "tracker": {
                     "url": "https://mcp.example.com/mcp",
                     "headers": {"Authorization": "Bearer ${TRACKER_TOKEN}"},
-                    "baton": {"risk": "medium", "timeout": 5,
-                              "tools": {"delete_issue": {"policy": "deny"}, "get": {"risk": "low", "idempotent": True}}},
+                    "baton": {
+                        "risk": "medium",
+                        "timeout": 5,
+                        "tools": {"delete_issue": {"policy": "deny"}, "get": {"risk": "low", "idempotent": True}},
+                    },
                 },
             }
         }
@@ -50,10 +53,14 @@ def test_stdio_and_http_servers_with_baton_settings_and_variables():
         ({"mcpServers": {"s": {"command": "x", "cmd": "y"}}}, "server 's': cmd: Extra inputs are not permitted"),
         ({"mcpServers": {"s": {"url": "ftp://h"}}}, "server 's': url: Value error, must be an http"),
         ({"mcpServers": {"s": {"command": "x", "baton": {"policy": "maybe"}}}}, "server 's': baton.policy"),
-        ({"mcpServers": {"s": {"command": "x", "baton": {"tools": {"t": {"risk": "huge"}}}}}},
-         "server 's': baton.tools.t.risk"),
-        ({"mcpServers": {"s": {"url": "http://h", "headers": {"A": "${NOT_SET}"}}}},
-         "server 's': ${NOT_SET} is used but not set"),
+        (
+            {"mcpServers": {"s": {"command": "x", "baton": {"tools": {"t": {"risk": "huge"}}}}}},
+            "server 's': baton.tools.t.risk",
+        ),
+        (
+            {"mcpServers": {"s": {"url": "http://h", "headers": {"A": "${NOT_SET}"}}}},
+            "server 's': ${NOT_SET} is used but not set",
+        ),
         ({"servers": {}}, "unknown top-level key 'servers'"),
         ([], "must be a JSON object"),
     ],
