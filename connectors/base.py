@@ -72,6 +72,9 @@ class Connector(ABC):
     #: A hash of what was offered to the planner, recorded in the plan and checked before the step runs
     #: (MCP tools: the tool's definition); None for connectors whose code is their definition.
     pin: str | None = None
+    #: Whether a low-risk step may run without a click, when the operator said so (MCP tools' ``policy``);
+    #: None: the built-in rule (read-only, or one of ``core.policy.AUTO_RUN_ACTIONS``).
+    auto_run: bool | None = None
 
     def args_schema(self) -> dict[str, Any]:
         """The JSON schema of the arguments, as the planner sees it."""

@@ -61,7 +61,8 @@ class McpTool(Connector):
         # Instance attributes shadow the ClassVars the registry and the executor read.
         self.action = definition.action  # type: ignore[misc]
         self.summary = definition.description  # type: ignore[misc]
-        self.read_only = terms.read_only and terms.policy != "ask"  # type: ignore[misc]
+        self.read_only = terms.read_only  # type: ignore[misc]
+        self.auto_run = terms.auto_run
         self.idempotency = terms.idempotency  # type: ignore[misc]
         self.source = f"mcp:{definition.server}"  # type: ignore[misc]
         self.pin = definition.pin

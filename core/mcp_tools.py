@@ -95,6 +95,8 @@ class ToolTerms:
     idempotency: IdempotencyClass
     policy: Policy
     timeout: float
+    #: May a low-risk call run without a click: ``allow`` says yes, ``ask`` no, unset: only when read-only.
+    auto_run: bool
 
 
 def annotation_risk(tool: ToolDefinition) -> Risk:
@@ -109,8 +111,9 @@ def annotation_risk(tool: ToolDefinition) -> Risk:
 def tool_terms(tool: ToolDefinition, settings: ToolSettings, *, default_timeout: float) -> ToolTerms:
     """Combine the annotations with the operator's settings for ``tool``.
 
-    With no ``policy`` set, a tool is ``allow`` (like a built-in: it may run without a click only when it is
-    read-only and low risk, as the approval policy decides).
+    Policy: ``allow`` lets a low-risk call run without a click; ``ask`` always waits for approval; ``deny`` keeps
+    the tool from the planner. Unset, a tool is shown as ``allow`` but runs without a click only when it is
+    read-only (and low risk), like Baton's own actions.
     """
     read_only = tool.hint("readOnlyHint")
     if tool.key_argument is not None:
@@ -125,4 +128,5 @@ def tool_terms(tool: ToolDefinition, settings: ToolSettings, *, default_timeout:
         idempotency=idempotency,
         policy=settings.policy or "allow",
         timeout=settings.timeout or default_timeout,
+        auto_run=settings.policy == "allow" if settings.policy is not None else read_only,
     )

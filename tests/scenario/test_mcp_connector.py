@@ -75,7 +75,7 @@ def test_stdio_tools_get_risk_and_idempotency_from_annotations_and_the_operator(
     assert catalogue.failures == ()
     tools = tools_of(catalogue)
     lookup, append, keyed, fail = (tools[f"fake.{n}"] for n in ("lookup", "append_line", "keyed_append", "fail"))
-    assert (lookup.terms.risk, lookup.idempotency, lookup.terms.policy, lookup.read_only) == (
+    assert (lookup.terms.risk, lookup.idempotency, lookup.terms.policy, lookup.auto_run) == (
         Risk.LOW,
         "idempotent",
         "ask",

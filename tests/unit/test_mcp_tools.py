@@ -60,3 +60,21 @@ def test_the_description_never_changes_risk_but_changes_the_pin():
     assert plain.pin != poisoned.pin
     assert plain.pin == tool({"destructiveHint": True}).pin
     assert plain.pin != tool({"destructiveHint": True}, schema={"type": "object"}).pin
+
+
+def test_policy_decides_whether_a_low_risk_call_runs_without_a_click():
+    from core.policy import DEFAULT_POLICY, runs_without_approval
+    from core.types import ReviewedStep
+
+    def runs(annotations, settings):
+        terms = tool_terms(tool(annotations), settings, default_timeout=30.0)
+        step = ReviewedStep(index=0, action="srv.thing", args={}, description="d", depends_on=(), preview="p",
+                            risk=terms.risk, read_only=terms.read_only, auto_run=terms.auto_run)
+        return runs_without_approval(DEFAULT_POLICY, [step])
+
+    read_only = {"readOnlyHint": True}
+    assert runs(read_only, ToolSettings())  # like Baton's own read-only actions
+    assert not runs(read_only, ToolSettings(policy="ask"))
+    assert not runs({}, ToolSettings(risk=Risk.LOW))  # a write the operator rated low still asks by default
+    assert runs({}, ToolSettings(risk=Risk.LOW, policy="allow"))
+    assert not runs({}, ToolSettings(policy="allow"))  # allow never overrides risk: high still waits

@@ -275,6 +275,7 @@ def review_draft(draft: PlanDraft, *, registry: ConnectorRegistry, origin: Reque
                 read_only=connector.read_only,
                 compensable=connector.compensable,
                 pin=connector.pin,
+                auto_run=connector.auto_run,
             )
         )
     if problems:
