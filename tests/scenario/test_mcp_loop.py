@@ -5,6 +5,7 @@ mid-call (both "outcome unknown", never repeated)."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from core.mcp_config import McpConfig, ServerSettings, StdioServer
 from memory import effects, plans
 from slackui import plan_card
 from tests.fakes.mcp_server import INJECTION
-from tests.scenario.loop_helpers import audit_kinds, card_text, click, plan_row, posts_in
+from tests.scenario.loop_helpers import audit_kinds, card_text, click, click_body, plan_row, posts_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,3 +153,45 @@ def test_a_worker_that_died_during_an_at_most_once_call_leaves_it_unknown(mcp_bo
     assert step["status"] == "outcome_unknown" and "interrupted" in step["error"]
     assert calls(tmp_path) == []  # not called again (the dead worker's call is the only one there could be)
     assert posts_in(mcp_bot, "C0GENERAL", containing="Outcome unknown")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_mcp_server_git_branch_and_commit_after_approval_is_exactly_one_commit_despite_a_double_click(
+    mcp_bot, fake_openai, db, tmp_path
+):
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    git(repo, "config", "user.email", "baton@example.com")
+    git(repo, "config", "user.name", "Baton")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "init")
+    (repo / "notes.txt").write_text("Release 1.2 notes\n")
+    server = StdioServer(command=sys.executable, args=["-m", "mcp_server_git", "--repository", str(repo)])
+    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"git": server})
+    where = {"repo_path": str(repo)}
+    fake_openai.queue_chat(
+        plan_json(
+            tool_step("git.git_create_branch", where | {"branch_name": "release-notes"}, "Create branch release-notes"),
+            tool_step("git.git_checkout", where | {"branch_name": "release-notes"}, "Switch to release-notes"),
+            tool_step("git.git_add", where | {"files": ["notes.txt"]}, "Stage notes.txt"),
+            tool_step("git.git_commit", where | {"message": "Add release notes"}, "Commit the notes"),
+            title="Commit the release notes on a branch",
+        )
+    )
+    ask(mcp_bot, "commit notes.txt on a new branch release-notes")
+    plan = plan_row(db)
+    assert plan["status"] == "pending" and plan["risk"] == "medium"  # writes, not destructive, not open-world
+    assert git(repo, "branch", "--list", "release-notes") == ""  # nothing before approval
+    body = click_body(plan, user="U0BOB")
+    form = "application/x-www-form-urlencoded"
+    assert mcp_bot.post_signed(body, content_type=form).status == 200
+    assert mcp_bot.post_signed(body, content_type=form).status == 200  # double click / replayed request
+    mcp_bot.run_jobs(wait_for=1)
+    mcp_bot.run_jobs()
+    assert plan_row(db)["status"] == "succeeded"
+    assert git(repo, "log", "--format=%s", "release-notes") == "Add release notes\ninit"
+    assert git(repo, "log", "--format=%s", "main") == "init"
+    report = posts_in(mcp_bot, "C0GENERAL", containing="Done:")
+    assert len(report) == 1 and "Commit the notes — result:" in report[0]["text"]
