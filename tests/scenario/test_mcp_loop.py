@@ -5,6 +5,7 @@ mid-call (both "outcome unknown", never repeated)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,9 @@ from memory import effects, plans
 from slackui import plan_card
 from tests.fakes.mcp_server import INJECTION
 from tests.scenario.loop_helpers import audit_kinds, card_text, click, click_body, plan_row, posts_in
+from tests.scenario.test_worker_crash import kill_worker_when
+from workers.job_context import install
+from workers.reconcile import reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -195,3 +199,33 @@ def test_mcp_server_git_branch_and_commit_after_approval_is_exactly_one_commit_d
     assert git(repo, "log", "--format=%s", "main") == "init"
     report = posts_in(mcp_bot, "C0GENERAL", containing="Done:")
     assert len(report) == 1 and "Commit the notes — result:" in report[0]["text"]
+
+
+@pytest.mark.slow
+def test_a_real_worker_sigkilled_during_an_at_most_once_call_leaves_it_unknown(
+    mcp_bot, fake_openai, db, tmp_path, backends, monkeypatch
+):
+    """The SIGKILL case with real processes: a ``baton worker`` calls the tool, and is killed (with the MCP
+    server it started) while the call is in flight; the resumed step is outcome unknown, not called again."""
+    state = tmp_path / "state"
+    state.mkdir()
+    server = fake_server(state)
+    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": server})
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"fake": server.model_dump(exclude_defaults=True)}}))
+    monkeypatch.setenv("BATON_MCP_CONFIG", str(config))  # the real worker's mcp.json
+    fake_openai.queue_chat(plan_json(tool_step("fake.slow", {"seconds": 60}, "Run the slow job")))
+    ask(mcp_bot, "run the slow job")  # planned in-process
+    plan = plan_row(db)
+    click(mcp_bot, "U0BOB", plan, plan_card.APPROVE)
+    kill_worker_when(
+        mcp_bot, backends, queues="actions", settle=0.5, condition=lambda: calls(state) == ["slow started"]
+    )
+    mcp_bot.clock.advance(minutes=2)  # the dead worker's lease runs out
+    install(mcp_bot.context(**mcp_bot.setting_changes))
+    assert reconcile()["plans_resumed"] == [plan["id"]]
+    mcp_bot.run_jobs(wait_for=1)
+    step = db.execute("SELECT status, error FROM plan_steps WHERE plan_id = %s", (plan["id"],)).fetchone()
+    assert step["status"] == "outcome_unknown" and "interrupted" in step["error"]
+    assert calls(state) == ["slow started"]
+    assert posts_in(mcp_bot, "C0GENERAL", containing="Outcome unknown")
