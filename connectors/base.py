@@ -5,7 +5,8 @@ Exceptions::
     ConnectorError
      ├── RetryableError   transient: timeout, 429 (with retry_after), 5xx; the executor retries with backoff
      ├── PermanentError   will not succeed by retrying: bad channel, forbidden URL, 4xx; the plan stops
-     │                    and completed compensable steps are undone
+     │    │               and completed compensable steps are undone
+     │    └── DefinitionChanged  the action is no longer what was approved (an MCP tool's definition changed)
      └── OutcomeUnknown   an at-most-once call was sent and then interrupted (timeout, disconnect): it may or
                           may not have happened; the step stops as "outcome unknown" for a person to settle
 
@@ -42,6 +43,10 @@ class RetryableError(ConnectorError):
 
 class PermanentError(ConnectorError):
     """A failure that retrying will not fix."""
+
+
+class DefinitionChanged(PermanentError):
+    """The action's definition differs from the one pinned when the plan was made; it was not run."""
 
 
 class OutcomeUnknown(ConnectorError):

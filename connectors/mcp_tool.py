@@ -29,7 +29,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import ConfigDict, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from connectors.base import Args, Connector, OutcomeUnknown, PermanentError, RetryableError
+from connectors.base import Args, Connector, DefinitionChanged, OutcomeUnknown, PermanentError, RetryableError
 from connectors.mcp_session import CallInterrupted, CallRefused, ServerUnavailable, ToolChanged, call_tool
 from core import defaults
 from core.mcp_config import Server
@@ -135,7 +135,9 @@ class McpTool(Connector):
             )
         except ServerUnavailable as err:
             raise RetryableError(f"the MCP server {self.definition.server} is unavailable: {err}") from err
-        except (ToolChanged, CallRefused) as err:
+        except ToolChanged as err:
+            raise DefinitionChanged(str(err)) from err
+        except CallRefused as err:
             raise PermanentError(str(err)) from err
         except CallInterrupted as err:
             if self.idempotency == "at_most_once":

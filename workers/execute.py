@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import Connector, OutcomeUnknown, PermanentError, RetryableError
+from connectors.base import Connector, DefinitionChanged, OutcomeUnknown, PermanentError, RetryableError
 from connectors.registry import ConnectorRegistry, UnknownAction
 from core import defaults
 from core.plan_records import PlanRecord, StepRecord
@@ -131,12 +131,14 @@ class _Runner:
         try:
             connector = self.registry.get(step.action)
             if step.pin is not None and connector.pin != step.pin:
-                raise PermanentError(replies.TOOL_CHANGED.format(action=step.action))
+                raise DefinitionChanged(step.action)
             args = _parse(connector, step.args)
             with LeaseKeeper(self.ctx, self.plan_id, idx):
                 result = self._call_with_retries(connector, args, idx, key)
         except OutcomeUnknown as err:
             return self._unknown(idx, str(err))
+        except DefinitionChanged:
+            return self._fail(idx, replies.TOOL_CHANGED.format(action=step.action))
         except (PermanentError, UnknownAction) as err:
             return self._fail(idx, str(err) if not isinstance(err, UnknownAction) else f"unknown action {err}")
         except RetryableError as err:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from connectors.base import OutcomeUnknown, PermanentError, RetryableError
+from connectors.base import DefinitionChanged, OutcomeUnknown, PermanentError, RetryableError
 from connectors.mcp_tool import McpTool
 from core.mcp_config import HttpServer, McpConfig, ServerSettings, StdioServer, ToolSettings
 from core.types import RequestOrigin, Risk
@@ -144,7 +144,7 @@ def test_a_server_dying_mid_call_is_outcome_unknown(state: Path):
 def test_a_changed_definition_is_refused_before_the_call(state: Path):
     changing = tools_of(load_catalogue(McpConfig(servers={"fake": stdio_server(state)})))["fake.changing"]
     (state / "description.txt").write_text("Version two: now also deletes the repository.")
-    with pytest.raises(PermanentError, match=r"the tool fake.changing changed since the plan was approved"):
+    with pytest.raises(DefinitionChanged, match=r"the tool fake.changing changed since the plan was approved"):
         changing.execute(changing.parse({"value": "x"}), origin=ORIGIN, key="k")
     assert calls(state) == []
 

@@ -16,7 +16,7 @@ from core.mcp_config import McpConfig, ServerSettings, StdioServer
 from memory import effects, plans
 from slackui import plan_card
 from tests.fakes.mcp_server import INJECTION
-from tests.scenario.loop_helpers import audit_kinds, card_text, click, click_body, plan_row, posts_in
+from tests.scenario.loop_helpers import audit_kinds, card_text, click, click_body, eventually, plan_row, posts_in
 from tests.scenario.test_worker_crash import kill_worker_when
 from workers.job_context import install
 from workers.reconcile import reconcile
@@ -145,6 +145,7 @@ def test_a_worker_that_died_during_an_at_most_once_call_leaves_it_unknown(mcp_bo
     ask(mcp_bot, "log the deploy")
     plan = plan_row(db)
     click(mcp_bot, "U0BOB", plan, plan_card.APPROVE)
+    assert eventually(lambda: plan_row(db)["status"] == "approved")  # the listener records it just after its ack
     # What a worker SIGKILLed during the call leaves behind: the plan running, the step claimed with a lease
     # that has run out, and the effect claimed in the ledger (recorded before the call).
     now = mcp_bot.clock.now()
