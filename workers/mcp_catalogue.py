@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from connectors.base import Connector
 from connectors.mcp_session import ServerUnavailable, list_tools
 from connectors.mcp_tool import McpTool
 from core import defaults
-from core.mcp_config import McpConfig
-from core.mcp_tools import tool_terms
+from core.mcp_config import McpConfig, Server
+from core.mcp_tools import ToolDefinition, tool_terms
 
 log = logging.getLogger(__name__)
+
+#: Servers started and listed at the same time (each is a subprocess or an HTTP session while it lists).
+_MAX_PARALLEL_LISTINGS = 8
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,19 @@ class McpCatalogue:
 
 
 def load_catalogue(config: McpConfig) -> McpCatalogue:
-    """List every server's tools (each within its ``timeout``, or the default listing timeout)."""
+    """List every server's tools, all at once (each within its ``timeout``, or the default listing timeout), so
+    a server that hangs delays start-up by its own timeout only."""
     tools: list[McpTool] = []
     denied: list[McpTool] = []
     failures: list[tuple[str, str]] = []
-    for name, server in config.servers.items():
-        timeout = server.baton.timeout or defaults.MCP_LIST_TIMEOUT_SECONDS
+    if not config.servers:
+        return McpCatalogue()
+    with ThreadPoolExecutor(max_workers=min(len(config.servers), _MAX_PARALLEL_LISTINGS)) as pool:
+        listings = {name: pool.submit(_list, name, server) for name, server in config.servers.items()}
+    for name, future in listings.items():
+        server = config.servers[name]
         try:
-            definitions = list_tools(name, server, timeout=timeout)
+            definitions = future.result()
         except ServerUnavailable as err:
             log.warning("MCP server %s is unavailable, its tools are left out: %s", name, err)
             failures.append((name, str(err)))
@@ -61,3 +70,7 @@ def load_catalogue(config: McpConfig) -> McpCatalogue:
             (denied if terms.policy == "deny" else tools).append(tool)
         log.info("MCP server %s: %d tools", name, len(definitions))
     return McpCatalogue(tools=tuple(tools), denied=tuple(denied), failures=tuple(failures))
+
+
+def _list(name: str, server: Server) -> list[ToolDefinition]:
+    return list_tools(name, server, timeout=server.baton.timeout or defaults.MCP_LIST_TIMEOUT_SECONDS)
