@@ -22,6 +22,7 @@ from baton.logs import configure_logging, plan_logging, secrets_of
 from baton.memory_cli import add_memory_parser
 from baton.report_cli import add_report_parser
 from baton.slack_names import slack_view
+from baton.tools_cli import add_tools_parser
 from core import defaults
 from core.settings import ENV_VARS, SettingsError
 from memory import plans
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_memory_parser(sub, add)
     add_report_parser(sub, add)
     add_admin_parsers(sub, add)
+    add_tools_parser(sub, add)
 
     embedded = add("embedded", cmd_embedded, "Show or stop the embedded PostgreSQL and Redis servers.")
     embedded.add_argument("action", choices=["status", "stop"], nargs="?", default="status")

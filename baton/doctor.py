@@ -20,6 +20,7 @@ from memory import migrate
 from memory.db import connect
 from memory.health import server_facts
 from workers.api import connect_redis
+from workers.mcp_catalogue import load_catalogue
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,25 @@ def run_checks(settings: Settings, *, openai_factory: Callable[..., object] | No
         _redis_check(settings),
         _slack_check(settings),
         _llm_check(settings, openai_factory),
+        *_mcp_checks(settings),
     ]
+
+
+def _mcp_checks(settings: Settings) -> list[Check]:
+    """One line per configured MCP server: its tools listed, or why not (Baton runs without them)."""
+    catalogue = load_catalogue(settings.mcp_servers)
+    failed = dict(catalogue.failures)
+    checks = []
+    for name in settings.mcp_servers.servers:
+        if name in failed:
+            checks.append(Check(f"mcp {name}", False, f"{failed[name]} (Baton runs without its tools)"))
+            continue
+        usable = sum(1 for tool in catalogue.tools if tool.definition.server == name)
+        denied = sum(1 for tool in catalogue.denied if tool.definition.server == name)
+        detail = f"{usable} tools" + (f", {denied} denied by policy" if denied else "")
+        checks.append(Check(f"mcp {name}", True, detail))
+    checks += [Check(f"mcp {action}", False, problem) for action, problem in failed.items() if "." in action]
+    return checks
 
 
 def _postgres_checks(settings: Settings) -> list[Check]:

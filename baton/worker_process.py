@@ -26,6 +26,7 @@ from core.settings import Settings
 from memory.db import connect
 from workers.api import connect_redis, get_queue, job_modules
 from workers.job_context import WorkerContext, install
+from workers.mcp_catalogue import load_catalogue
 from workers.memories.embed import check_embedding_settings
 from workers.memories.embeddings import LocalMiniLM, choose_provider
 from workers.memories.support import install_provider
@@ -47,6 +48,8 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
     if preload_jobs:
         _preload_jobs()
     _preload_embeddings(context)
+    # Listed once here, before RQ forks a work horse per job: every job inherits the tools and their pins.
+    context.mcp = load_catalogue(settings.mcp_servers)
     install(context)
     worker = BatonWorker([get_queue(name, connection=connection) for name in queues], connection=connection)
     server = _serve_metrics(settings, _metrics_registry(settings, connection))

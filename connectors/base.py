@@ -4,8 +4,11 @@ Exceptions::
 
     ConnectorError
      ├── RetryableError   transient: timeout, 429 (with retry_after), 5xx; the executor retries with backoff
-     └── PermanentError   will not succeed by retrying: bad channel, forbidden URL, 4xx; the plan stops
-                          and completed compensable steps are undone
+     ├── PermanentError   will not succeed by retrying: bad channel, forbidden URL, 4xx; the plan stops
+     │    │               and completed compensable steps are undone
+     │    └── DefinitionChanged  the action is no longer what was approved (an MCP tool's definition changed)
+     └── OutcomeUnknown   an at-most-once call was sent and then interrupted (timeout, disconnect): it may or
+                          may not have happened; the step stops as "outcome unknown" for a person to settle
 
 A connector declares its argument schema (a pydantic model with ``extra="forbid"``), whether it
 only reads, whether it can be undone, and computes a dry-run preview and a risk level from the
@@ -42,6 +45,14 @@ class PermanentError(ConnectorError):
     """A failure that retrying will not fix."""
 
 
+class DefinitionChanged(PermanentError):
+    """The action's definition differs from the one pinned when the plan was made; it was not run."""
+
+
+class OutcomeUnknown(ConnectorError):
+    """An at-most-once call may have happened: nothing may call it again without a person deciding."""
+
+
 class Args(BaseModel):
     """Base for connector argument models: unknown fields are errors, values are immutable."""
 
@@ -58,6 +69,21 @@ class Connector(ABC):
     #: Used by Baton's own flows (e.g. meeting follow-ups), never offered to the planner.
     internal: ClassVar[bool] = False
     compensable: ClassVar[bool] = False
+    #: keyed (the key reaches the far side or is looked up there), idempotent (safe to repeat) or at_most_once
+    #: (called once; an interrupted call is "outcome unknown", never retried by itself).
+    idempotency: ClassVar[str] = "keyed"
+    #: Where the action comes from, for ``baton tools`` ("built-in", or "mcp:<server>").
+    source: ClassVar[str] = "built-in"
+    #: A hash of what was offered to the planner, recorded in the plan and checked before the step runs
+    #: (MCP tools: the tool's definition); None for connectors whose code is their definition.
+    pin: str | None = None
+    #: Whether a low-risk step may run without a click, when the operator said so (MCP tools' ``policy``);
+    #: None: the built-in rule (read-only, or one of ``core.policy.AUTO_RUN_ACTIONS``).
+    auto_run: bool | None = None
+
+    def args_schema(self) -> dict[str, Any]:
+        """The JSON schema of the arguments, as the planner sees it."""
+        return self.args_model.model_json_schema()
 
     def parse(self, raw: Mapping[str, Any]) -> Args:
         """Validate raw arguments (from an LLM or a rule); raises ``pydantic.ValidationError``."""

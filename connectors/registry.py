@@ -1,4 +1,9 @@
-"""The set of connectors a deployment offers, and the catalogue and schema derived from it."""
+"""The set of connectors a deployment offers, and the catalogue and schema derived from it.
+
+Actions from outside Baton (MCP tools: ``source`` is not ``built-in``) carry text their server wrote: their
+catalogue entries say their source, so the prompt can quote them as untrusted data, and the structured-output
+schema gets their argument schemas without any descriptions or titles (the catalogue has them, quoted).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from connectors.base import Connector
+
+
+def without_text(schema: Any) -> Any:
+    """A JSON schema with every ``description`` and ``title`` string removed (at any depth)."""
+    if isinstance(schema, dict):
+        return {
+            key: without_text(value)
+            for key, value in schema.items()
+            if not (key in ("description", "title") and isinstance(value, str))
+        }
+    if isinstance(schema, list):
+        return [without_text(value) for value in schema]
+    return schema
 
 
 class UnknownAction(KeyError):
@@ -31,23 +49,31 @@ class ConnectorRegistry:
     def __contains__(self, action: object) -> bool:
         return action in self._by_action
 
+    def every(self) -> list[Connector]:
+        """Every connector, internal ones included, by action name (for ``baton tools``)."""
+        return [self._by_action[name] for name in sorted(self._by_action)]
+
     @property
     def actions(self) -> list[str]:
         """Actions the planner may use (internal ones, such as meeting follow-ups, are left out)."""
         return sorted(name for name, connector in self._by_action.items() if not connector.internal)
 
     def catalogue(self) -> list[dict[str, Any]]:
-        """What the planner is told: each action's name, summary, flags and argument JSON schema."""
-        return [
-            {
+        """What the planner is told: each action's name, summary, flags and argument JSON schema (and, for an
+        action from outside Baton, its ``source``)."""
+        entries = []
+        for connector in (self._by_action[name] for name in self.actions):
+            entry = {
                 "action": connector.action,
                 "summary": connector.summary,
                 "read_only": connector.read_only,
                 "compensable": connector.compensable,
-                "args_schema": connector.args_model.model_json_schema(),
+                "args_schema": connector.args_schema(),
             }
-            for connector in (self._by_action[name] for name in self.actions)
-        ]
+            if connector.source != "built-in":
+                entry["source"] = connector.source
+            entries.append(entry)
+        return entries
 
     def plan_json_schema(self) -> dict[str, Any]:
         """JSON schema of a plan whose steps may only use registered actions with their own arguments."""
@@ -56,7 +82,8 @@ class ConnectorRegistry:
                 "type": "object",
                 "properties": {
                     "action": {"type": "string", "const": connector.action},
-                    "args": connector.args_model.model_json_schema(),
+                    "args": connector.args_schema() if connector.source == "built-in"
+                    else without_text(connector.args_schema()),
                     "description": {"type": "string", "maxLength": 300},
                     "depends_on": {"type": "array", "items": {"type": "integer", "minimum": 0}},
                 },

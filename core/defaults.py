@@ -101,3 +101,11 @@ SLACK_BODY_MAX_DEPTH = 64
 SOCKET_PING_INTERVAL_SECONDS = 10.0
 SOCKET_BACKOFF_FIRST_SECONDS = 1.0
 SOCKET_BACKOFF_CAP_SECONDS = 60.0
+# -- MCP servers ----------------------------------------------------------------------------------------
+#: Seconds a server gets to start and list its tools when a worker starts (per server; a slow one is skipped).
+MCP_LIST_TIMEOUT_SECONDS = 20.0
+#: Seconds one tool call may take unless mcp.json sets ``timeout`` for the server or tool.
+MCP_CALL_TIMEOUT_SECONDS = 30.0
+#: How much of a tool's result text is kept in the effects ledger (redacted), and shown in the report.
+MCP_RESULT_MAX_CHARS = 4_000
+MCP_RESULT_REPORT_CHARS = 300

@@ -28,6 +28,8 @@ class StepRecord:
     lease_until: datetime | None
     result: dict[str, Any] | None
     error: str | None
+    #: The tool definition's pin recorded when planned (MCP tools), or None.
+    pin: str | None = None
 
 
 @dataclass(frozen=True)

@@ -102,11 +102,18 @@ def may_approve(
 
 
 def runs_without_approval(policy: ApprovalPolicy, steps: Iterable[ReviewedStep]) -> bool:
-    """True when every step is low risk and either read-only or an auto-run action (see AUTO_RUN_ACTIONS)."""
+    """True when every step is low risk and may run unapproved: by its connector's ``auto_run`` (an MCP tool's
+    policy) where it has one, else when it is read-only or an auto-run action (see AUTO_RUN_ACTIONS)."""
     steps = list(steps)
     if not policy.auto_run_low_risk or not steps:
         return False
-    return all(step.risk is Risk.LOW and (step.read_only or step.action in AUTO_RUN_ACTIONS) for step in steps)
+    return all(step.risk is Risk.LOW and _may_auto_run(step) for step in steps)
+
+
+def _may_auto_run(step: ReviewedStep) -> bool:
+    if step.auto_run is not None:
+        return step.auto_run
+    return step.read_only or step.action in AUTO_RUN_ACTIONS
 
 
 def may_edit_memory(policy: ApprovalPolicy, *, user_id: str, author_id: str | None) -> Verdict:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core import defaults
+from core.mcp_config import McpConfig
 
 
 class SettingsError(ValueError):
@@ -102,6 +103,10 @@ class Settings:
     log_format: str = "json"
     #: Which backends run embedded ("postgres", "redis"); filled in once they are started.
     embedded: tuple[str, ...] = ()
+    #: The MCP servers file (``mcp.json`` in BATON_HOME unless BATON_MCP_CONFIG names another).
+    mcp_config: Path | None = None
+    #: The parsed MCP servers file, read by the entry point (baton/config.py); never printed (headers hold secrets).
+    mcp_servers: McpConfig = dataclasses.field(default_factory=McpConfig, repr=False)
 
     @property
     def llm_configured(self) -> bool:
@@ -213,6 +218,7 @@ ENV_VARS: dict[str, str] = {
     "admin_group": "BATON_ADMIN_GROUP",
     "metrics_port": "BATON_METRICS_PORT",
     "log_format": "BATON_LOG_FORMAT",
+    "mcp_config": "BATON_MCP_CONFIG",
 }
 
 
@@ -298,7 +304,17 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         admin_group=_optional(raw("admin_group"), _group_id),
         metrics_port=_optional(raw("metrics_port"), lambda v: _port(v, field="metrics_port")),
         log_format=_choice("log_format", raw("log_format"), ("json", "text"), default="json"),
+        mcp_config=_mcp_config(raw("mcp_config"), home),
     )
+
+
+def _mcp_config(value: str | None, home: Path) -> Path:
+    if value is None:
+        return home / "mcp.json"
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        raise SettingsError("BATON_MCP_CONFIG", f"must be an absolute path, got {value!r}", "give a full path")
+    return path
 
 
 def _money(field: str, value: str | None) -> Decimal | None:

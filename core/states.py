@@ -15,7 +15,8 @@ concurrent changes lose cleanly.
     step:  pending ──claim──▶ running ──succeed──▶ succeeded ──undo──▶ compensating ──undone──▶ compensated
               │                 │  ▲                                       └──undo_failed──▶ compensation_failed
               │                 │  └──resume (lease expired: reconciler)
-              │                 └──fail──▶ failed
+              │                 ├──fail──▶ failed
+              │                 └──unknown──▶ outcome_unknown   (an at-most-once call was interrupted)
               └──skip──▶ skipped
 """
 
@@ -49,13 +50,16 @@ STEP_TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     ("running", "resume"): "running",
     ("running", "succeed"): "succeeded",
     ("running", "fail"): "failed",
+    ("running", "unknown"): "outcome_unknown",
     ("succeeded", "undo"): "compensating",
     ("compensating", "undone"): "compensated",
     ("compensating", "undo_failed"): "compensation_failed",
 }
 
 PLAN_FINAL: Final = frozenset({"succeeded", "failed", "compensated", "rejected", "expired"})
-STEP_FINAL: Final = frozenset({"succeeded", "failed", "skipped", "compensated", "compensation_failed"})
+STEP_FINAL: Final = frozenset(
+    {"succeeded", "failed", "skipped", "compensated", "compensation_failed", "outcome_unknown"}
+)
 
 
 def plan_transition(status: str, event: str) -> str:

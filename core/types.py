@@ -78,6 +78,11 @@ class ReviewedStep:
     risk: Risk
     read_only: bool = False
     compensable: bool = False
+    #: The connector's pin when planned (an MCP tool's definition hash), checked again before it runs.
+    pin: str | None = None
+    #: The operator's word on running without a click when low risk (an MCP tool's ``policy``); None: the
+    #: built-in rule (read-only steps and the auto-run actions).
+    auto_run: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ class Effect:
     key: str
     status: str  # claimed | done | compensated
     result: dict[str, Any] | None
+    #: True when this call made the claim; False when an earlier attempt had (it may have called the far side).
+    fresh: bool = False
 
 
 def step_key(plan_id: int, step_idx: int) -> str:
@@ -23,16 +25,17 @@ def step_key(plan_id: int, step_idx: int) -> str:
 
 def claim(conn: psycopg.Connection[Any], *, key: str, plan_id: int, step_idx: int, action: str) -> Effect:
     """Claim ``key`` (or find the existing claim). A ``done`` effect must not be done again."""
-    conn.execute(
+    inserted = conn.execute(
         """
         INSERT INTO effects (key, plan_id, step_idx, action, status) VALUES (%s, %s, %s, %s, 'claimed')
         ON CONFLICT (key) DO NOTHING
+        RETURNING key
         """,
         (key, plan_id, step_idx, action),
-    )
+    ).fetchone()
     row = conn.execute("SELECT key, status, result FROM effects WHERE key = %s", (key,)).fetchone()
     assert row is not None
-    return Effect(**row)
+    return Effect(**row, fresh=inserted is not None)
 
 
 def complete(conn: psycopg.Connection[Any], *, key: str, result: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ STEP_STATUS = {
     "compensating": ":leftwards_arrow_with_hook: undoing",
     "compensated": ":leftwards_arrow_with_hook: undone",
     "compensation_failed": ":warning: could not undo",
+    "outcome_unknown": ":grey_question: outcome unknown",
 }
 PLAN_STATUS = {
     "pending": "Waiting for approval",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from slackui.limits import clip
+
 DEGRADED_NOTICE = (
     "_Degraded mode: no language model is configured, so I can only handle simple requests. "
     "An operator can set OPENAI_API_KEY (or OPENAI_BASE_URL) to enable planning._"
@@ -79,13 +81,31 @@ NO_STEPS_SELECTED = "Select at least one step, or reject the plan instead."
 
 
 # -- execution reports -------------------------------------------------------------------------------
-def run_report(*, title: str, done: list[str], failed: list[str], undone: list[str], skipped: list[str]) -> str:
+OUTCOME_UNKNOWN_LABEL = "Outcome unknown (it may have happened: check before asking again; I won't repeat it)"
+#: A step whose MCP tool is described differently now than when the plan was approved.
+TOOL_CHANGED = "the tool {action} changed since this plan was approved, so I did not run it; ask again for a new plan"
+#: A step whose worker stopped during an at-most-once call.
+INTERRUPTED_CALL = "{action} was interrupted (the worker stopped during the call)"
+#: How much of a tool's result the report shows (the effects ledger and the audit keep more).
+TOOL_RESULT_CHARS = 300
+
+
+def tool_result(text: str) -> str:
+    """A tool's (redacted) result for the report, clipped."""
+    flat = " ".join(text.split())
+    return f" — result: {clip(flat, TOOL_RESULT_CHARS)}" if flat else ""
+
+
+def run_report(*, title: str, done: list[str], failed: list[str], undone: list[str], skipped: list[str],
+               unknown: list[str] | None = None) -> str:
     lines = [f"*{title}*"]
-    if not failed:
+    if not failed and not unknown:
         lines[0] = f":white_check_mark: Done: *{title}*"
     else:
         lines[0] = f":x: Failed: *{title}*"
-    for label, items in (("Ran", done), ("Failed", failed), ("Undone", undone), ("Not run", skipped)):
+    sections = (("Ran", done), ("Failed", failed), (OUTCOME_UNKNOWN_LABEL, unknown or []), ("Undone", undone),
+                ("Not run", skipped))
+    for label, items in sections:
         if items:
             lines.append(f"*{label}:*")
             lines += [f"• {item}" for item in items]

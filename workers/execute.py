@@ -5,6 +5,12 @@ is claimed in the effects ledger before the side effect and completed after it, 
 itself refuses to repeat an effect already done under the key (it looks the key up at the far
 side). So a retry, a duplicate job or a worker SIGKILLed mid-step and resumed by the reconciler
 never does a side effect twice.
+
+At most once: a connector of that class (an MCP tool with no key and no idempotent hint) is never called twice.
+A step found with an earlier claim in the ledger (its worker died), or whose call was interrupted
+(``OutcomeUnknown``), ends as ``outcome_unknown``; the plan stops, nothing is undone or repeated by itself, and
+the report says so. A step whose connector's pin (an MCP tool's definition) differs from the one recorded when
+planned does not run.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import Connector, PermanentError, RetryableError
+from connectors.base import Connector, DefinitionChanged, OutcomeUnknown, PermanentError, RetryableError
 from connectors.registry import ConnectorRegistry, UnknownAction
 from core import defaults
 from core.plan_records import PlanRecord, StepRecord
@@ -74,7 +80,7 @@ class _Runner:
                 outcome = self.run_step(step.idx)
                 if outcome == "busy":
                     return "busy"  # another worker holds a live lease; it (or the reconciler) continues
-                if outcome == "failed":
+                if outcome in ("failed", "outcome_unknown"):
                     if plans.move_plan(self.conn, self.plan_id, event="fail", frm="running", now=self.ctx.now()):
                         self._record(kind="plan.failed")
                     break
@@ -119,11 +125,20 @@ class _Runner:
         if effect.status == "done":
             # The effect finished before (the worker died after it); record, don't repeat.
             return self._succeed(idx, effect.result or {}, recovered=True)
+        if not effect.fresh and self._at_most_once(step.action):
+            # An earlier attempt claimed the key and its worker stopped: the call may have been made.
+            return self._unknown(idx, replies.INTERRUPTED_CALL.format(action=step.action))
         try:
             connector = self.registry.get(step.action)
+            if step.pin is not None and connector.pin != step.pin:
+                raise DefinitionChanged(step.action)
             args = _parse(connector, step.args)
             with LeaseKeeper(self.ctx, self.plan_id, idx):
                 result = self._call_with_retries(connector, args, idx, key)
+        except OutcomeUnknown as err:
+            return self._unknown(idx, str(err))
+        except DefinitionChanged:
+            return self._fail(idx, replies.TOOL_CHANGED.format(action=step.action))
         except (PermanentError, UnknownAction) as err:
             return self._fail(idx, str(err) if not isinstance(err, UnknownAction) else f"unknown action {err}")
         except RetryableError as err:
@@ -171,6 +186,18 @@ class _Runner:
         )
         return "succeeded"
 
+    def _at_most_once(self, action: str) -> bool:
+        """True for at-most-once connectors, and for an action no connector offers now (its class is unknown)."""
+        if action not in self.registry:
+            return True
+        return self.registry.get(action).idempotency == "at_most_once"
+
+    def _unknown(self, idx: int, reason: str) -> str:
+        plans.finish_step(self.conn, self.plan_id, idx, event="unknown", frm="running", now=self.ctx.now(),
+                          error=reason)
+        self._record(kind="step.outcome_unknown", step=idx, error=reason)
+        return "outcome_unknown"
+
     def _fail(self, idx: int, reason: str) -> str:
         plans.finish_step(self.conn, self.plan_id, idx, event="fail", frm="running", now=self.ctx.now(), error=reason)
         self._record(kind="step.failed", step=idx, error=reason)
@@ -188,6 +215,8 @@ class _Runner:
         for step in plan.steps:
             if step.status == "pending":
                 plans.finish_step(self.conn, self.plan_id, step.idx, event="skip", frm="pending", now=now)
+        if any(step.status == "outcome_unknown" for step in plan.steps):
+            return "done"  # a person settles what happened first; undoing around an unknown effect could be wrong
         undone_any = False
         for step in reversed(self.plan().steps):
             if not step.compensable or step.status not in ("succeeded", "compensating"):
@@ -246,6 +275,10 @@ class _Runner:
                 log.exception("could not remember the outcome of plan %s", plan.id)
         if plan.auto_approved and plan.status == "succeeded":
             # A reply is its own result and the card says it ran; a memory write gets a short confirmation.
+            results = [_tool_line(step) for step in plan.steps if _tool_line(step)]
+            if results:
+                reply_in_thread(self.ctx, channel=plan.channel_id, thread_ts=plan.thread_ts or plan.card_ts,
+                                text="\n".join(results))
             for step in plan.steps:
                 if step.action == "memory.remember" and step.result:
                     reply_in_thread(
@@ -264,7 +297,9 @@ class _Runner:
         by_status: dict[str, list[str]] = {}
         for step in plan.steps:
             label = f"{step.idx + 1}. {step.description}"
-            if step.status == "failed" and step.error:
+            if step.status == "succeeded":
+                label += _tool_result(step)
+            if step.status in ("failed", "outcome_unknown") and step.error:
                 label += f" — {step.error}"
             by_status.setdefault(step.status, []).append(label)
         report = replies.run_report(
@@ -273,6 +308,7 @@ class _Runner:
             failed=by_status.get("failed", []) + by_status.get("compensation_failed", []),
             undone=by_status.get("compensated", []),
             skipped=by_status.get("skipped", []),
+            unknown=by_status.get("outcome_unknown", []),
         )
         reply_in_thread(
             self.ctx,
@@ -318,6 +354,20 @@ def _parse(connector: Connector, raw: dict[str, Any]) -> Any:
     except ValidationError as err:
         problems = "; ".join(str(e.get("msg")) for e in err.errors()[:3])
         raise PermanentError(f"the arguments are no longer valid: {problems}") from None
+
+
+def _tool_result(step: StepRecord) -> str:
+    """An MCP tool's result text (already redacted and clipped by the connector) for the report."""
+    result = step.result or {}
+    if "tool" not in result:
+        return ""
+    return replies.tool_result(str(result.get("text") or result.get("structured") or ""))
+
+
+def _tool_line(step: StepRecord) -> str:
+    """The result line of a tool step that ran without approval (its result is the answer), or ''."""
+    shown = _tool_result(step)
+    return f"{step.description}{shown}" if shown and step.status == "succeeded" else ""
 
 
 def _lease() -> timedelta:

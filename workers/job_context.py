@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from core import defaults
 from core.settings import Settings
 from memory.db import connect
+from workers.mcp_catalogue import McpCatalogue
 
 
 class WorkerNotConfigured(RuntimeError):
@@ -40,6 +41,9 @@ class WorkerContext:
     #: Minimum seconds between Baton's posts to one channel (Slack allows about one a second).
     post_interval: float = defaults.CHANNEL_POST_INTERVAL_SECONDS
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The MCP servers' tools, listed once per worker (``workers.connector_wiring.registry_for`` lists them on
+    #: first use when the worker entry point did not).
+    mcp: McpCatalogue | None = None
 
     def db(self) -> psycopg.Connection[dict[str, Any]]:
         """A fresh Postgres connection (one per job: connections must not cross RQ's fork)."""

@@ -16,6 +16,7 @@ person: model-written text that reaches a reply goes through :func:`slackui.mode
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
@@ -184,7 +185,7 @@ class _LLMPlanning:
             text = clip_text(text, REQUEST_PROMPT_MAX_CHARS // CHARS_PER_TOKEN)
         context = self.context
         return {
-            "catalogue": list(context.catalogue) or self.registry.catalogue(),
+            **_split_catalogue(list(context.catalogue) or self.registry.catalogue()),
             "requester_id": context.requester_id,
             "requester_name": context.requester_name,
             "channel_id": context.channel_id,
@@ -226,6 +227,15 @@ class _LLMPlanning:
         return review_draft(parsed.to_draft("llm"), registry=self.registry, origin=self.origin)
 
 
+def _split_catalogue(entries: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Baton's own actions (``catalogue``) apart from MCP tools (``tools``), whose text the prompt quotes as
+    untrusted data."""
+    return {
+        "catalogue": [entry for entry in entries if "source" not in entry],
+        "tools": [entry for entry in entries if "source" in entry],
+    }
+
+
 def review_draft(draft: PlanDraft, *, registry: ConnectorRegistry, origin: RequestOrigin) -> ReviewedPlan | list[str]:
     """Check ``draft`` and have each step's connector parse its arguments and compute preview and risk.
 
@@ -264,6 +274,8 @@ def review_draft(draft: PlanDraft, *, registry: ConnectorRegistry, origin: Reque
                 risk=risk,
                 read_only=connector.read_only,
                 compensable=connector.compensable,
+                pin=connector.pin,
+                auto_run=connector.auto_run,
             )
         )
     if problems:
