@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +14,8 @@ from pydantic import AwareDatetime, Field
 
 from connectors.base import Args, Connector
 from connectors.registry import ConnectorRegistry
+from core.defaults import PLAN_OUTPUT_TOKENS
+from core.model_capabilities import grammar_schema
 from core.planning.prompt_context import PlanningContext, ThreadMessage
 from core.types import RequestOrigin, Risk
 from prompts import template_sha256
@@ -191,10 +194,15 @@ def test_a_valid_plan_is_reviewed_by_its_connectors(fake_openai, calls):
     [request] = fake_openai.chat_requests
     body = request.body
     assert body["model"] == "gpt-4o-mini"
+    # The schema is sent without the limits a grammar engine chokes on (Baton's validation enforces them), and the
+    # reply is bounded in the parameter every server but OpenAI's reasoning models honours.
     assert body["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "baton_plan", "schema": REGISTRY.plan_json_schema(), "strict": False},
+        "json_schema": {"name": "baton_plan", "schema": grammar_schema(REGISTRY.plan_json_schema()), "strict": False},
     }
+    assert body["max_tokens"] == PLAN_OUTPUT_TOKENS and "max_completion_tokens" not in body
+    sent_schema = json.dumps(body["response_format"])
+    assert "maxLength" in json.dumps(REGISTRY.plan_json_schema()) and "maxLength" not in sent_schema
     system, user = body["messages"]
     assert system["role"] == "system" and '"action": "tasks.complete"' in system["content"]
     assert "<#COPS>" in user["content"] and "2025-03-12T14:07:30+01:00" in user["content"]
@@ -328,11 +336,12 @@ def test_a_malformed_plan_shape_is_repaired(fake_openai, calls):
 
 
 def test_huge_argument_values_are_refused(fake_openai, calls):
+    # Over the 8 KB argument limit, yet within the plan's output limit (a longer reply would be cut off).
     huge = valid_plan(
         steps=[
             {
                 "action": "http.webhook",
-                "args": {"url": "https://hooks.example.com/x", "payload": {"log": "line\n" * 3000}},
+                "args": {"url": "https://hooks.example.com/x", "payload": {"log": "x" * 9000}},
                 "description": "Send the whole log",
                 "depends_on": [],
             }
