@@ -96,7 +96,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     with conn:
         team = _team(conn, args.team, required=False)
         facts = gather_status(conn, team_id=team, channel_id=args.channel, now=utc_now(),
-                              redis_url=settings.redis_url)
+                              redis_url=settings.redis_url,
+                              chat_model=settings.chat_model if settings.llm_configured else None)
     print(f"workspace {team or '(none yet)'}")
     print(render_status(facts, style=PLAIN))
     return 0

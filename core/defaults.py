@@ -117,3 +117,6 @@ OUTPUT_TOKENS = {
 #: How long what Baton learned about a model server (structured output form, output-limit parameter) is kept in
 #: Redis before it is learned again (a server upgraded to take JSON schemas is noticed within a day).
 LLM_CAPABILITIES_TTL_SECONDS = 24 * 3600
+
+#: ``/baton status`` shows the newest model answer and failure of this many past hours.
+STATUS_MODEL_WINDOW_HOURS = 24

@@ -65,7 +65,8 @@ def _cost_line(plan: PlanRecord, *, model: str | None) -> str:
         floor = f"at least {cost}" if plan.cost_usd else "unknown"
         cost = f"{floor} (no known price for the model: see BATON_MODEL_PRICES)"
     if plan.planner == "rules":
-        who = f"Planned by rules (degraded mode: {plan.degraded_reason or 'no language model'})"
+        who = f"Planned by rules (degraded mode: {plan.degraded_reason})" if plan.degraded_reason else (
+            "Planned by rules (degraded mode)")
         if not plan.cost_usd and plan.cost_known:
             return f"{who} · no model cost"
     else:

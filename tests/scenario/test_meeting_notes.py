@@ -284,7 +284,8 @@ def test_one_failed_chunk_sends_the_whole_meeting_to_the_extractor(fake_openai, 
     outcome = notes_of(turns, llm, chunk_budget_tokens=400)
 
     assert outcome.notes.mode == "extractive"
-    assert outcome.degraded_reason == "the language model is not responding: the model API is failing (500)"
+    why = "the language model (gpt-4.1-mini) is not responding: the model API is failing (500)"
+    assert outcome.degraded_reason == why
     assert 1 <= outcome.calls <= outcome.chunks and not any(is_merge(r.body) for r in fake_openai.chat_requests)
 
 
@@ -298,7 +299,7 @@ def test_the_model_down_means_extractive_notes_with_the_reason(fake_openai, call
     outcome = notes_of(STANDUP, retrying)
 
     assert outcome.notes.mode == "extractive"
-    assert outcome.degraded_reason == "the language model is not responding: the model API is failing (500)"
+    assert outcome.degraded_reason == "the language model (gpt-4.1) is not responding: the model API is failing (500)"
     assert (outcome.calls, outcome.input_tokens, outcome.cost_usd) == (1, 0, Decimal(0))
     assert len(fake_openai.chat_requests) == 3, "the SDK retried twice"
     assert calls[0].ok is False

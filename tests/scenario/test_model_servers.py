@@ -3,13 +3,23 @@ once per model and shared through Redis, and the configuration error when a pinn
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 
 from core import defaults
 from core.model_capabilities import Capabilities
+from core.status import ModelHealth
 from prompts import render
-from tests.fakes.openai_profiles import GRAMMAR_MAX_REPETITIONS
+from slackui.admin_views import render_status
+from tests.fakes.openai_profiles import GRAMMAR_MAX_REPETITIONS, PROFILES
 from tests.fakes.openai_state import ErrorAnswer
+from tests.scenario.loop_helpers import card_text
+from tests.scenario.meeting_helpers import MONDAY, meeting_row, set_clock, tick, upload
+from tests.scenario.test_digests import configure, digest_posts
+from workers.admin_status import gather_status
 from workers.llm.capabilities import ModelCapabilities, RedisCapabilityStore
 from workers.llm.client import LLMCallRecord, LLMClient, LLMUnavailable
 
@@ -148,3 +158,108 @@ def test_a_server_that_takes_no_structured_output_at_all_gets_plain_text(fake_op
 
     assert ask(client(fake_openai, redis_conn, [])).data == {"answer": "ok"}
     assert sent(fake_openai) == [("json_schema", "max_tokens"), ("json_object", "max_tokens"), (None, "max_tokens")]
+
+
+# -- the planning, meeting and digest paths on each server profile ----------------------------------------------
+PLAN = {
+    "title": "Release",
+    "rationale": "Because you asked.",
+    "cannot_plan_reason": None,
+    "steps": [
+        {
+            "action": "slack.post_message",
+            "args": {"channel": "C0OPS", "text": "Release 1.2 is out", "in_thread": False},
+            "description": "Post the news",
+            "depends_on": [],
+        }
+    ],
+}
+NOTES = {
+    "summary": ["The team planned the billing page launch."],
+    "decisions": [{"text": "Ship the beta to all customers next month", "evidence_turn": 2}],
+    "open_questions": [],
+    "action_items": [
+        {"task": "Send the launch checklist", "owner_name": "Alice", "due_text": "by Friday", "evidence_turn": 3}
+    ],
+}
+INTRO = {"intro": "A busy Monday: the release went out and the launch has its checklist."}
+
+
+def scripted_model(body: dict) -> dict:
+    """Answers each purpose by the schema it was asked for, whichever way the server was sent it."""
+    sent_text = json.dumps(body)
+    if "cannot_plan_reason" in sent_text:
+        return PLAN
+    if "evidence_turn" in sent_text:
+        return NOTES
+    return INTRO
+
+
+@pytest.mark.parametrize("profile", ["openai", "llama-cpp-python", "grammar", "reasoning"])
+def test_planning_meeting_notes_and_the_digest_are_written_by_the_model_on_every_server(profile, bot, db, fake_openai):
+    fake_openai.profile = profile
+    fake_openai.respond_with(scripted_model)
+    bot.setting_changes = {
+        "openai_api_key": fake_openai.api_key,
+        "openai_base_url": fake_openai.base_url,
+        "embedding_provider": "none",
+    }
+    set_clock(bot, MONDAY - timedelta(hours=3))
+    configure(bot)
+    set_clock(bot, MONDAY)
+
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
+    bot.run_jobs(wait_for=1)
+    upload(bot)
+    set_clock(bot, MONDAY + timedelta(days=1, hours=-1, minutes=-59))
+    tick(bot)
+
+    [plan] = db.execute("SELECT * FROM plans WHERE kind = 'request'").fetchall()
+    assert plan["planner"] == "llm" and "Planned by" in card_text(bot, plan)
+    assert meeting_row(db)["mode"] == "llm"
+    assert "the launch has its checklist" in json.dumps(digest_posts(bot)[0]["blocks"])
+    answered = {row["purpose"] for row in db.execute("SELECT purpose FROM llm_calls WHERE ok")}
+    assert {"plan", "meeting_notes", "digest"} <= answered
+    # What Baton learned: each rejection was seen once (never retried, never repeated by a later call) and every
+    # request carried an output limit in a parameter the server honours.
+    forms = sent(fake_openai)
+    honoured = PROFILES[profile].honours
+    rejected = [f for f in forms if f[0] == "json_schema"] if profile == "llama-cpp-python" else []
+    assert len(rejected) <= 1
+    assert all(limit in honoured for _, limit in forms[1:]) and len(forms) >= 3
+    assert all(r.body.get(limit) for r, (_, limit) in zip(fake_openai.chat_requests, forms, strict=True))
+    failed = [row["error"] for row in db.execute("SELECT error FROM llm_calls WHERE NOT ok ORDER BY id")]
+    assert len(failed) == {"openai": 0, "grammar": 0, "llama-cpp-python": 1, "reasoning": 1}[profile], failed
+
+
+def test_a_rejected_pinned_form_reaches_the_card_and_status_with_what_to_set(bot, db, fake_openai):
+    fake_openai.profile = "llama-cpp-python"
+    bot.setting_changes = {
+        "openai_api_key": fake_openai.api_key,
+        "openai_base_url": fake_openai.base_url,
+        "llm_structured": "json_schema",
+        "chat_model": "gemma-3-270m",
+    }
+
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
+    bot.run_jobs(wait_for=1)
+
+    why = (
+        "the model server rejected structured output (json_schema) for gemma-3-270m; set "
+        "BATON_LLM_STRUCTURED=json_object (it is pinned to json_schema)"
+    )
+    [plan] = db.execute("SELECT * FROM plans").fetchall()
+    assert plan["planner"] == "rules" and plan["degraded_reason"] == why
+    card = card_text(bot, plan)
+    assert f"Planned by rules (degraded mode: {why})" in card and "no language model" not in card
+    assert len(fake_openai.chat_requests) == 1  # a configuration error is neither retried nor sent to a fallback
+
+    # /baton status (the web process's settings name the model; here it is the same gathering and rendering)
+    facts = gather_status(
+        db, team_id="T0LOCAL", channel_id=None, now=bot.clock.now(), redis_url=None, chat_model="gemma-3-270m"
+    )
+    status = render_status(facts)
+    assert "*Model*: `gemma-3-270m`, no answer in the last 24 h" in status
+    assert "last call failed" in status and "(plan on `gemma-3-270m`): " + why in status
+    unconfigured = render_status(replace(facts, model=ModelHealth(None)))
+    assert "*Model*: none configured: degraded mode" in unconfigured

@@ -389,7 +389,7 @@ def test_500s_until_give_up_fall_back_to_the_rules_planner(fake_openai, calls):
         "UANN",
         "2025-03-12T15:00:00+01:00",
     )
-    why = "the language model is not responding: the model API is failing (500)"
+    why = "the language model (gpt-4o-mini) is not responding: the model API is failing (500)"
     assert outcome.notes == (DEGRADED_NOTE.format(why=why),) and outcome.plan.notes == outcome.notes
     assert len(fake_openai.chat_requests) == 3
     assert [(c.ok, c.error) for c in calls] == [(False, "the model API is failing (500)")]
@@ -403,7 +403,7 @@ def test_model_failing_and_no_rule_gives_an_honest_refusal(fake_openai, calls):
     assert outcome.degraded and outcome.plan is None
     assert outcome.refusal is not None
     assert outcome.refusal.startswith(
-        "I can't plan this without the model right now (the language model is not responding: "
+        "I can't plan this without the model right now (the language model (gpt-4o-mini) is not responding: "
         "the model API is failing (503))."
     )
 
@@ -435,7 +435,7 @@ def test_a_deadline_bounds_all_attempts_together_and_none_starts_after_it(fake_o
     assert len(fake_openai.chat_requests) == 1  # the retries were never sent
     assert [c.error for c in calls] == ["the model API gave no usable answer within the 1s limit"]
     assert outcome.degraded_reason == (
-        "the language model is not responding: the model API gave no usable answer within the 1s limit"
+        "the language model (gpt-4o-mini) is not responding: the model API gave no usable answer within the 1s limit"
     )
 
 

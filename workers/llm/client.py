@@ -62,7 +62,7 @@ from workers.llm.deadline import Deadline
 from workers.llm.guard import CallScope, Failure, Guard, describe_failure, server_message, worth_a_fallback
 
 __all__ = ["BudgetExceeded", "CallScope", "Conversation", "LLMCallRecord", "LLMClient", "LLMReply", "LLMUnavailable",
-           "Recorder", "record_llm_call"]
+           "Recorder", "record_llm_call", "why_without_model"]
 
 log = logging.getLogger(__name__)
 
@@ -386,6 +386,18 @@ class LLMClient:
         except Exception:
             # Losing one log row must not lose the user's plan; the failure is logged loudly instead.
             log.exception("could not record an LLM call (%s, %s)", record.purpose, record.model)
+
+
+#: Why work went on without the model, for a card and the log (see :func:`why_without_model`).
+WHY_FAILING = "the language model ({model}) is not responding: {reason}"
+
+
+def why_without_model(err: LLMUnavailable, *, model: str) -> str:
+    """The true reason work went on without ``model``: a budget's sentence and a configuration error (which say
+    what to do) as they are, anything else as the model not responding, naming it."""
+    if isinstance(err, BudgetExceeded) or err.config_error:
+        return err.reason
+    return WHY_FAILING.format(model=model, reason=err.reason)
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:

@@ -38,7 +38,8 @@ from core.meetings.records import MeetingNotes, Transcript
 from core.pricing import TokenUsage
 from prompts import RenderedPrompt, render
 from slackui.model_text import for_people
-from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMUnavailable
+from slackui.replies import NO_MODEL_CONFIGURED
+from workers.llm.client import Conversation, LLMClient, LLMUnavailable, why_without_model
 from workers.meetings.notes_schema import (
     FINAL_CAPS,
     NOTES_JSON_SCHEMA,
@@ -64,8 +65,7 @@ DEFAULT_CHUNK_BUDGET_TOKENS = 3_000
 PREVIOUS_REPLY_MAX_TOKENS = 1_500
 
 # Why the extractor stood in for the model (shown to people next to the notes).
-WHY_NOT_CONFIGURED = "no language model is configured"
-WHY_FAILING = "the language model is not responding: {reason}"
+WHY_NOT_CONFIGURED = NO_MODEL_CONFIGURED
 WHY_INVALID = "the language model's notes were still invalid after one correction: {problem}"
 WHY_EMPTY = "the transcript has no text"
 
@@ -260,8 +260,7 @@ class _NotesTaking:
                 model=model,
             )
         except LLMUnavailable as err:
-            why = err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason)
-            raise _NotesFailed(why) from err
+            raise _NotesFailed(why_without_model(err, model=model)) from err
         with self._lock:
             self.usage += reply.usage
         unreadable = reply.error_for_people if reply.data is None else None

@@ -33,7 +33,8 @@ from core.types import PlanDraft, RequestOrigin, ReviewedPlan, ReviewedStep
 from prompts import render
 from slackui.limits import clip
 from slackui.model_text import for_people
-from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMReply, LLMUnavailable
+from slackui.replies import NO_MODEL_CONFIGURED
+from workers.llm.client import Conversation, LLMClient, LLMReply, LLMUnavailable, why_without_model
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,7 @@ NO_MODEL = (
     "such as “post <text> to #channel”, “remind me to … at 3pm”, “create a task for @someone to … by "
     "friday” or “remember that …”."
 )
-WHY_NOT_CONFIGURED = "no language model is configured"
-WHY_FAILING = "the language model is not responding: {reason}"
+WHY_NOT_CONFIGURED = NO_MODEL_CONFIGURED
 WHY_UNREADABLE = "the language model's reply could not be read as a plan, twice ({reason})"
 REQUEST_CLIPPED = "Your request is {length:,} characters long; I planned from its first {limit:,}."
 DEGRADED_NOTE = "Planned by simple rules, without the language model ({why})."
@@ -159,7 +159,7 @@ class _LLMPlanning:
                     self.notes.append(REPAIRED_NOTE)
         except LLMUnavailable as err:
             log.warning("model unavailable while planning, falling back to rules: %s", err.reason)
-            why = err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason)
+            why = why_without_model(err, model=self.llm.model)
             return self._by_rules(text, now=now, tz=tz, why=why)
         if isinstance(verdict, _Unreadable):
             log.warning("the repaired plan is still unreadable, falling back to rules: %s", verdict.reason)
