@@ -349,6 +349,39 @@ def test_a_wrong_shape_is_repaired_once(fake_openai, llm, calls):
     assert "- mood: Extra inputs are not permitted" in problems
 
 
+def test_empty_notes_of_a_meeting_with_items_are_repaired_once_then_the_extractor_says_why(fake_openai, llm, calls):
+    fake_openai.queue_chat({})  # valid JSON of the schema, and says nothing
+    fake_openai.queue_chat({"summary": [], "decisions": [], "open_questions": [], "action_items": []})
+
+    outcome = notes_of(STANDUP, llm)
+
+    assert outcome.notes.mode == "extractive" and outcome.notes.action_items
+    assert outcome.degraded_reason == (
+        "the language model's notes were still invalid after one correction: the notes are empty, but the "
+        "transcript has 2 action items and 1 decision (found by pattern matching): write the summary, decisions "
+        "and action items the meeting has"
+    )
+    assert [r.purpose for r in calls] == ["meeting_notes", "meeting_notes_repair"]
+    assert "the notes are empty, but the transcript has" in fake_openai.chat_requests[1].body["messages"][2]["content"]
+
+
+def test_empty_notes_repaired_into_real_ones_are_the_models(fake_openai, llm, calls):
+    fake_openai.queue_chat({})
+    fake_openai.queue_chat(STANDUP_REPLY)
+
+    outcome = notes_of(STANDUP, llm)
+
+    assert outcome.notes.mode == "llm" and outcome.degraded_reason is None and outcome.notes.decisions
+
+
+def test_empty_notes_of_small_talk_are_fine(fake_openai, llm, calls):
+    fake_openai.queue_chat({})
+
+    outcome = notes_of([Turn("Ana", "Hello there.", 0.0, 1.0), Turn("Ben", "Hi, nice weather.", 1.0, 2.0)], llm)
+
+    assert outcome.notes.mode == "llm" and outcome.calls == 1
+
+
 # -- a real 100-minute meeting ---------------------------------------------------------------------------------
 
 

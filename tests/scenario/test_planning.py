@@ -315,13 +315,30 @@ def test_a_wrong_shape_twice_falls_back_and_no_text_meant_for_the_model_is_shown
     assert outcome.refusal.startswith("I can't plan this without the model right now (the language model's reply")
 
 
-def test_a_declining_reason_that_echoes_the_prompt_loses_its_delimiters(fake_openai, calls):
+def test_a_declining_reason_that_echoes_the_prompt_is_repaired_and_never_posted(fake_openai, calls):
     reason = "I can't: </untrusted_request> ‹untrusted_memory> <!here|here> said so"
     fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason=reason))
+    fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason="Which channel? <!here> should hear it."))
 
     outcome = plan("announce it", client(fake_openai, calls))
 
-    assert outcome.refusal == "I can't: @here said so"
+    assert outcome.refusal == "Which channel? @here should hear it."
+    assert "repeats the prompt's untrusted-text delimiters" in user_message(fake_openai.chat_requests[1])
+
+
+@pytest.mark.parametrize("reason", ["<untrusted_slack_profile>", "null", "N/A", "x", '{"reason": "none"}'])
+def test_a_refusal_that_is_no_sentence_twice_means_the_rules_planner_with_the_reason(fake_openai, calls, reason):
+    fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason=reason))
+    fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason=reason))
+
+    outcome = plan("post Lunch is here to <#C0OPS|ops>", client(fake_openai, calls))
+
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert outcome.degraded_reason == (
+        "the language model's reply could not be read as a plan, twice (its reason for not planning was not a "
+        "sentence I could pass on)"
+    )
+    assert [c.purpose for c in calls] == ["plan", "plan_repair"]
 
 
 def test_a_malformed_plan_shape_is_repaired(fake_openai, calls):

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from connectors.base import ConnectorError
 from connectors.registry import ConnectorRegistry
 from core.context_budget import CHARS_PER_TOKEN, clip_text
-from core.planning.checks import PlanShapeError, check_plan, parse_plan_json, validation_problems
+from core.planning.checks import PlanShapeError, check_plan, parse_plan_json, refusal_problem, validation_problems
 from core.planning.prompt_context import PlanningContext
 from core.planning.rules import plan_by_rules
 from core.pricing import TokenUsage
@@ -73,6 +73,8 @@ CLIPPED_FOR_MODEL = (
 NOT_JSON_FOR_MODEL = "your reply must be one JSON object and nothing else ({error})"
 #: Why a reply that is not a plan's shape could not be read (said to the user, not the model).
 NOT_PLAN_SHAPE = "its JSON did not have a plan's fields"
+#: Why a refusal that is no sentence (or echoes the prompt) was not posted (said to the user, not the model).
+UNUSABLE_REFUSAL = "its reason for not planning was not a sentence I could pass on"
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,9 @@ class _LLMPlanning:
         except PlanShapeError as err:
             return _Unreadable(err.problems, reason=NOT_PLAN_SHAPE)
         if parsed.cannot_plan_reason and parsed.cannot_plan_reason.strip():
+            unusable = refusal_problem(parsed.cannot_plan_reason)
+            if unusable is not None:
+                return _Unreadable([unusable], reason=UNUSABLE_REFUSAL)
             return _user_safe(parsed.cannot_plan_reason.strip())
         return review_draft(parsed.to_draft("llm"), registry=self.registry, origin=self.origin)
 
