@@ -263,3 +263,12 @@ def test_a_rejected_pinned_form_reaches_the_card_and_status_with_what_to_set(bot
     assert "last call failed" in status and "(plan on `gemma-3-270m`): " + why in status
     unconfigured = render_status(replace(facts, model=ModelHealth(None)))
     assert "*Model*: none configured: degraded mode" in unconfigured
+
+
+def test_a_pinned_choice_is_not_kept_as_learned(fake_openai, redis_conn):
+    fake_openai.profile = "reasoning"
+    fake_openai.queue_chat({"answer": "ok"})
+    ask(client(fake_openai, redis_conn, [], structured="json_object"))  # learns the limit, with the form pinned
+
+    unpinned = client(fake_openai, redis_conn, []).capabilities.for_model("gemma-3-270m")
+    assert (unpinned.structured, unpinned.limit_param) == ("json_schema", "max_completion_tokens")

@@ -114,7 +114,13 @@ class ModelCapabilities:
         return self._structured is not None
 
     def learn(self, model: str, caps: Capabilities) -> None:
-        """Keep ``caps`` for ``model`` (for every process, when the store is Redis)."""
+        """Keep ``caps`` for ``model`` (for every process, when the store is Redis). A pinned choice is not kept as if
+        learned: unpinning it later starts again from what was learned, or the strongest form."""
+        known = self._store.get(self._key(model)) or STRONGEST
+        if self._structured is not None:
+            caps = replace(caps, structured=known.structured)
+        if self._limit is not None:
+            caps = replace(caps, limit_param=known.limit_param)
         self._store.put(self._key(model), replace(caps, learned=True))
 
     def _key(self, model: str) -> str:
