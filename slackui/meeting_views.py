@@ -10,6 +10,7 @@ from typing import Any
 from core.meetings.stored import ItemRecord, MeetingRecord
 from core.plan_records import PlanRecord
 from slackui.limits import clip, mrkdwn, plain
+from slackui.plan_card import cost_text
 from slackui.replies import NO_MODEL_CONFIGURED
 
 CREATE_FOLLOWUPS = "meeting_create_followups"
@@ -74,7 +75,8 @@ def _said_owner(item: ItemRecord) -> str:
 def _usage_line(meeting: MeetingRecord) -> str:
     if meeting.mode == "llm":
         return (f"Written by the model · {meeting.llm_calls} calls over {meeting.chunks} parts · "
-                f"{meeting.input_tokens:,} in / {meeting.output_tokens:,} out tokens · ${meeting.cost_usd:.4f}")
+                f"{meeting.input_tokens:,} in / {meeting.output_tokens:,} out tokens · "
+                f"cost {cost_text(meeting.cost_usd, known=meeting.cost_known)}")
     configured = meeting.degraded_reason not in (None, NO_MODEL_CONFIGURED)
     label = WITHOUT_MODEL_LABEL if configured else DEGRADED_LABEL
     reason = f" ({meeting.degraded_reason})" if meeting.degraded_reason else ""
