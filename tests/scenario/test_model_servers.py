@@ -232,7 +232,7 @@ def test_planning_meeting_notes_and_the_digest_are_written_by_the_model_on_every
     assert len(failed) == {"openai": 0, "grammar": 0, "llama-cpp-python": 1, "reasoning": 1}[profile], failed
 
 
-def test_a_rejected_pinned_form_reaches_the_card_and_status_with_what_to_set(bot, db, fake_openai):
+def test_a_rejected_pinned_form_reaches_the_card_log_and_status_with_what_to_set(bot, db, fake_openai, caplog):
     fake_openai.profile = "llama-cpp-python"
     bot.setting_changes = {
         "openai_api_key": fake_openai.api_key,
@@ -253,6 +253,7 @@ def test_a_rejected_pinned_form_reaches_the_card_and_status_with_what_to_set(bot
     card = card_text(bot, plan)
     assert f"Planned by rules (degraded mode: {why})" in card and "no language model" not in card
     assert len(fake_openai.chat_requests) == 1  # a configuration error is neither retried nor sent to a fallback
+    assert f"planning falls back to the rules planner: {why}" in caplog.text
 
     # /baton status (the web process's settings name the model; here it is the same gathering and rendering)
     facts = gather_status(

@@ -160,11 +160,12 @@ class _LLMPlanning:
                 if isinstance(verdict, ReviewedPlan):
                     self.notes.append(REPAIRED_NOTE)
         except LLMUnavailable as err:
-            log.warning("model unavailable while planning, falling back to rules: %s", err.reason)
             why = why_without_model(err, model=self.llm.model)
+            log.warning("planning falls back to the rules planner: %s", why)
             return self._by_rules(text, now=now, tz=tz, why=why)
         if isinstance(verdict, _Unreadable):
-            log.warning("the repaired plan is still unreadable, falling back to rules: %s", verdict.reason)
+            log.warning("the repaired plan from %s is still unreadable, falling back to rules: %s", self.llm.model,
+                        verdict.reason)
             return self._by_rules(text, now=now, tz=tz, why=WHY_UNREADABLE.format(reason=verdict.reason))
         notes = tuple(self.notes)
         if isinstance(verdict, ReviewedPlan):
