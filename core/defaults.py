@@ -88,11 +88,6 @@ PLANNING_DEADLINE_SECONDS = 20
 #: How long a replayable model answer stays in the Redis response cache (a day covers retries and re-runs).
 LLM_CACHE_TTL_SECONDS = 24 * 3600
 
-#: How deeply an inbound Slack body may nest. Slack's own payloads stay under ~12 levels (a rich-text
-#: input in a modal's state); the cap keeps a hostile body from exhausting recursion in the parsers,
-#: bolt and the JSON encoder that stores it.
-SLACK_BODY_MAX_DEPTH = 64
-
 #: Output limits of model calls, in tokens, by purpose (a ``<purpose>_repair`` call gets its purpose's limit). Every
 #: call carries one, in the parameter the server honours (``max_tokens`` or ``max_completion_tokens``), so a slow
 #: local server stops generating instead of running on after Baton's timeout while the retries queue behind it.
@@ -120,3 +115,8 @@ LLM_CAPABILITIES_TTL_SECONDS = 24 * 3600
 
 #: ``/baton status`` shows the newest model answer and failure of this many past hours.
 STATUS_MODEL_WINDOW_HOURS = 24
+
+#: How deeply an inbound Slack body may nest. Slack's own payloads stay under ~12 levels (a rich-text
+#: input in a modal's state); the cap keeps a hostile body from exhausting recursion in the parsers,
+#: bolt and the JSON encoder that stores it.
+SLACK_BODY_MAX_DEPTH = 64
