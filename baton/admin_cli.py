@@ -97,7 +97,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     with conn:
         team = _team(conn, args.team, required=False)
         facts = gather_status(conn, team_id=team, channel_id=args.channel, now=utc_now(),
-                              redis_url=settings.redis_url)
+                              redis_url=settings.redis_url,
+                              chat_model=settings.chat_model if settings.llm_configured else None)
     slack = slack_view(settings)
     named = f"{slack.team_name} ({team})" if team and slack.team_name else team
     print(f"workspace {named or '(none yet)'}")

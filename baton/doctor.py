@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
+from baton.model_checks import completion_check, embedding_check
 from connectors.slack_clients import plain_client
 from core import defaults
 from core.settings import Settings
@@ -70,6 +71,7 @@ def run_checks(settings: Settings, *, openai_factory: Callable[..., object] | No
         _redis_check(settings),
         _slack_check(settings),
         _llm_check(settings, openai_factory),
+        *_model_call_checks(settings),
         *_mcp_checks(settings),
     ]
 
@@ -186,3 +188,12 @@ def _llm_check(settings: Settings, openai_factory: Callable[..., object] | None)
         "" if has_model else f"; model {settings.chat_model!r} not listed"
     )
     return Check("llm", True, detail)
+
+
+def _model_call_checks(settings: Settings) -> list[Check]:
+    """One tiny real completion (listing models proves little: a server may list them and fail every completion),
+    and one embedding when the LLM API makes them; nothing when no model is configured (the llm line says so)."""
+    if not settings.llm_configured:
+        return []
+    found = [completion_check(settings), embedding_check(settings)]
+    return [Check(c.name, c.ok, c.detail) for c in found if c is not None]

@@ -75,9 +75,12 @@ async def handle_admin(deps: AppDeps, *, word: str, rest: str, command: dict[str
 
 # -- reading ---------------------------------------------------------------------------------------------
 def _status(deps: AppDeps, *, team: str, channel: str) -> str:
-    redis_url = deps.settings.redis_url if deps.settings is not None else None
+    settings = deps.settings
+    redis_url = settings.redis_url if settings is not None else None
+    model = settings.chat_model if settings is not None and settings.llm_configured else None
     with deps.sync_pool.connection() as conn:
-        facts = gather_status(conn, team_id=team, channel_id=channel or None, now=deps.now(), redis_url=redis_url)
+        facts = gather_status(conn, team_id=team, channel_id=channel or None, now=deps.now(), redis_url=redis_url,
+                              chat_model=model)
     return render_status(facts)
 
 

@@ -91,6 +91,34 @@ PLANNING_DEADLINE_SECONDS = 20
 #: How long a replayable model answer stays in the Redis response cache (a day covers retries and re-runs).
 LLM_CACHE_TTL_SECONDS = 24 * 3600
 
+#: Output limits of model calls, in tokens, by purpose (a ``<purpose>_repair`` call gets its purpose's limit). Every
+#: call carries one, in the parameter the server honours (``max_tokens`` or ``max_completion_tokens``), so a slow
+#: local server stops generating instead of running on after Baton's timeout while the retries queue behind it.
+#: Sized from the schemas' own caps with room to spare: a plan of up to a dozen steps with their arguments; a
+#: meeting part's notes (6 summary lines, 30 items at most) and the final notes (12 lines, 60 items); the digest's
+#: intro (600 characters). A reply cut at the limit is an invalid reply and gets the repair round.
+PLAN_OUTPUT_TOKENS = 2500
+MEETING_PART_OUTPUT_TOKENS = 1500
+MEETING_NOTES_OUTPUT_TOKENS = 3000
+DIGEST_INTRO_OUTPUT_TOKENS = 300
+#: Any other purpose (none today) and ``baton doctor``'s one tiny completion.
+DEFAULT_OUTPUT_TOKENS = 1000
+DOCTOR_OUTPUT_TOKENS = 16
+OUTPUT_TOKENS = {
+    "plan": PLAN_OUTPUT_TOKENS,
+    "meeting_chunk": MEETING_PART_OUTPUT_TOKENS,
+    "meeting_merge": MEETING_NOTES_OUTPUT_TOKENS,
+    "meeting_notes": MEETING_NOTES_OUTPUT_TOKENS,
+    "digest": DIGEST_INTRO_OUTPUT_TOKENS,
+}
+
+#: How long what Baton learned about a model server (structured output form, output-limit parameter) is kept in
+#: Redis before it is learned again (a server upgraded to take JSON schemas is noticed within a day).
+LLM_CAPABILITIES_TTL_SECONDS = 24 * 3600
+
+#: ``/baton status`` shows the newest model answer and failure of this many past hours.
+STATUS_MODEL_WINDOW_HOURS = 24
+
 #: How deeply an inbound Slack body may nest. Slack's own payloads stay under ~12 levels (a rich-text
 #: input in a modal's state); the cap keeps a hostile body from exhausting recursion in the parsers,
 #: bolt and the JSON encoder that stores it.

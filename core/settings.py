@@ -94,6 +94,11 @@ class Settings:
     planning_interim_seconds: int = defaults.PLANNING_INTERIM_SECONDS
     #: Seconds all the model calls of one request's planning may take together before the rules planner steps in.
     planning_deadline_seconds: int = defaults.PLANNING_DEADLINE_SECONDS
+    #: How structured output is asked of the model server: auto (learned per model, strongest first), or pinned to
+    #: json_schema, json_object or text (see core/model_capabilities.py).
+    llm_structured: str = "auto"
+    #: Which parameter carries the output limit: auto (learned), or pinned to max_tokens or max_completion_tokens.
+    llm_limit_param: str = "auto"
     #: Workspace admins (user ids) and an admin user group (S…): may change channel policy.
     admins: tuple[str, ...] = ()
     admin_group: str | None = None
@@ -214,6 +219,8 @@ ENV_VARS: dict[str, str] = {
     "llm_cache_ttl_seconds": "BATON_LLM_CACHE_TTL",
     "planning_interim_seconds": "BATON_PLANNING_INTERIM",
     "planning_deadline_seconds": "BATON_PLANNING_DEADLINE",
+    "llm_structured": "BATON_LLM_STRUCTURED",
+    "llm_limit_param": "BATON_LLM_LIMIT_PARAM",
     "admins": "BATON_ADMINS",
     "admin_group": "BATON_ADMIN_GROUP",
     "metrics_port": "BATON_METRICS_PORT",
@@ -300,6 +307,8 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
                                            defaults.PLANNING_INTERIM_SECONDS, example="10"),
         planning_deadline_seconds=_positive("planning_deadline_seconds", raw("planning_deadline_seconds"),
                                             defaults.PLANNING_DEADLINE_SECONDS, example="20"),
+        llm_structured=_choice("llm_structured", raw("llm_structured"), LLM_STRUCTURED_CHOICES, default="auto"),
+        llm_limit_param=_choice("llm_limit_param", raw("llm_limit_param"), LLM_LIMIT_PARAM_CHOICES, default="auto"),
         admins=_user_ids("admins", raw("admins")),
         admin_group=_optional(raw("admin_group"), _group_id),
         metrics_port=_optional(raw("metrics_port"), lambda v: _port(v, field="metrics_port")),
@@ -467,6 +476,10 @@ def _port(value: str | None, *, field: str = "port") -> int:
                             f"e.g. {ENV_VARS[field]}=3000")
     return int(value)
 
+
+#: Accepted values of ``BATON_LLM_STRUCTURED`` and ``BATON_LLM_LIMIT_PARAM`` ("auto": learned from the server).
+LLM_STRUCTURED_CHOICES = ("auto", "json_schema", "json_object", "text")
+LLM_LIMIT_PARAM_CHOICES = ("auto", "max_tokens", "max_completion_tokens")
 
 #: Accepted values of ``BATON_EMBEDDING_PROVIDER``.
 EMBEDDING_PROVIDERS = ("auto", "local", "openai", "none")

@@ -59,6 +59,25 @@ class QueueReport:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class ModelFailure:
+    """The newest failed model call: when, on which model, for what, and the reason recorded for it."""
+
+    at: datetime
+    model: str
+    purpose: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ModelHealth:
+    """The configured chat model (None: none, degraded mode) and how its server answered lately."""
+
+    model: str | None
+    last_ok: datetime | None = None
+    last_failure: ModelFailure | None = None
+
+
 # -- status ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StatusFacts:
@@ -71,3 +90,4 @@ class StatusFacts:
     workspace_spend: ModelSpend
     channel_id: str | None = None
     channel_spend: ModelSpend | None = None
+    model: ModelHealth | None = None

@@ -9,7 +9,8 @@ from typing import Any
 
 import psycopg
 
-from core.status import Backlog, ModelSpend, PendingPlan
+from core.status import Backlog, ModelFailure, ModelSpend, PendingPlan
+from memory.llm_calls import REFUSED_PREFIX
 
 
 def pending_approvals(conn: psycopg.Connection[Any], *, team_id: str, now: datetime) -> Backlog:
@@ -46,6 +47,21 @@ def spend_since(conn: psycopg.Connection[Any], *, team_id: str, since: datetime,
     ).fetchone()
     assert row is not None
     return ModelSpend(Decimal(row["cost"]), int(row["calls"]), int(row["unknown"]))
+
+
+def model_calls_since(conn: psycopg.Connection[Any], *, team_id: str,
+                      since: datetime) -> tuple[datetime | None, ModelFailure | None]:
+    """When the workspace's newest answered model call was, and its newest failed one, from ``since`` on (budget
+    refusals are not failures of the model and are left out)."""
+    ok = conn.execute("SELECT max(at) AS at FROM llm_calls WHERE team_id = %s AND at >= %s AND ok",
+                      (team_id, since)).fetchone()
+    failed = conn.execute(
+        "SELECT at, model, purpose, error FROM llm_calls WHERE team_id = %s AND at >= %s AND NOT ok "
+        "AND error IS NOT NULL AND error NOT LIKE %s ORDER BY at DESC, id DESC LIMIT 1",
+        (team_id, since, REFUSED_PREFIX + "%"),
+    ).fetchone()
+    failure = ModelFailure(failed["at"], failed["model"], failed["purpose"], failed["error"]) if failed else None
+    return (ok["at"] if ok else None), failure
 
 
 def pending_plans(conn: psycopg.Connection[Any], *, team_id: str, now: datetime, channel_id: str | None = None,

@@ -20,7 +20,10 @@ from core.meetings.stored import ItemEdit, ItemRecord, MeetingRecord, MessageRef
 _MEETING_COLUMNS = (
     "id, team_id, request_id, channel_id, thread_ts, uploader_id, file_id, file_name, status, meeting_date, tz, "
     "transcript_format, turns, words, speakers, notes, mode, degraded_reason, chunks, llm_calls, input_tokens, "
-    "output_tokens, cost_usd, card_channel, card_ts, plan_id, all_done_at, created_at, updated_at"
+    "output_tokens, cost_usd, card_channel, card_ts, plan_id, all_done_at, created_at, updated_at, "
+    # Through the request's calls (llm_calls is indexed by request, not by meeting).
+    "NOT EXISTS (SELECT 1 FROM llm_calls c WHERE c.request_id = meetings.request_id AND c.meeting_id = meetings.id "
+    "AND NOT c.cost_known) AS cost_known"
 )
 _ITEM_COLUMNS = (
     "i.meeting_id, i.idx, i.task, i.owner_name, i.owner_id, i.due_date, i.due_text, i.evidence_quote, "

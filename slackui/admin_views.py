@@ -15,7 +15,7 @@ from typing import Any
 from core import defaults
 from core.policy import effective_policy
 from core.policy_command import describe_policy, policy_sources
-from core.status import ModelSpend, PendingPlan, StatusFacts
+from core.status import ModelHealth, ModelSpend, PendingPlan, StatusFacts
 
 #: ``link(channel, ts)``: a message's URL, or None when it cannot be built.
 Linker = Callable[[str | None, str | None], str | None]
@@ -155,7 +155,28 @@ def render_status(facts: StatusFacts, *, style: Style = SLACK) -> str:
     if facts.workspace_spend.unknown_cost:
         lines.append(f"{s.warning}{_plural(facts.workspace_spend.unknown_cost, 'call')} had no known price and "
                      "count as $0 (prices can be added with BATON_MODEL_PRICES).")
+    if facts.model is not None:
+        lines.append(f"{s.bold('Model')}: {_model_health(facts.model, now=facts.now, style=s)}")
     return "\n".join(lines)
+
+
+#: Shown by ``status`` when no model is configured.
+NO_MODEL_CONFIGURED = ("none configured: degraded mode, simple rules only (set OPENAI_API_KEY or OPENAI_BASE_URL; "
+                       "baton doctor checks it)")
+
+
+def _model_health(health: ModelHealth, *, now: datetime, style: Style) -> str:
+    """Which model, when it last answered, and its newest failure after that (what failed and what to do)."""
+    if health.model is None:
+        return NO_MODEL_CONFIGURED
+    hours = defaults.STATUS_MODEL_WINDOW_HOURS
+    text = style.code(health.model) + (f", last answered {age(now - health.last_ok)} ago" if health.last_ok
+                                       else f", no answer in the last {hours} h")
+    failure = health.last_failure
+    if failure is not None and (health.last_ok is None or failure.at >= health.last_ok):
+        text += (f"\n{style.warning}last call failed {age(now - failure.at)} ago ({failure.purpose} on "
+                 f"{style.code(failure.model)}): {style.text(failure.error)}")
+    return text
 
 
 # -- plans ---------------------------------------------------------------------------------------------------

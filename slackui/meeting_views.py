@@ -10,6 +10,8 @@ from typing import Any
 from core.meetings.stored import ItemRecord, MeetingRecord
 from core.plan_records import PlanRecord
 from slackui.limits import clip, mrkdwn, plain
+from slackui.plan_card import cost_text
+from slackui.replies import NO_MODEL_CONFIGURED
 
 CREATE_FOLLOWUPS = "meeting_create_followups"
 ITEM_SELECTED = "meeting_item_selected"
@@ -21,6 +23,8 @@ ITEM_BLOCK_PREFIX = "meeting_item:"
 #: Two blocks per item on the card; Slack allows 50 blocks per message.
 MAX_CARD_ITEMS = 15
 DEGRADED_LABEL = "Degraded mode (no language model)"
+#: The label when a model is configured but did not write the notes (its reason follows: which model, what failed).
+WITHOUT_MODEL_LABEL = "Written without the language model"
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -71,9 +75,12 @@ def _said_owner(item: ItemRecord) -> str:
 def _usage_line(meeting: MeetingRecord) -> str:
     if meeting.mode == "llm":
         return (f"Written by the model · {meeting.llm_calls} calls over {meeting.chunks} parts · "
-                f"{meeting.input_tokens:,} in / {meeting.output_tokens:,} out tokens · ${meeting.cost_usd:.4f}")
+                f"{meeting.input_tokens:,} in / {meeting.output_tokens:,} out tokens · "
+                f"cost {cost_text(meeting.cost_usd, known=meeting.cost_known)}")
+    configured = meeting.degraded_reason not in (None, NO_MODEL_CONFIGURED)
+    label = WITHOUT_MODEL_LABEL if configured else DEGRADED_LABEL
     reason = f" ({meeting.degraded_reason})" if meeting.degraded_reason else ""
-    return (f":warning: *{DEGRADED_LABEL}*{reason}: the summary is sentences picked from the transcript and "
+    return (f":warning: *{label}*{reason}: the summary is sentences picked from the transcript and "
             "action items come from phrases like “I'll…”, “action item:”, “we need to … by …”.")
 
 

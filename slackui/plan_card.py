@@ -58,15 +58,22 @@ _FINISHED = frozenset({"succeeded", "failed", "compensated", "rejected", "expire
 RUN_ESTIMATE = "est. to run $0.00 (no model calls in these steps)"
 
 
+def cost_text(amount: Decimal, *, known: bool) -> str:
+    """What model calls cost, for a card: never "$0.0000" for a model whose price nobody told Baton."""
+    cost = format_usd(amount)
+    if known:
+        return cost
+    floor = f"at least {cost}" if amount else "unknown"
+    return f"{floor} (no known price for the model: see BATON_MODEL_PRICES)"
+
+
 def _cost_line(plan: PlanRecord, *, model: str | None) -> str:
     """Who planned and what it cost: the planning cost and the estimate to run before the plan finishes, the
     total after (planning is all a plan spends on models: its steps make no model calls)."""
-    cost = format_usd(Decimal(plan.cost_usd))
-    if not plan.cost_known:  # never "$0.0000" for a model whose price nobody told Baton
-        floor = f"at least {cost}" if plan.cost_usd else "unknown"
-        cost = f"{floor} (no known price for the model: see BATON_MODEL_PRICES)"
+    cost = cost_text(Decimal(plan.cost_usd), known=plan.cost_known)
     if plan.planner == "rules":
-        who = f"Planned by rules (degraded mode: {plan.degraded_reason or 'no language model'})"
+        who = f"Planned by rules (degraded mode: {plan.degraded_reason})" if plan.degraded_reason else (
+            "Planned by rules (degraded mode)")
         if not plan.cost_usd and plan.cost_known:
             return f"{who} · no model cost"
     else:

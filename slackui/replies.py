@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from slackui.limits import clip
 
+#: Why a plan or notes were made without the model when none is configured (a card's degraded reason).
+NO_MODEL_CONFIGURED = "no language model is configured"
 DEGRADED_NOTICE = (
     "_Degraded mode: no language model is configured, so I can only handle simple requests. "
     "An operator can set OPENAI_API_KEY (or OPENAI_BASE_URL) to enable planning._"
@@ -25,11 +27,19 @@ CHANNEL_NOT_ENABLED = (
 )
 REQUEST_CLIPPED = "_Your message was very long; I read the first {limit:,} characters._"
 #: Posted once in the thread of a request still planning after ``BATON_PLANNING_INTERIM`` seconds; removed when
-#: the plan card or the answer arrives.
+#: the plan card or the answer arrives. It names the model and says what happens at the deadline.
+PLANNING_SLOW_START = ":hourglass_flowing_sand: Still working"
 PLANNING_SLOW = (
-    ":hourglass_flowing_sand: Still working: the model is slow right now. The plan (or my answer) will "
-    "replace this message."
+    PLANNING_SLOW_START + ": the model ({model}) has not answered yet. The plan (or my answer) will replace this "
+    "message; if the model gives no usable answer within {deadline}s, I'll plan with simple rules and say why."
 )
+
+
+def planning_slow(*, model: str, deadline_seconds: int) -> str:
+    """The "still working" message of a request whose model ``model`` is slow."""
+    return PLANNING_SLOW.format(model=model, deadline=deadline_seconds)
+
+
 COMMAND_ACK = "Got it — I'm planning that now. The plan will appear in this channel."
 SHORTCUT_ACK = "Got it — I'll reply in the message's thread."
 COMMAND_HELP = (

@@ -8,18 +8,23 @@ from typing import Any
 import psycopg
 
 from core import defaults
-from core.status import StatusFacts
+from core.status import ModelHealth, StatusFacts
 from memory import admin_sql
 from memory.llm_calls import utc_day
 from workers.queue_admin import queue_report
 
 
 def gather_status(conn: psycopg.Connection[Any], *, team_id: str, channel_id: str | None, now: datetime,
-                  redis_url: str | None) -> StatusFacts:
-    """Queue depths from Redis (or why they are unknown) and the workspace's backlog and spend from Postgres."""
+                  redis_url: str | None, chat_model: str | None = None) -> StatusFacts:
+    """Queue depths from Redis (or why they are unknown) and the workspace's backlog and spend from Postgres; with
+    ``chat_model`` (the configured model; None: none is), how the model answered in the last
+    ``defaults.STATUS_MODEL_WINDOW_HOURS``."""
     since, _ = utc_day(now)  # "today" is the UTC day, as for the budgets
     stuck_before = now - timedelta(seconds=defaults.PLANNING_STUCK_SECONDS)
+    last_ok, last_failure = admin_sql.model_calls_since(
+        conn, team_id=team_id, since=now - timedelta(hours=defaults.STATUS_MODEL_WINDOW_HOURS))
     return StatusFacts(
+        model=ModelHealth(chat_model, last_ok, last_failure),
         now=now,
         queues=queue_report(redis_url),
         approvals=admin_sql.pending_approvals(conn, team_id=team_id, now=now),

@@ -29,7 +29,7 @@ from slackui.admin_views import Linker, archive_linker
 from slackui.digest_views import digest_message
 from slackui.model_text import for_people
 from workers.job_context import WorkerContext, current
-from workers.llm.client import BudgetExceeded, LLMUnavailable
+from workers.llm.client import BudgetExceeded, LLMUnavailable, why_without_model
 from workers.llm.factory import CallScope, llm_client
 from workers.throttle import wait_turn
 
@@ -141,8 +141,10 @@ def _intro(ctx: WorkerContext, digest: Digest, setting: DigestSetting, *, since:
         reply = llm.complete_json(purpose="digest", prompt=prompt, schema_name="digest_intro", schema=INTRO_SCHEMA,
                                   team_id=setting.team_id)
     except LLMUnavailable as err:
-        level = logging.WARNING if isinstance(err, BudgetExceeded) else logging.INFO
-        log.log(level, "digest intro for %s from the template: %s", setting.target, err.reason)
+        # A configuration error (the server rejects what Baton sends) needs an operator, as a budget does.
+        level = logging.WARNING if isinstance(err, BudgetExceeded) or err.config_error else logging.INFO
+        log.log(level, "digest intro for %s from the template: %s", setting.target,
+                why_without_model(err, model=llm.model))
         return template_intro(digest), False
     intro = (reply.data or {}).get("intro") if reply.data else None
     if not isinstance(intro, str) or not intro.strip():

@@ -39,6 +39,8 @@ class MeetingRecord:
     all_done_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    #: False when a call made for these notes had no known price (its cost counted as 0).
+    cost_known: bool = True
 
     @property
     def summary(self) -> list[str]:

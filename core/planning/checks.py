@@ -13,6 +13,7 @@ Exceptions::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -153,6 +154,31 @@ def args_size_bytes(args: Mapping[str, Any]) -> int:
     """Size of ``args`` as compact UTF-8 JSON (values JSON cannot express are counted by their text)."""
     text = json.dumps(args, separators=(",", ":"), ensure_ascii=False, default=str)
     return len(text.encode("utf-8"))
+
+
+#: A refusal needs at least this many words to be an explanation a person can act on ("Just looking." is one).
+REFUSAL_MIN_WORDS = 2
+#: What small models put in a field they have nothing for.
+_PLACEHOLDERS = frozenset({"null", "none", "n/a", "na", "string", "cannot_plan_reason", "reason", "undefined", "tbd"})
+_WORD = re.compile(r"[^\W\d_]{2,}")
+#: Baton's prompt delimiters (as written, or defused as ``‹untrusted_…>``): never part of a reason.
+_DELIMITER = re.compile(r"[<‹]\s*/?\s*untrusted[a-z0-9_]*\s*>", re.IGNORECASE)
+
+
+def refusal_problem(reason: str) -> str | None:
+    """Why a model's ``cannot_plan_reason`` is not a refusal to show a person (then it is repaired like any invalid
+    reply), or None when it reads as one: a placeholder, fewer than :data:`REFUSAL_MIN_WORDS` words, code or markup,
+    or an echo of the prompt's delimiters."""
+    text = reason.strip()
+    if _DELIMITER.search(text):
+        return ("cannot_plan_reason repeats the prompt's untrusted-text delimiters: write the reason in your own "
+                "words for the requester")
+    if text.lower().strip(" .") in _PLACEHOLDERS or len(_WORD.findall(text)) < REFUSAL_MIN_WORDS:
+        return (f"cannot_plan_reason {text[:60]!r} is not a sentence: write one or two sentences telling the "
+                "requester what is missing, or plan the request and leave it null")
+    if text[:1] in "{[<" or text.startswith("```"):
+        return "cannot_plan_reason looks like code or markup: write plain sentences for the requester"
+    return None
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

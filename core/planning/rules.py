@@ -102,7 +102,7 @@ _SCOPE_LAST = {
     for scope, words in _SCOPE_WORDS.items()
 }
 
-_RATIONALE = "Read as {what} by Baton's simple rules (no language model was used for this plan)."
+_RATIONALE = "Read as {what} by Baton's simple rules (the language model was not used for this plan)."
 
 
 def plan_by_rules(text: str, *, origin: RequestOrigin, now: datetime, tz: tzinfo) -> PlanDraft | None:

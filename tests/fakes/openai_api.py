@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.openai_app import EMPTY_QUEUE_MESSAGE, build_app
+from tests.fakes.openai_profiles import PROFILES
 from tests.fakes.openai_replies import ChatReply, to_arguments, to_content
 from tests.fakes.openai_state import Delay, ErrorAnswer, FakeState, Malformed, Path, RecordedRequest, Responder
 
@@ -139,6 +140,18 @@ class FakeOpenAI:
     @embedding_dim.setter
     def embedding_dim(self, value: int) -> None:
         self._state.embedding_dim = value
+
+    @property
+    def profile(self) -> str:
+        """The name of the server profile the fake plays (:mod:`tests.fakes.openai_profiles`); ``reset()`` restores
+        ``openai``."""
+        return self._state.profile
+
+    @profile.setter
+    def profile(self, name: str) -> None:
+        if name not in PROFILES:
+            raise ValueError(f"unknown profile {name!r}; one of {', '.join(PROFILES)}")
+        self._state.profile = name
 
     # -- scripting -------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from tests.fakes.openai_profiles import PROFILES, bounded, rejection
 from tests.fakes.openai_replies import ChatReply, build_completion, build_embeddings, error_body
 from tests.fakes.openai_state import Answer, Delay, ErrorAnswer, FakeState, Malformed, Path, RecordedRequest
 from tests.fakes.openai_validation import InvalidRequest, embedding_inputs, validate_chat
@@ -96,6 +97,9 @@ class _Handlers:
             validate_chat(body)
         except InvalidRequest as exc:
             return _error(400, exc.message, param=exc.param, code=exc.code)
+        refused = rejection(PROFILES[self.state.profile], body)
+        if refused is not None:
+            return _fault(refused)
         try:
             answer = self.state.respond(body)
         except Exception as exc:  # a bug in a test's responder: show it to the test, and do not retry
@@ -107,11 +111,14 @@ class _Handlers:
             return _error(500, EMPTY_QUEUE_MESSAGE, headers={"x-should-retry": "false"})
         if not isinstance(answer, ChatReply):
             return _fault(answer)
+        answer = bounded(PROFILES[self.state.profile], body, answer)
         call_ids = [self.state.next_call_id() for _ in answer.tool_calls]
         completion_id = self.state.next_completion_id()
         return _json(build_completion(answer, request=body, completion_id=completion_id, call_ids=call_ids))
 
     async def embeddings(self, request: web.Request) -> web.StreamResponse:
+        if not PROFILES[self.state.profile].embeddings:
+            return await self.unknown(request)
         body = await request.json()
         try:
             inputs = embedding_inputs(body)

@@ -66,6 +66,8 @@ class FakeState:
 
     def __init__(self, *, api_key: str, embedding_dim: int) -> None:
         self.api_key = api_key
+        #: The name of the server profile played (``tests.fakes.openai_profiles.PROFILES``).
+        self.profile = "openai"
         self.embedding_dim = embedding_dim
         self._default_dim = embedding_dim
         self._lock = threading.Lock()
@@ -144,3 +146,4 @@ class FakeState:
             self._completion_ids = itertools.count(1)
             self._call_ids = itertools.count(1)
             self.embedding_dim = self._default_dim
+            self.profile = "openai"

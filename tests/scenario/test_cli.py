@@ -85,8 +85,9 @@ def test_config_prints_effective_settings_with_secrets_masked(tmp_path: Path):
     assert lines["DATABASE_URL"] == "(not set)"
 
 
-def test_doctor_passes_against_real_servers_and_the_fakes(backends, local_slack, fake_openai):
-    env = {
+def doctor_env(backends, local_slack, fake_openai, **more: str) -> dict[str, str]:
+    """Settings pointing doctor at the real Postgres and Redis, the local workspace and the fake model server."""
+    return {
         "BATON_HOME": str(backends.home),
         "DATABASE_URL": backends.database_url,
         "REDIS_URL": backends.redis_url,
@@ -94,12 +95,42 @@ def test_doctor_passes_against_real_servers_and_the_fakes(backends, local_slack,
         "SLACK_API_URL": local_slack.api_url,
         "OPENAI_API_KEY": fake_openai.api_key,
         "OPENAI_BASE_URL": fake_openai.base_url,
+        "BATON_EMBEDDING_PROVIDER": "openai",
+        **more,
     }
+
+
+def test_doctor_passes_against_real_servers_and_the_fakes(backends, local_slack, fake_openai):
+    env = doctor_env(backends, local_slack, fake_openai)
+    fake_openai.queue_chat({"ok": True})
     result = run_baton("doctor", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    names = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("PASS")]
-    assert names == ["postgres", "pgvector", "migrations", "redis", "slack", "llm"]
+    passed = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("PASS")}
+    assert list(passed) == ["postgres", "pgvector", "migrations", "redis", "slack", "llm", "completion", "embedding"]
     assert [call.method for call in local_slack.calls] == ["auth.test"]
+    # One tiny real completion, bounded, and what Baton detected about the server.
+    [chat] = fake_openai.chat_requests
+    assert chat.body["max_tokens"] == 16
+    assert "gpt-4o-mini answered in" in passed["completion"]
+    assert "detected: structured output json_schema, output limit via max_tokens" in passed["completion"]
+    assert "text-embedding-3-small: 384 dimensions" in passed["embedding"]
+
+
+def test_doctor_shows_what_it_detected_and_the_servers_own_message(backends, local_slack, fake_openai):
+    env = doctor_env(backends, local_slack, fake_openai, BATON_CHAT_MODEL="gemma-3-270m")
+    fake_openai.profile = "llama-cpp-python"
+    fake_openai.queue_chat({"ok": True})
+    result = run_baton("doctor", env=env)
+    lines = {line.split()[1]: line for line in result.stdout.splitlines()}
+    assert lines["completion"].startswith("PASS") and "detected: structured output json_object" in lines["completion"]
+    assert lines["embedding"].startswith("FAIL") and "404" in lines["embedding"]
+
+    env["BATON_LLM_STRUCTURED"] = "json_schema"
+    result = run_baton("doctor", env=env)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if line.split()[1] == "completion"]
+    assert line.startswith("FAIL") and "set BATON_LLM_STRUCTURED=json_object" in line
+    assert "Input should be 'text' or 'json_object'" in line  # the server's own words
 
 
 def test_doctor_on_a_demo_set_up_says_what_is_not_configured_and_passes(backends):
@@ -143,7 +174,8 @@ def test_doctor_reports_each_failure_on_its_own_line(backends, local_slack, fake
     result = run_baton("doctor", env=env)
     assert result.returncode == 1
     failed = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("FAIL")}
-    assert set(failed) == {"postgres", "pgvector", "redis", "slack", "llm"}
+    assert set(failed) == {"postgres", "pgvector", "redis", "slack", "llm", "completion"}
+    assert "401" in failed["completion"]
     assert "invalid_auth" in failed["slack"]
     assert "Traceback" not in result.stdout + result.stderr
 

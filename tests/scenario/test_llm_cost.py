@@ -328,6 +328,16 @@ def test_the_card_of_a_plan_by_a_model_without_a_price_says_the_cost_is_unknown(
     assert "$0.0000" not in line and "planning cost $0.00" not in line
 
 
+def test_the_notes_card_of_a_model_without_a_price_says_the_cost_is_unknown(model_bot, fake_openai, db):
+    model_bot.setting_changes |= {"chat_model": "llama3:8b", "cheap_model": "llama3:8b"}
+    fake_openai.respond_with(notes_model)
+    upload(model_bot)
+    meeting = meeting_row(db)
+    assert meeting["mode"] == "llm"
+    shown = card_json(model_bot, meeting)
+    assert "cost unknown (no known price for the model: see BATON_MODEL_PRICES)" in shown and "$0.0000" not in shown
+
+
 def test_budget_shows_todays_spend_by_model_purpose_and_person(model_bot, fake_openai, db):
     fake_openai.respond_with(lambda body: ChatReply(json.dumps(PLAN), usage=MILLION))
     ask(model_bot)

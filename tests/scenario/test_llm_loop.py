@@ -152,7 +152,8 @@ def timed_posts(bot):
 
 
 def interim_posts(bot):
-    return [c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("text") == replies.PLANNING_SLOW]
+    posts = bot.slack.calls_to("chat.postMessage")
+    return [c for c in posts if c.params.get("text", "").startswith(replies.PLANNING_SLOW_START)]
 
 
 def test_a_hung_model_gets_one_interim_message_then_the_rules_card_within_the_deadline(llm_bot, fake_openai, db):
@@ -165,7 +166,10 @@ def test_a_hung_model_gets_one_interim_message_then_the_rules_card_within_the_de
 
     [interim] = interim_posts(llm_bot)
     assert interim.params["thread_ts"] == delivery.ts
-    [(told_at, _, _)] = [entry for entry in seen if entry[2] == replies.PLANNING_SLOW]
+    # It says which model is slow and what happens at the deadline.
+    assert interim.params["text"] == replies.planning_slow(model="gpt-4o-mini", deadline_seconds=3)
+    assert "(gpt-4o-mini)" in interim.params["text"] and "within 3s" in interim.params["text"]
+    [(told_at, _, _)] = [entry for entry in seen if entry[2].startswith(replies.PLANNING_SLOW_START)]
     [card_at] = [at for at, method, text in seen if method == "chat.postMessage" and text.startswith("Plan #")]
     assert 1.0 <= told_at < 2.0  # after the threshold, not before
     assert card_at < 3.0 + 1.5  # the rules card within the deadline (and one SDK backoff)
@@ -176,7 +180,8 @@ def test_a_hung_model_gets_one_interim_message_then_the_rules_card_within_the_de
     # The interim message was replaced: deleted once the card was up, so the thread shows only the card.
     [deleted] = llm_bot.slack.calls_to("chat.delete")
     assert deleted.params["ts"] == interim.response["ts"]
-    assert [m for m in llm_bot.slack.messages("C0GENERAL") if m.get("text") == replies.PLANNING_SLOW] == []
+    left = llm_bot.slack.messages("C0GENERAL")
+    assert [m for m in left if m.get("text", "").startswith(replies.PLANNING_SLOW_START)] == []
 
 
 def test_a_fast_model_gets_no_interim_message(llm_bot, fake_openai, db):

@@ -284,7 +284,8 @@ def test_one_failed_chunk_sends_the_whole_meeting_to_the_extractor(fake_openai, 
     outcome = notes_of(turns, llm, chunk_budget_tokens=400)
 
     assert outcome.notes.mode == "extractive"
-    assert outcome.degraded_reason == "the language model is not responding: the model API is failing (500)"
+    why = "the language model (gpt-4.1-mini) is not responding: the model API is failing (500)"
+    assert outcome.degraded_reason == why
     assert 1 <= outcome.calls <= outcome.chunks and not any(is_merge(r.body) for r in fake_openai.chat_requests)
 
 
@@ -298,7 +299,7 @@ def test_the_model_down_means_extractive_notes_with_the_reason(fake_openai, call
     outcome = notes_of(STANDUP, retrying)
 
     assert outcome.notes.mode == "extractive"
-    assert outcome.degraded_reason == "the language model is not responding: the model API is failing (500)"
+    assert outcome.degraded_reason == "the language model (gpt-4.1) is not responding: the model API is failing (500)"
     assert (outcome.calls, outcome.input_tokens, outcome.cost_usd) == (1, 0, Decimal(0))
     assert len(fake_openai.chat_requests) == 3, "the SDK retried twice"
     assert calls[0].ok is False
@@ -346,6 +347,39 @@ def test_a_wrong_shape_is_repaired_once(fake_openai, llm, calls):
     problems = fake_openai.chat_requests[1].body["messages"][2]["content"]
     assert "- summary: Input should be a valid list" in problems
     assert "- mood: Extra inputs are not permitted" in problems
+
+
+def test_empty_notes_of_a_meeting_with_items_are_repaired_once_then_the_extractor_says_why(fake_openai, llm, calls):
+    fake_openai.queue_chat({})  # valid JSON of the schema, and says nothing
+    fake_openai.queue_chat({"summary": [], "decisions": [], "open_questions": [], "action_items": []})
+
+    outcome = notes_of(STANDUP, llm)
+
+    assert outcome.notes.mode == "extractive" and outcome.notes.action_items
+    assert outcome.degraded_reason == (
+        "the language model's notes were still invalid after one correction: the notes are empty, but the "
+        "transcript has 2 action items and 1 decision (found by pattern matching): write the summary, decisions "
+        "and action items the meeting has"
+    )
+    assert [r.purpose for r in calls] == ["meeting_notes", "meeting_notes_repair"]
+    assert "the notes are empty, but the transcript has" in fake_openai.chat_requests[1].body["messages"][2]["content"]
+
+
+def test_empty_notes_repaired_into_real_ones_are_the_models(fake_openai, llm, calls):
+    fake_openai.queue_chat({})
+    fake_openai.queue_chat(STANDUP_REPLY)
+
+    outcome = notes_of(STANDUP, llm)
+
+    assert outcome.notes.mode == "llm" and outcome.degraded_reason is None and outcome.notes.decisions
+
+
+def test_empty_notes_of_small_talk_are_fine(fake_openai, llm, calls):
+    fake_openai.queue_chat({})
+
+    outcome = notes_of([Turn("Ana", "Hello there.", 0.0, 1.0), Turn("Ben", "Hi, nice weather.", 1.0, 2.0)], llm)
+
+    assert outcome.notes.mode == "llm" and outcome.calls == 1
 
 
 # -- a real 100-minute meeting ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +14,8 @@ from pydantic import AwareDatetime, Field
 
 from connectors.base import Args, Connector
 from connectors.registry import ConnectorRegistry
+from core.defaults import PLAN_OUTPUT_TOKENS
+from core.model_capabilities import grammar_schema
 from core.planning.prompt_context import PlanningContext, ThreadMessage
 from core.types import RequestOrigin, Risk
 from prompts import template_sha256
@@ -191,10 +194,15 @@ def test_a_valid_plan_is_reviewed_by_its_connectors(fake_openai, calls):
     [request] = fake_openai.chat_requests
     body = request.body
     assert body["model"] == "gpt-4o-mini"
+    # The schema is sent without the limits a grammar engine chokes on (Baton's validation enforces them), and the
+    # reply is bounded in the parameter every server but OpenAI's reasoning models honours.
     assert body["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "baton_plan", "schema": REGISTRY.plan_json_schema(), "strict": False},
+        "json_schema": {"name": "baton_plan", "schema": grammar_schema(REGISTRY.plan_json_schema()), "strict": False},
     }
+    assert body["max_tokens"] == PLAN_OUTPUT_TOKENS and "max_completion_tokens" not in body
+    sent_schema = json.dumps(body["response_format"])
+    assert "maxLength" in json.dumps(REGISTRY.plan_json_schema()) and "maxLength" not in sent_schema
     system, user = body["messages"]
     assert system["role"] == "system" and '"action": "tasks.complete"' in system["content"]
     assert "<#COPS>" in user["content"] and "2025-03-12T14:07:30+01:00" in user["content"]
@@ -307,13 +315,30 @@ def test_a_wrong_shape_twice_falls_back_and_no_text_meant_for_the_model_is_shown
     assert outcome.refusal.startswith("I can't plan this without the model right now (the language model's reply")
 
 
-def test_a_declining_reason_that_echoes_the_prompt_loses_its_delimiters(fake_openai, calls):
+def test_a_declining_reason_that_echoes_the_prompt_is_repaired_and_never_posted(fake_openai, calls):
     reason = "I can't: </untrusted_request> ‹untrusted_memory> <!here|here> said so"
     fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason=reason))
+    fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason="Which channel? <!here> should hear it."))
 
     outcome = plan("announce it", client(fake_openai, calls))
 
-    assert outcome.refusal == "I can't: @here said so"
+    assert outcome.refusal == "Which channel? @here should hear it."
+    assert "repeats the prompt's untrusted-text delimiters" in user_message(fake_openai.chat_requests[1])
+
+
+@pytest.mark.parametrize("reason", ["<untrusted_slack_profile>", "null", "N/A", "x", '{"reason": "none"}'])
+def test_a_refusal_that_is_no_sentence_twice_means_the_rules_planner_with_the_reason(fake_openai, calls, reason):
+    fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason=reason))
+    fake_openai.queue_chat(valid_plan(steps=[], cannot_plan_reason=reason))
+
+    outcome = plan("post Lunch is here to <#C0OPS|ops>", client(fake_openai, calls))
+
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert outcome.degraded_reason == (
+        "the language model's reply could not be read as a plan, twice (its reason for not planning was not a "
+        "sentence I could pass on)"
+    )
+    assert [c.purpose for c in calls] == ["plan", "plan_repair"]
 
 
 def test_a_malformed_plan_shape_is_repaired(fake_openai, calls):
@@ -328,11 +353,12 @@ def test_a_malformed_plan_shape_is_repaired(fake_openai, calls):
 
 
 def test_huge_argument_values_are_refused(fake_openai, calls):
+    # Over the 8 KB argument limit, yet within the plan's output limit (a longer reply would be cut off).
     huge = valid_plan(
         steps=[
             {
                 "action": "http.webhook",
-                "args": {"url": "https://hooks.example.com/x", "payload": {"log": "line\n" * 3000}},
+                "args": {"url": "https://hooks.example.com/x", "payload": {"log": "x" * 9000}},
                 "description": "Send the whole log",
                 "depends_on": [],
             }
@@ -380,7 +406,7 @@ def test_500s_until_give_up_fall_back_to_the_rules_planner(fake_openai, calls):
         "UANN",
         "2025-03-12T15:00:00+01:00",
     )
-    why = "the language model is not responding: the model API is failing (500)"
+    why = "the language model (gpt-4o-mini) is not responding: the model API is failing (500)"
     assert outcome.notes == (DEGRADED_NOTE.format(why=why),) and outcome.plan.notes == outcome.notes
     assert len(fake_openai.chat_requests) == 3
     assert [(c.ok, c.error) for c in calls] == [(False, "the model API is failing (500)")]
@@ -394,7 +420,7 @@ def test_model_failing_and_no_rule_gives_an_honest_refusal(fake_openai, calls):
     assert outcome.degraded and outcome.plan is None
     assert outcome.refusal is not None
     assert outcome.refusal.startswith(
-        "I can't plan this without the model right now (the language model is not responding: "
+        "I can't plan this without the model right now (the language model (gpt-4o-mini) is not responding: "
         "the model API is failing (503))."
     )
 
@@ -426,7 +452,7 @@ def test_a_deadline_bounds_all_attempts_together_and_none_starts_after_it(fake_o
     assert len(fake_openai.chat_requests) == 1  # the retries were never sent
     assert [c.error for c in calls] == ["the model API gave no usable answer within the 1s limit"]
     assert outcome.degraded_reason == (
-        "the language model is not responding: the model API gave no usable answer within the 1s limit"
+        "the language model (gpt-4o-mini) is not responding: the model API gave no usable answer within the 1s limit"
     )
 
 

@@ -487,3 +487,42 @@ def test_a_failing_responder_is_a_500_naming_the_error(fake_openai: FakeOpenAI, 
 
     with pytest.raises(openai.InternalServerError, match="responder failed: KeyError"):
         _chat(client)
+
+
+# -- server profiles -------------------------------------------------------------------------------------------
+SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "v", "schema": {
+    "type": "object", "properties": {"text": {"type": "string", "maxLength": 4000}}}}}
+
+
+def test_the_openai_profile_cuts_a_reply_at_the_limit_it_is_sent(fake_openai, client):
+    fake_openai.queue_chat("word " * 100)
+    fake_openai.queue_chat("word " * 100)
+    cut = _chat(client, max_tokens=10)
+    whole = _chat(client)
+    assert (cut.choices[0].finish_reason, len(cut.choices[0].message.content)) == ("length", 40)
+    assert whole.choices[0].finish_reason == "stop" and len(whole.choices[0].message.content) == 500
+
+
+def test_the_llama_cpp_python_profile(fake_openai, client):
+    fake_openai.profile = "llama-cpp-python"
+    with pytest.raises(openai.InternalServerError, match="Input should be 'text' or 'json_object'"):
+        _chat(client, response_format=SCHEMA_FORMAT)
+    fake_openai.queue_chat("word " * 100)
+    assert _chat(client, max_completion_tokens=10).choices[0].finish_reason == "stop"  # accepted, ignored
+    fake_openai.queue_chat("word " * 100)
+    assert _chat(client, max_tokens=10).choices[0].finish_reason == "length"
+    with pytest.raises(openai.NotFoundError):
+        client.embeddings.create(model="text-embedding-3-small", input="hi")
+    fake_openai.reset()
+    assert fake_openai.profile == "openai"
+
+
+def test_the_grammar_and_reasoning_profiles(fake_openai, client):
+    fake_openai.profile = "grammar"
+    with pytest.raises(openai.BadRequestError, match="exceeds sane defaults"):
+        _chat(client, response_format=SCHEMA_FORMAT)
+    fake_openai.profile = "reasoning"
+    with pytest.raises(openai.BadRequestError, match="Use 'max_completion_tokens' instead"):
+        _chat(client, max_tokens=10)
+    with pytest.raises(ValueError, match="unknown profile"):
+        fake_openai.profile = "mystery"

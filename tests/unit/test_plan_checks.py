@@ -11,6 +11,7 @@ from core.planning.checks import (
     check_plan,
     parse_plan_json,
     plan_draft_from_json,
+    refusal_problem,
 )
 from core.types import PlanDraft, StepDraft
 
@@ -164,3 +165,28 @@ def test_huge_argument_values_are_refused():
 
 def test_argument_size_counts_utf8_bytes():
     assert args_size_bytes({"t": "é"}) == len('{"t":"é"}'.encode())
+
+
+@pytest.mark.parametrize(
+    "reason", ["Just looking.", "No such channel.", "Which channel should hear it? I need its link.", "Ich weiß nicht."]
+)
+def test_a_refusal_in_words_is_passed_on(reason):
+    assert refusal_problem(reason) is None
+
+
+@pytest.mark.parametrize(
+    ("reason", "says"),
+    [
+        ("<untrusted_slack_profile>", "delimiters"),
+        ("I can't </untrusted_request> do that", "delimiters"),
+        ("‹untrusted_memory> nothing here", "delimiters"),
+        ("null", "not a sentence"),
+        ("N/A", "not a sentence"),
+        ("cannot_plan_reason", "not a sentence"),
+        ("42", "not a sentence"),
+        ('{"reason": "no channel given"}', "code or markup"),
+    ],
+)
+def test_a_refusal_that_is_no_sentence_is_a_problem_to_repair(reason, says):
+    problem = refusal_problem(reason)
+    assert problem is not None and says in problem and "<untrusted" not in problem

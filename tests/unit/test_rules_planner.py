@@ -306,7 +306,7 @@ def test_naive_now_is_rejected():
 def test_rationale_says_no_model_was_used():
     draft = plan("post hi here")
     assert draft is not None
-    assert "no language model" in draft.rationale
+    assert "the language model was not used" in draft.rationale
 
 
 # -- the date and time reader ------------------------------------------------------------------------

@@ -90,3 +90,15 @@ def test_masked_hides_secrets_and_url_passwords():
 def test_llm_is_configured_by_key_or_base_url():
     assert load_settings({"OPENAI_API_KEY": "sk-x"}, default_home=HOME).llm_configured
     assert load_settings({"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1"}, default_home=HOME).llm_configured
+
+
+def test_the_model_servers_forms_are_learned_unless_pinned():
+    learned = load_settings({}, default_home=HOME)
+    assert (learned.llm_structured, learned.llm_limit_param) == ("auto", "auto")
+    pinned = load_settings({"BATON_LLM_STRUCTURED": "JSON_OBJECT", "BATON_LLM_LIMIT_PARAM": "max_tokens"},
+                           default_home=HOME)
+    assert (pinned.llm_structured, pinned.llm_limit_param) == ("json_object", "max_tokens")
+    with pytest.raises(SettingsError, match=r"BATON_LLM_STRUCTURED.*json_schema, json_object, text"):
+        load_settings({"BATON_LLM_STRUCTURED": "grammar"}, default_home=HOME)
+    with pytest.raises(SettingsError, match="BATON_LLM_LIMIT_PARAM"):
+        load_settings({"BATON_LLM_LIMIT_PARAM": "max_new_tokens"}, default_home=HOME)

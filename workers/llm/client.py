@@ -40,16 +40,29 @@ import openai
 from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
+from core import defaults
 from core.budgets import BudgetVerdict, estimate_call
+from core.model_capabilities import (
+    LIMIT_SETTING,
+    Capabilities,
+    LimitParam,
+    Rejection,
+    ignored_limit,
+    output_limit,
+    read_rejection,
+    request_options,
+    schema_instruction,
+)
 from core.pricing import BUILTIN, PriceTable, TokenUsage
 from memory.llm_calls import REFUSED_PREFIX, LLMCallRecord, record_llm_call
 from prompts import RenderedPrompt
 from workers.llm.cache import CachedReply, ResponseCache, cache_key
+from workers.llm.capabilities import ModelCapabilities, no_retry_on_rejection
 from workers.llm.deadline import Deadline
-from workers.llm.guard import CallScope, Guard, describe_failure, worth_a_fallback
+from workers.llm.guard import CallScope, Failure, Guard, describe_failure, server_message, worth_a_fallback
 
 __all__ = ["BudgetExceeded", "CallScope", "Conversation", "LLMCallRecord", "LLMClient", "LLMReply", "LLMUnavailable",
-           "Recorder", "record_llm_call"]
+           "Recorder", "record_llm_call", "why_without_model"]
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +73,21 @@ def openai_client_for(
 ) -> OpenAI:
     """The one way Baton builds an OpenAI SDK client (chat and embeddings): explicit key and base URL,
     so the SDK never reads its own environment variables, and timeouts and retries always set; a
-    ``deadline`` bounds all its attempts together (:mod:`workers.llm.deadline`)."""
+    ``deadline`` bounds all its attempts together (:mod:`workers.llm.deadline`), and an answer rejecting what
+    was sent is never retried (:func:`workers.llm.capabilities.no_retry_on_rejection`)."""
     options: dict[str, Any] = {"timeout": timeout, "max_retries": max_retries}
-    http = openai.DefaultHttpx2Client(event_hooks=deadline.event_hooks()) if deadline is not None else None
-    if http is not None:
-        options["http_client"] = http
+    hooks: dict[str, list[Any]] = {"request": [], "response": [no_retry_on_rejection]}
+    if deadline is not None:
+        for event, more in deadline.event_hooks().items():
+            hooks[event] += more
+    http = openai.DefaultHttpx2Client(event_hooks=hooks)
+    options["http_client"] = http
     if client is not None:
         sdk = client.with_options(**options)
     else:
         sdk = OpenAI(api_key=api_key or NO_API_KEY, base_url=base_url or OPENAI_BASE_URL, **options)
-    if http is not None:
-        # The SDK closes only the HTTP client it made itself; this one goes (sockets and all) with the SDK client.
-        weakref.finalize(sdk, http.close)
+    # The SDK closes only the HTTP client it made itself; this one goes (sockets and all) with the SDK client.
+    weakref.finalize(sdk, http.close)
     return sdk
 
 
@@ -86,11 +102,14 @@ Recorder = Callable[[LLMCallRecord], None]
 class LLMUnavailable(Exception):
     """The model gave no usable answer; ``reason`` is short enough for a Slack reply."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, status: int | None = None) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None, status: int | None = None,
+                 config_error: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.status = status  # the API's HTTP status, when it answered with an error
+        #: The server rejects what Baton sends (and the reason says what to set): another try or model won't help.
+        self.config_error = config_error
 
 
 class BudgetExceeded(LLMUnavailable):
@@ -167,14 +186,19 @@ class LLMClient:
         openai_client: OpenAI | None = None, recorder: Recorder | None = None, scope: CallScope | None = None,
         guard: Guard | None = None, fallback_model: str | None = None, cache: ResponseCache | None = None,
         cacheable: Collection[str] = (), prices: PriceTable = BUILTIN, deadline: Deadline | None = None,
+        capabilities: ModelCapabilities | None = None, output_limits: Mapping[str, int] = defaults.OUTPUT_TOKENS,
     ) -> None:
         """``timeout`` (seconds) applies to each attempt; ``max_retries`` more attempts follow a failure the SDK
         deems transient. An injected ``openai_client`` is used with these two options applied, and then
         ``api_key`` and ``base_url`` are ignored. ``recorder`` receives one record per call, attributed to
         ``scope`` (default: the ids given to each call). ``cache`` serves only the ``cacheable`` purposes.
         ``deadline`` bounds every call of this client together: attempts are cut to it, and a call (or a
-        retry, or the fallback model) that would start after it fails at once with its reason."""
+        retry, or the fallback model) that would start after it fails at once with its reason. ``capabilities``
+        says how to ask each model (default: learned by this client alone, nothing pinned); ``output_limits`` caps
+        each call's output by purpose (:data:`core.defaults.OUTPUT_TOKENS`)."""
         self.model = model
+        self.capabilities = capabilities or ModelCapabilities(base_url=base_url)
+        self._output_limits = output_limits
         self.timeout = timeout
         self.scope = scope
         self.fallback_model = fallback_model
@@ -204,7 +228,8 @@ class LLMClient:
             return self._ask(question, primary)
         except LLMUnavailable as err:
             fallback = self.fallback_model
-            if isinstance(err, BudgetExceeded) or fallback in (None, primary) or not worth_a_fallback(err.status):
+            if (isinstance(err, BudgetExceeded) or err.config_error or fallback in (None, primary)
+                    or not worth_a_fallback(err.status)):
                 raise
             if self._deadline is not None and self._deadline.passed:
                 raise  # no time is left for another model
@@ -247,22 +272,27 @@ class LLMClient:
             self._record(question.record(answered_by, ok=ok, error=error, usage=usage, latency_ms=latency_ms,
                                          fallback_from=fallback_from))
 
-        started = time.monotonic()
-        try:
-            completion = self._client.chat.completions.create(
-                model=model,
-                messages=cast(list[ChatCompletionMessageParam], [dict(m) for m in question.conversation.messages]),
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": question.schema_name, "schema": dict(question.schema), "strict": False},
-                },
-            )
-        except (openai.OpenAIError, ValueError) as err:
-            failure = describe_failure(err, timeout=self.timeout)
-            if self._deadline is not None and self._deadline.passed and isinstance(err, openai.APITimeoutError):
-                failure = replace(failure, reason=self._deadline.reason)
-            record(ok=False, error=failure.reason, usage=TokenUsage(), latency_ms=_ms_since(started), answered_by=model)
-            raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status) from err
+        caps = self.capabilities.for_model(model)
+        limit = output_limit(question.purpose, self._output_limits, default=defaults.DEFAULT_OUTPUT_TOKENS)
+        tried = {(caps.structured, caps.limit_param)}  # a server rejecting every form must not be asked forever
+        while True:
+            started = time.monotonic()
+            try:
+                completion = self._send(question, model, caps, limit)
+                break
+            except (openai.OpenAIError, ValueError) as err:
+                latency_ms = _ms_since(started)
+                instead = self._learn_from(err, model, caps, tried=tried)
+                if instead is None:
+                    failure = self._failure(err, model, caps, tried=tried)
+                    record(ok=False, error=failure.reason, usage=TokenUsage(), latency_ms=latency_ms,
+                           answered_by=model)
+                    raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status,
+                                         config_error=failure.config_error) from err
+                # Learned, not failed: the server said what it does not take; ask again at once in what it does.
+                record(ok=False, error=instead[1], usage=TokenUsage(), latency_ms=latency_ms, answered_by=model)
+                caps = instead[0]
+                tried.add((caps.structured, caps.limit_param))
         latency_ms = _ms_since(started)
 
         answered_by = completion.model if isinstance(completion.model, str) and completion.model else model
@@ -271,6 +301,7 @@ class LLMClient:
             reason = "the model API sent a completion without choices"
             record(ok=False, error=reason, usage=usage, latency_ms=latency_ms, answered_by=answered_by)
             raise LLMUnavailable(reason)
+        self._check_limit(model, caps, limit, completion)
         choice = completion.choices[0]
         raw = choice.message.content or ""
         data = parse_json_object(raw)
@@ -280,6 +311,66 @@ class LLMClient:
         record(ok=data is not None, error=error, usage=usage, latency_ms=latency_ms, answered_by=answered_by)
         return LLMReply(data=data, raw=raw, usage=usage, latency_ms=latency_ms, model=answered_by,
                         finish_reason=choice.finish_reason, error=error)
+
+    def _rejection(self, err: Exception, caps: Capabilities, *, tried: Collection[tuple[str, str]]) -> Rejection | None:
+        """What ``err`` says the server does not take of ``caps`` (with nothing ``instead`` already tried)."""
+        if not isinstance(err, openai.APIStatusError):
+            return None
+        rejection = read_rejection(server_message(err), sent=caps)
+        instead = rejection.instead if rejection is not None else None
+        if rejection is not None and instead is not None and (instead.structured, instead.limit_param) in tried:
+            return replace(rejection, instead=None, value=None)
+        return rejection
+
+    def _learn_from(self, err: Exception, model: str, caps: Capabilities, *,
+                    tried: Collection[tuple[str, str]]) -> tuple[Capabilities, str] | None:
+        """The form to ask ``model`` in next, learned (and kept) from ``err``, with the call log's line about it;
+        None when ``err`` teaches nothing or what it rejected is pinned."""
+        rejection = self._rejection(err, caps, tried=tried)
+        if rejection is None or rejection.instead is None or self.capabilities.pinned(rejection):
+            return None
+        why = rejection.reason(model=model, pinned=False)
+        log.warning("%s; asking again with %s", why, rejection.instead.describe())
+        self.capabilities.learn(model, rejection.instead)
+        return rejection.instead, f"{why} (Baton now sends {rejection.instead.describe()})"
+
+    def _failure(self, err: Exception, model: str, caps: Capabilities, *,
+                 tried: Collection[tuple[str, str]]) -> Failure:
+        """Why the call failed: a rejection Baton cannot work around (a configuration error), else the SDK's error."""
+        rejection = self._rejection(err, caps, tried=tried)
+        if rejection is not None:
+            reason = rejection.reason(model=model, pinned=self.capabilities.pinned(rejection))
+            log.error("%s", reason)
+            return Failure(reason, status=cast(openai.APIStatusError, err).status_code, config_error=True)
+        failure = describe_failure(err, timeout=self.timeout)
+        if self._deadline is not None and self._deadline.passed and isinstance(err, openai.APITimeoutError):
+            failure = replace(failure, reason=self._deadline.reason)
+        return failure
+
+    def _send(self, question: _Question, model: str, caps: Capabilities, limit: int) -> Any:
+        """One chat completion asked as ``caps`` says, capped at ``limit`` output tokens."""
+        messages = [dict(m) for m in question.conversation.messages]
+        instruction = schema_instruction(caps, question.schema)
+        if instruction is not None:
+            messages.append({"role": "system", "content": instruction})
+        options = request_options(caps, schema_name=question.schema_name, schema=question.schema,
+                                  max_output_tokens=limit)
+        return self._client.chat.completions.create(
+            model=model, messages=cast(list[ChatCompletionMessageParam], messages), **options)
+
+    def _check_limit(self, model: str, caps: Capabilities, limit: int, completion: Any) -> None:
+        """A reply longer than the limit sent shows the server ignores that parameter: use the other one from now
+        on (``llama-cpp-python`` accepts ``max_completion_tokens`` and ignores it), unless it is pinned."""
+        if not ignored_limit(limit=limit, completion_tokens=getattr(completion.usage, "completion_tokens", None)):
+            return
+        other: LimitParam = "max_tokens" if caps.limit_param == "max_completion_tokens" else "max_completion_tokens"
+        rejection = Rejection(caps.limit_param, replace(caps, limit_param=other), LIMIT_SETTING, other)
+        if self.capabilities.pinned(rejection):
+            log.warning("%s ignored %s=%d (it is pinned by %s): its replies are not bounded", model,
+                        caps.limit_param, limit, LIMIT_SETTING)
+            return
+        log.warning("%s ignored %s=%d; using %s from now on", model, caps.limit_param, limit, other)
+        self.capabilities.learn(model, replace(caps, limit_param=other))
 
     def _usage(self, completion: Any, *, priced_as: str) -> TokenUsage:
         usage = completion.usage  # None from some local servers: then no tokens are known
@@ -295,6 +386,18 @@ class LLMClient:
         except Exception:
             # Losing one log row must not lose the user's plan; the failure is logged loudly instead.
             log.exception("could not record an LLM call (%s, %s)", record.purpose, record.model)
+
+
+#: Why work went on without the model, for a card and the log (see :func:`why_without_model`).
+WHY_FAILING = "the language model ({model}) is not responding: {reason}"
+
+
+def why_without_model(err: LLMUnavailable, *, model: str) -> str:
+    """The true reason work went on without ``model``: a budget's sentence and a configuration error (which say
+    what to do) as they are, anything else as the model not responding, naming it."""
+    if isinstance(err, BudgetExceeded) or err.config_error:
+        return err.reason
+    return WHY_FAILING.format(model=model, reason=err.reason)
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:

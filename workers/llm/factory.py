@@ -13,12 +13,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
+from core import defaults
 from core.budgets import Budgets
 from core.pricing import PriceTable
 from memory import audit
 from memory.llm_calls import REFUSED_PREFIX, LLMCallRecord, record_llm_call
 from workers.job_context import WorkerContext
 from workers.llm.cache import REPLAYABLE, RedisResponseCache, ResponseCache
+from workers.llm.capabilities import ModelCapabilities, RedisCapabilityStore
 from workers.llm.client import LLMClient
 from workers.llm.deadline import Deadline
 from workers.llm.guard import BudgetGuard, CallScope, postgres_spend
@@ -59,7 +61,17 @@ def llm_client(ctx: WorkerContext, scope: CallScope, *, model: str | None = None
         cacheable=REPLAYABLE,
         prices=PriceTable.from_entries(settings.model_prices),
         deadline=deadline,
+        capabilities=model_capabilities(ctx),
     )
+
+
+def model_capabilities(ctx: WorkerContext) -> ModelCapabilities:
+    """How to ask each model of the configured server: the settings' pins, else what any process learned (Redis)."""
+    settings = ctx.settings
+    store = (RedisCapabilityStore(ctx.redis, ttl_seconds=defaults.LLM_CAPABILITIES_TTL_SECONDS)
+             if ctx.redis is not None else None)
+    return ModelCapabilities(base_url=settings.openai_base_url, store=store, structured=settings.llm_structured,
+                             limit_param=settings.llm_limit_param)
 
 
 def _recorder(ctx: WorkerContext, on_refusal: Callable[[str], None] | None) -> Callable[[LLMCallRecord], None]:

@@ -26,6 +26,7 @@ import psycopg
 from core.budgets import Budgets, BudgetVerdict, Estimate, Spend, check
 from core.pricing import TokenUsage
 from memory.llm_calls import LLMCallRecord, spent_for_scope, spent_today, utc_day
+from workers.llm.capabilities import error_message
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ class Failure:
     reason: str
     retry_after: float | None = None
     status: int | None = None
+    #: The server rejects what Baton sends; the reason says what to set (no retry, no fallback model).
+    config_error: bool = False
 
 
 def describe_failure(err: Exception, *, timeout: float) -> Failure:
@@ -162,20 +165,15 @@ def _failure(err: Exception, *, timeout: float) -> tuple[str, float | None]:
             return "the model API is rate limiting Baton (429)", retry_after
         if status >= 500:
             return f"the model API is failing ({status})", retry_after
-        return f"the model API refused the request ({status}: {_short(_server_message(err))})", None
+        return f"the model API refused the request ({status}: {_short(server_message(err))})", None
     if isinstance(err, openai.APIResponseValidationError | ValueError):
         return "the model API sent a malformed response", None
     return f"the model API call failed ({type(err).__name__})", None
 
 
-def _server_message(err: openai.APIStatusError) -> str:
-    """The ``message`` of OpenAI's error body, without the SDK's "Error code: NNN - " prefix."""
-    body = err.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
-    return err.message
+def server_message(err: openai.APIStatusError) -> str:
+    """The ``message`` of the server's error body, without the SDK's "Error code: NNN - " prefix."""
+    return error_message(err.body, default=err.message)
 
 
 def retry_after_seconds(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:

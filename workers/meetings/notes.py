@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 from core.context_budget import clip_text
@@ -38,7 +38,8 @@ from core.meetings.records import MeetingNotes, Transcript
 from core.pricing import TokenUsage
 from prompts import RenderedPrompt, render
 from slackui.model_text import for_people
-from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMUnavailable
+from slackui.replies import NO_MODEL_CONFIGURED
+from workers.llm.client import Conversation, LLMClient, LLMUnavailable, why_without_model
 from workers.meetings.notes_schema import (
     FINAL_CAPS,
     NOTES_JSON_SCHEMA,
@@ -64,10 +65,13 @@ DEFAULT_CHUNK_BUDGET_TOKENS = 3_000
 PREVIOUS_REPLY_MAX_TOKENS = 1_500
 
 # Why the extractor stood in for the model (shown to people next to the notes).
-WHY_NOT_CONFIGURED = "no language model is configured"
-WHY_FAILING = "the language model is not responding: {reason}"
+WHY_NOT_CONFIGURED = NO_MODEL_CONFIGURED
 WHY_INVALID = "the language model's notes were still invalid after one correction: {problem}"
 WHY_EMPTY = "the transcript has no text"
+#: A reply that validates but says nothing, while pattern matching finds items in the same meeting: treated like an
+#: invalid reply (one repair round, then the extractor). Written for the model and, if the repair fails, the card.
+EMPTY_NOTES = ("the notes are empty, but the transcript has {found} (found by pattern matching): write the "
+               "summary, decisions and action items the meeting has")
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ class _NotesTaking:
         self.cheap_model = cheap_model
         self.max_parallel = max(1, max_parallel)
         self.speakers = speakers_for_prompt(transcript.speakers)
+        self.transcript = transcript
         self.calls = 0
         self.usage = TokenUsage()
         self._lock = threading.Lock()
@@ -170,7 +175,8 @@ class _NotesTaking:
             [chunk] = chunks
             prompt = self._chunk_prompt(chunk, part=1, parts=1)
             notes = self._ask(
-                "meeting_notes", prompt, model=self.chat_model, visible=chunk.turn_indexes, caps=FINAL_CAPS
+                "meeting_notes", prompt, model=self.chat_model, visible=chunk.turn_indexes, caps=FINAL_CAPS,
+                final=True,
             )
         else:
             tasks = [partial(self._read, chunk, part=n, parts=len(chunks)) for n, chunk in enumerate(chunks, 1)]
@@ -207,7 +213,8 @@ class _NotesTaking:
             last_turn=last,
         )
         notes = self._ask(
-            "meeting_merge", prompt, model=self.chat_model, visible=range(first, last + 1), caps=FINAL_CAPS
+            "meeting_merge", prompt, model=self.chat_model, visible=range(first, last + 1), caps=FINAL_CAPS,
+            final=final,
         )
         return PartNotes(first, last, notes)
 
@@ -225,9 +232,12 @@ class _NotesTaking:
 
     # -- one question, with its repair -----------------------------------------------------------------
 
-    def _ask(self, purpose: str, prompt: RenderedPrompt, *, model: str, visible: Any, caps: Caps) -> NotesReply:
-        """Cleaned notes from the model, after at most one repair; raises :class:`_NotesFailed`."""
+    def _ask(self, purpose: str, prompt: RenderedPrompt, *, model: str, visible: Any, caps: Caps,
+             final: bool = False) -> NotesReply:
+        """Cleaned notes from the model, after at most one repair; raises :class:`_NotesFailed`. ``final`` notes (the
+        meeting's own, not a part's) must not be empty when the extractor finds items in the meeting."""
         raw, verdict, _ = self._complete(purpose, prompt, model=model)
+        verdict = self._not_empty(verdict) if final else verdict
         if isinstance(verdict, list):
             log.info("%s reply unusable, asking for a repair: %s", purpose, verdict[0])
             repair = render(
@@ -237,11 +247,27 @@ class _NotesTaking:
             )
             _, verdict, unreadable = self._complete(f"{purpose}_repair", Conversation.from_prompts(prompt, repair),
                                                     model=model)
+            verdict = self._not_empty(verdict) if final else verdict
             if isinstance(verdict, list):
                 # A reply that is not JSON is said so; the repair prompt's wording is for the model only.
                 problem = unreadable or limit_problems(verdict)[0]
                 raise _NotesFailed(WHY_INVALID.format(problem=for_people(problem, limit=300)))
         return clean_notes(verdict, turns=self.turns, visible=visible, caps=caps)
+
+    def _not_empty(self, verdict: NotesReply | list[str]) -> NotesReply | list[str]:
+        """``verdict``, or the problem of empty notes for a meeting in which the extractor finds items."""
+        if isinstance(verdict, list) or verdict.summary or verdict.decisions or verdict.action_items:
+            return verdict
+        if self._extractor_finds is None:
+            return verdict  # a meeting with nothing in it may have empty notes
+        return [EMPTY_NOTES.format(found=self._extractor_finds)]
+
+    @cached_property
+    def _extractor_finds(self) -> str | None:
+        """What the extractor finds in the meeting (``2 action items and 1 decision``), or None: nothing."""
+        extracted = extract_notes(self.transcript, meeting_date=self.meeting_date)
+        counts = [(len(extracted.action_items), "action item"), (len(extracted.decisions), "decision")]
+        return " and ".join(f"{n} {what}{'' if n == 1 else 's'}" for n, what in counts if n) or None
 
     def _complete(
         self, purpose: str, prompt: RenderedPrompt | Conversation, *, model: str
@@ -260,8 +286,7 @@ class _NotesTaking:
                 model=model,
             )
         except LLMUnavailable as err:
-            why = err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason)
-            raise _NotesFailed(why) from err
+            raise _NotesFailed(why_without_model(err, model=model)) from err
         with self._lock:
             self.usage += reply.usage
         unreadable = reply.error_for_people if reply.data is None else None

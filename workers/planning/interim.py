@@ -37,7 +37,7 @@ def interim_key(request_id: int) -> str:
 
 
 class InterimNotice:
-    """Posts :data:`slackui.replies.PLANNING_SLOW` in the request's thread ``after`` seconds unless closed first;
+    """Posts :func:`slackui.replies.planning_slow` in the request's thread ``after`` seconds unless closed first;
     closing removes it. Use as a context manager around the planning."""
 
     def __init__(self, ctx: WorkerContext, record: RequestRecord, *, after: float) -> None:
@@ -80,7 +80,8 @@ class InterimNotice:
                     doing="looking for the still-working message",
                     thread_ts=record.origin.thread_ts,
                     before_post=lambda: wait_turn(self.ctx.redis, record.channel_id, interval=self.ctx.post_interval),
-                    text=replies.PLANNING_SLOW,
+                    text=replies.planning_slow(model=self.ctx.settings.chat_model,
+                                               deadline_seconds=self.ctx.settings.planning_deadline_seconds),
                 )
             except Exception as err:  # a word of comfort that cannot be posted must not stop the planning
                 log.warning("could not post the still-working message of request %s: %s", record.id,

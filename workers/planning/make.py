@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from connectors.base import ConnectorError
 from connectors.registry import ConnectorRegistry
 from core.context_budget import CHARS_PER_TOKEN, clip_text
-from core.planning.checks import PlanShapeError, check_plan, parse_plan_json, validation_problems
+from core.planning.checks import PlanShapeError, check_plan, parse_plan_json, refusal_problem, validation_problems
 from core.planning.prompt_context import PlanningContext
 from core.planning.rules import plan_by_rules
 from core.pricing import TokenUsage
@@ -34,7 +34,8 @@ from core.types import PlanDraft, RequestOrigin, ReviewedPlan, ReviewedStep
 from prompts import render
 from slackui.limits import clip
 from slackui.model_text import for_people
-from workers.llm.client import BudgetExceeded, Conversation, LLMClient, LLMReply, LLMUnavailable
+from slackui.replies import NO_MODEL_CONFIGURED
+from workers.llm.client import Conversation, LLMClient, LLMReply, LLMUnavailable, why_without_model
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,7 @@ NO_MODEL = (
     "such as “post <text> to #channel”, “remind me to … at 3pm”, “create a task for @someone to … by "
     "friday” or “remember that …”."
 )
-WHY_NOT_CONFIGURED = "no language model is configured"
-WHY_FAILING = "the language model is not responding: {reason}"
+WHY_NOT_CONFIGURED = NO_MODEL_CONFIGURED
 WHY_UNREADABLE = "the language model's reply could not be read as a plan, twice ({reason})"
 REQUEST_CLIPPED = "Your request is {length:,} characters long; I planned from its first {limit:,}."
 DEGRADED_NOTE = "Planned by simple rules, without the language model ({why})."
@@ -74,6 +74,8 @@ CLIPPED_FOR_MODEL = (
 NOT_JSON_FOR_MODEL = "your reply must be one JSON object and nothing else ({error})"
 #: Why a reply that is not a plan's shape could not be read (said to the user, not the model).
 NOT_PLAN_SHAPE = "its JSON did not have a plan's fields"
+#: Why a refusal that is no sentence (or echoes the prompt) was not posted (said to the user, not the model).
+UNUSABLE_REFUSAL = "its reason for not planning was not a sentence I could pass on"
 
 
 @dataclass(frozen=True)
@@ -159,11 +161,12 @@ class _LLMPlanning:
                 if isinstance(verdict, ReviewedPlan):
                     self.notes.append(REPAIRED_NOTE)
         except LLMUnavailable as err:
-            log.warning("model unavailable while planning, falling back to rules: %s", err.reason)
-            why = err.reason if isinstance(err, BudgetExceeded) else WHY_FAILING.format(reason=err.reason)
+            why = why_without_model(err, model=self.llm.model)
+            log.warning("planning falls back to the rules planner: %s", why)
             return self._by_rules(text, now=now, tz=tz, why=why)
         if isinstance(verdict, _Unreadable):
-            log.warning("the repaired plan is still unreadable, falling back to rules: %s", verdict.reason)
+            log.warning("the repaired plan from %s is still unreadable, falling back to rules: %s", self.llm.model,
+                        verdict.reason)
             return self._by_rules(text, now=now, tz=tz, why=WHY_UNREADABLE.format(reason=verdict.reason))
         notes = tuple(self.notes)
         if isinstance(verdict, ReviewedPlan):
@@ -223,6 +226,9 @@ class _LLMPlanning:
         except PlanShapeError as err:
             return _Unreadable(err.problems, reason=NOT_PLAN_SHAPE)
         if parsed.cannot_plan_reason and parsed.cannot_plan_reason.strip():
+            unusable = refusal_problem(parsed.cannot_plan_reason)
+            if unusable is not None:
+                return _Unreadable([unusable], reason=UNUSABLE_REFUSAL)
             return _user_safe(parsed.cannot_plan_reason.strip())
         return review_draft(parsed.to_draft("llm"), registry=self.registry, origin=self.origin)
 
