@@ -211,8 +211,8 @@ def _load(model_path: Path, tokenizer_path: Path, *, threads: int, fold_constant
             sess_options=options,
             providers=["CPUExecutionProvider"],
             # The file keeps its weights as int8 and turns them into floats in the graph (Cast, Mul). Folding
-            # those constants at load would keep all 22.7M weights as floats: +150 MB in every worker for
-            # ~1 ms per text (bench/README.md). Unfolded, each run widens them in its own (forked) process.
+            # those constants at load would keep all 22.7M weights as floats: +150 MB in every worker to save
+            # ~20 ms per call (bench/README.md). Unfolded, each run widens them in its own (forked) process.
             disabled_optimizers=[] if fold_constants else ["ConstantFolding"],
         )
     except Exception as err:  # a file that passed its pin but does not load: say so, the rows wait
