@@ -1,13 +1,16 @@
 """Memory embeddings against real Postgres + pgvector and the fake OpenAI API: the provider's batches and
 dimensions, the background job surviving a provider outage, a resumable 384 -> 256 re-embed, mismatch
 warnings, ``baton memory``, and (slow) the real local MiniLM model on onnxruntime: its ranking, its pinned
-files, and moving the torch model's vectors to it."""
+files, a real worker forking jobs from the loaded model, and moving the torch model's vectors to it."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -456,3 +459,47 @@ def test_vectors_of_the_torch_model_are_moved_to_the_onnx_one_by_reembed(db, use
     assert check_embedding_settings(db, LocalMiniLM()) is None
     assert run_memory_command("status") == 0
     assert f"memories   3: 3 embedded with {LOCAL_MODEL}, 0 waiting" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@needs_local_model
+def test_a_real_worker_loads_the_model_before_forking_and_its_jobs_embed(db, backends, redis_conn):
+    """The model is loaded in the worker process and run in the work horses RQ forks from it (torch hung
+    there; onnxruntime must not)."""
+    from rq import Worker
+
+    from tests.scenario.loop_helpers import eventually
+    from workers.api import EMBED_PENDING_JOB, enqueue
+
+    add_memories(db, "deploys freeze on Fridays", "the on-call rota lives in PagerDuty")
+    env = dict(os.environ)
+    env.update(
+        BATON_HOME=str(backends.home),
+        DATABASE_URL=backends.database_url,
+        REDIS_URL=backends.redis_url,
+        SLACK_BOT_TOKEN="xoxb-unused",
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+        BATON_EMBEDDING_PROVIDER="local",
+        BATON_LOG_LEVEL="INFO",
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "baton.cli", "worker", "--queues", "default"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert eventually(lambda: Worker.all(connection=redis_conn), timeout=60), "the worker did not start"
+        for n in (1, 2):  # two jobs, two work horses forked from the same loaded parent
+            if n == 2:
+                add_memories(db, "lunch menu")
+            enqueue(redis_conn, "default", EMBED_PENDING_JOB, job_id=f"embed-pending-{n}")
+            assert eventually(lambda: {m for m, _ in embedded_rows(db).values()} == {LOCAL_MODEL}, timeout=60)
+        assert set(embedded_rows(db).values()) == {(LOCAL_MODEL, 384)} and len(embedded_rows(db)) == 3
+    finally:
+        worker.terminate()  # a warm shutdown: RQ lets a running horse finish
+        _, stderr = worker.communicate(timeout=30)
+        for stale in Worker.all(connection=redis_conn):
+            stale.register_death()
+    loads = [line for line in stderr.decode().splitlines() if "loaded the local embedding model" in line]
+    assert len(loads) == 1, "loaded once, in the worker, before any job"
