@@ -25,11 +25,18 @@ from baton.metrics import AckMetrics, FactsCollector, process_registry, slack_ki
 from baton.web_routes import build_web_app
 from bot.app import build_endpoint, redis_enqueuer
 from bot.deps import AppDeps, utc_now
+from bot.spool import EventSpool, replay_forever
 from connectors.slack_clients import async_client
 from core import correlation, defaults
 from core.settings import Settings
 from memory import migrate
-from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS
+from memory.db import (
+    ACK_CONNECT_TIMEOUT_SECONDS,
+    ACK_STATEMENT_TIMEOUT_MS,
+    CONNECT_TIMEOUT_SECONDS,
+    STATEMENT_TIMEOUT_MS,
+    WEB_CONNECT_TIMEOUT_SECONDS,
+)
 from memory.health import applied_migrations
 from workers import api
 
@@ -51,6 +58,7 @@ class WebServer:
         self._pool: AsyncConnectionPool | None = None
         self._sync_pool: ConnectionPool | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._replayer: asyncio.Task[None] | None = None
         #: The clock for approval expiry checks (injected: tests move time).
         self._now = now
         self._redis = api.connect_redis(settings.redis_url)
@@ -64,15 +72,24 @@ class WebServer:
     # -- async lifecycle ------------------------------------------------------------------------
     async def start(self) -> str:
         """Open the pool, bind the socket, return the base URL (``http://host:port``)."""
-        # Async for the intake SQL before the ack; sync (used from threads) for the approval
-        # transitions whose SQL the workers share.
-        self._pool = AsyncConnectionPool(self.settings.database_url or "", **_pool_options())
+        # Async for the intake SQL before the ack (so bounded well inside Slack's 3 s); sync (used from threads)
+        # for the approval transitions whose SQL the workers share (after the ack: the clicker waits on it).
+        self._pool = AsyncConnectionPool(
+            self.settings.database_url or "",
+            check=AsyncConnectionPool.check_connection,
+            **_pool_options(wait=ACK_CONNECT_TIMEOUT_SECONDS, statement_ms=ACK_STATEMENT_TIMEOUT_MS),
+        )
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
-        self._sync_pool = ConnectionPool(self.settings.database_url or "", **_pool_options())
+        self._sync_pool = ConnectionPool(
+            self.settings.database_url or "",
+            check=ConnectionPool.check_connection,
+            **_pool_options(wait=WEB_CONNECT_TIMEOUT_SECONDS, statement_ms=STATEMENT_TIMEOUT_MS),
+        )
         await asyncio.to_thread(self._sync_pool.open, True, CONNECT_TIMEOUT_SECONDS)
         # One HTTP session for every Web API call the listeners make: keep-alive connections are reused.
         self._session = aiohttp.ClientSession()
         client = async_client(self.settings, session=self._session)
+        spool = EventSpool(self._redis)
         deps = AppDeps(
             pool=self._pool,
             sync_pool=self._sync_pool,
@@ -80,8 +97,11 @@ class WebServer:
             chat_model=self.settings.chat_model,
             now=self._now,
             settings=self.settings,
+            spool=spool,
         )
         endpoint = build_endpoint(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
+        # Events kept while Postgres was unavailable are recorded once it is back (bot/spool.py).
+        self._replayer = asyncio.create_task(replay_forever(endpoint.app, spool))
         app = build_web_app(endpoint, readiness=self.readiness)
         app.middlewares.append(web.middleware(lambda request, handler: self._measure_slack(request, handler)))
         app.router.add_get("/metrics", self._metrics)
@@ -97,6 +117,11 @@ class WebServer:
         return self.url
 
     async def stop(self) -> None:
+        if self._replayer is not None:
+            self._replayer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replayer
+            self._replayer = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -223,16 +248,20 @@ class WebServer:
             self._loop = None
 
 
-def _pool_options() -> dict[str, Any]:
+def _pool_options(*, wait: float, statement_ms: int) -> dict[str, Any]:
+    """A web pool that waits at most ``wait`` seconds for a connection (a Postgres that is down is answered for at
+    once, not after a long hang) and checks each connection it hands out (one left broken by a restart is
+    replaced, not given to a request)."""
     return {
         "min_size": 1,
         "max_size": 10,
         "open": False,
-        "timeout": CONNECT_TIMEOUT_SECONDS,
+        "timeout": wait,
         "kwargs": {
             "autocommit": True,
             "row_factory": dict_row,
-            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            "connect_timeout": max(2, int(wait)),  # libpq's smallest
+            "options": f"-c statement_timeout={statement_ms}",
         },
     }
 

@@ -36,6 +36,11 @@ class SlackEndpoint:
         self._signing_secret = signing_secret
         self._clock = clock
 
+    @property
+    def app(self) -> AsyncApp:
+        """The bolt app behind the endpoint (the spool replays kept events through it, unsigned)."""
+        return self._app
+
     async def handle(self, raw: bytes, *, headers: Mapping[str, str], content_type: str,
                      query: str = "") -> BoltResponse:
         """Answer one request; ``headers`` is case-insensitive (aiohttp's), ``content_type`` without parameters."""

@@ -92,3 +92,12 @@ LLM_CACHE_TTL_SECONDS = 24 * 3600
 #: input in a modal's state); the cap keeps a hostile body from exhausting recursion in the parsers,
 #: bolt and the JSON encoder that stores it.
 SLACK_BODY_MAX_DEPTH = 64
+
+#: Seconds between the web process's looks at the event spool (Slack events kept while Postgres was down).
+SPOOL_REPLAY_SECONDS = 2.0
+
+#: A job that failed because Postgres was unavailable is requeued after 2, 4, 8, ... (at most 30) seconds, up to
+#: 8 times (about three minutes in all); the recovery pass re-drives its work from Postgres after that.
+OUTAGE_RETRY_BASE_SECONDS = 2.0
+OUTAGE_RETRY_CAP_SECONDS = 30.0
+OUTAGE_RETRY_ATTEMPTS = 8

@@ -75,6 +75,12 @@ def not_allowed(reason: str) -> str:
 
 WRONG_WORKSPACE = "That plan belongs to another workspace; nothing was changed."
 PLAN_NOT_FOUND = "I can't find that plan."
+#: To the person whose click, form or command reached Baton while its database was unavailable: nothing was
+#: decided or saved, and the card (if any) is unchanged.
+DATABASE_UNAVAILABLE = (
+    ":warning: I couldn't record that: my database is unavailable right now, so nothing was decided or saved. "
+    "Please try again in a moment."
+)
 NO_STEPS_SELECTED = "Select at least one step, or reject the plan instead."
 
 

@@ -20,7 +20,7 @@ from connectors.registry import ConnectorRegistry, UnknownAction
 from core import defaults
 from core.plan_records import PlanRecord, StepRecord
 from memory import audit, effects, plans
-from memory.db import Conn
+from memory.db import Conn, is_outage
 from slackui import replies
 from workers.cards import reply_in_thread, update_card
 from workers.connector_wiring import registry_for
@@ -129,6 +129,8 @@ class _Runner:
         except RetryableError as err:
             return self._fail(idx, f"{err} (gave up after {defaults.STEP_MAX_ATTEMPTS} attempts)")
         except Exception as err:  # a bug or an unexpected client error: stop safely, keep the trace in logs
+            if is_outage(err):
+                raise  # Postgres going away is not the step's failure: the job is tried again (workers/outage_retry.py)
             log.exception("step %s of plan %s raised", idx, self.plan_id)
             return self._fail(idx, f"internal error ({type(err).__name__})")
         effects.complete(self.conn, key=key, result=result)
