@@ -101,3 +101,10 @@ SPOOL_REPLAY_SECONDS = 2.0
 OUTAGE_RETRY_BASE_SECONDS = 2.0
 OUTAGE_RETRY_CAP_SECONDS = 30.0
 OUTAGE_RETRY_ATTEMPTS = 8
+
+#: A step that Slack (or another service) keeps failing with retryable errors past the in-job retries is parked
+#: and tried again after 15, 30, 60, ... (at most 300) seconds, for up to an hour from the first park
+#: (``BATON_STEP_RETRY_HORIZON``), before the plan fails; the plan's report is retried the same way until posted.
+STEP_RETRY_HORIZON_SECONDS = 3600
+PARK_BASE_SECONDS = 15.0
+PARK_CAP_SECONDS = 300.0

@@ -87,6 +87,8 @@ class Settings:
     planning_interim_seconds: int = defaults.PLANNING_INTERIM_SECONDS
     #: Seconds all the model calls of one request's planning may take together before the rules planner steps in.
     planning_deadline_seconds: int = defaults.PLANNING_DEADLINE_SECONDS
+    #: Seconds a step parked by a retryable outage (Slack 429/5xx, timeouts) is retried before its plan fails.
+    step_retry_horizon_seconds: int = defaults.STEP_RETRY_HORIZON_SECONDS
     #: Workspace admins (user ids) and an admin user group (S…): may change channel policy.
     admins: tuple[str, ...] = ()
     admin_group: str | None = None
@@ -192,6 +194,7 @@ ENV_VARS: dict[str, str] = {
     "llm_cache_ttl_seconds": "BATON_LLM_CACHE_TTL",
     "planning_interim_seconds": "BATON_PLANNING_INTERIM",
     "planning_deadline_seconds": "BATON_PLANNING_DEADLINE",
+    "step_retry_horizon_seconds": "BATON_STEP_RETRY_HORIZON",
     "admins": "BATON_ADMINS",
     "admin_group": "BATON_ADMIN_GROUP",
     "metrics_port": "BATON_METRICS_PORT",
@@ -266,6 +269,8 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
                                            defaults.PLANNING_INTERIM_SECONDS, example="10"),
         planning_deadline_seconds=_positive("planning_deadline_seconds", raw("planning_deadline_seconds"),
                                             defaults.PLANNING_DEADLINE_SECONDS, example="20"),
+        step_retry_horizon_seconds=_positive("step_retry_horizon_seconds", raw("step_retry_horizon_seconds"),
+                                             defaults.STEP_RETRY_HORIZON_SECONDS, example="3600", minimum=0),
         admins=_user_ids("admins", raw("admins")),
         admin_group=_optional(raw("admin_group"), _group_id),
         metrics_port=_optional(raw("metrics_port"), lambda v: _port(v, field="metrics_port")),

@@ -85,6 +85,15 @@ NO_STEPS_SELECTED = "Select at least one step, or reject the plan instead."
 
 
 # -- execution reports -------------------------------------------------------------------------------
+def gave_up_retrying(error: str, *, seconds: int, attempts: int) -> str:
+    """A step's failure after an outage outlasted its ``attempts`` in-job tries and the ``seconds`` of parking."""
+    if seconds <= 0:
+        return f"{error} (gave up after {attempts} attempts)"
+    minutes = max(1, round(seconds / 60))
+    span = f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes < 120 else f"{round(minutes / 60)} hours"
+    return f"{error} (still failing after retrying for {span})"
+
+
 def run_report(*, title: str, done: list[str], failed: list[str], undone: list[str], skipped: list[str]) -> str:
     lines = [f"*{title}*"]
     if not failed:
