@@ -20,9 +20,10 @@ from memory import audit, locks, parking, plans, requests, vectors
 from memory.db import Conn
 from memory.locks import try_advisory_lock
 from memory.store import delete_expired
-from workers.api import EMBED_PENDING_JOB, enqueue, enqueue_job
+from workers.api import EMBED_PENDING_JOB, JOBS, enqueue, enqueue_job
 from workers.cards import update_card
 from workers.job_context import current
+from workers.queue_admin import end_dead_runs
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
                 conn, request_id, older_than=stuck_before
             ):
                 continue  # still within its planning time; the planner may be alive
+            if record.status == "planning":
+                end_dead_runs(ctx.redis, func=JOBS["plan_request"][1], ident=request_id, started_before=stuck_before,
+                              reason="planning overdue: its runner is taken for dead; enqueued again")
             enqueue_job(ctx.redis, "plan_request", request_id, suffix=stamp)
             audit.append(conn, team_id=record.team_id, request_id=request_id, kind="reconcile.recovered",
                          what="request", status=record.status)
@@ -70,7 +74,11 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
             _recovered_plan(conn, plan_id, what="plan_start")
             done["plans_started"].append(plan_id)
+        lapsed = now - timedelta(seconds=defaults.STEP_LEASE_SECONDS)
         for plan_id in plans.plans_with_expired_leases(conn, now=now):
+            # The runner that let its lease lapse is dead: its RQ run no longer counts as running.
+            end_dead_runs(ctx.redis, func=JOBS["execute_plan"][1], ident=plan_id, started_before=lapsed,
+                          reason="its runner died (the step's lease lapsed); the recovery pass enqueued it again")
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
             _recovered_plan(conn, plan_id, what="plan_resume")
             done["plans_resumed"].append(plan_id)
