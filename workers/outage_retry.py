@@ -9,7 +9,8 @@ in the worker is on purpose, since while Postgres is down no job can do anything
 need its scheduler, which not every deployment runs). After the last attempt the
 job stays in RQ's failed registry, and the work is still not lost: Postgres holds it (a request not yet
 planned, an approved or running plan), and the recovery pass (``workers.reconcile``) enqueues it again once
-Postgres is back. Nobody is told of a failure meanwhile: an outage is not a final answer.
+Postgres is back. Nobody is told of a failure meanwhile: an outage is not a final answer. A retried
+``plan_request`` takes up the request it had claimed (``memory.requests.claim_for_planning``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 from types import TracebackType
 from typing import Any
 
+from rq import get_current_job
 from rq.job import Job
 
 from core import defaults
@@ -65,6 +67,13 @@ def retry_after_outage(
     # RQ's own retry, applied right after the exception handlers: once, at once, at the front of the queue.
     job.retries_left, job.retry_intervals, job.enqueue_at_front_on_retry = 1, None, True
     return False
+
+
+def current_job_id() -> str | None:
+    """The id of the RQ job running now (kept by its retries), or None outside a worker: a job that claims a row
+    records it, so that its own retry after an outage may claim the row again."""
+    job = get_current_job()
+    return job.id if job is not None else None
 
 
 class OutageRetries:

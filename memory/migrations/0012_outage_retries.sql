@@ -11,3 +11,7 @@ CREATE TABLE parked_steps (
     PRIMARY KEY (plan_id, idx)
 );
 CREATE INDEX parked_steps_due ON parked_steps (retry_at);
+
+-- The RQ job that moved a request to 'planning': the same job, retried after a database outage cut its run
+-- short (workers/outage_retry.py), may take the request up again instead of waiting for the stuck-planning reset.
+ALTER TABLE requests ADD COLUMN planning_job text;
