@@ -36,6 +36,7 @@ from memory.db import (
     CONNECT_TIMEOUT_SECONDS,
     STATEMENT_TIMEOUT_MS,
     WEB_CONNECT_TIMEOUT_SECONDS,
+    WEB_RECONNECT_SECONDS,
 )
 from memory.health import applied_migrations
 from workers import api
@@ -257,6 +258,9 @@ def _pool_options(*, wait: float, statement_ms: int) -> dict[str, Any]:
         "max_size": 10,
         "open": False,
         "timeout": wait,
+        # psycopg_pool retries a failed connection after 1, 2, 4, ... s for this long, then lets the next request
+        # try at once: a Postgres back after a long outage is used within seconds, not after a long backoff.
+        "reconnect_timeout": WEB_RECONNECT_SECONDS,
         "kwargs": {
             "autocommit": True,
             "row_factory": dict_row,

@@ -12,10 +12,12 @@ Events (mentions, DMs) are not handled here: ``bot.spool`` keeps them until Post
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.card_updates import tell
@@ -23,6 +25,21 @@ from bot.payload import channel_id, user_id
 from slackui import replies
 
 log = logging.getLogger(__name__)
+
+
+async def answer_database_unavailable(
+    client: AsyncWebClient, body: dict[str, Any], respond: AsyncRespond | None, *, acked: bool
+) -> BoltResponse | None:
+    """Tell the person behind ``body``; for a request not ``acked`` yet, the 200 to answer it with (a slash
+    command's ack carries the words itself)."""
+    if not acked and body.get("command"):
+        log.warning(
+            "a Slack command from %s found the database unavailable; told to try again", body.get("user_id") or "nobody"
+        )
+        answer = {"response_type": "ephemeral", "text": replies.DATABASE_UNAVAILABLE}
+        return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": "application/json"})
+    await tell_database_unavailable(client, body, respond)
+    return None if acked else BoltResponse(status=200, body="")
 
 
 async def tell_database_unavailable(client: AsyncWebClient, body: dict[str, Any], respond: AsyncRespond | None) -> None:

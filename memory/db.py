@@ -22,6 +22,9 @@ ACK_STATEMENT_TIMEOUT_MS = 1_500
 #: Seconds the web process waits for a pooled connection after the ack (a click's decision): the clicker is
 #: told the database is unavailable after this long, rather than waiting on a hang.
 WEB_CONNECT_TIMEOUT_SECONDS = 2.0
+#: Seconds the web process's pools keep retrying one failed connection (1, 2, 4 s apart) before the next request
+#: starts a fresh attempt at once.
+WEB_RECONNECT_SECONDS = 5.0
 
 
 def connect(url: str, *, autocommit: bool = True, **kwargs: Any) -> Conn:

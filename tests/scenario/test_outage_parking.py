@@ -9,6 +9,7 @@ from typing import Any
 
 from core import defaults
 from slackui import plan_card
+from tests.conftest import http
 from tests.scenario.loop_helpers import audit_kinds, click, eventually, plan_row, posts_in
 from workers.reconcile import reconcile
 
@@ -56,6 +57,7 @@ def test_an_outage_longer_than_the_in_job_retries_parks_the_step_and_it_runs_onc
     assert "rate-limiting" in park["reason"]
     assert posts_in(bot, "C0OPS", containing="Release 1.2") == [] and reports(bot) == []
     assert "step.parked" in audit_kinds(db, plan["id"])
+    assert 'baton_step_retries_total{reason="parked"} 1.0' in http("GET", bot.url + "/metrics").body
 
     assert pass_at(bot)["plans_resumed"] == []  # not before its time
     bot.clock.advance(seconds=16)

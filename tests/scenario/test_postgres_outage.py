@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from memory.db import connect
 from memory.embedded.lease import socket_dir_for
 from memory.embedded.postgres import EmbeddedPostgres
 from slackui import plan_card, replies
+from tests.conftest import http
 from tests.scenario.loop_helpers import card_posts, click, ephemerals_to, eventually, plan_row, posts_in
 from workers.api import spooled_count
 
@@ -34,7 +36,10 @@ def postgres(backends: Any) -> Iterator[EmbeddedPostgres]:
     server = EmbeddedPostgres(home / "postgres", socket_dir_for(home) / "pg", log_file=home / "postgres.log")
     assert server.running_pid() is not None
     yield server
-    if server.running_pid() is None:
+    try:
+        connect(server.url()).close()
+    except Exception:  # stopped, or still in a smart shutdown the test began: stop it for good, then start
+        server.stop()
         server.start()
 
 
@@ -129,6 +134,7 @@ def test_mentions_while_postgres_is_down_are_acked_kept_and_answered_once_it_is_
         assert elapsed < 3.0, f"acked after {elapsed:.2f} s"
         asked.append(delivery)
     assert spooled_count(bot.redis) >= 3  # the app_mention and message.channels copies of each
+    assert f"baton_spooled_events {float(spooled_count(bot.redis))}" in http("GET", bot.url + "/metrics").body
 
     postgres.start()
     # The web process replays the spool by itself once Postgres answers; each request is recorded once.
@@ -174,6 +180,7 @@ class RestartPostgresOnWait(list):
 
 def test_a_click_committed_during_a_smart_shutdown_runs_once_after_the_job_is_retried(bot, db, postgres):
     plan = plan_one(bot, db)
+    assert http("GET", bot.url + "/metrics").status == 200  # the web process holds a session, as a live one does
     smart_shutdown(postgres)
     # The web process's open session still works: the decision is committed, and only then shown.
     assert click(bot, "U0BOB", plan, plan_card.APPROVE).status == 200
@@ -188,3 +195,48 @@ def test_a_click_committed_during_a_smart_shutdown_runs_once_after_the_job_is_re
     assert len(posts_in(bot, "C0OPS", containing="Release 1.2 is out")) == 1
     thread = [m.get("text", "") for m in bot.slack.messages("C0GENERAL") if m.get("bot_id")]
     assert any("Done:" in text for text in thread) and not any("Failed" in text for text in thread)
+
+
+def test_a_planning_job_cut_short_by_an_outage_takes_its_request_up_again_and_posts_its_card(bot, db, postgres):
+    delivery = bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
+    assert all(r.status == 200 for r in delivery.responses)
+    bot.slack.inject("users.info", delay=1.5)  # the planner's look-up of the requester is slow ...
+
+    def stop_mid_planning() -> None:  # ... and Postgres stops (fast: sessions cut) while it waits
+        assert eventually(lambda: bot.slack.calls_to("conversations.info"), timeout=10)
+        postgres.stop()
+
+    stopper = threading.Thread(target=stop_mid_planning)
+    stopper.start()
+    bot.sleeps = RestartPostgresOnWait(postgres)
+    bot.run_jobs(wait_for=1)  # plan_request fails on the outage, waits, is retried under the same id, plans
+    stopper.join()
+
+    assert bot.sleeps == [2.0]
+    assert [c.params["thread_ts"] for c in card_posts(bot)] == [delivery.ts]
+    with fresh_db(bot) as conn:
+        assert conn.execute("SELECT status FROM requests").fetchone()["status"] == "planned"
+        assert plan_row(conn)["status"] == "pending"
+
+
+def test_a_slash_command_with_postgres_down_is_answered_at_once_to_try_again(bot, db, postgres):
+    postgres.stop()
+    started = time.monotonic()
+    answer = bot.slack.slash_command("U0ALICE", "C0GENERAL", "/baton", "post hi to <#C0OPS|ops>")
+    assert answer.status == 200 and time.monotonic() - started < 3.0
+    assert answer.json() == {"response_type": "ephemeral", "text": UNAVAILABLE}  # in the ack: nothing else to wait on
+    postgres.start()
+    with fresh_db(bot) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM requests").fetchone()["n"] == 0
+    # "Try again in a moment": within seconds of Postgres being back, the command is recorded and planned.
+    again = eventually(
+        lambda: (
+            (reply := bot.slack.slash_command("U0ALICE", "C0GENERAL", "/baton", "post hi to <#C0OPS|ops>")).status
+            == 200
+            and UNAVAILABLE not in reply.body
+        ),
+        timeout=10,
+    )
+    assert again
+    bot.run_jobs(wait_for=1)
+    assert len(card_posts(bot)) == 1
