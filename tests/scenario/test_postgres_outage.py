@@ -134,6 +134,9 @@ def test_mentions_while_postgres_is_down_are_acked_kept_and_answered_once_it_is_
         assert elapsed < 3.0, f"acked after {elapsed:.2f} s"
         asked.append(delivery)
     assert spooled_count(bot.redis) >= 3  # the app_mention and message.channels copies of each
+    # Each asker sees at once that Baton has it.
+    reacted = eventually(lambda: len(bot.slack.calls_to("reactions.add")) == 3 and bot.slack.calls_to("reactions.add"))
+    assert sorted(c.params["timestamp"] for c in reacted) == sorted(d.ts for d in asked)
     assert f"baton_spooled_events {float(spooled_count(bot.redis))}" in http("GET", bot.url + "/metrics").body
 
     postgres.start()
