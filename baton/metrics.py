@@ -35,6 +35,7 @@ from rq import Queue, Worker
 from core import defaults
 from memory import metrics_sql
 from memory.embedded.supervisor import RestartLog
+from workers.api import spooled_count
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +173,10 @@ def step_families(snap: metrics_sql.Snapshot) -> list[Metric]:
     """Step retries, compensations and reconciler recoveries."""
     audit = {(row["kind"], row["what"]): int(row["n"]) for row in snap.audit}
     retries = CounterMetricFamily(
-        "baton_step_retries", "Step retries: transient errors retried in a run, and steps resumed after a lost "
-        "worker (attempts - 1)", labels=["reason"])
+        "baton_step_retries", "Step retries: transient errors retried in a run, steps parked for a later try by "
+        "an outage, and steps resumed after a lost worker (attempts - 1)", labels=["reason"])
     retries.add_metric(["transient"], sum(n for (kind, _), n in audit.items() if kind == "step.retry"))
+    retries.add_metric(["parked"], sum(n for (kind, _), n in audit.items() if kind == "step.parked"))
     retries.add_metric(["resumed"], int(snap.steps.get("resumed") or 0))
     compensations = CounterMetricFamily("baton_step_compensations", "Completed steps undone after a failure",
                                         labels=["outcome"])
@@ -216,7 +218,9 @@ def rq_families(connection: redis.Redis) -> list[Metric]:
             jobs.add_metric([name, state], registry.get_job_count(cleanup=False))  # a scrape never mutates RQ
     workers = GaugeMetricFamily("baton_rq_workers", "RQ workers registered in Redis",
                                 value=Worker.count(connection=connection))
-    return [depth, jobs, workers]
+    spooled = GaugeMetricFamily("baton_spooled_events", "Slack events kept in Redis while Postgres was unavailable, "
+                                "waiting to be replayed", value=spooled_count(connection))
+    return [depth, jobs, workers, spooled]
 
 
 def _histogram(name: str, documentation: str, labels: list[str], rows: Sequence[metrics_sql.HistogramRow],

@@ -40,11 +40,19 @@ from bot.app import build_endpoint, redis_enqueuer
 from bot.deps import AppDeps, utc_now
 from bot.endpoint import SlackEndpoint
 from bot.socket_mode import BatonSocketModeHandler, SocketOptions
+from bot.spool import EventSpool, replay_forever
 from connectors.slack_clients import async_client
 from core import correlation, defaults
 from core.settings import Settings
 from memory import migrate
-from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS
+from memory.db import (
+    ACK_CONNECT_TIMEOUT_SECONDS,
+    ACK_STATEMENT_TIMEOUT_MS,
+    CONNECT_TIMEOUT_SECONDS,
+    STATEMENT_TIMEOUT_MS,
+    WEB_CONNECT_TIMEOUT_SECONDS,
+    WEB_RECONNECT_SECONDS,
+)
 from memory.health import applied_migrations
 from workers import api
 
@@ -67,6 +75,7 @@ class WebServer:
         self._pool: AsyncConnectionPool | None = None
         self._sync_pool: ConnectionPool | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._replayer: asyncio.Task[None] | None = None
         #: The clock for approval expiry checks (injected: tests move time).
         self._now = now
         self._redis = api.connect_redis(settings.redis_url)
@@ -87,15 +96,24 @@ class WebServer:
     # -- async lifecycle ------------------------------------------------------------------------
     async def start(self) -> str:
         """Open the pool, bind the socket, return the base URL (``http://host:port``)."""
-        # Async for the intake SQL before the ack; sync (used from threads) for the approval
-        # transitions whose SQL the workers share.
-        self._pool = AsyncConnectionPool(self.settings.database_url or "", **_pool_options())
+        # Async for the intake SQL before the ack (so bounded well inside Slack's 3 s); sync (used from threads)
+        # for the approval transitions whose SQL the workers share (after the ack: the clicker waits on it).
+        self._pool = AsyncConnectionPool(
+            self.settings.database_url or "",
+            check=AsyncConnectionPool.check_connection,
+            **_pool_options(wait=ACK_CONNECT_TIMEOUT_SECONDS, statement_ms=ACK_STATEMENT_TIMEOUT_MS),
+        )
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
-        self._sync_pool = ConnectionPool(self.settings.database_url or "", **_pool_options())
+        self._sync_pool = ConnectionPool(
+            self.settings.database_url or "",
+            check=ConnectionPool.check_connection,
+            **_pool_options(wait=WEB_CONNECT_TIMEOUT_SECONDS, statement_ms=STATEMENT_TIMEOUT_MS),
+        )
         await asyncio.to_thread(self._sync_pool.open, True, CONNECT_TIMEOUT_SECONDS)
         # One HTTP session for every Web API call the listeners make: keep-alive connections are reused.
         self._session = aiohttp.ClientSession()
         client = async_client(self.settings, session=self._session)
+        spool = EventSpool(self._redis)
         deps = AppDeps(
             pool=self._pool,
             sync_pool=self._sync_pool,
@@ -103,10 +121,13 @@ class WebServer:
             chat_model=self.settings.chat_model,
             now=self._now,
             settings=self.settings,
+            spool=spool,
         )
         endpoint = build_endpoint(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
         if self.settings.socket_mode:
             self._start_socket(endpoint, client)
+        # Events kept while Postgres was unavailable are recorded once it is back (bot/spool.py).
+        self._replayer = asyncio.create_task(replay_forever(endpoint.app, spool))
         app = build_web_app(endpoint, readiness=self.readiness)
         app.middlewares.append(web.middleware(lambda request, handler: self._measure_slack(request, handler)))
         app.router.add_get("/metrics", self._metrics)
@@ -146,6 +167,11 @@ class WebServer:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._socket_connect
             self._socket_connect = None
+        if self._replayer is not None:
+            self._replayer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replayer
+            self._replayer = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -278,16 +304,23 @@ class WebServer:
             self._loop = None
 
 
-def _pool_options() -> dict[str, Any]:
+def _pool_options(*, wait: float, statement_ms: int) -> dict[str, Any]:
+    """A web pool that waits at most ``wait`` seconds for a connection (a Postgres that is down is answered for at
+    once, not after a long hang) and checks each connection it hands out (one left broken by a restart is
+    replaced, not given to a request)."""
     return {
         "min_size": 1,
         "max_size": 10,
         "open": False,
-        "timeout": CONNECT_TIMEOUT_SECONDS,
+        "timeout": wait,
+        # psycopg_pool retries a failed connection after 1, 2, 4, ... s for this long, then lets the next request
+        # try at once: a Postgres back after a long outage is used within seconds, not after a long backoff.
+        "reconnect_timeout": WEB_RECONNECT_SECONDS,
         "kwargs": {
             "autocommit": True,
             "row_factory": dict_row,
-            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            "connect_timeout": max(2, int(wait)),  # libpq's smallest
+            "options": f"-c statement_timeout={statement_ms}",
         },
     }
 

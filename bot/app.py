@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actions import register_actions
@@ -27,9 +29,11 @@ from bot.events import register_events
 from bot.fallbacks import register_fallbacks
 from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
+from bot.outage import answer_database_unavailable
 from bot.shortcuts import register_shortcuts
 from bot.views import register_views
 from core import correlation
+from memory.db import is_outage
 from memory.metrics_sql import request_of_async
 from slackui import meeting_views, plan_card
 
@@ -68,12 +72,23 @@ def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps) -> AsyncApp:
     return app
 
 
-async def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
-    """Bolt's error handler: one line with the exception and the request's ids, never its body."""
+async def log_listener_error(
+    error: Exception,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond | None = None,
+    response: BoltResponse | None = None,
+) -> BoltResponse | None:
+    """Bolt's error handler: one line with the exception and the request's ids, never its body. A listener that
+    found the database unavailable decided nothing; its person is told to try again (``bot.outage``), and a
+    request not acked yet (a command, a shortcut) gets its 200 with that answer rather than an error."""
+    if is_outage(error):
+        return await answer_database_unavailable(client, body, respond, acked=response is None)
     ids = " ".join(
         f"{key}={str(body[key])[:40]}" for key in ("type", "command", "event_id", "trigger_id") if body.get(key)
     )
     log.error("a Slack listener failed (%s): %s", ids or "no ids", type(error).__name__, exc_info=error)
+    return None
 
 
 def register_correlation(app: AsyncApp, deps: AppDeps) -> None:

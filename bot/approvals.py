@@ -75,9 +75,12 @@ def decide_click(
         return ClickOutcome(False, replies.not_allowed(verdict.reason), plan)
     if selected_steps is not None and not selected_steps:
         return ClickOutcome(False, replies.NO_STEPS_SELECTED, plan)
-    decision = decide_plan(conn, plan_id, team_id=team_id, event=event, user_id=user_id, now=now, reason=reason,
-                           selected_steps=selected_steps, risk=plan.risk)
-    refreshed = plans.load_plan(conn, plan_id)
+    # The plan to re-render is read in the decision's transaction: if the database goes away before the commit,
+    # nothing was decided and the clicker is told so (bot/outage.py); the card never shows an uncommitted decision.
+    with conn.transaction():
+        decision = decide_plan(conn, plan_id, team_id=team_id, event=event, user_id=user_id, now=now, reason=reason,
+                               selected_steps=selected_steps, risk=plan.risk)
+        refreshed = plans.load_plan(conn, plan_id)
     if not decision.applied:
         return ClickOutcome(False, replies.already_decided(decision.status, decision.decided_by), refreshed)
     return ClickOutcome(True, None, refreshed, start_execution=decision.status == "approved")

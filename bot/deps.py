@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from bot.spool import EventSpool
 from core.settings import Settings
 
 #: ``enqueue(kind, id)``: hand a recorded request or an approved plan to the workers.
@@ -27,3 +28,6 @@ class AppDeps:
     now: Callable[[], datetime] = utc_now
     #: The web process's settings (admins, budgets, Redis URL for status); None in narrow unit tests.
     settings: Settings | None = None
+    #: Where events wait while Postgres is unavailable (``bot.spool``); None: such deliveries are refused, and
+    #: Slack redelivers them.
+    spool: EventSpool | None = None

@@ -42,7 +42,7 @@ class SlackEndpoint:
 
     @property
     def app(self) -> AsyncApp:
-        """The bolt app the endpoint dispatches to."""
+        """The bolt app behind the endpoint (the spool replays kept events through it, unsigned)."""
         return self._app
 
     async def handle(self, raw: bytes, *, headers: Mapping[str, str], content_type: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -12,12 +13,20 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import AppDeps
+from bot.spool import REPLAYING, STILL_DOWN
 from core import correlation
 from core.mentions import without_mention_of
 from memory import intake, slack_events
-from memory.db import AsyncConn
+from memory.db import AsyncConn, is_outage
 
 log = logging.getLogger(__name__)
+
+#: The answer to a delivery Baton could neither record nor spool: not a 2xx, so Slack redelivers it (up to three
+#: times over about five minutes), and below 500, as every answer of Baton's is.
+REDELIVER_STATUS = 429
+
+#: Reactions still being added after their ack (kept referenced until done).
+_BACKGROUND: set[asyncio.Task[None]] = set()
 
 #: Message subtypes that are ordinary content to keep as thread context.
 CONTENT_SUBTYPES = {None, "thread_broadcast", "file_share", "bot_message", "me_message"}
@@ -26,7 +35,11 @@ CONTENT_SUBTYPES = {None, "thread_broadcast", "file_share", "bot_message", "me_m
 def register_events(app: AsyncApp, deps: AppDeps) -> None:
     @app.middleware
     async def record_inbound_event(
-        body: dict[str, Any], request: Any, context: dict[str, Any], next: Callable[[], Awaitable[None]]
+        body: dict[str, Any],
+        request: Any,
+        context: dict[str, Any],
+        client: AsyncWebClient,
+        next: Callable[[], Awaitable[None]],
     ) -> BoltResponse | None:
         if body.get("type") == "app_rate_limited":
             # Slack is dropping our events for a minute (30,000/hour/workspace); nothing to act on.
@@ -41,14 +54,19 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
             return None
         if body.get("event_id"):
             correlation.set_current(correlation.for_slack_event(str(body["event_id"])))
-        async with deps.pool.connection() as conn, conn.transaction():
-            event_pk = await slack_events.record_event(conn, body, retry_num=_retry_num(request.headers))
-            if event_pk is None:
-                log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
-                return BoltResponse(status=200, body="")
-            request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
-            if not _opens_home(body):  # the Home tab is published by a job, which settles the event
-                await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
+        try:
+            async with deps.pool.connection() as conn, conn.transaction():
+                event_pk = await slack_events.record_event(conn, body, retry_num=_retry_num(request.headers))
+                if event_pk is None:
+                    log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
+                    return BoltResponse(status=200, body="")
+                request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
+                if not _opens_home(body):  # the Home tab is published by a job, which settles the event
+                    await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
+        except Exception as err:
+            if not is_outage(err):
+                raise
+            return await _keep_for_later(deps, body, context, client, retry_num=_retry_num(request.headers), error=err)
         context["baton_event_pk"] = event_pk
         context["baton_request_id"] = request_id
         if request_id is not None:
@@ -74,6 +92,61 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
     @app.event(re.compile(r".*"))
     async def on_any_other_event() -> None:
         return None  # recorded by the middleware; other event types get features later
+
+
+async def _keep_for_later(
+    deps: AppDeps,
+    body: dict[str, Any],
+    context: dict[str, Any],
+    client: AsyncWebClient,
+    *,
+    retry_num: int,
+    error: Exception,
+) -> BoltResponse:
+    """Postgres is unavailable: keep the delivery in the spool and ack it (``bot.spool``), or, when it cannot be
+    kept either, refuse it so that Slack redelivers it (a status below 500 that is not 2xx)."""
+    event_id = body.get("event_id")
+    if context.get(REPLAYING):
+        context[STILL_DOWN] = True  # the replay keeps the entry for its next round
+        return BoltResponse(status=REDELIVER_STATUS, body="")
+    if deps.spool is not None:
+        try:
+            await deps.spool.keep(body, retry_num=retry_num)
+        except Exception as spool_error:
+            log.warning("could not record event %s (Postgres: %s) nor spool it (%s); Slack will redeliver it",
+                        event_id, error, spool_error)
+            return BoltResponse(status=REDELIVER_STATUS, body="", headers={"Retry-After": "60"})
+        log.warning("Postgres unavailable (%s): event %s kept in the spool until it is back", error, event_id)
+        _show_kept(client, body, bot_user_id=context.get("bot_user_id"))
+        return BoltResponse(status=200, body="")
+    log.warning("could not record event %s (Postgres: %s); Slack will redeliver it", event_id, error)
+    return BoltResponse(status=REDELIVER_STATUS, body="", headers={"Retry-After": "60"})
+
+
+def _asks_baton(event: dict[str, Any]) -> bool:
+    """A mention of Baton in a channel, or a message (or file) in its DM: a request, whoever sent it."""
+    kind, subtype = event.get("type"), event.get("subtype")
+    return (kind == "app_mention" and event.get("channel_type") != "im") or (
+        kind == "message" and event.get("channel_type") == "im" and subtype in (None, "file_share")
+    )
+
+
+def _show_kept(client: AsyncWebClient, body: dict[str, Any], *, bot_user_id: str | None) -> None:
+    """The :eyes: reaction on a spooled request, at once (after the ack), so its sender knows Baton has it; the
+    replay's listener adds it again, which Slack refuses as already there."""
+    event = _event(body)
+    if not _asks_baton(event) or event.get("bot_id") or event.get("user") in (None, bot_user_id):
+        return
+
+    async def react() -> None:
+        try:
+            await client.reactions_add(channel=str(event.get("channel")), timestamp=str(event.get("ts")), name="eyes")
+        except Exception as err:  # a missing reaction loses nothing: the request is in the spool
+            log.info("could not add the 'eyes' reaction to a spooled request: %s", err)
+
+    task = asyncio.get_running_loop().create_task(react())
+    _BACKGROUND.add(task)  # the loop keeps only weak references to tasks
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 def _event(body: dict[str, Any]) -> dict[str, Any]:
@@ -110,9 +183,7 @@ async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | No
         elif subtype in CONTENT_SUBTYPES:
             await intake.store_message(conn, team_id, event)
     files = _files(event)
-    is_request = (kind == "app_mention" and event.get("channel_type") != "im") or (
-        kind == "message" and event.get("channel_type") == "im" and subtype in (None, "file_share")
-    )
+    is_request = _asks_baton(event)
     source = "mention" if kind == "app_mention" else "dm"
     if not is_request and kind == "message" and subtype == "file_share" and files and event.get("thread_ts"):
         # A file dropped in a thread Baton is in (e.g. under its notes) is for Baton, mention or not.

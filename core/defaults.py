@@ -137,3 +137,18 @@ MCP_CALL_TIMEOUT_SECONDS = 30.0
 #: How much of a tool's result text is kept in the effects ledger (redacted), and shown in the report.
 MCP_RESULT_MAX_CHARS = 4_000
 MCP_RESULT_REPORT_CHARS = 300
+#: Seconds between the web process's looks at the event spool (Slack events kept while Postgres was down).
+SPOOL_REPLAY_SECONDS = 2.0
+
+#: A job that failed because Postgres was unavailable is requeued after 2, 4, 8, ... (at most 30) seconds, up to
+#: 8 times (about three minutes in all); the recovery pass re-drives its work from Postgres after that.
+OUTAGE_RETRY_BASE_SECONDS = 2.0
+OUTAGE_RETRY_CAP_SECONDS = 30.0
+OUTAGE_RETRY_ATTEMPTS = 8
+
+#: A step that Slack (or another service) keeps failing with retryable errors past the in-job retries is parked
+#: and tried again after 15, 30, 60, ... (at most 300) seconds, for up to an hour from the first park
+#: (``BATON_STEP_RETRY_HORIZON``), before the plan fails; the plan's report is retried the same way until posted.
+STEP_RETRY_HORIZON_SECONDS = 3600
+PARK_BASE_SECONDS = 15.0
+PARK_CAP_SECONDS = 300.0

@@ -99,6 +99,8 @@ class Settings:
     llm_structured: str = "auto"
     #: Which parameter carries the output limit: auto (learned), or pinned to max_tokens or max_completion_tokens.
     llm_limit_param: str = "auto"
+    #: Seconds a step parked by a retryable outage (Slack 429/5xx, timeouts) is retried before its plan fails.
+    step_retry_horizon_seconds: int = defaults.STEP_RETRY_HORIZON_SECONDS
     #: Workspace admins (user ids) and an admin user group (S…): may change channel policy.
     admins: tuple[str, ...] = ()
     admin_group: str | None = None
@@ -221,6 +223,7 @@ ENV_VARS: dict[str, str] = {
     "planning_deadline_seconds": "BATON_PLANNING_DEADLINE",
     "llm_structured": "BATON_LLM_STRUCTURED",
     "llm_limit_param": "BATON_LLM_LIMIT_PARAM",
+    "step_retry_horizon_seconds": "BATON_STEP_RETRY_HORIZON",
     "admins": "BATON_ADMINS",
     "admin_group": "BATON_ADMIN_GROUP",
     "metrics_port": "BATON_METRICS_PORT",
@@ -309,6 +312,8 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
                                             defaults.PLANNING_DEADLINE_SECONDS, example="20"),
         llm_structured=_choice("llm_structured", raw("llm_structured"), LLM_STRUCTURED_CHOICES, default="auto"),
         llm_limit_param=_choice("llm_limit_param", raw("llm_limit_param"), LLM_LIMIT_PARAM_CHOICES, default="auto"),
+        step_retry_horizon_seconds=_positive("step_retry_horizon_seconds", raw("step_retry_horizon_seconds"),
+                                             defaults.STEP_RETRY_HORIZON_SECONDS, example="3600", minimum=0),
         admins=_user_ids("admins", raw("admins")),
         admin_group=_optional(raw("admin_group"), _group_id),
         metrics_port=_optional(raw("metrics_port"), lambda v: _port(v, field="metrics_port")),

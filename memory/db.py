@@ -15,6 +15,16 @@ AsyncConn = psycopg.AsyncConnection[Any]
 #: Seconds to wait for a connection, and the server-side limit on any one statement.
 CONNECT_TIMEOUT_SECONDS = 10
 STATEMENT_TIMEOUT_MS = 30_000
+#: The same limits for SQL a Slack request waits on before its ack (Slack gives up after 3 s): waiting for a
+#: pooled connection, and any one statement of the web process's intake pool.
+ACK_CONNECT_TIMEOUT_SECONDS = 1.0
+ACK_STATEMENT_TIMEOUT_MS = 1_500
+#: Seconds the web process waits for a pooled connection after the ack (a click's decision): the clicker is
+#: told the database is unavailable after this long, rather than waiting on a hang.
+WEB_CONNECT_TIMEOUT_SECONDS = 2.0
+#: Seconds the web process's pools keep retrying one failed connection (1, 2, 4 s apart) before the next request
+#: starts a fresh attempt at once.
+WEB_RECONNECT_SECONDS = 5.0
 
 
 def connect(url: str, *, autocommit: bool = True, **kwargs: Any) -> Conn:
@@ -29,3 +39,10 @@ def connect(url: str, *, autocommit: bool = True, **kwargs: Any) -> Conn:
     )
 
 
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when ``error`` says the database could not do the work *now* (refused or lost connection, a server
+    shutting down or starting up, a pool with no connection in time, a statement timeout): the same work may
+    succeed in a moment, so it is retried or spooled, never reported as final."""
+    return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)

@@ -100,7 +100,7 @@ def snapshot(
         found.audit = rows(
             """
             SELECT kind, coalesce(detail->>'what', '') AS what, count(*) AS n FROM audit_log
-            WHERE kind IN ('step.retry', 'reconcile.recovered') GROUP BY kind, what
+            WHERE kind IN ('step.retry', 'step.parked', 'reconcile.recovered') GROUP BY kind, what
             """
         )
         found.digests = rows('SELECT "trigger", status, count(*) AS n FROM digest_runs GROUP BY "trigger", status')

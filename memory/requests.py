@@ -49,12 +49,17 @@ def load_request(conn: psycopg.Connection[Any], request_id: int) -> RequestRecor
     return None if row is None else RequestRecord(**row)
 
 
-def claim_for_planning(conn: psycopg.Connection[Any], request_id: int) -> bool:
-    """``received`` -> ``planning``; False when another job already took it (or it is finished)."""
+def claim_for_planning(conn: psycopg.Connection[Any], request_id: int, *, job_id: str | None = None) -> bool:
+    """``received`` -> ``planning`` by RQ job ``job_id``; False when another job already took it (or it is finished).
+
+    The job that took it may take it again (``planning`` -> ``planning``): RQ retries a job under the same id, and
+    a run cut short by a database outage left the request ``planning`` (re-planning finds the plan and the card
+    the first run may have made)."""
     row = conn.execute(
-        "UPDATE requests SET status = 'planning', updated_at = now() "
-        "WHERE id = %s AND status = 'received' RETURNING id",
-        (request_id,),
+        "UPDATE requests SET status = 'planning', planning_job = %(job)s, updated_at = now() "
+        "WHERE id = %(id)s AND (status = 'received' "
+        "OR (status = 'planning' AND %(job)s::text IS NOT NULL AND planning_job = %(job)s::text)) RETURNING id",
+        {"id": request_id, "job": job_id},
     ).fetchone()
     return row is not None
 

@@ -87,10 +87,25 @@ def not_allowed(reason: str) -> str:
 
 WRONG_WORKSPACE = "That plan belongs to another workspace; nothing was changed."
 PLAN_NOT_FOUND = "I can't find that plan."
+#: To the person whose click, form or command reached Baton while its database was unavailable: nothing was
+#: decided or saved, and the card (if any) is unchanged.
+DATABASE_UNAVAILABLE = (
+    ":warning: I couldn't record that: my database is unavailable right now, so nothing was decided or saved. "
+    "Please try again in a moment."
+)
 NO_STEPS_SELECTED = "Select at least one step, or reject the plan instead."
 
 
 # -- execution reports -------------------------------------------------------------------------------
+def gave_up_retrying(error: str, *, seconds: int, attempts: int) -> str:
+    """A step's failure after an outage outlasted its ``attempts`` in-job tries and the ``seconds`` of parking."""
+    if seconds <= 0:
+        return f"{error} (gave up after {attempts} attempts)"
+    minutes = max(1, round(seconds / 60))
+    span = f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes < 120 else f"{round(minutes / 60)} hours"
+    return f"{error} (still failing after retrying for {span})"
+
+
 OUTCOME_UNKNOWN_LABEL = "Outcome unknown (it may have happened: check before asking again; I won't repeat it)"
 #: A step whose MCP tool is described differently now than when the plan was approved.
 TOOL_CHANGED = "the tool {action} changed since this plan was approved, so I did not run it; ask again for a new plan"

@@ -24,16 +24,22 @@ from core import correlation, defaults
 from workers.admin_status import gather_status
 from workers.meetings.followup_plan import followup_plan, preview_registry
 from workers.redis_client import connect_redis
+from workers.spool import SpooledEvent, drop_event, keep_event, spooled_count, spooled_events
 
 __all__ = [
     "JOBS",
+    "SpooledEvent",
     "connect_redis",
+    "drop_event",
     "enqueue",
     "enqueue_job",
     "followup_plan",
     "gather_status",
     "get_queue",
+    "keep_event",
     "preview_registry",
+    "spooled_count",
+    "spooled_events",
 ]
 
 #: Kind of work -> (queue, dotted path of the job function). The functions take one row id.

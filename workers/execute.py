@@ -26,13 +26,14 @@ from connectors.registry import ConnectorRegistry, UnknownAction
 from core import defaults
 from core.plan_records import PlanRecord, StepRecord
 from memory import audit, effects, plans
-from memory.db import Conn
+from memory.db import Conn, is_outage
 from slackui import replies
 from workers.cards import reply_in_thread, update_card
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
 from workers.lease_keeper import LeaseKeeper
 from workers.memories.outcome import remember_outcome
+from workers.parking import failure_reason, hold_report, park_step, post_report, take_parked_report
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,10 @@ class _Runner:
         if plan.status == "running":
             for step in plan.steps:
                 outcome = self.run_step(step.idx)
-                if outcome == "busy":
-                    return "busy"  # another worker holds a live lease; it (or the reconciler) continues
+                if outcome in ("busy", "parked"):
+                    # Another worker holds a live lease, or an outage parked the step (workers/parking.py): it, or
+                    # the recovery pass once the lease has passed, continues.
+                    return outcome
                 if outcome in ("failed", "outcome_unknown"):
                     if plans.move_plan(self.conn, self.plan_id, event="fail", frm="running", now=self.ctx.now()):
                         self._record(kind="plan.failed")
@@ -142,8 +145,15 @@ class _Runner:
         except (PermanentError, UnknownAction) as err:
             return self._fail(idx, str(err) if not isinstance(err, UnknownAction) else f"unknown action {err}")
         except RetryableError as err:
-            return self._fail(idx, f"{err} (gave up after {defaults.STEP_MAX_ATTEMPTS} attempts)")
+            # An at-most-once call is never tried again by itself: its step is not parked (it fails, or its outcome
+            # is unknown), so a resumed run cannot find its key claimed and call it a second time.
+            parkable = not self._at_most_once(step.action)
+            if parkable and park_step(self.ctx, self.conn, self.plan(), idx, err) is not None:
+                return "parked"
+            return self._fail(idx, failure_reason(self.ctx, err))
         except Exception as err:  # a bug or an unexpected client error: stop safely, keep the trace in logs
+            if is_outage(err):
+                raise  # Postgres going away is not the step's failure: the job is tried again (workers/outage_retry.py)
             log.exception("step %s of plan %s raised", idx, self.plan_id)
             return self._fail(idx, f"internal error ({type(err).__name__})")
         effects.complete(self.conn, key=key, result=result)
@@ -267,13 +277,19 @@ class _Runner:
         plan = self.plan()
         update_card(self.ctx, plan)
         if not self._claim_report(plan):
-            return plan.status  # another runner reported (or is reporting) this plan
+            # Another runner reported (or is reporting) this plan, unless its report is parked and due again.
+            if take_parked_report(self.ctx, self.conn, plan.id):
+                post_report(self.ctx, self.conn, plan, _report_text(plan))
+            return plan.status
+        reports = not (plan.auto_approved and plan.status == "succeeded")
+        if reports:
+            hold_report(self.ctx, self.conn, plan.id)  # from here a runner that dies leaves the report due
         if plan.status == "succeeded":
             try:
                 remember_outcome(self.ctx, self.conn, plan)
             except Exception:  # memory is a bonus; it must never cost the user their report
                 log.exception("could not remember the outcome of plan %s", plan.id)
-        if plan.auto_approved and plan.status == "succeeded":
+        if not reports:
             # A reply is its own result and the card says it ran; a memory write gets a short confirmation.
             results = [_tool_line(step) for step in plan.steps if _tool_line(step)]
             if results:
@@ -294,28 +310,7 @@ class _Runner:
                         ),
                     )
             return plan.status
-        by_status: dict[str, list[str]] = {}
-        for step in plan.steps:
-            label = f"{step.idx + 1}. {step.description}"
-            if step.status == "succeeded":
-                label += _tool_result(step)
-            if step.status in ("failed", "outcome_unknown") and step.error:
-                label += f" — {step.error}"
-            by_status.setdefault(step.status, []).append(label)
-        report = replies.run_report(
-            title=plan.title,
-            done=by_status.get("succeeded", []),
-            failed=by_status.get("failed", []) + by_status.get("compensation_failed", []),
-            undone=by_status.get("compensated", []),
-            skipped=by_status.get("skipped", []),
-            unknown=by_status.get("outcome_unknown", []),
-        )
-        reply_in_thread(
-            self.ctx,
-            channel=plan.card_channel or plan.channel_id,
-            thread_ts=plan.thread_ts or plan.card_ts,
-            text=report,
-        )
+        post_report(self.ctx, self.conn, plan, _report_text(plan))  # parked and retried until posted
         return plan.status
 
     def _claim_report(self, plan: PlanRecord) -> bool:
@@ -330,6 +325,26 @@ class _Runner:
             action="report",
             result={"status": plan.status},
         )
+
+
+def _report_text(plan: PlanRecord) -> str:
+    """The final report of a finished plan: what ran, failed (and why), was undone or skipped."""
+    by_status: dict[str, list[str]] = {}
+    for step in plan.steps:
+        label = f"{step.idx + 1}. {step.description}"
+        if step.status == "succeeded":
+            label += _tool_result(step)
+        if step.status in ("failed", "outcome_unknown") and step.error:
+            label += f" — {step.error}"
+        by_status.setdefault(step.status, []).append(label)
+    return replies.run_report(
+        title=plan.title,
+        done=by_status.get("succeeded", []),
+        failed=by_status.get("failed", []) + by_status.get("compensation_failed", []),
+        undone=by_status.get("compensated", []),
+        skipped=by_status.get("skipped", []),
+        unknown=by_status.get("outcome_unknown", []),
+    )
 
 
 def _logged_execute(connector: Connector, args: Any, plan: PlanRecord, *, key: str, attempt: int

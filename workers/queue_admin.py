@@ -9,17 +9,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import redis
 from rq import Queue
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 from core import defaults
 from core.status import QueueDepth, QueueReport
 from workers.redis_client import connect_redis
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class FailedJob:
@@ -90,3 +92,36 @@ def requeue_failed(connection: redis.Redis, *, queues: Iterable[str] = defaults.
             log.info("requeued failed job %s (%s) on %s", job_id, func, name)
             found.append(FailedJob(job_id, func, name, True))
     return found
+
+
+def end_dead_runs(
+    connection: redis.Redis, *, func: str, ident: int, started_before: datetime, reason: str
+) -> list[str]:
+    """Move the started runs of job ``func(ident)`` that began before ``started_before`` to the failed registry.
+
+    For the recovery pass, which knows from Postgres that their runner is dead (the lease of the step it held
+    lapsed, or its planning is long overdue) and has enqueued the work again: RQ itself notices a dead work
+    horse only when the run's heartbeat expires, minutes later, and until then ``baton status`` would count it
+    as running. Returns the job ids moved.
+    """
+    ended: list[str] = []
+    for name in defaults.QUEUES:
+        queue = Queue(name, connection=connection)
+        registry = queue.started_job_registry
+        for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False):
+            try:
+                job = Job.fetch(job_id, connection=connection)
+            except NoSuchJobError:
+                continue
+            if job.func_name != func or list(job.args or ())[:1] != [ident]:
+                continue
+            if job.started_at is None or job.started_at >= started_before:
+                continue
+            with connection.pipeline() as pipeline:
+                pipeline.zrem(registry.key, f"{job_id}:{execution_id}")
+                job.set_status(JobStatus.FAILED, pipeline=pipeline)
+                queue.failed_job_registry.add(job, exc_string=reason, pipeline=pipeline)
+                pipeline.execute()
+            log.info("job %s (%s) ended: %s", job_id, func, reason)
+            ended.append(job_id)
+    return ended

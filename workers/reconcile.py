@@ -5,7 +5,9 @@ enqueues it too, so recovery needs no particular process; a Postgres advisory lo
 time across every process and machine. It never does side effects itself: it re-enqueues jobs, which are
 idempotent, from what Postgres says is unfinished (never from RQ's failed registry), and expires stale
 plans. Recovery of a SIGKILLed worker's step waits only for the step's lease (15 s, renewed while its runner
-lives: workers/lease_keeper.py), not for RQ's abandoned-job detection.
+lives: workers/lease_keeper.py), not for RQ's abandoned-job detection. A step parked by an outage
+(``workers/parking.py``) is resumed the same way once its lease (its next try) has passed, and a parked final
+report is retried when due.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import logging
 from datetime import datetime, timedelta
 
 from core import defaults
-from memory import audit, locks, plans, requests, vectors
+from memory import audit, locks, parking, plans, requests, vectors
 from memory.db import Conn
 from memory.locks import try_advisory_lock
 from memory.store import delete_expired
-from workers.api import EMBED_PENDING_JOB, enqueue, enqueue_job
+from workers.api import EMBED_PENDING_JOB, JOBS, enqueue, enqueue_job
 from workers.cards import update_card
 from workers.job_context import current
+from workers.queue_admin import end_dead_runs
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         "cards": [],
         "plans_started": [],
         "plans_resumed": [],
+        "reports_retried": [],
         "memories_removed": [],
     }
     assert ctx.redis is not None, "the reconciler needs Redis to re-enqueue work"
@@ -60,6 +64,9 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
                 conn, request_id, older_than=stuck_before
             ):
                 continue  # still within its planning time; the planner may be alive
+            if record.status == "planning":
+                end_dead_runs(ctx.redis, func=JOBS["plan_request"][1], ident=request_id, started_before=stuck_before,
+                              reason="planning overdue: its runner is taken for dead; enqueued again")
             enqueue_job(ctx.redis, "plan_request", request_id, suffix=stamp)
             audit.append(conn, team_id=record.team_id, request_id=request_id, kind="reconcile.recovered",
                          what="request", status=record.status)
@@ -74,7 +81,11 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
             _recovered_plan(conn, plan_id, what="plan_start")
             done["plans_started"].append(plan_id)
+        lapsed = now - timedelta(seconds=defaults.STEP_LEASE_SECONDS)
         for plan_id in plans.plans_with_expired_leases(conn, now=now):
+            # The runner that let its lease lapse is dead: its RQ run no longer counts as running.
+            end_dead_runs(ctx.redis, func=JOBS["execute_plan"][1], ident=plan_id, started_before=lapsed,
+                          reason="its runner died (the step's lease lapsed); the recovery pass enqueued it again")
             enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
             _recovered_plan(conn, plan_id, what="plan_resume")
             done["plans_resumed"].append(plan_id)
@@ -83,6 +94,12 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
                 enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
                 _recovered_plan(conn, plan_id, what="plan_resume")
                 done["plans_resumed"].append(plan_id)
+        for plan_id in parking.reports_due(conn, now=now):
+            # A final report Slack refused (workers/parking.py): the plan's runner tries to post it again.
+            if plan_id not in done["plans_resumed"]:
+                enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
+                _recovered_plan(conn, plan_id, what="plan_report")
+                done["reports_retried"].append(plan_id)
         retention = ctx.settings.memory_retention_days
         removed = delete_expired(conn, now=now, unused_before=now - timedelta(days=retention) if retention else None)
         for team_id, count in removed.items():

@@ -21,6 +21,7 @@ from rq.queue import Queue
 from core import correlation, defaults
 from memory.metrics_sql import request_of
 from workers.job_context import current
+from workers.outage_retry import OutageRetries
 from workers.reconcile import reconcile
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,13 @@ class CorrelatedJobs:
             return ok
 
 
-class BatonWorker(CorrelatedJobs, Worker):
+class BatonWorker(CorrelatedJobs, OutageRetries, Worker):
     """``rq.Worker`` (a forked work horse per job) with correlation ids, that also runs Baton's recovery pass
     (``workers.reconcile``) at start and every :data:`~core.defaults.RECOVERY_INTERVAL_SECONDS` between jobs,
     so approved work whose worker died is resumed by whatever workers are running, with or without a
     ``baton scheduler``. However many workers run, one pass starts per interval (a Redis key gates it; a
-    Postgres advisory lock keeps passes from overlapping)."""
+    Postgres advisory lock keeps passes from overlapping). A job that failed on a database outage is tried
+    again (``workers.outage_retry``)."""
 
     recovery_interval: float = defaults.RECOVERY_INTERVAL_SECONDS
 

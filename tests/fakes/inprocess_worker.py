@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rq import SimpleWorker
 
+from workers.outage_retry import OutageRetries
 from workers.rq_worker import CorrelatedJobs
 
 
-class InProcessWorker(CorrelatedJobs, SimpleWorker):
+class InProcessWorker(CorrelatedJobs, OutageRetries, SimpleWorker):
     """``rq.SimpleWorker`` with correlation ids and no command listener.
 
     A burst run in a test takes no commands (shutdown, kill-horse), and RQ's listener thread can take up to a

@@ -99,11 +99,14 @@ def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot,
 
     install(bot.context())  # the reconciler runs here, as a job would (no RQ worker started yet)
     assert reconcile()["plans_resumed"] == []  # the lease is still live: nobody steals a running step
+    assert running_jobs(bot) == 1  # RQ still counts the dead run (it notices only when its heartbeat expires)
     bot.clock.advance(minutes=2)
     install(bot.context())
     second = reconcile()
     assert second["plans_resumed"] == [plan["id"]]
+    assert running_jobs(bot) == 0  # the recovery pass ended the dead run: `baton status` shows no ghost
     bot.run_jobs(wait_for=1)
+    assert running_jobs(bot) == 0
 
     assert len(posts_in(bot, "C0OPS", containing="Release 1.3 is out")) == 1
     assert len([c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0OPS"]) == 1
@@ -111,6 +114,13 @@ def test_a_sigkilled_worker_mid_step_is_recovered_with_the_effect_done_once(bot,
     assert final["status"] == "succeeded"
     kinds = audit_kinds(db, plan["id"])
     assert "step.resumed" in kinds and kinds.count("step.succeeded") == 1
+
+
+def running_jobs(bot) -> int:
+    """What ``baton status`` counts as running, over every queue."""
+    from workers.queue_admin import queue_depths
+
+    return sum(depth.running for depth in queue_depths(bot.redis))
 
 
 def cards_in(bot, channel: str) -> list[dict]:
@@ -139,6 +149,7 @@ def test_a_worker_killed_between_posting_the_card_and_recording_it_leaves_one_ca
     bot.clock.advance(minutes=6)  # planning for that long counts as dead
     install(bot.context())
     assert reconcile()["requests"] == [request_id]
+    assert running_jobs(bot) == 0  # the overdue planner's run is ended, not left counted as running
     bot.run_jobs(wait_for=1)
 
     shown = cards_in(bot, "C0GENERAL")

@@ -33,6 +33,7 @@ from workers.llm.for_request import llm_for
 from workers.meetings.summarize import is_meeting_request, summarize_meeting
 from workers.memories import flows
 from workers.memories.support import provider, recall_for_request, snippets
+from workers.outage_retry import current_job_id
 from workers.planning.deferred_card import post_card_at_turn
 from workers.planning.interim import InterimNotice, remove_leftover
 from workers.planning.make import PlanOutcome, make_plan, review_draft
@@ -71,7 +72,7 @@ def plan_request(request_id: int) -> str:
         record = requests.load_request(conn, request_id)
         if record is None:
             return "missing"
-        if not requests.claim_for_planning(conn, request_id):
+        if not requests.claim_for_planning(conn, request_id, job_id=current_job_id()):
             return _resume_card(ctx, conn, record)
         policy = load_policy(conn, team_id=record.team_id, channel_id=record.channel_id)
         job = _Planning(ctx, conn, record, policy, SlackLookups(ctx.slack),
