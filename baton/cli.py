@@ -21,6 +21,7 @@ from baton.config import CommandError, build_settings
 from baton.logs import configure_logging, secrets_of
 from baton.memory_cli import add_memory_parser
 from baton.report_cli import add_report_parser
+from baton.workspace_cli import add_workspace_parser
 from core import defaults
 from core.settings import ENV_VARS, SettingsError
 from memory import plans
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_memory_parser(sub, add)
     add_report_parser(sub, add)
     add_admin_parsers(sub, add)
+    add_workspace_parser(sub, add)
 
     embedded = add("embedded", cmd_embedded, "Show or stop the embedded PostgreSQL and Redis servers.")
     embedded.add_argument("action", choices=["status", "stop"], nargs="?", default="status")

@@ -95,3 +95,6 @@ LLM_CACHE_TTL_SECONDS = 24 * 3600
 #: input in a modal's state); the cap keeps a hostile body from exhausting recursion in the parsers,
 #: bolt and the JSON encoder that stores it.
 SLACK_BODY_MAX_DEPTH = 64
+
+#: Seconds an OAuth ``state`` issued by /slack/install stays valid (Slack's own examples use ten minutes).
+OAUTH_STATE_EXPIRY_SECONDS = 600
