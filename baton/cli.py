@@ -67,7 +67,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from baton.worker_process import run_worker  # deferred: start-up cost (rq, embeddings) only for `worker`
 
     settings = build_settings(args)
-    if not settings.slack_bot_token:
+    if not settings.slack_bot_token and not settings.oauth_enabled:
         raise SettingsError(
             "SLACK_BOT_TOKEN", "is not set", "workers post to Slack; export SLACK_BOT_TOKEN=xoxb-..."
         )

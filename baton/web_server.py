@@ -20,18 +20,23 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from slack_sdk.web.async_client import AsyncWebClient
 
 from baton.backends import restart_log
 from baton.metrics import AckMetrics, EmbeddedRestartsCollector, FactsCollector, process_registry, slack_kind
 from baton.web_routes import build_web_app
 from bot.app import build_endpoint, redis_enqueuer
 from bot.deps import AppDeps, utc_now
+from bot.install import InstallEndpoint, build_oauth_flow
 from connectors.slack_clients import async_client
 from core import correlation, defaults
 from core.settings import Settings
 from memory import migrate
 from memory.db import CONNECT_TIMEOUT_SECONDS, STATEMENT_TIMEOUT_MS
 from memory.health import applied_migrations
+from memory.installations import PostgresInstallationStore
+from memory.oauth_states import PostgresOAuthStateStore
+from memory.token_cipher import TokenCipher
 from workers import api
 
 log = logging.getLogger(__name__)
@@ -84,8 +89,10 @@ class WebServer:
             now=self._now,
             settings=self.settings,
         )
-        endpoint = build_endpoint(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
-        app = build_web_app(endpoint, readiness=self.readiness)
+        install = self._install_endpoint(client)
+        endpoint = build_endpoint(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps,
+                                  oauth_flow=install.flow if install is not None else None)
+        app = build_web_app(endpoint, readiness=self.readiness, install=install)
         app.middlewares.append(web.middleware(lambda request, handler: self._measure_slack(request, handler)))
         app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, access_log=None)
@@ -96,8 +103,22 @@ class WebServer:
         bound_port = addresses[0][1] if addresses else self.port
         shown_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         self.url = f"http://{shown_host}:{bound_port}"
-        log.info("Slack HTTP app listening on %s (events at /slack/events)", self.url)
+        log.info("Slack HTTP app listening on %s (events at /slack/events%s)", self.url,
+                 ", installs at /slack/install" if install is not None else "")
         return self.url
+
+    def _install_endpoint(self, client: AsyncWebClient) -> InstallEndpoint | None:
+        """Multi-workspace mode (``SLACK_CLIENT_ID`` set): bolt's OAuth flow on Baton's Postgres stores."""
+        settings = self.settings
+        if not settings.oauth_enabled:
+            return None
+        assert self._pool is not None and settings.slack_client_id and settings.slack_client_secret
+        flow = build_oauth_flow(
+            client=client, client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
+            installation_store=PostgresInstallationStore(self._pool, TokenCipher(settings.encryption_keys)),
+            state_store=PostgresOAuthStateStore(self._pool, now=self._now), api_url=settings.slack_api_url,
+        )
+        return InstallEndpoint(flow)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -50,6 +50,8 @@ def effect_client(settings: Settings) -> WebClient:
 
 def async_client(settings: Settings, *, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """The web process's client for its listeners; give it the process's one ``session`` so every call reuses
-    its keep-alive connections (without one, slack_sdk opens a connection, and a TLS handshake, per call)."""
-    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=_timeout(),
-                          session=session)
+    its keep-alive connections (without one, slack_sdk opens a connection, and a TLS handshake, per call).
+
+    In multi-workspace mode it carries no token: bolt gives each request's copy its team's installed token."""
+    token = None if settings.oauth_enabled else settings.slack_bot_token
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=_timeout(), session=session)

@@ -98,3 +98,10 @@ SLACK_BODY_MAX_DEPTH = 64
 
 #: Seconds an OAuth ``state`` issued by /slack/install stays valid (Slack's own examples use ten minutes).
 OAUTH_STATE_EXPIRY_SECONDS = 600
+
+#: Bot scopes an OAuth install asks for: the same list as ``oauth_config.scopes.bot`` in slack-app-manifest.yml
+#: (tests/unit/test_install_scopes.py keeps the two equal).
+SLACK_BOT_SCOPES = (
+    "app_mentions:read", "channels:history", "channels:read", "groups:history", "im:history", "im:write",
+    "chat:write", "reactions:write", "users:read", "usergroups:read", "files:read", "commands",
+)

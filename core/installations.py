@@ -49,3 +49,11 @@ class TeamRef:
 
     team_id: str
     enterprise_id: str | None = None
+
+
+def authorize_url(api_url: str) -> str:
+    """Slack's install page beside a Web API base URL: ``https://slack.com/api/`` gives
+    ``https://slack.com/oauth/v2/authorize``, and a local workspace's API gives its own install page."""
+    base = api_url.rstrip("/")
+    base = base[: -len("/api")] if base.endswith("/api") else base
+    return base + "/oauth/v2/authorize"

@@ -1,0 +1,76 @@
+"""Multi-workspace install end to end: /slack/install -> Slack's install page -> /slack/oauth_redirect ->
+oauth.v2.access against the local Slack app -> the installation stored encrypted; forged and replayed states
+refused; two workspaces side by side, each mention answered with its own workspace's token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from core.installations import TeamRef
+from localslack.oauth import LocalSlackApp
+from memory.installations import find_bot_token
+from memory.token_cipher import TokenCipher
+from tests.scenario.oauth_helpers import KEY, TEAM_ONE, TEAM_TWO, browse, start_oauth_baton, state_cookie
+
+
+@pytest.fixture(scope="module")
+def oauth_baton(settings, clock) -> Iterator[tuple[LocalSlackApp, Any, Any]]:
+    yield from start_oauth_baton(settings, now=clock.now)
+
+
+@pytest.fixture
+def oauth(oauth_baton, db, redis_conn):
+    app, server, settings = oauth_baton
+    app.reset()
+    return app, server.url, settings
+
+
+def test_a_full_install_stores_the_workspaces_tokens_encrypted(oauth, db):
+    app, url, _ = oauth
+    started = browse(url + "/slack/install")
+    assert started.status == 302
+    assert started.headers["location"].startswith(app.base_url + "oauth/v2/authorize?")
+    assert "scope=app_mentions:read,channels:history," in started.headers["location"]
+    back = app.approve(started.headers["location"], team_id=TEAM_ONE)
+    finished = browse(back, cookie=state_cookie(started))
+    assert finished.status == 200, finished.body
+    [exchange] = app.oauth_calls()
+    assert exchange.response["ok"] and exchange.response["team"]["id"] == TEAM_ONE
+    # bolt asked auth.test who the new token is, and the workspace it belongs to answered
+    assert [c.response["team_id"] for c in app.workspaces[TEAM_ONE].calls_to("auth.test")] == [TEAM_ONE]
+    rows = db.execute("SELECT * FROM slack_installations ORDER BY user_id").fetchall()
+    assert [(r["team_id"], r["user_id"]) for r in rows] == [(TEAM_ONE, ""), (TEAM_ONE, "U0ALICE")]
+    assert "xoxb-team-one" not in repr([dict(r) for r in rows])
+    assert find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE)) == "xoxb-team-one"
+
+
+def test_a_replayed_or_forged_state_is_refused_and_nothing_is_installed(oauth, db):
+    app, url, _ = oauth
+    started = browse(url + "/slack/install")
+    back = app.approve(started.headers["location"], team_id=TEAM_ONE)
+    assert browse(back, cookie=state_cookie(started)).status == 200
+    replayed = browse(back, cookie=state_cookie(started))
+    assert replayed.status == 401 and "invalid_state" in replayed.body  # the store consumed it once
+    # A state Baton never issued, with a cookie that matches it (an attacker controls both): the store refuses.
+    other = browse(url + "/slack/install")
+    forged_back = app.approve(other.headers["location"].replace("state=", "state=forged"), team_id=TEAM_TWO)
+    forged_state = forged_back.split("state=", 1)[1]
+    forged = browse(forged_back, cookie=f"slack-app-oauth-state={forged_state}")
+    assert forged.status == 401 and "invalid_state" in forged.body
+    # A real state without its browser cookie (the link sent to someone else) is refused too.
+    third = browse(url + "/slack/install")
+    cookieless = browse(app.approve(third.headers["location"], team_id=TEAM_TWO))
+    assert cookieless.status == 400 and "invalid_browser" in cookieless.body
+    assert len(app.oauth_calls()) == 1, "only the first redirect exchanged its code"
+    teams = [r["team_id"] for r in db.execute("SELECT DISTINCT team_id FROM slack_installations").fetchall()]
+    assert teams == [TEAM_ONE]
+
+
+def test_an_event_from_a_workspace_that_never_installed_is_answered_without_a_token(oauth, db):
+    app, _, _ = oauth
+    delivery = app.workspaces[TEAM_TWO].post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> hello")
+    assert all(response.status < 500 for response in delivery.responses)
+    assert app.workspaces[TEAM_TWO].calls_to("reactions.add") == []
