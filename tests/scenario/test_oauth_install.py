@@ -13,7 +13,18 @@ from core.installations import TeamRef
 from localslack.oauth import LocalSlackApp
 from memory.installations import find_bot_token
 from memory.token_cipher import TokenCipher
-from tests.scenario.oauth_helpers import KEY, TEAM_ONE, TEAM_TWO, browse, start_oauth_baton, state_cookie
+from slackui import plan_card
+from tests.conftest import Bot
+from tests.scenario.loop_helpers import card_posts
+from tests.scenario.oauth_helpers import (
+    KEY,
+    TEAM_ONE,
+    TEAM_TWO,
+    browse,
+    install,
+    start_oauth_baton,
+    state_cookie,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +85,45 @@ def test_an_event_from_a_workspace_that_never_installed_is_answered_without_a_to
     delivery = app.workspaces[TEAM_TWO].post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> hello")
     assert all(response.status < 500 for response in delivery.responses)
     assert app.workspaces[TEAM_TWO].calls_to("reactions.add") == []
+
+
+def test_two_workspaces_side_by_side_each_mention_gets_its_card_with_its_own_token(oauth, db, redis_conn, clock):
+    app, url, settings = oauth
+    assert install(app, url, TEAM_ONE).status == 200
+    assert install(app, url, TEAM_TWO, user_id="U0BOB").status == 200
+    one, two = app.workspaces[TEAM_ONE], app.workspaces[TEAM_TWO]
+    asked_one = one.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
+    asked_two = two.post_as_user("U0BOB", "C0GENERAL", "<@U0BATON> post Lunch is at noon to <#C0OPS|ops>")
+    assert all(r.status == 200 for r in asked_one.responses + asked_two.responses)
+    worker = Bot(url=url, settings=settings, redis=redis_conn, slack=one, clock=clock)
+    worker.run_jobs(wait_for=2)
+
+    plans = db.execute("SELECT team_id, card_channel, card_ts FROM plans ORDER BY team_id").fetchall()
+    assert [p["team_id"] for p in plans] == [TEAM_ONE, TEAM_TWO]
+    for workspace, token, mine, theirs, asked in (
+        (one, "xoxb-team-one", "Release 1.2", "Lunch is at noon", asked_one),
+        (two, "xoxb-team-two", "Lunch is at noon", "Release 1.2", asked_two),
+    ):
+        cards = card_posts(Bot(url=url, settings=settings, redis=redis_conn, slack=workspace, clock=clock))
+        assert len(cards) == 1 and cards[0].params["thread_ts"] == asked.ts
+        assert mine in str(cards[0].params["blocks"]) and theirs not in str(cards[0].params["blocks"])
+        calls = [c for c in workspace.calls if c.method != "auth.test"]
+        assert calls and all(c.response.get("ok") for c in calls), [
+            c.response for c in calls if not c.response.get("ok")
+        ]
+        assert {c.headers.get("Authorization") for c in calls} == {f"Bearer {token}"}
+
+    # Approving in workspace two runs its effect there, through the connectors' client, with its own token.
+    plan_two = db.execute("SELECT * FROM plans WHERE team_id = %s", (TEAM_TWO,)).fetchone()
+    clicked = two.click(
+        "U0ALICE",
+        channel=plan_two["card_channel"],
+        message_ts=plan_two["card_ts"],
+        action_id=plan_card.APPROVE,
+        value=str(plan_two["id"]),
+    )
+    assert clicked.status == 200
+    worker.run_jobs(wait_for=1)
+    assert db.execute("SELECT status FROM plans WHERE id = %s", (plan_two["id"],)).fetchone()["status"] == "succeeded"
+    assert [m["text"] for m in two.messages("C0OPS") if m.get("bot_id")] == ["Lunch is at noon"]
+    assert [m for m in one.messages("C0OPS") if m.get("bot_id")] == []
