@@ -76,26 +76,31 @@ def _timeout() -> int:
 
 
 def plain_client(settings: Settings) -> WebClient:
-    """A client with the settings' token (the bound workspace's, in multi-workspace mode), base URL and the
-    default timeout, and no retries."""
-    if settings.oauth_enabled:
-        client: WebClient = InstalledTokenClient(base_url=settings.slack_api_url, timeout=_timeout())
-    else:
-        client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=_timeout())
+    """A client with the settings' token, base URL and the default timeout, and no retries."""
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=_timeout())
+    client.retry_handlers = []
+    return client
+
+
+def _worker_client(settings: Settings) -> WebClient:
+    """:func:`plain_client`, or in multi-workspace mode an :class:`InstalledTokenClient` (the job's token)."""
+    if not settings.oauth_enabled:
+        return plain_client(settings)
+    client = InstalledTokenClient(base_url=settings.slack_api_url, timeout=_timeout())
     client.retry_handlers = []
     return client
 
 
 def job_client(settings: Settings) -> WebClient:
     """The client jobs use: waits out a 429's ``Retry-After`` :data:`RATE_LIMIT_RETRIES` times, nothing else."""
-    client = plain_client(settings)
+    client = _worker_client(settings)
     client.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
     return client
 
 
 def effect_client(settings: Settings) -> WebClient:
     """The client connectors use for side effects: no retry handler of any kind (see the module docstring)."""
-    return plain_client(settings)
+    return _worker_client(settings)
 
 
 def async_client(settings: Settings, *, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:

@@ -18,6 +18,7 @@ from core.installations import TeamRef
 from memory.installations import PostgresInstallationStore, find_bot_token, rekey
 from memory.oauth_states import PostgresOAuthStateStore
 from memory.token_cipher import TokenCipher, TokenDecryptError
+from tests.scenario.test_cli import run_baton
 
 T = TypeVar("T")
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -159,3 +160,17 @@ def test_key_rotation_old_key_still_decrypts_and_rekey_moves_every_row_to_the_ne
     with pytest.raises(TokenDecryptError):  # a key that never encrypted anything: rekey refuses, changes nothing
         rekey(db, TokenCipher([Fernet.generate_key().decode()]))
     assert find_bot_token(db, new_only, TeamRef("T0ONE")) == "xoxb-T0ONE"
+
+
+def test_baton_workspace_rekey_moves_rows_to_the_first_key_and_names_a_missing_old_key(db, backends, tmp_path):
+    run(
+        backends.database_url,
+        lambda pool: PostgresInstallationStore(pool, TokenCipher([OLD])).async_save(installation()),
+    )
+    env = {"BATON_HOME": str(tmp_path), "DATABASE_URL": backends.database_url, "REDIS_URL": backends.redis_url}
+    refused = run_baton("workspace", "rekey", env={**env, "BATON_ENCRYPTION_KEY": NEW})
+    assert refused.returncode != 0 and "BATON_ENCRYPTION_KEY" in refused.stderr and "nothing changed" in refused.stderr
+    done = run_baton("workspace", "rekey", env={**env, "BATON_ENCRYPTION_KEY": f"{NEW},{OLD}"})
+    assert done.returncode == 0, done.stderr
+    assert "2 installation(s)" in done.stdout
+    assert find_bot_token(db, TokenCipher([NEW]), TeamRef("T0ONE")) == "xoxb-T0ONE"
