@@ -82,6 +82,13 @@ def plain_client(settings: Settings) -> WebClient:
     return client
 
 
+def oauth_client(settings: Settings) -> WebClient:
+    """A client with no token at all, for ``oauth.v2.access`` (the app's id and secret are its credentials)."""
+    client = WebClient(base_url=settings.slack_api_url, timeout=_timeout())
+    client.retry_handlers = []
+    return client
+
+
 def _worker_client(settings: Settings) -> WebClient:
     """:func:`plain_client`, or in multi-workspace mode an :class:`InstalledTokenClient` (the job's token)."""
     if not settings.oauth_enabled:

@@ -105,3 +105,6 @@ SLACK_BOT_SCOPES = (
     "app_mentions:read", "channels:history", "channels:read", "groups:history", "im:history", "im:write",
     "chat:write", "reactions:write", "users:read", "usergroups:read", "files:read", "commands",
 )
+
+#: Minutes before a rotating bot token expires that a worker refreshes it (bolt's default for the web process).
+TOKEN_REFRESH_MINUTES = 120

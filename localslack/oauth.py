@@ -7,6 +7,12 @@ team, and a post lands in that team's channels), and answers ``oauth.v2.access``
 :meth:`LocalSlackApp.approve` (the "Allow" click on Slack's install page) is exchanged once, with the app's
 client id and secret, for that team's tokens.
 
+With ``token_lifetime`` set the app has token rotation on: an install grants a short-lived bot token
+(``xoxe.xoxb-…``) with ``expires_in`` and a ``refresh_token``; ``oauth.v2.access`` with
+``grant_type=refresh_token`` grants a fresh one; an expired token is answered ``token_expired``. Calls with a
+rotating token reach their workspace with the workspace's own bot token (what its recorded calls show), and
+:meth:`LocalSlackApp.rotating_token_calls` lists which rotating token each call carried.
+
 ``GET /oauth/v2/authorize`` on the same server is Slack's install page: with ``team`` (and optionally
 ``user``) in the query it approves at once and redirects to the app's redirect URL, like a person clicking
 Allow; tests call :meth:`LocalSlackApp.approve` directly. Injections and recorded calls stay on each
@@ -18,7 +24,8 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -59,6 +66,8 @@ class LocalSlackApp:
         client_id: str = "0000.local",
         client_secret: str = "local-client-secret",
         redirect_uri: str | None = None,
+        token_lifetime: int | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not workspaces:
             raise ValueError("a local Slack app needs at least one workspace")
@@ -67,8 +76,15 @@ class LocalSlackApp:
         self.client_secret = client_secret
         #: The Redirect URL configured on the app (used when the install URL carries none).
         self.redirect_uri = redirect_uri
+        #: Seconds a rotating bot token lives (None: token rotation off, the workspace's own token is granted).
+        self.token_lifetime = token_lifetime
+        self._clock = clock
         self._grants: dict[str, Grant] = {}
         self._calls: list[RecordedCall] = []
+        #: Rotating token -> (team id, expiry); refresh token -> team id.
+        self._rotating: dict[str, tuple[str, float]] = {}
+        self._refresh: dict[str, str] = {}
+        self._rotating_calls: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._server: ServerThread | None = None
 
@@ -100,6 +116,9 @@ class LocalSlackApp:
         with self._lock:
             self._grants.clear()
             self._calls.clear()
+            self._rotating.clear()
+            self._refresh.clear()
+            self._rotating_calls.clear()
 
     @property
     def base_url(self) -> str:
@@ -117,6 +136,11 @@ class LocalSlackApp:
         """Every ``oauth.v2.access`` call this app answered."""
         with self._lock:
             return list(self._calls)
+
+    def rotating_token_calls(self) -> list[tuple[str, str]]:
+        """``(method, rotating token)`` of every call made with a rotating token (token rotation on)."""
+        with self._lock:
+            return list(self._rotating_calls)
 
     # -- installing --------------------------------------------------------------------------------
 
@@ -170,7 +194,21 @@ class LocalSlackApp:
                     RecordedCall(method, dict(params), headers, reply.status, dict(reply.body), connection)
                 )
             return reply
-        workspace = self._workspace_of(_token(params, headers))
+        token = _token(params, headers)
+        with self._lock:
+            rotating = self._rotating.get(token)
+            if rotating is not None:
+                self._rotating_calls.append((method, token))
+        if rotating is not None:
+            team_id, expires_at = rotating
+            if self._clock() >= expires_at:
+                return Reply(200, {"ok": False, "error": "token_expired"})
+            workspace = self.workspaces[team_id]
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            headers["Authorization"] = f"Bearer {workspace.bot_token}"
+            params = {k: v for k, v in params.items() if k != "token"}
+        else:
+            workspace = self._workspace_of(token)
         return workspace.api_call(method, params, headers, workspace.take_injection(method), connection=connection)
 
     def download(self, file_key: str, headers: dict[str, str]) -> Reply:
@@ -189,6 +227,8 @@ class LocalSlackApp:
             return Reply(
                 200, {"ok": False, "error": "invalid_client_id" if client_id != self.client_id else "bad_client_secret"}
             )
+        if params.get("grant_type") == "refresh_token":
+            return self._refreshed(str(params.get("refresh_token") or ""))
         with self._lock:
             grant = self._grants.pop(str(params.get("code") or ""), None)
         if grant is None:
@@ -201,21 +241,50 @@ class LocalSlackApp:
             authed_user.update(
                 scope=grant.user_scope, access_token=f"xoxp-{grant.team_id}-{grant.user_id}", token_type="user"
             )
-        return Reply(
-            200,
-            {
-                "ok": True,
-                "app_id": identity.app_id,
-                "authed_user": authed_user,
-                "scope": grant.scope,
-                "token_type": "bot",
-                "access_token": identity.bot_token,
-                "bot_user_id": identity.bot_user_id,
-                "team": {"id": identity.team_id, "name": identity.team_name},
-                "enterprise": None,
-                "is_enterprise_install": False,
-            },
-        )
+        body: dict[str, Any] = {
+            "ok": True,
+            "app_id": identity.app_id,
+            "authed_user": authed_user,
+            "scope": grant.scope,
+            "token_type": "bot",
+            "access_token": identity.bot_token,
+            "bot_user_id": identity.bot_user_id,
+            "team": {"id": identity.team_id, "name": identity.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        if self.token_lifetime is not None:
+            refresh_token = f"xoxe-1-{secrets.token_urlsafe(12)}"
+            with self._lock:
+                self._refresh[refresh_token] = grant.team_id
+            body.update(self._rotating_token(grant.team_id), refresh_token=refresh_token)
+        return Reply(200, body)
+
+    def _refreshed(self, refresh_token: str) -> Reply:
+        """``grant_type=refresh_token``: a fresh bot token for the refresh token's team (the refresh token stays)."""
+        with self._lock:
+            team_id = self._refresh.get(refresh_token)
+        if team_id is None or self.token_lifetime is None:
+            return Reply(200, {"ok": False, "error": "invalid_refresh_token"})
+        identity = self.workspaces[team_id].identity
+        body = {
+            "ok": True,
+            "app_id": identity.app_id,
+            "token_type": "bot",
+            "refresh_token": refresh_token,
+            "bot_user_id": identity.bot_user_id,
+            "team": {"id": team_id, "name": identity.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        return Reply(200, {**body, **self._rotating_token(team_id)})
+
+    def _rotating_token(self, team_id: str) -> dict[str, Any]:
+        assert self.token_lifetime is not None
+        token = f"xoxe.xoxb-{team_id}-{secrets.token_urlsafe(12)}"
+        with self._lock:
+            self._rotating[token] = (team_id, self._clock() + self.token_lifetime)
+        return {"access_token": token, "expires_in": self.token_lifetime}
 
 
 def _header(headers: dict[str, str], name: str) -> str:

@@ -103,20 +103,10 @@ class PostgresInstallationStore(AsyncInstallationStore):
 
     async def async_save_bot(self, bot: Bot) -> None:
         """A refreshed bot token (token rotation): every row of the workspace gets it."""
-        fields = bot.to_dict_for_copying()
-        key = InstallationKey.of(
-            enterprise_id=bot.enterprise_id, team_id=bot.team_id, is_enterprise_install=bot.is_enterprise_install
-        )
-        details = {name: _stamp(fields.get(name)) for name in BOT_DETAIL_FIELDS}
-        params = {
-            "details": json.dumps(details),
-            **_key_params(key),
-            **{name: self._cipher.encrypt(fields.get(name)) for name in BOT_TOKEN_FIELDS},
-        }
         async with self._pool.connection() as conn:
-            cursor = await conn.execute(_UPDATE_BOT, params)
+            cursor = await conn.execute(_UPDATE_BOT, _bot_params(bot, self._cipher))
             if cursor.rowcount == 0:
-                log.warning("a refreshed bot token for %s has no installation to update", key)
+                log.warning("a refreshed bot token for team %s has no installation to update", bot.team_id)
 
     async def async_find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
@@ -180,21 +170,48 @@ class PostgresInstallationStore(AsyncInstallationStore):
         return Installation(**fields)
 
 
+def _bot_params(bot: Bot, cipher: TokenCipher) -> dict[str, Any]:
+    """Parameters of ``_UPDATE_BOT`` for a (refreshed) bot: its tokens encrypted, its details, its key."""
+    fields = bot.to_dict_for_copying()
+    key = InstallationKey.of(
+        enterprise_id=bot.enterprise_id, team_id=bot.team_id, is_enterprise_install=bot.is_enterprise_install
+    )
+    details = {name: _stamp(fields.get(name)) for name in BOT_DETAIL_FIELDS}
+    return {
+        "details": json.dumps(details),
+        **_key_params(key),
+        **{name: cipher.encrypt(fields.get(name)) for name in BOT_TOKEN_FIELDS},
+    }
+
+
 def _key_params(key: InstallationKey) -> dict[str, str]:
     return {"enterprise_id": key.enterprise_id, "team_id": key.team_id, "user_id": key.user_id}
 
 
-def find_bot_token(conn: psycopg.Connection[Any], cipher: TokenCipher, team: TeamRef) -> str | None:
-    """The bot token installed for ``team`` (a workspace install first, then its org's), decrypted; None if
-    Baton is not installed there."""
+def find_bot(conn: psycopg.Connection[Any], cipher: TokenCipher, team: TeamRef, *, lock: bool = False) -> Bot | None:
+    """The bot installed for ``team`` (a workspace install first, then its org's), tokens decrypted; None if
+    Baton is not installed there. ``lock`` holds its row (``FOR UPDATE``) until the caller's transaction ends,
+    so only one process refreshes an expiring token."""
     row = conn.execute(
-        "SELECT bot_token FROM slack_installations WHERE user_id = '' AND bot_token IS NOT NULL"
+        "SELECT * FROM slack_installations WHERE user_id = '' AND bot_token IS NOT NULL"
         " AND ((enterprise_id = %(enterprise_id)s AND team_id = %(team_id)s)"
         "      OR (%(enterprise_id)s <> '' AND enterprise_id = %(enterprise_id)s AND team_id = ''))"
-        " ORDER BY team_id DESC LIMIT 1",
+        " ORDER BY team_id DESC LIMIT 1" + (" FOR UPDATE" if lock else ""),
         {"enterprise_id": team.enterprise_id or "", "team_id": team.team_id},
     ).fetchone()
-    return None if row is None else cipher.decrypt(row["bot_token"])
+    return None if row is None else Installation(**_fields(row, cipher)).to_bot()
+
+
+def find_bot_token(conn: psycopg.Connection[Any], cipher: TokenCipher, team: TeamRef) -> str | None:
+    """The bot token installed for ``team``, decrypted (see :func:`find_bot`)."""
+    bot = find_bot(conn, cipher, team)
+    return None if bot is None else bot.bot_token
+
+
+def save_bot(conn: psycopg.Connection[Any], cipher: TokenCipher, bot: Bot) -> None:
+    """A refreshed bot token from a worker: every row of the workspace gets it (the sync twin of
+    :meth:`PostgresInstallationStore.async_save_bot`)."""
+    conn.execute(_UPDATE_BOT, _bot_params(bot, cipher))
 
 
 def rekey(conn: psycopg.Connection[Any], cipher: TokenCipher) -> int:

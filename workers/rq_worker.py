@@ -20,12 +20,10 @@ from rq.queue import Queue
 
 from connectors.slack_clients import team_token
 from core import correlation, defaults
-from memory.installations import find_bot_token
-from memory.job_teams import JOB_TABLES, team_of_job
 from memory.metrics_sql import request_of
-from memory.token_cipher import TokenCipher
 from workers.job_context import current
 from workers.reconcile import reconcile
+from workers.team_tokens import job_token
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +149,7 @@ def job_team_token(job: Job) -> str | None:
             return None
         name = (job.func_name or "").rsplit(".", 1)[-1]
         args = list(job.args or ())
-        if not args or name not in JOB_TABLES:
-            return None
-        with ctx.db() as conn:
-            team = team_of_job(conn, name, int(args[0]))
-            return None if team is None else find_bot_token(conn, TokenCipher(ctx.settings.encryption_keys), team)
+        return job_token(ctx, name, int(args[0])) if args else None
     except Exception as err:  # Postgres down, an unloadable job: the job reports that itself
         log.warning("could not find the installed token for job %s: %s", job.id, err)
         return None

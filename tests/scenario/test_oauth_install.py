@@ -5,9 +5,11 @@ refused; two workspaces side by side, each mention answered with its own workspa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from core.installations import TeamRef
 from localslack.oauth import LocalSlackApp
@@ -15,7 +17,7 @@ from memory.installations import find_bot_token
 from memory.token_cipher import TokenCipher
 from slackui import plan_card
 from tests.conftest import Bot
-from tests.scenario.loop_helpers import card_posts
+from tests.scenario.loop_helpers import card_posts, eventually
 from tests.scenario.oauth_helpers import (
     KEY,
     TEAM_ONE,
@@ -127,3 +129,36 @@ def test_two_workspaces_side_by_side_each_mention_gets_its_card_with_its_own_tok
     assert db.execute("SELECT status FROM plans WHERE id = %s", (plan_two["id"],)).fetchone()["status"] == "succeeded"
     assert [m["text"] for m in two.messages("C0OPS") if m.get("bot_id")] == ["Lunch is at noon"]
     assert [m for m in one.messages("C0OPS") if m.get("bot_id")] == []
+
+
+def test_an_expiring_rotating_bot_token_is_refreshed_once_by_the_worker_and_stored(oauth, db, redis_conn, clock):
+    app, url, settings = oauth
+    app.token_lifetime = 12 * 3600
+    try:
+        assert install(app, url, TEAM_ONE).status == 200
+        first = find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE))
+        assert first is not None and first.startswith("xoxe.xoxb-T0ONE-")
+        one = app.workspaces[TEAM_ONE]
+        asked = one.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
+        assert all(r.status == 200 for r in asked.responses)
+        # The token is about to expire when the job runs: the worker refreshes it before its first call.
+        soon = (clock.now() + timedelta(seconds=60)).isoformat()
+        db.execute(
+            "UPDATE slack_installations SET details = jsonb_set(details, '{bot_token_expires_at}', %s)", (Jsonb(soon),)
+        )
+        Bot(url=url, settings=settings, redis=redis_conn, slack=one, clock=clock).run_jobs(wait_for=1)
+
+        refreshes = [c for c in app.oauth_calls() if c.params.get("grant_type") == "refresh_token"]
+        assert len(refreshes) == 1
+        fresh = refreshes[0].response["access_token"]
+        assert fresh != first and find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE)) == fresh
+        posted = [token for method, token in app.rotating_token_calls() if method == "chat.postMessage"]
+        assert posted and set(posted) == {fresh}
+        assert len(card_posts(Bot(url=url, settings=settings, redis=redis_conn, slack=one, clock=clock))) == 1
+        # The web process authorizes the next request with the refreshed token, without refreshing again.
+        one.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Lunch is at noon to <#C0OPS|ops>")
+        reactions = eventually(lambda: [t for m, t in app.rotating_token_calls() if m == "reactions.add"][1:])
+        assert reactions == [fresh]
+        assert len([c for c in app.oauth_calls() if c.params.get("grant_type") == "refresh_token"]) == 1
+    finally:
+        app.token_lifetime = None
