@@ -9,11 +9,13 @@ the new token is stored (encrypted) for every process.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.token_rotation import TokenRotator
 
-from connectors.slack_clients import oauth_client
+from connectors.slack_clients import oauth_client, team_token
 from core import defaults
 from core.installations import TeamRef
 from memory.installations import find_bot, save_bot
@@ -63,3 +65,14 @@ def installed_token(ctx: WorkerContext, team: TeamRef) -> str | None:
             save_bot(conn, cipher, refreshed)
             log.info("refreshed the bot token of team %s", team.team_id)
             return refreshed.bot_token
+
+
+@contextmanager
+def acting_for(ctx: WorkerContext, team_id: str) -> Iterator[None]:
+    """Inside the block the job clients carry ``team_id``'s installed token (multi-workspace mode; a no-op
+    otherwise): for work that is not one job of one workspace, like the recovery pass expiring cards."""
+    if not ctx.settings.oauth_enabled:
+        yield
+        return
+    with team_token(installed_token(ctx, TeamRef(team_id))):
+        yield

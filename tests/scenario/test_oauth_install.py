@@ -27,6 +27,7 @@ from tests.scenario.oauth_helpers import (
     start_oauth_baton,
     state_cookie,
 )
+from workers.reconcile import reconcile
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +163,21 @@ def test_an_expiring_rotating_bot_token_is_refreshed_once_by_the_worker_and_stor
         assert len([c for c in app.oauth_calls() if c.params.get("grant_type") == "refresh_token"]) == 1
     finally:
         app.token_lifetime = None
+
+
+def test_the_recovery_pass_expires_a_workspaces_card_with_that_workspaces_token(oauth, db, redis_conn, clock):
+    app, url, settings = oauth
+    assert install(app, url, TEAM_TWO, user_id="U0BOB").status == 200
+    two = app.workspaces[TEAM_TWO]
+    two.post_as_user("U0BOB", "C0GENERAL", "<@U0BATON> post Lunch is at noon to <#C0OPS|ops>")
+    worker = Bot(url=url, settings=settings, redis=redis_conn, slack=two, clock=clock)
+    worker.run_jobs(wait_for=1)  # posts the card, and installs the worker context reconcile() uses
+    plan = db.execute("SELECT * FROM plans").fetchone()
+    clock.advance(hours=25)
+    try:
+        assert reconcile()["expired"] == [plan["id"]]
+    finally:
+        clock.offset = timedelta(0)
+    [update] = [c for c in two.calls_to("chat.update") if c.params.get("ts") == plan["card_ts"]]
+    assert update.response["ok"] and update.headers["Authorization"] == "Bearer xoxb-team-two"
+    assert "Expired" in str(update.params.get("blocks"))
