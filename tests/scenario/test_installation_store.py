@@ -174,3 +174,16 @@ def test_baton_workspace_rekey_moves_rows_to_the_first_key_and_names_a_missing_o
     assert done.returncode == 0, done.stderr
     assert "2 installation(s)" in done.stdout
     assert find_bot_token(db, TokenCipher([NEW]), TeamRef("T0ONE")) == "xoxb-T0ONE"
+
+
+def test_serve_with_a_client_id_but_no_encryption_key_refuses_to_start_naming_it(tmp_path):
+    env = {
+        "BATON_HOME": str(tmp_path),
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "s3cr3t",
+        "SLACK_SIGNING_SECRET": "abc",
+    }
+    result = run_baton("serve", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("baton: error: BATON_ENCRYPTION_KEY is not set but SLACK_CLIENT_ID is")
+    assert not (tmp_path / "postgres").exists(), "nothing is started before settings are valid"
