@@ -61,6 +61,9 @@ def build_oauth_flow(
         client_secret=client_secret,
         token_rotation_expiration_minutes=settings.token_rotation_expiration_minutes,
         client=client,
+        # auth.test once per token, not on every request: nothing slow before the ack (keyed by token, so a
+        # refreshed token is asked about afresh).
+        cache_enabled=True,
     )
     return AsyncOAuthFlow(client=client, settings=settings, logger=log)
 

@@ -59,6 +59,12 @@ def test_a_full_install_stores_the_workspaces_tokens_encrypted(oauth, db):
     assert [(r["team_id"], r["user_id"]) for r in rows] == [(TEAM_ONE, ""), (TEAM_ONE, "U0ALICE")]
     assert "xoxb-team-one" not in repr([dict(r) for r in rows])
     assert find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE)) == "xoxb-team-one"
+    # Requests are authorized from the store, and auth.test is asked once per token, not before every ack.
+    for n in range(3):
+        assert all(
+            r.status == 200 for r in app.workspaces[TEAM_ONE].post_as_user("U0BOB", "C0GENERAL", f"hi {n}").responses
+        )
+    assert len(app.workspaces[TEAM_ONE].calls_to("auth.test")) == 2
 
 
 def test_a_replayed_or_forged_state_is_refused_and_nothing_is_installed(oauth, db):
