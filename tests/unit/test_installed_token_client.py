@@ -44,3 +44,10 @@ def test_oauth_job_clients_carry_only_the_bound_token():
         assert current_token(client) == "xoxb-two"
     assert current_token(client) is None
     assert type(plain_client(OAUTH)) is WebClient  # the CLI's one-off calls (doctor) keep the settings' token
+
+
+def test_every_job_kind_names_the_table_its_workspace_is_found_in():
+    from memory.job_teams import JOB_TABLES
+    from workers.api import JOBS
+
+    assert {path.rsplit(".", 1)[-1] for _queue, path in JOBS.values()} == set(JOB_TABLES)
