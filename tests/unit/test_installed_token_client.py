@@ -18,6 +18,8 @@ from connectors.slack_clients import (
     team_token,
 )
 from core.settings import Settings
+from memory.job_teams import JOB_TABLES
+from workers.api import JOBS
 
 SINGLE = Settings(baton_home=Path("/tmp/x"), slack_bot_token="xoxb-one", slack_api_url="http://127.0.0.1:9/api/")
 OAUTH = SINGLE.with_changes(
@@ -47,7 +49,4 @@ def test_oauth_job_clients_carry_only_the_bound_token():
 
 
 def test_every_job_kind_names_the_table_its_workspace_is_found_in():
-    from memory.job_teams import JOB_TABLES
-    from workers.api import JOBS
-
     assert {path.rsplit(".", 1)[-1] for _queue, path in JOBS.values()} == set(JOB_TABLES)
