@@ -23,6 +23,7 @@ from baton.memory_cli import add_memory_parser
 from baton.report_cli import add_report_parser
 from baton.slack_names import slack_view
 from baton.tools_cli import add_tools_parser
+from baton.workspace_cli import add_workspace_parser
 from core import defaults
 from core.settings import ENV_VARS, SettingsError
 from memory import plans
@@ -68,7 +69,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from baton.worker_process import run_worker  # deferred: start-up cost (rq, embeddings) only for `worker`
 
     settings = build_settings(args)
-    if not settings.slack_bot_token:
+    if not settings.slack_bot_token and not settings.oauth_enabled:
         raise SettingsError(
             "SLACK_BOT_TOKEN", "is not set", "workers post to Slack; export SLACK_BOT_TOKEN=xoxb-..."
         )
@@ -206,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parser(sub, add)
     add_admin_parsers(sub, add)
     add_tools_parser(sub, add)
+    add_workspace_parser(sub, add)
 
     embedded = add("embedded", cmd_embedded, "Show or stop the embedded PostgreSQL and Redis servers.")
     embedded.add_argument("action", choices=["status", "stop"], nargs="?", default="status")

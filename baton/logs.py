@@ -115,7 +115,12 @@ class TextFormatter(logging.Formatter):
 
 def secrets_of(settings: Settings) -> tuple[str, ...]:
     """The secret values among ``settings`` (bot token, signing secret, API keys, ...), to mask in logs."""
-    return tuple(str(getattr(settings, name)) for name in SECRET_FIELDS if getattr(settings, name, None))
+    found: list[str] = []
+    for name in SECRET_FIELDS:
+        value = getattr(settings, name, None)
+        if value:  # a tuple (the encryption keys) is masked key by key
+            found.extend(str(each) for each in value) if isinstance(value, tuple) else found.append(str(value))
+    return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The HTTP surface of the web process: ``/slack/events``, ``/healthz``, ``/readyz``."""
+"""The HTTP surface of the web process: ``/slack/events``, ``/healthz``, ``/readyz`` (and the OAuth routes)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
 from bot.endpoint import SlackEndpoint, fingerprint
+from bot.install import InstallEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +21,13 @@ ReadinessCheck = Callable[[], Awaitable[dict[str, tuple[bool, str]]]]
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def build_web_app(endpoint: SlackEndpoint, *, readiness: ReadinessCheck) -> web.Application:
-    """aiohttp application routing Slack traffic to the endpoint, plus health and readiness probes."""
+def build_web_app(endpoint: SlackEndpoint, *, readiness: ReadinessCheck,
+                  install: InstallEndpoint | None = None) -> web.Application:
+    """aiohttp application routing Slack traffic to the endpoint, plus health and readiness probes, and (in
+    multi-workspace mode) ``/slack/install`` and ``/slack/oauth_redirect``."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
+    if install is not None:
+        install.add_routes(app)
 
     async def slack_events(request: web.Request) -> web.Response:
         raw = await request.read()  # the raw bytes: the signature is checked on them before any parsing

@@ -39,6 +39,7 @@ from baton.web_routes import build_web_app
 from bot.app import build_endpoint, redis_enqueuer
 from bot.deps import AppDeps, utc_now
 from bot.endpoint import SlackEndpoint
+from bot.install import InstallEndpoint, build_oauth_flow
 from bot.socket_mode import BatonSocketModeHandler, SocketOptions
 from bot.spool import EventSpool, replay_forever
 from connectors.slack_clients import async_client
@@ -54,6 +55,9 @@ from memory.db import (
     WEB_RECONNECT_SECONDS,
 )
 from memory.health import applied_migrations
+from memory.installations import PostgresInstallationStore
+from memory.oauth_states import PostgresOAuthStateStore
+from memory.token_cipher import TokenCipher
 from workers import api
 
 log = logging.getLogger(__name__)
@@ -123,12 +127,14 @@ class WebServer:
             settings=self.settings,
             spool=spool,
         )
-        endpoint = build_endpoint(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps)
+        install = self._install_endpoint(client)
+        endpoint = build_endpoint(signing_secret=self.settings.slack_signing_secret or "", client=client, deps=deps,
+                                  oauth_flow=install.flow if install is not None else None)
         if self.settings.socket_mode:
             self._start_socket(endpoint, client)
         # Events kept while Postgres was unavailable are recorded once it is back (bot/spool.py).
         self._replayer = asyncio.create_task(replay_forever(endpoint.app, spool))
-        app = build_web_app(endpoint, readiness=self.readiness)
+        app = build_web_app(endpoint, readiness=self.readiness, install=install)
         app.middlewares.append(web.middleware(lambda request, handler: self._measure_slack(request, handler)))
         app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(app, access_log=None)
@@ -142,7 +148,8 @@ class WebServer:
         if self.socket is not None:
             log.info("Slack app connecting over Socket Mode; /healthz, /readyz and /metrics on %s", self.url)
         else:
-            log.info("Slack HTTP app listening on %s (events at /slack/events)", self.url)
+            log.info("Slack HTTP app listening on %s (events at /slack/events%s)", self.url,
+                     ", installs at /slack/install" if install is not None else "")
         return self.url
 
     def _start_socket(self, endpoint: SlackEndpoint, client: AsyncWebClient) -> None:
@@ -157,6 +164,19 @@ class WebServer:
 
     def _socket_open(self) -> bool:
         return self.socket is not None and self.socket.socket_open()
+
+    def _install_endpoint(self, client: AsyncWebClient) -> InstallEndpoint | None:
+        """Multi-workspace mode (``SLACK_CLIENT_ID`` set): bolt's OAuth flow on Baton's Postgres stores."""
+        settings = self.settings
+        if not settings.oauth_enabled:
+            return None
+        assert self._pool is not None and settings.slack_client_id and settings.slack_client_secret
+        flow = build_oauth_flow(
+            client=client, client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
+            installation_store=PostgresInstallationStore(self._pool, TokenCipher(settings.encryption_keys)),
+            state_store=PostgresOAuthStateStore(self._pool, now=self._now), api_url=settings.slack_api_url,
+        )
+        return InstallEndpoint(flow)
 
     async def stop(self) -> None:
         if self.socket is not None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -40,18 +41,23 @@ from slackui import meeting_views, plan_card
 log = logging.getLogger(__name__)
 
 
-def build_endpoint(*, signing_secret: str, client: AsyncWebClient, deps: AppDeps) -> SlackEndpoint:
+def build_endpoint(*, signing_secret: str, client: AsyncWebClient, deps: AppDeps,
+                   oauth_flow: AsyncOAuthFlow | None = None) -> SlackEndpoint:
     """The Slack HTTP endpoint: the signature check and body reading in front of the bolt app."""
-    return SlackEndpoint(build_bolt_app(client=client, deps=deps), signing_secret=signing_secret)
+    return SlackEndpoint(build_bolt_app(client=client, deps=deps, oauth_flow=oauth_flow),
+                         signing_secret=signing_secret)
 
 
-def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps) -> AsyncApp:
+def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps, oauth_flow: AsyncOAuthFlow | None = None) -> AsyncApp:
     """The Slack app with Baton's middleware and listeners registered.
 
+    With ``oauth_flow`` (multi-workspace mode, ``bot.install``) bolt authorizes each request with the token
+    installed for its team; without, ``client`` carries the one bot token.
     It checks no signature: serve it only through :func:`build_endpoint`, which does.
     """
     app = AsyncApp(
         client=client,
+        oauth_flow=oauth_flow,
         process_before_response=False,
         # Verified (and the body cleaned) by bot.endpoint; bolt's own check would log whole bodies it refuses.
         request_verification_enabled=False,

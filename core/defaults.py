@@ -152,3 +152,15 @@ OUTAGE_RETRY_ATTEMPTS = 8
 STEP_RETRY_HORIZON_SECONDS = 3600
 PARK_BASE_SECONDS = 15.0
 PARK_CAP_SECONDS = 300.0
+#: Seconds an OAuth ``state`` issued by /slack/install stays valid (Slack's own examples use ten minutes).
+OAUTH_STATE_EXPIRY_SECONDS = 600
+
+#: Bot scopes an OAuth install asks for: the same list as ``oauth_config.scopes.bot`` in slack-app-manifest.yml
+#: (tests/unit/test_install_scopes.py keeps the two equal).
+SLACK_BOT_SCOPES = (
+    "app_mentions:read", "channels:history", "channels:read", "groups:history", "im:history", "im:write",
+    "chat:write", "reactions:write", "users:read", "usergroups:read", "files:read", "commands",
+)
+
+#: Minutes before a rotating bot token expires that a worker refreshes it (bolt's default for the web process).
+TOKEN_REFRESH_MINUTES = 120

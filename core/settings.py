@@ -10,6 +10,8 @@ variable and how to fix it; the CLI prints exactly that line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import re
 from collections.abc import Mapping
@@ -32,9 +34,10 @@ class SettingsError(ValueError):
 
 
 #: Settings fields whose values must never be printed in full.
-SECRET_FIELDS = frozenset(
-    {"slack_bot_token", "slack_signing_secret", "slack_app_token", "openai_api_key", "webhook_secret"}
-)
+SECRET_FIELDS = frozenset({
+    "slack_bot_token", "slack_signing_secret", "slack_app_token", "openai_api_key", "webhook_secret",
+    "slack_client_secret", "encryption_keys",
+})
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ class Settings:
     #: Receive Slack traffic over a websocket Baton opens (Socket Mode) instead of on /slack/events.
     socket_mode: bool = False
     slack_api_url: str = defaults.SLACK_API_URL
+    #: The Slack app's OAuth credentials: set, Baton installs to many workspaces (/slack/install) instead of
+    #: using one SLACK_BOT_TOKEN.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    #: Fernet keys for the tokens stored by OAuth installs: the first encrypts, all decrypt (key rotation).
+    encryption_keys: tuple[str, ...] = ()
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     chat_model: str = defaults.CHAT_MODEL
@@ -121,6 +130,11 @@ class Settings:
         return bool(self.openai_api_key or self.openai_base_url)
 
     @property
+    def oauth_enabled(self) -> bool:
+        """True in multi-workspace mode: each workspace's token comes from its installation, not the settings."""
+        return self.slack_client_id is not None
+
+    @property
     def uses_embedded_postgres(self) -> bool:
         return self.database_url is None or "postgres" in self.embedded
 
@@ -129,8 +143,9 @@ class Settings:
         return self.redis_url is None or "redis" in self.embedded
 
     def require_slack(self) -> None:
-        """Fail unless the Slack credentials a real workspace needs are present (for HTTP or Socket Mode)."""
-        if not self.slack_bot_token:
+        """Fail unless the Slack credentials a real workspace needs are present (for HTTP or Socket Mode, one
+        token or OAuth installs)."""
+        if not self.slack_bot_token and not self.oauth_enabled:
             raise SettingsError(
                 "SLACK_BOT_TOKEN",
                 "is not set",
@@ -166,6 +181,8 @@ class Settings:
             value = getattr(self, field.name)
             if value is None:
                 text = "(not set)"
+            elif field.name == "encryption_keys":
+                text = f"{len(value)} key(s), masked" if value else "(not set)"
             elif field.name in SECRET_FIELDS:
                 text = mask_secret(str(value))
             elif isinstance(value, tuple):
@@ -193,6 +210,9 @@ ENV_VARS: dict[str, str] = {
     "slack_app_token": "SLACK_APP_TOKEN",
     "socket_mode": "BATON_SOCKET_MODE",
     "slack_api_url": "SLACK_API_URL",
+    "slack_client_id": "SLACK_CLIENT_ID",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
+    "encryption_keys": "BATON_ENCRYPTION_KEY",
     "openai_api_key": "OPENAI_API_KEY",
     "openai_base_url": "OPENAI_BASE_URL",
     "chat_model": "BATON_CHAT_MODEL",
@@ -267,9 +287,14 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
             "use the App-Level Token (connections:write) that starts with xapp-, not the bot token",
         )
 
+    client_id, client_secret, keys = _oauth(raw("slack_client_id"), raw("slack_client_secret"),
+                                            raw("encryption_keys"))
     return Settings(
         baton_home=home,
         slack_bot_token=token,
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
+        encryption_keys=keys,
         slack_signing_secret=raw("slack_signing_secret"),
         slack_app_token=app_token,
         # On when asked (--socket-mode, BATON_SOCKET_MODE=true) or, unless turned off, when an app token is set.
@@ -329,6 +354,38 @@ def _mcp_config(value: str | None, home: Path) -> Path:
     if not path.is_absolute():
         raise SettingsError("BATON_MCP_CONFIG", f"must be an absolute path, got {value!r}", "give a full path")
     return path
+#: The one-liner that makes a Fernet key, quoted in the errors about BATON_ENCRYPTION_KEY.
+_MAKE_KEY = "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+
+
+def _oauth(client_id: str | None, client_secret: str | None,
+           keys: str | None) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """The OAuth credentials and encryption keys: all three together, or none (single-token mode)."""
+    parsed = tuple(key.strip() for key in (keys or "").split(",") if key.strip())
+    for key in parsed:
+        if not _is_fernet_key(key):
+            raise SettingsError("BATON_ENCRYPTION_KEY", "holds a value that is not a Fernet key",
+                                f"make one with {_MAKE_KEY} (comma-separate several to rotate)")
+    if client_id is None:
+        if client_secret is not None:
+            raise SettingsError("SLACK_CLIENT_ID", "is not set but SLACK_CLIENT_SECRET is",
+                                "copy the Client ID from your Slack app's Basic Information page too")
+        return None, None, parsed
+    if client_secret is None:
+        raise SettingsError("SLACK_CLIENT_SECRET", "is not set but SLACK_CLIENT_ID is",
+                            "copy the Client Secret from your Slack app's Basic Information page and export it")
+    if not parsed:
+        raise SettingsError("BATON_ENCRYPTION_KEY", "is not set but SLACK_CLIENT_ID is",
+                            f"installed workspaces' tokens are stored encrypted: export a key made with {_MAKE_KEY}")
+    return client_id, client_secret, parsed
+
+
+def _is_fernet_key(key: str) -> bool:
+    """A Fernet key is 32 bytes in URL-safe base64 (44 characters with padding)."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32 and len(key) == 44
+    except (ValueError, binascii.Error):
+        return False
 
 
 def _money(field: str, value: str | None) -> Decimal | None:

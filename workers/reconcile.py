@@ -24,6 +24,7 @@ from workers.api import EMBED_PENDING_JOB, JOBS, enqueue, enqueue_job
 from workers.cards import update_card
 from workers.job_context import current
 from workers.queue_admin import end_dead_runs
+from workers.team_tokens import acting_for
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             plan = plans.load_plan(conn, plan_id)
             if plan is not None:
                 audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="plan.expired")
-                update_card(ctx, plan)
+                with acting_for(ctx, plan.team_id):
+                    update_card(ctx, plan)
             done["expired"].append(plan_id)
         stuck_before = now - timedelta(seconds=defaults.PLANNING_STUCK_SECONDS)
         for request_id in requests.stale_requests(conn, older_than=grace):

@@ -18,11 +18,13 @@ from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.queue import Queue
 
+from connectors.slack_clients import team_token
 from core import correlation, defaults
 from memory.metrics_sql import request_of
 from workers.job_context import current
 from workers.outage_retry import OutageRetries
 from workers.reconcile import reconcile
+from workers.team_tokens import job_token
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +37,12 @@ _RESOLVABLE = {"execute_plan": "plan", "send_followup": "followup", "refresh_mee
 
 
 class CorrelatedJobs:
-    """Mixin for an RQ worker class: run ``perform_job`` inside the job's correlation id."""
+    """Mixin for an RQ worker class: run ``perform_job`` inside the job's correlation id and, in multi-workspace
+    mode, with its workspace's installed token bound for its Slack clients."""
 
     def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
-        """Bind the job's correlation id, log the start and the outcome, and perform the job."""
-        with correlation.bind(job_correlation_id(job)):
+        """Bind the job's correlation id (and team token), log the start and the outcome, and perform the job."""
+        with correlation.bind(job_correlation_id(job)), team_token(job_team_token(job)):
             started = time.monotonic()
             log.info("job %s started on %s", job.id, queue.name)
             ok: bool = super().perform_job(job, queue, *args, **kwargs)  # type: ignore[misc]
@@ -136,6 +139,22 @@ def job_correlation_id(job: Job) -> str | None:
         log.debug("could not resolve the request of job %s: %s", job.id, err)
         return found
     return correlation.for_request(request_id) if request_id is not None else found
+
+
+def job_team_token(job: Job) -> str | None:
+    """Multi-workspace mode: the installed bot token of the workspace the job's row belongs to (None outside
+    that mode, for a job without a row, or a workspace not installed: its Slack calls then fail, never use
+    another workspace's token)."""
+    try:
+        ctx = current()
+        if not ctx.settings.oauth_enabled:
+            return None
+        name = (job.func_name or "").rsplit(".", 1)[-1]
+        args = list(job.args or ())
+        return job_token(ctx, name, int(args[0])) if args else None
+    except Exception as err:  # Postgres down, an unloadable job: the job reports that itself
+        log.warning("could not find the installed token for job %s: %s", job.id, err)
+        return None
 
 
 def _request_of(kind: str, ident: int) -> int | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from connectors.slack_clients import current_token
 from connectors.slack_once import post_once
 from core import defaults
 from core.meetings.followup_times import local_date
@@ -62,7 +63,7 @@ def summarize_meeting(ctx: WorkerContext, conn: Conn, record: requests.RequestRe
     if files:
         file_id = str(files[0]["id"])
         try:
-            fetched = fetch_transcript(ctx.slack, file_id, token=ctx.settings.slack_bot_token or "",
+            fetched = fetch_transcript(ctx.slack, file_id, token=current_token(ctx.slack) or "",
                                        max_bytes=ctx.settings.transcript_max_bytes)
         except FetchRefused as refused:
             return _refuse(ctx, conn, record, refused.reason)
