@@ -8,7 +8,9 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-URL_KEYS = {"url", "request_url"}
+#: What only the HTTP manifest has: request URLs, and the OAuth redirect (an install needs a public URL; behind a
+#: firewall Baton runs with one workspace's token).
+URL_KEYS = {"url", "request_url", "redirect_urls"}
 
 
 def load(name: str) -> dict[str, Any]:
