@@ -49,9 +49,11 @@ RETRY_BASE_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
 
 #: The reconciler re-enqueues work recorded in Postgres but not picked up within this grace period
-#: (e.g. Redis was down at ack time), and requests stuck in planning for longer than the second.
+#: (e.g. Redis was down at ack time), and requests stuck in planning for longer than the second. A live planner
+#: finishes within the planning deadline (20 s by default); one still "planning" 120 s later died with its worker.
+#: Were it alive after all, planning again is harmless: one plan per request, and its card is keyed.
 RECONCILE_GRACE_SECONDS = 30
-PLANNING_STUCK_SECONDS = 300
+PLANNING_STUCK_SECONDS = 120
 #: A plan whose card was never posted (its deferred post lost with Redis, or Slack refusing it) is tried again by
 #: the recovery pass for this long after it was made; then it is left to expire like any unanswered plan.
 CARD_RETRY_HORIZON_SECONDS = 3600
