@@ -19,21 +19,16 @@ The effects check: every mention one request and one card. Prints a Markdown tab
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from baton.web_server import WebServer
-from bench._common import machine, markdown_table, ms, run_benchmark, state_folder
-from bench.plan_bench import ASK, BOT_TOKEN, USER, CardWatch, start_worker, stop_worker, wait_for_worker
-from core.settings import Settings
+from bench._bot import running_bot
+from bench._common import machine, markdown_table, ms, run_benchmark
+from bench.plan_bench import ASK, USER, CardWatch, start_worker, stop_worker, wait_for_worker
 from localslack import LocalSlack
-from memory.db import connect
-from memory.embedded import EmbeddedServices
-from memory.migrate import migrate
 from workers.api import connect_redis
 
 BUSY_CHANNEL = "C0BUSY"
@@ -72,44 +67,25 @@ def _phase(slack: LocalSlack, watch: CardWatch, *, others: int, busy: int, secon
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    secret = "bench-signing-secret-" + secrets.token_hex(8)
-    with state_folder(args.home, prefix="baton-busy-bench-") as home:
-        services = EmbeddedServices(home)
-        slack = LocalSlack(bot_token=BOT_TOKEN, signing_secret=secret).start()
-        server: WebServer | None = None
-        worker = None
+    with running_bot(args.home, prefix="baton-busy-bench-", embedding_provider="none") as bot:
+        slack = bot.slack
+        slack.add_channel(BUSY_CHANNEL, "busy")
+        watch = CardWatch(slack)
+        worker = start_worker(bot.settings, bot.home, preload=True, scheduler=True)
         try:
-            database_url, redis_url = services.ensure_postgres(), services.ensure_redis()
-            with connect(database_url) as conn:
-                migrate(conn)
-            settings = Settings(baton_home=home, slack_bot_token=BOT_TOKEN, slack_signing_secret=secret,
-                                slack_api_url=slack.api_url, database_url=database_url, redis_url=redis_url,
-                                port=0, embedding_provider="none")
-            server = WebServer(settings, host="127.0.0.1", port=0)
-            slack.events_url = server.start_in_thread() + "/slack/events"
-            slack.add_channel(BUSY_CHANNEL, "busy")
-            watch = CardWatch(slack)
-            worker = start_worker(settings, home, preload=True, scheduler=True)
-            wait_for_worker(redis_url)
+            wait_for_worker(bot.redis_url)
             _phase(slack, watch, others=3, busy=0, seconds=0.5, first=900_000, timeout=60)  # warm-up
             timeout = args.busy + 120.0  # the busy channel's last card comes about --busy seconds in
             idle = _phase(slack, watch, others=args.others, busy=0, seconds=args.seconds, first=0, timeout=timeout)
             busy = _phase(slack, watch, others=args.others, busy=args.busy, seconds=args.seconds, first=1000,
                           timeout=timeout)
-            with connect(database_url) as conn:
-                row = conn.execute("SELECT (SELECT count(*) FROM requests) AS requests, "
-                                   "(SELECT count(*) FROM plans WHERE card_ts IS NOT NULL) AS cards").fetchone()
+            row = bot.counts()
             cards = sum(1 for call in slack.calls_to("chat.postMessage")
                         if any(b.get("type") == "header" for b in call.params.get("blocks") or []))
         finally:
-            if worker is not None and settings.redis_url:
-                connection = connect_redis(settings.redis_url)
-                stop_worker(worker, connection)
-                connection.close()
-            if server is not None:
-                server.stop_thread()
-            slack.stop()
-            services.release()
+            connection = connect_redis(bot.redis_url)
+            stop_worker(worker, connection)
+            connection.close()
     assert row is not None
     mentions = 3 + 2 * args.others + args.busy
     return {

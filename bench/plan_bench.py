@@ -37,16 +37,12 @@ from typing import Any
 
 from rq import Queue, Worker
 
-from baton.web_server import WebServer
-from bench._common import machine, markdown_table, ms, run_benchmark, state_folder
+from bench._bot import BOT_TOKEN, running_bot
+from bench._common import machine, markdown_table, ms, run_benchmark
 from core.settings import Settings
 from localslack import LocalSlack
-from memory.db import connect
-from memory.embedded import EmbeddedServices
-from memory.migrate import migrate
 from workers.api import connect_redis
 
-BOT_TOKEN = "xoxb-bench-token"
 USER = "U0ALICE"
 WARMUP = 3
 VARIANTS = ("preloaded", "not preloaded")
@@ -155,34 +151,13 @@ def run_variant(settings: Settings, home: Path, slack: LocalSlack, watch: CardWa
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    secret = "bench-signing-secret-" + secrets.token_hex(8)
-    with state_folder(args.home, prefix="baton-plan-bench-") as home:
-        services = EmbeddedServices(home)
-        slack = LocalSlack(bot_token=BOT_TOKEN, signing_secret=secret).start()
-        server: WebServer | None = None
-        try:
-            database_url, redis_url = services.ensure_postgres(), services.ensure_redis()
-            with connect(database_url) as conn:
-                migrate(conn)
-            settings = Settings(baton_home=home, slack_bot_token=BOT_TOKEN, slack_signing_secret=secret,
-                                slack_api_url=slack.api_url, database_url=database_url, redis_url=redis_url,
-                                port=0, embedding_provider="none")
-            server = WebServer(settings, host="127.0.0.1", port=0)
-            slack.events_url = server.start_in_thread() + "/slack/events"
-            watch = CardWatch(slack)
-            seconds = {}
-            for index, variant in enumerate(VARIANTS):
-                seconds[variant] = run_variant(settings, home, slack, watch, preload=variant == "preloaded",
-                                               rounds=args.rounds, first=index * 1000)
-            with connect(database_url) as conn:
-                row = conn.execute("SELECT (SELECT count(*) FROM requests) AS requests, "
-                                   "(SELECT count(*) FROM plans WHERE card_ts IS NOT NULL) AS cards").fetchone()
-            assert row is not None
-        finally:
-            if server is not None:
-                server.stop_thread()
-            slack.stop()
-            services.release()
+    with running_bot(args.home, prefix="baton-plan-bench-", embedding_provider="none") as bot:
+        watch = CardWatch(bot.slack)
+        seconds = {}
+        for index, variant in enumerate(VARIANTS):
+            seconds[variant] = run_variant(bot.settings, bot.home, bot.slack, watch, preload=variant == "preloaded",
+                                           rounds=args.rounds, first=index * 1000)
+        row = bot.counts()
     latency = {variant: {kind: ms(values) for kind, values in kinds.items()} for variant, kinds in seconds.items()}
     mentions = len(VARIANTS) * (WARMUP + args.rounds)
     return {

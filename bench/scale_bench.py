@@ -14,7 +14,6 @@ process). The effects check: every mention one request and one card. Writes ``be
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -23,14 +22,11 @@ from typing import Any
 from rq import Worker
 from rq.suspension import resume, suspend
 
-from baton.web_server import WebServer
-from bench._common import machine, markdown_table, run_benchmark, state_folder
-from bench.plan_bench import ASK, BOT_TOKEN, USER, CardWatch, start_worker, stop_worker
+from bench._bot import running_bot
+from bench._common import machine, markdown_table, run_benchmark
+from bench.plan_bench import ASK, USER, CardWatch, start_worker, stop_worker
 from core.settings import Settings
 from localslack import LocalSlack
-from memory.db import connect
-from memory.embedded import EmbeddedServices
-from memory.migrate import migrate
 from workers.api import connect_redis
 
 
@@ -64,36 +60,15 @@ def _round(settings: Settings, home: Any, slack: LocalSlack, watch: CardWatch, *
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    secret = "bench-signing-secret-" + secrets.token_hex(8)
     counts = [int(n) for n in args.workers.split(",")]
-    with state_folder(args.home, prefix="baton-scale-bench-") as home:
-        services = EmbeddedServices(home)
-        slack = LocalSlack(bot_token=BOT_TOKEN, signing_secret=secret).start()
-        server: WebServer | None = None
-        try:
-            database_url, redis_url = services.ensure_postgres(), services.ensure_redis()
-            with connect(database_url) as conn:
-                migrate(conn)
-            settings = Settings(baton_home=home, slack_bot_token=BOT_TOKEN, slack_signing_secret=secret,
-                                slack_api_url=slack.api_url, database_url=database_url, redis_url=redis_url,
-                                port=0, embedding_provider="none")
-            server = WebServer(settings, host="127.0.0.1", port=0)
-            slack.events_url = server.start_in_thread() + "/slack/events"
-            watch = CardWatch(slack)
-            _round(settings, home, slack, watch, workers=1, requests=10, first=900_000)  # warm-up
-            seconds = {}
-            for index, workers in enumerate(counts):
-                seconds[workers] = _round(settings, home, slack, watch, workers=workers, requests=args.requests,
-                                          first=index * 10_000)
-            with connect(database_url) as conn:
-                row = conn.execute("SELECT (SELECT count(*) FROM requests) AS requests, "
-                                   "(SELECT count(*) FROM plans WHERE card_ts IS NOT NULL) AS cards").fetchone()
-            assert row is not None
-        finally:
-            if server is not None:
-                server.stop_thread()
-            slack.stop()
-            services.release()
+    with running_bot(args.home, prefix="baton-scale-bench-", embedding_provider="none") as bot:
+        watch = CardWatch(bot.slack)
+        _round(bot.settings, bot.home, bot.slack, watch, workers=1, requests=10, first=900_000)  # warm-up
+        seconds = {}
+        for index, workers in enumerate(counts):
+            seconds[workers] = _round(bot.settings, bot.home, bot.slack, watch, workers=workers,
+                                      requests=args.requests, first=index * 10_000)
+        row = bot.counts()
     mentions = 10 + args.requests * len(counts)
     return {
         "machine": machine(),
