@@ -165,14 +165,14 @@ def test_status_counts_a_failed_job_and_requeue_failed_puts_it_back(bot, db, cap
     assert "`plans`: 0 queued, 0 running, 0 scheduled, 0 failed" in text
     assert "1 failed job" in text and "baton requeue-failed" in text
     assert "*Approvals*: 1 plan waiting for approval (oldest" in text
-    assert "*Planning*: 1 request stuck for over 5 min (oldest 10 min)" in text
+    assert "*Planning*: 1 request stuck for over 2 min (oldest 10 min)" in text
     assert "<#C0GENERAL> $0.0100 in 2 calls; workspace $0.0300 in 3 calls" in text
     assert "1 call had no known price" in text
 
     code, out = baton(capsys, "status", "--channel", "C0GENERAL")
     assert code == 0
     assert "workspace Baton Local (T0LOCAL)" in out and "default: 0 queued, 0 running, 0 scheduled, 1 failed" in out
-    assert "Approvals: 1 plan waiting for approval" in out and "1 request stuck for over 5 min" in out
+    assert "Approvals: 1 plan waiting for approval" in out and "1 request stuck for over 2 min" in out
     assert "#general $0.0100 in 2 calls; workspace $0.0300 in 3 calls" in out  # names from Slack, not ids
 
     code, out = baton(capsys, "requeue-failed", "--dry-run")
