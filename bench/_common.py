@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rq import Worker
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -102,3 +104,15 @@ def run_benchmark(name: str, args: Any, run: Any, report: Any) -> int:
     path = write_results(name, results)
     print(f"\nwrote {path}", file=sys.stderr)
     return 0 if results["effects"]["ok"] else 1
+
+
+def stop_worker(worker: subprocess.Popen[bytes], connection: Any) -> None:
+    """SIGTERM the worker (SIGKILL after 30 s) and forget it in Redis."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+    for stale in Worker.all(connection=connection):
+        stale.register_death()

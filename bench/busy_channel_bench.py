@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench._bot import running_bot
-from bench._common import machine, markdown_table, ms, run_benchmark
-from bench.plan_bench import ASK, USER, CardWatch, start_worker, stop_worker, wait_for_worker
+from bench._common import machine, markdown_table, ms, run_benchmark, stop_worker
+from bench.plan_bench import ASK, USER, CardWatch, start_worker, wait_for_worker
 from localslack import LocalSlack
 from workers.api import connect_redis
 

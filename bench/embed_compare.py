@@ -25,7 +25,6 @@ import argparse
 import importlib.util
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from bench._common import machine, markdown_table, ms, run_benchmark, state_folder
+from bench._common import machine, markdown_table, ms, run_benchmark, state_folder, stop_worker
 from bench.embed_data import build
 
 VARIANTS = {
@@ -177,14 +176,7 @@ def worker_rss(home: Path, database_url: str, redis_url: str, provider: str) -> 
         info = psutil.Process(worker.pid).memory_full_info()
         return {"ready_s": ready_s, "rss_mb": info.rss / MB, "uss_mb": info.uss / MB}
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        for stale in Worker.all(connection=connection):
-            stale.register_death()
+        stop_worker(worker, connection)
         connection.close()
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -38,7 +37,7 @@ from typing import Any
 from rq import Queue, Worker
 
 from bench._bot import BOT_TOKEN, running_bot
-from bench._common import machine, markdown_table, ms, run_benchmark
+from bench._common import machine, markdown_table, ms, run_benchmark, stop_worker
 from core.settings import Settings
 from localslack import LocalSlack
 from workers.api import connect_redis
@@ -116,18 +115,6 @@ def mention_round(slack: LocalSlack, watch: CardWatch, n: int) -> float:
     started = time.perf_counter()
     delivery = slack.post_as_user(USER, channel, ASK.format(bot=slack.identity.bot_user_id, n=n))
     return watch.wait(str(delivery.ts)) - started
-
-
-def stop_worker(worker: subprocess.Popen[bytes], connection: Any) -> None:
-    """SIGTERM the worker (SIGKILL after 30 s) and forget it in Redis."""
-    worker.send_signal(signal.SIGTERM)
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
-    for stale in Worker.all(connection=connection):
-        stale.register_death()
 
 
 def run_variant(settings: Settings, home: Path, slack: LocalSlack, watch: CardWatch, *, preload: bool,

@@ -23,8 +23,8 @@ from rq import Worker
 from rq.suspension import resume, suspend
 
 from bench._bot import running_bot
-from bench._common import machine, markdown_table, run_benchmark
-from bench.plan_bench import ASK, USER, CardWatch, start_worker, stop_worker
+from bench._common import machine, markdown_table, run_benchmark, stop_worker
+from bench.plan_bench import ASK, USER, CardWatch, start_worker
 from core.settings import Settings
 from localslack import LocalSlack
 from workers.api import connect_redis

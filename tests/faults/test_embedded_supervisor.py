@@ -16,6 +16,7 @@ import pytest
 from memory.db import connect
 from memory.embedded import EmbeddedServerError, EmbeddedServices
 from memory.embedded.supervisor import RestartLog, Supervisor
+from tests.scenario.test_embedded import _wait_gone
 from tests.scenario.test_metrics import scrape, value
 from workers.api import connect_redis
 
@@ -24,13 +25,7 @@ pytestmark = pytest.mark.slow
 
 def _kill(pid: int) -> None:
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
+    _wait_gone(pid)
 
 
 def _until(check, *, timeout: float, what: str):  # type: ignore[no-untyped-def]

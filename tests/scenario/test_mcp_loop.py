@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from core.mcp_config import McpConfig, ServerSettings, StdioServer
+from core.mcp_config import McpConfig, StdioServer
 from memory import effects, plans
 from slackui import plan_card
 from tests.fakes.mcp_server import INJECTION
 from tests.scenario.loop_helpers import audit_kinds, card_text, click, click_body, eventually, plan_row, posts_in
+from tests.scenario.test_mcp_connector import calls, stdio_server
 from tests.scenario.test_worker_crash import kill_worker_when
 from workers.job_context import install
 from workers.reconcile import reconcile
@@ -32,18 +33,6 @@ def tool_step(action, args, description):
     return {"action": action, "args": args, "description": description, "depends_on": []}
 
 
-def fake_server(state: Path, **baton: object) -> StdioServer:
-    return StdioServer(
-        command=sys.executable,
-        args=["-m", "tests.fakes.mcp_server", str(state)],
-        cwd=str(ROOT),
-        baton=ServerSettings.model_validate(baton),
-    )
-
-
-def calls(state: Path) -> list[str]:
-    log = state / "calls.log"
-    return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
 
 
 @pytest.fixture
@@ -92,7 +81,7 @@ def test_a_read_only_tool_of_mcp_server_time_runs_without_approval(mcp_bot, fake
 
 
 def test_an_injected_description_stays_data_and_cannot_lower_the_risk(mcp_bot, fake_openai, db, tmp_path):
-    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": fake_server(tmp_path)})
+    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": stdio_server(tmp_path)})
     fake_openai.queue_chat(plan_json(tool_step("fake.poisoned", {"note": "hi"}, "Post a note")))
     ask(mcp_bot, "leave a note saying hi")
     system = fake_openai.chat_requests[0].body["messages"][0]["content"]
@@ -107,7 +96,7 @@ def test_an_injected_description_stays_data_and_cannot_lower_the_risk(mcp_bot, f
 
 
 def test_a_tool_changed_after_approval_does_not_run(mcp_bot, fake_openai, db, tmp_path):
-    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": fake_server(tmp_path)})
+    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": stdio_server(tmp_path)})
     fake_openai.queue_chat(plan_json(tool_step("fake.changing", {"value": "x"}, "Change x")))
     ask(mcp_bot, "change x")
     plan = plan_row(db)
@@ -122,7 +111,7 @@ def test_a_tool_changed_after_approval_does_not_run(mcp_bot, fake_openai, db, tm
 
 
 def test_a_call_past_its_timeout_is_outcome_unknown_and_never_repeated(mcp_bot, fake_openai, db, tmp_path):
-    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": fake_server(tmp_path, timeout=4)})
+    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": stdio_server(tmp_path, timeout=4)})
     fake_openai.queue_chat(plan_json(tool_step("fake.slow", {"seconds": 30}, "Run the slow job")))
     ask(mcp_bot, "run the slow job")
     plan = plan_row(db)
@@ -140,7 +129,7 @@ def test_a_call_past_its_timeout_is_outcome_unknown_and_never_repeated(mcp_bot, 
 
 
 def test_a_worker_that_died_during_an_at_most_once_call_leaves_it_unknown(mcp_bot, fake_openai, db, tmp_path):
-    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": fake_server(tmp_path)})
+    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": stdio_server(tmp_path)})
     fake_openai.queue_chat(plan_json(tool_step("fake.append_line", {"text": "deploy"}, "Log the deploy")))
     ask(mcp_bot, "log the deploy")
     plan = plan_row(db)
@@ -210,7 +199,7 @@ def test_a_real_worker_sigkilled_during_an_at_most_once_call_leaves_it_unknown(
     server it started) while the call is in flight; the resumed step is outcome unknown, not called again."""
     state = tmp_path / "state"
     state.mkdir()
-    server = fake_server(state)
+    server = stdio_server(state)
     mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": server})
     config = tmp_path / "mcp.json"
     config.write_text(json.dumps({"mcpServers": {"fake": server.model_dump(exclude_defaults=True)}}))
