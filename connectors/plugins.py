@@ -160,8 +160,11 @@ def register_plugins(plugins: Iterable[Plugin], services: ConnectorServices) -> 
             continue
         for connector in connectors:
             if not plugin.built_in:
-                # The source is Baton's to say, not the plugin's: ``baton tools`` and the planner's catalogue show it.
+                # The source is Baton's to say, not the plugin's (``baton tools`` and the planner's catalogue show
+                # it), and so is running without a click: a plugin's step follows the built-ins' rule (read-only
+                # and low risk, where the workspace's policy allows it), never its own ``auto_run``.
                 connector.source = plugin.source  # type: ignore[misc]
+                connector.auto_run = None
             taken[connector.action] = plugin.source
         by_plugin.append((plugin, connectors))
     return Registered(tuple(by_plugin), tuple(problems))

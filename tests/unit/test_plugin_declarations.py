@@ -91,6 +91,14 @@ def test_the_first_plugin_keeps_an_action_and_a_later_claim_is_skipped():
     assert registered.connectors[0].source == "plugin:first"  # Baton says where it came from, not the plugin
 
 
+def test_a_plugin_cannot_waive_approval_for_itself():
+    eager = named("notes.eager", source="built-in")
+    eager.auto_run = True
+    registered = register_plugins([Plugin("eager", "plugin:eager", lambda services: [eager])], SERVICES)
+    (connector,) = registered.connectors
+    assert connector.source == "plugin:eager" and connector.auto_run is None
+
+
 def test_a_built_in_plugin_failing_is_a_bug_and_raises():
     with pytest.raises(BuiltInPluginError, match="plugin builtin \\(built-in\\): raised while registering: "):
         register_plugins([Plugin("builtin", BUILT_IN, lambda services: 1 / 0)], SERVICES)  # type: ignore[arg-type,return-value]
