@@ -141,6 +141,11 @@ class Registered:
         return [connector for _, connectors in self.by_plugin for connector in connectors]
 
 
+#: (connector class, action) pairs whose argument schema passed the check: checking a schema against JSON
+#: Schema's meta-schema takes milliseconds and every job builds its connectors, so a process checks each once.
+_SCHEMAS_CHECKED: set[tuple[type, str]] = set()
+
+
 def register_plugins(plugins: Iterable[Plugin], services: ConnectorServices) -> Registered:
     """Call each plugin's ``register`` and check what it declares; the first plugin to claim an action keeps it
     (the built-ins come first), a later one claiming it again is skipped whole."""
@@ -188,13 +193,22 @@ def _declaration_problem(connectors: tuple[Any, ...], taken: dict[str, str]) -> 
         if connector.idempotency not in IDEMPOTENCY_CLASSES:
             classes = ", ".join(sorted(IDEMPOTENCY_CLASSES))
             return f"{action} has the idempotency class {connector.idempotency!r}, not one of {classes}"
-        schema = connector.args_schema()
-        try:
-            validators.validator_for(schema).check_schema(schema)
-        except SchemaError as err:
-            return f"{action} has an invalid argument schema: {err.message}"
-        if schema.get("type") != "object":
-            return f"{action}'s argument schema is not an object schema"
+        if (type(connector), action) in _SCHEMAS_CHECKED:
+            continue
+        problem = _schema_problem(action, connector.args_schema())
+        if problem is not None:
+            return problem
+        _SCHEMAS_CHECKED.add((type(connector), action))
+    return None
+
+
+def _schema_problem(action: str, schema: Any) -> str | None:
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return f"{action}'s argument schema is not an object schema"
+    try:
+        validators.validator_for(schema).check_schema(schema)
+    except SchemaError as err:
+        return f"{action} has an invalid argument schema: {err.message}"
     return None
 
 
