@@ -141,3 +141,22 @@ def test_baton_doctor_fails_each_broken_plugin_and_passes_the_working_one(hello_
     assert any(line.startswith("FAIL  plugin clash plugin:baton-plugin-clash: claims the action") for line in lines)
     assert len(lines) == 4
     assert "FAIL  postgres" not in done.stdout and "FAIL  redis" not in done.stdout
+
+
+def test_baton_worker_logs_each_broken_plugin_once_when_it_starts(hello_site: Path, backends, redis_conn, tmp_path):
+    site = broken_site(tmp_path / "site")
+    env = {
+        "BATON_HOME": str(tmp_path),
+        "PYTHONPATH": f"{ROOT}:{hello_site}:{site}",
+        "DATABASE_URL": backends.database_url,
+        "REDIS_URL": backends.redis_url,
+        "BATON_EMBEDDING_PROVIDER": "none",
+        "SLACK_BOT_TOKEN": "xoxb-not-used",  # nothing is posted: the worker exits with its queue empty
+    }
+    # Redis was emptied for this test: the burst worker starts, finds nothing to do and exits.
+    done = run_baton("worker", "--burst", "--no-scheduler", env=env)
+    assert done.returncode == 0, done.stderr
+    logged = [line for line in done.stderr.splitlines() if "connector plugin " in line]
+    assert len(logged) == 3, done.stderr
+    for plugin in ("missing", "raises", "clash"):
+        assert sum(f"connector plugin {plugin} (plugin:baton-plugin-{plugin}): " in line for line in logged) == 1
