@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from baton.model_checks import completion_check, embedding_check
+from baton.tools_cli import listing_services
 from connectors.slack_clients import plain_client
 from core import defaults
 from core.settings import Settings
@@ -21,6 +22,7 @@ from memory import migrate
 from memory.db import connect
 from memory.health import server_facts
 from workers.api import connect_redis
+from workers.connector_wiring import discover_plugins
 from workers.mcp_catalogue import load_catalogue
 
 
@@ -73,6 +75,7 @@ def run_checks(settings: Settings, *, openai_factory: Callable[..., object] | No
         _llm_check(settings, openai_factory),
         *_model_call_checks(settings),
         *_mcp_checks(settings),
+        *_plugin_checks(settings),
     ]
 
 
@@ -90,6 +93,23 @@ def _mcp_checks(settings: Settings) -> list[Check]:
         detail = f"{usable} tools" + (f", {denied} denied by policy" if denied else "")
         checks.append(Check(f"mcp {name}", True, detail))
     checks += [Check(f"mcp {action}", False, problem) for action, problem in failed.items() if "." in action]
+    return checks
+
+
+def _plugin_checks(settings: Settings) -> list[Check]:
+    """One line per installed connector plugin: the actions it registered, or why it was skipped (Baton runs
+    without it). Baton's own connectors register through the same code and get no line of their own."""
+    plugins = discover_plugins()
+    registered = plugins.register(listing_services(settings))
+    checks = [
+        Check(f"plugin {plugin.name}", True, f"{plugin.source}: {', '.join(c.action for c in actions) or 'no actions'}")
+        for plugin, actions in registered.by_plugin
+        if not plugin.built_in
+    ]
+    checks += [
+        Check(f"plugin {found.plugin}", False, f"{found.source}: {found.problem} (skipped; Baton runs without it)")
+        for found in plugins.problems
+    ]
     return checks
 
 

@@ -11,8 +11,9 @@ from slack_sdk import WebClient
 from baton.config import build_settings
 from connectors.base import Connector
 from connectors.mcp_tool import McpTool
+from connectors.plugins import ConnectorServices
 from core.policy import AUTO_RUN_ACTIONS
-from workers.connector_wiring import build_registry
+from workers.connector_wiring import PluginSet, build_registry, discover_plugins
 from workers.mcp_catalogue import McpCatalogue, load_catalogue
 
 #: Risk of a built-in depends on its arguments (where it posts, what it stores): shown as such.
@@ -22,7 +23,11 @@ _IDEMPOTENCY = {"keyed": "keyed", "idempotent": "idempotent", "at_most_once": "a
 
 def add_tools_parser(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     """Register ``baton tools``."""
-    add("tools", cmd_tools, "List every action: source (built-in or MCP server), risk, idempotency class, policy.")
+    add(
+        "tools",
+        cmd_tools,
+        "List every action: source (built-in, plugin or MCP server), risk, idempotency class, policy.",
+    )
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
@@ -32,14 +37,13 @@ def cmd_tools(args: argparse.Namespace) -> int:
     return 0
 
 
-def tool_lines(catalogue: McpCatalogue, *, settings: Any) -> list[str]:
-    """The table ``baton tools`` prints (one action per line), then the servers that could not be listed."""
+def tool_lines(catalogue: McpCatalogue, *, settings: Any, plugins: PluginSet | None = None) -> list[str]:
+    """The table ``baton tools`` prints (one action per line), then the servers and connector plugins that could
+    not be loaded (``plugins``: the installed ones, found now unless given)."""
+    plugins = plugins or discover_plugins()
+    listing = listing_services(settings)
     registry = build_registry(
-        settings,
-        slack=WebClient(token=None),  # never called: listing actions reaches no workspace
-        connect=_no_database,
-        now=_no_clock,
-        mcp=catalogue,
+        settings, slack=listing.slack, connect=listing.connect, now=listing.now, mcp=catalogue, plugins=plugins
     )
     rows = [_row(connector) for connector in registry.every()]
     rows += [_row(tool) for tool in catalogue.denied]
@@ -50,7 +54,13 @@ def tool_lines(catalogue: McpCatalogue, *, settings: Any) -> list[str]:
         for row in [header, *sorted(rows)]
     ]
     lines += [f"unavailable: {name}: {problem}" for name, problem in catalogue.failures]
+    lines += [f"unavailable: {problem.line()}" for problem in plugins.problems]
     return lines
+
+
+def listing_services(settings: Any) -> ConnectorServices:
+    """Clients for connectors that are only listed, never run: no workspace, database or clock is reached."""
+    return ConnectorServices(settings=settings, slack=WebClient(token=None), connect=_no_database, now=_no_clock)
 
 
 def _row(connector: Connector) -> tuple[str, str, str, str, str]:

@@ -25,6 +25,7 @@ from core import defaults
 from core.settings import Settings
 from memory.db import connect
 from workers.api import connect_redis, get_queue, job_modules
+from workers.connector_wiring import load_worker_plugins
 from workers.job_context import WorkerContext, install
 from workers.mcp_catalogue import load_catalogue
 from workers.memories.embed import check_embedding_settings
@@ -50,6 +51,7 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
     _preload_embeddings(context)
     # Listed once here, before RQ forks a work horse per job: every job inherits the tools and their pins.
     context.mcp = load_catalogue(settings.mcp_servers)
+    load_worker_plugins(context)  # a broken connector plugin is logged once, here, and skipped
     install(context)
     worker = BatonWorker([get_queue(name, connection=connection) for name in queues], connection=connection)
     server = _serve_metrics(settings, _metrics_registry(settings, connection))

@@ -132,3 +132,14 @@ def ask_baton_shortcut_body(*, user: str, channel: str, author: str, ts: str, te
         "message_ts": ts,
     }
     return "payload=" + quote(json.dumps(payload))
+
+
+def approve_twice_and_run(bot: Any, plan: dict[str, Any], *, user: str = "U0BOB") -> None:
+    """Press Approve twice with one signed body (a double click, or Slack replaying the request), then run the
+    jobs it enqueued and those they enqueue."""
+    body = click_body(plan, user=user)
+    form = "application/x-www-form-urlencoded"
+    assert bot.post_signed(body, content_type=form).status == 200
+    assert bot.post_signed(body, content_type=form).status == 200
+    bot.run_jobs(wait_for=1)
+    bot.run_jobs()
