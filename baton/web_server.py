@@ -53,6 +53,7 @@ from memory.db import (
     STATEMENT_TIMEOUT_MS,
     WEB_CONNECT_TIMEOUT_SECONDS,
     WEB_RECONNECT_SECONDS,
+    check_when_suspect,
 )
 from memory.health import applied_migrations
 from memory.installations import PostgresInstallationStore
@@ -104,7 +105,7 @@ class WebServer:
         # for the approval transitions whose SQL the workers share (after the ack: the clicker waits on it).
         self._pool = AsyncConnectionPool(
             self.settings.database_url or "",
-            check=AsyncConnectionPool.check_connection,
+            check=check_when_suspect,  # no round trip on every checkout, before every ack
             **_pool_options(wait=ACK_CONNECT_TIMEOUT_SECONDS, statement_ms=ACK_STATEMENT_TIMEOUT_MS),
         )
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
