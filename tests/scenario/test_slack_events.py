@@ -203,9 +203,12 @@ def test_one_message_delivered_under_two_event_ids_makes_one_request(bot, db):
 def test_a_connection_the_server_closed_is_replaced_before_a_delivery_uses_it(bot, db, caplog):
     bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> first, to open the pool's connection")
     # The server ends every other session (as a restart or an operator would): the pool's idle connection is dead.
-    db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-               "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
-    time.sleep(0.2)
+    others = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+              "AND backend_type = 'client backend'")
+    db.execute(f"SELECT pg_terminate_backend(pid) {others}")
+    deadline = time.monotonic() + 10
+    while db.execute(f"SELECT count(*) AS n {others}").fetchone()["n"] and time.monotonic() < deadline:
+        time.sleep(0.02)  # each ended session has told its client and closed its socket once it is gone
     delivery = bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> second, after the restart")
     assert all(response.status == 200 for response in delivery.responses)
     # Recorded at once, not kept in the spool for a later replay: the dead connection was never used.
