@@ -15,7 +15,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,9 +36,10 @@ from baton.metrics import (
     slack_kind,
 )
 from baton.web_routes import build_web_app
-from bot.app import build_endpoint, redis_enqueuer
+from bot.app import build_endpoint
 from bot.deps import AppDeps, utc_now
 from bot.endpoint import SlackEndpoint
+from bot.enqueuer import BatchingEnqueuer
 from bot.install import InstallEndpoint, build_oauth_flow
 from bot.socket_mode import BatonSocketModeHandler, SocketOptions
 from bot.spool import EventSpool, replay_forever
@@ -53,6 +54,7 @@ from memory.db import (
     STATEMENT_TIMEOUT_MS,
     WEB_CONNECT_TIMEOUT_SECONDS,
     WEB_RECONNECT_SECONDS,
+    check_when_suspect,
 )
 from memory.health import applied_migrations
 from memory.installations import PostgresInstallationStore
@@ -104,7 +106,7 @@ class WebServer:
         # for the approval transitions whose SQL the workers share (after the ack: the clicker waits on it).
         self._pool = AsyncConnectionPool(
             self.settings.database_url or "",
-            check=AsyncConnectionPool.check_connection,
+            check=check_when_suspect,  # no round trip on every checkout, before every ack
             **_pool_options(wait=ACK_CONNECT_TIMEOUT_SECONDS, statement_ms=ACK_STATEMENT_TIMEOUT_MS),
         )
         await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)
@@ -121,7 +123,7 @@ class WebServer:
         deps = AppDeps(
             pool=self._pool,
             sync_pool=self._sync_pool,
-            enqueue=redis_enqueuer(lambda kind, ident: self._enqueue_sync(kind, ident)),
+            enqueue=BatchingEnqueuer(lambda jobs: self._enqueue_sync(jobs)),
             chat_model=self.settings.chat_model,
             now=self._now,
             settings=self.settings,
@@ -271,8 +273,8 @@ class WebServer:
             raise RuntimeError("the web server is not started")
         return self._sync_pool.connection(timeout=defaults.READINESS_TIMEOUT_SECONDS)
 
-    def _enqueue_sync(self, kind: str, ident: int) -> None:
-        api.enqueue_job(self._redis, kind, ident)
+    def _enqueue_sync(self, jobs: Sequence[api.JobRef]) -> None:
+        api.enqueue_jobs(self._redis, jobs)
 
     # -- running ----------------------------------------------------------------------------------
     def serve_forever(self) -> None:

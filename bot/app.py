@@ -11,7 +11,6 @@ ids: no LLM call and no slow Web API call happens before Slack gets its 200.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actions import register_actions
 from bot.commands import register_commands
-from bot.deps import AppDeps, Enqueue
+from bot.deps import AppDeps
 from bot.endpoint import SlackEndpoint
 from bot.events import register_events
 from bot.fallbacks import register_fallbacks
@@ -143,19 +142,3 @@ async def _request_correlation(deps: AppDeps, kind: str, ident: int) -> str | No
     if request_id is not None:
         return correlation.for_request(request_id)
     return correlation.for_plan(ident) if kind == "plan" else None
-
-
-def redis_enqueuer(enqueue_sync: Callable[[str, int], None]) -> Enqueue:
-    """Wrap a blocking enqueue so it runs off the event loop and never fails the request.
-
-    If Redis is down, the request or plan stays recorded in Postgres and the reconciler enqueues
-    it later: nothing is lost, and Slack still got its prompt 200.
-    """
-
-    async def enqueue(kind: str, ident: int) -> None:
-        try:
-            await asyncio.to_thread(enqueue_sync, kind, ident)
-        except Exception:
-            log.exception("could not enqueue %s %s; it stays recorded for the reconciler", kind, ident)
-
-    return enqueue

@@ -57,7 +57,7 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
         if summarize and not rest.strip():
             await ack(replies.SUMMARIZE_USAGE)
             return
-        async with deps.pool.connection() as conn, conn.transaction():
+        async with deps.pool.connection() as conn:  # one statement: the request and its audit entry
             request_id = await intake.create_request(
                 conn,
                 team_id=command.get("team_id", ""),

@@ -55,19 +55,17 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
         if body.get("event_id"):
             correlation.set_current(correlation.for_slack_event(str(body["event_id"])))
         try:
-            async with deps.pool.connection() as conn, conn.transaction():
-                event_pk = await slack_events.record_event(conn, body, retry_num=_retry_num(request.headers))
-                if event_pk is None:
-                    log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
-                    return BoltResponse(status=200, body="")
-                request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
-                if not _opens_home(body):  # the Home tab is published by a job, which settles the event
-                    await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
+            async with deps.pool.connection() as conn:
+                recorded = await _record(conn, body, retry_num=_retry_num(request.headers),
+                                         bot_user_id=context.get("bot_user_id"))
         except Exception as err:
             if not is_outage(err):
                 raise
             return await _keep_for_later(deps, body, context, client, retry_num=_retry_num(request.headers), error=err)
-        context["baton_event_pk"] = event_pk
+        if recorded is None:
+            log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
+            return BoltResponse(status=200, body="")
+        context["baton_event_pk"], request_id = recorded.event_pk, recorded.request_id
         context["baton_request_id"] = request_id
         if request_id is not None:
             # From here on (the listener, the enqueued jobs, their connector calls) this is the request's story.
@@ -170,6 +168,65 @@ def _outcome(body: dict[str, Any], request_id: int | None) -> str:
     return "done" if request_id is not None or stored else "ignored"
 
 
+async def _record(
+    conn: AsyncConn, body: dict[str, Any], *, retry_num: int, bot_user_id: str | None
+) -> intake.Recorded | None:
+    """Record the delivery and what it means; None for a duplicate.
+
+    Nearly every event (a mention, a DM, a channel message, anything Baton ignores) is recorded in one statement,
+    one round trip before the ack (``intake.record_delivery``). Edits, deletions and files dropped in a thread
+    take a transaction of several statements, as they need to read or change more.
+    """
+    event = _event(body)
+    kind, subtype = event.get("type"), event.get("subtype")
+    if kind == "message" and (subtype in ("message_changed", "message_deleted") or _maybe_upload(event)):
+        async with conn.transaction():
+            event_pk = await slack_events.record_event(conn, body, retry_num=retry_num)
+            if event_pk is None:
+                return None
+            request_id = await _apply(conn, body, bot_user_id=bot_user_id)
+            await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
+        return intake.Recorded(event_pk, request_id)
+    team_id = _team(body)
+    copy = event if kind == "message" and subtype in CONTENT_SUBTYPES else None
+    request = _new_request(team_id, event, bot_user_id=bot_user_id) if _asks_baton(event) else None
+    status = "done" if copy is not None or request is not None else "ignored"
+    if _opens_home(body):  # the Home tab is published by a job, which settles the event
+        status = "received"
+    return await intake.record_delivery(conn, slack_events.event_row(body, retry_num=retry_num), message=copy,
+                                        request=request, status=status)
+
+
+def _maybe_upload(event: dict[str, Any]) -> bool:
+    """A file dropped in a thread: a request when Baton is in that thread (which takes a read to know)."""
+    return event.get("subtype") == "file_share" and bool(_files(event)) and bool(event.get("thread_ts"))
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str(body.get("team_id") or _event(body).get("team") or "")
+
+
+def _new_request(team_id: str, event: dict[str, Any], *, bot_user_id: str | None,
+                 source: str | None = None) -> intake.NewRequest | None:
+    """The request a mention, a DM or an upload makes; None when its sender is a bot (Baton included)."""
+    if event.get("bot_id") or not event.get("user") or event.get("user") == bot_user_id:
+        return None
+    files = _files(event)
+    return intake.NewRequest(
+        team_id=team_id,
+        # Slack delivers one message as app_mention and as message.*; channel+ts makes them one request.
+        dedupe_key=f"msg:{event.get('channel')}:{event.get('ts')}",
+        source=source or ("mention" if event.get("type") == "app_mention" else "dm"),
+        channel_id=event.get("channel") or "",
+        channel_type=event.get("channel_type") or ("im" if event.get("type") == "message" else "channel"),
+        user_id=event["user"],
+        text=without_mention_of(event.get("text") or "", bot_user_id),  # other mentions keep their meaning
+        message_ts=event.get("ts"),
+        thread_ts=event.get("thread_ts"),
+        context={"files": files} if files else None,
+    )
+
+
 async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | None) -> int | None:
     """Store/edit/delete the message copy; create a request for a mention or a DM. Returns the request id."""
     event = body.get("event") or {}
@@ -182,29 +239,14 @@ async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | No
             await intake.delete_message(conn, team_id, event)
         elif subtype in CONTENT_SUBTYPES:
             await intake.store_message(conn, team_id, event)
-    files = _files(event)
     is_request = _asks_baton(event)
-    source = "mention" if kind == "app_mention" else "dm"
-    if not is_request and kind == "message" and subtype == "file_share" and files and event.get("thread_ts"):
+    source = None
+    if not is_request and _maybe_upload(event):
         # A file dropped in a thread Baton is in (e.g. under its notes) is for Baton, mention or not.
         is_request = await intake.baton_in_thread(conn, team_id, event.get("channel") or "", event["thread_ts"])
         source = "upload"
-    if not is_request or event.get("bot_id") or not event.get("user") or event.get("user") == bot_user_id:
-        return None
-    return await intake.create_request(
-        conn,
-        team_id=team_id,
-        # Slack delivers one message as app_mention and as message.*; channel+ts makes them one request.
-        dedupe_key=f"msg:{event.get('channel')}:{event.get('ts')}",
-        source=source,
-        channel_id=event.get("channel") or "",
-        channel_type=event.get("channel_type") or ("im" if kind == "message" else "channel"),
-        user_id=event["user"],
-        text=without_mention_of(event.get("text") or "", bot_user_id),  # other mentions keep their meaning
-        message_ts=event.get("ts"),
-        thread_ts=event.get("thread_ts"),
-        context={"files": files} if files else None,
-    )
+    request = _new_request(team_id, event, bot_user_id=bot_user_id, source=source) if is_request else None
+    return None if request is None else await intake.insert_request(conn, request)
 
 
 def _files(event: dict[str, Any]) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ def register_shortcuts(app: AsyncApp, deps: AppDeps) -> None:
         channel = (shortcut.get("channel") or {}).get("id", "")
         team_id = (shortcut.get("team") or {}).get("id", "")
         user_id = (shortcut.get("user") or {}).get("id", "")
-        async with deps.pool.connection() as conn, conn.transaction():
+        async with deps.pool.connection() as conn:  # one statement: the request and its audit entry
             request_id = await intake.create_request(
                 conn,
                 team_id=team_id,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import select
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
 
 #: A connection as Baton opens them (rows as dicts): the type every function that takes ``conn`` expects.
 Conn = psycopg.Connection[dict[str, Any]]
@@ -46,3 +49,22 @@ def is_outage(error: BaseException) -> bool:
     shutting down or starting up, a pool with no connection in time, a statement timeout): the same work may
     succeed in a moment, so it is retried or spooled, never reported as final."""
     return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+
+
+async def check_when_suspect(conn: AsyncConn) -> None:
+    """A pool ``check`` that costs no round trip for a connection that looks healthy.
+
+    psycopg_pool's own check sends an empty query on every checkout: a round trip before every ack. A
+    connection the server closed (a restart, a terminated backend) has something to read on its socket (the
+    server's FATAL message, then end of file) or is no longer OK; only then is the full check made, which raises
+    and makes the pool replace it. A connection lost without a word (a dead network) is not caught here; its
+    statement then fails within the statement timeout and the request takes the outage path.
+    """
+    idle = conn.info.transaction_status == pq.TransactionStatus.IDLE
+    if conn.closed or conn.pgconn.status != pq.ConnStatus.OK or not idle or _has_unread(conn.fileno()):
+        await AsyncConnectionPool.check_connection(conn)
+
+
+def _has_unread(fd: int) -> bool:
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable)

@@ -37,10 +37,10 @@ RETURNING id
 """
 
 
-async def record_event(conn: psycopg.AsyncConnection[Any], body: dict[str, Any], *, retry_num: int = 0) -> int | None:
-    """Store an Events API envelope. Returns the new row id, or None if this event_id was seen before."""
+def event_row(body: dict[str, Any], *, retry_num: int = 0) -> dict[str, Any]:
+    """The ``slack_events`` columns of an Events API envelope (the payload as JSON text)."""
     event = body.get("event") or {}
-    row = {
+    return {
         "team_id": body.get("team_id") or event.get("team") or "",
         "event_id": body.get("event_id") or "",
         "event_type": event.get("type") or body.get("type") or "unknown",
@@ -51,7 +51,11 @@ async def record_event(conn: psycopg.AsyncConnection[Any], body: dict[str, Any],
         "retry_num": retry_num,
         "payload": json.dumps(body),
     }
-    cursor = await conn.execute(_INSERT, row)
+
+
+async def record_event(conn: psycopg.AsyncConnection[Any], body: dict[str, Any], *, retry_num: int = 0) -> int | None:
+    """Store an Events API envelope. Returns the new row id, or None if this event_id was seen before."""
+    cursor = await conn.execute(_INSERT, event_row(body, retry_num=retry_num))
     inserted = await cursor.fetchone()
     return None if inserted is None else int(_value(inserted, "id"))
 

@@ -258,7 +258,7 @@ def test_a_channel_not_enabled_by_policy_is_refused(bot, db):
 
 
 def test_a_request_recorded_while_redis_was_down_is_planned_by_the_reconciler(bot, db, web_server, monkeypatch):
-    def redis_down(kind, ident):
+    def redis_down(jobs):
         raise ConnectionError("redis is down")
 
     monkeypatch.setattr(web_server, "_enqueue_sync", redis_down)

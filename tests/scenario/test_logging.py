@@ -106,7 +106,7 @@ def test_a_job_enqueued_without_a_request_id_is_resolved_to_it(bot, db, json_lin
     bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
     bot.run_jobs(wait_for=1)
     plan = plan_row(db)
-    monkeypatch.setattr(web_server, "_enqueue_sync", lambda kind, ident: None)  # the approval's job is lost
+    monkeypatch.setattr(web_server, "_enqueue_sync", lambda jobs: None)  # the approval's job is lost
     click(bot, "U0BOB", plan, plan_card.APPROVE)
     monkeypatch.undo()
     enqueue_job(bot.redis, "execute_plan", plan["id"], suffix="-r1")

@@ -116,7 +116,7 @@ def test_model_calls_show_by_model_and_purpose_with_tokens_cost_and_latency(bot,
 
 
 def test_a_request_recovered_by_the_reconciler_is_counted(bot, db, fresh, monkeypatch):
-    def redis_down(kind, ident):
+    def redis_down(jobs):
         raise ConnectionError("redis is down")
 
     monkeypatch.setattr(fresh, "_enqueue_sync", redis_down)

@@ -185,3 +185,34 @@ def test_the_web_process_reuses_its_connections_to_slack(bot):
     reactions = bot.slack.calls_to("reactions.add")
     assert len(reactions) == 3
     assert len({call.connection for call in reactions}) == 1  # one keep-alive connection, not one per call
+
+
+def test_one_message_delivered_under_two_event_ids_makes_one_request(bot, db):
+    sample = load_fixture("slack/events/app_mention.docs.json")
+    sample["event"]["channel"] = "C0GENERAL"
+    sample["event"]["user"] = "U0ALICE"
+    assert bot.post_event(sample).status == 200
+    sample["event_id"] = sample["event_id"] + "-again"  # Slack sent the same message again as a new event
+    assert bot.post_event(sample).status == 200
+    assert [row["status"] for row in recorded(db)] == ["done", "ignored"]
+    assert db.execute("SELECT count(*) AS n FROM requests").fetchone()["n"] == 1
+    audit = db.execute("SELECT count(*) AS n FROM audit_log WHERE kind = 'request.received'").fetchone()
+    assert audit["n"] == 1
+
+
+def test_a_connection_the_server_closed_is_replaced_before_a_delivery_uses_it(bot, db, caplog):
+    bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> first, to open the pool's connection")
+    # The server ends every other session (as a restart or an operator would): the pool's idle connection is dead.
+    others = ("FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+              "AND backend_type = 'client backend'")
+    db.execute(f"SELECT pg_terminate_backend(pid) {others}")
+    deadline = time.monotonic() + 10
+    while db.execute(f"SELECT count(*) AS n {others}").fetchone()["n"] and time.monotonic() < deadline:
+        time.sleep(0.02)  # each ended session has told its client and closed its socket once it is gone
+    delivery = bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> second, after the restart")
+    assert all(response.status == 200 for response in delivery.responses)
+    # Recorded at once, not kept in the spool for a later replay: the dead connection was never used.
+    assert not [r for r in caplog.records if "kept in the spool" in r.getMessage()]
+    assert [row["status"] for row in recorded(db)] == ["done"] * 4  # two messages, each a message + a mention
+    texts = [row["text"] for row in db.execute("SELECT text FROM requests ORDER BY id").fetchall()]
+    assert texts == ["first, to open the pool's connection", "second, after the restart"]
