@@ -66,6 +66,10 @@ RECOVERY_INTERVAL_SECONDS = 5
 #: Slack allows about one message per second per channel; posts and card updates are spaced so.
 CHANNEL_POST_INTERVAL_SECONDS = 1.0
 
+#: Seconds a person's name and zone, or a channel's name, read from Slack are shared by every job (in Redis):
+#: planning a request need not ask Slack again for facts that rarely change; a changed zone shows within this.
+SLACK_FACTS_CACHE_SECONDS = 600
+
 #: Thread context given to the planner, newest first, within this many tokens.
 THREAD_CONTEXT_TOKENS = 3000
 

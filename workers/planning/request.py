@@ -75,7 +75,8 @@ def plan_request(request_id: int) -> str:
         if not requests.claim_for_planning(conn, request_id, job_id=current_job_id()):
             return _resume_card(ctx, conn, record)
         policy = load_policy(conn, team_id=record.team_id, channel_id=record.channel_id)
-        job = _Planning(ctx, conn, record, policy, SlackLookups(ctx.slack),
+        lookups = SlackLookups(ctx.slack, shared=ctx.redis, team_id=record.team_id)
+        job = _Planning(ctx, conn, record, policy, lookups,
                         deadline=Deadline(ctx.settings.planning_deadline_seconds))
         if is_meeting_request(record):
             return _run_stages(job)  # a meeting's notes say how far they got themselves
