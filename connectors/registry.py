@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from connectors.base import Connector
-from core.planning.catalogue_text import schema_shape
+from core.planning.catalogue_text import hoist_definitions, schema_shape
 
 
 class UnknownAction(KeyError):
@@ -72,12 +72,15 @@ class ConnectorRegistry:
         to by every action's variant (a description's ``{"type": "string"}`` is shorter than a reference, once the
         bounds a grammar engine cannot take are left out of what is sent)."""
         offered = set(self.actions if actions is None else actions)
+        definitions: dict[str, Any] = {"steps": {"type": "array", "items": {"type": "integer", "minimum": 0}}}
         step_variants = [
             {
                 "type": "object",
                 "properties": {
                     "action": {"const": name},
-                    "args": schema_shape(self._by_action[name].args_schema()),
+                    "args": hoist_definitions(
+                        schema_shape(self._by_action[name].args_schema()), prefix=f"{name}.", into=definitions
+                    ),
                     "description": {"type": "string", "maxLength": 300},
                     "depends_on": {"$ref": "#/$defs/steps"},
                 },
@@ -89,9 +92,7 @@ class ConnectorRegistry:
         ]
         return {
             "type": "object",
-            "$defs": {
-                "steps": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-            },
+            "$defs": definitions,
             "properties": {
                 "title": {"type": "string", "maxLength": 150},
                 "rationale": {"type": "string", "maxLength": 1000},

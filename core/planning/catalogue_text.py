@@ -44,7 +44,7 @@ def compact_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
         compact["read_only"] = True
     schema = entry.get("args_schema") or {}
     if isinstance(schema, Mapping):
-        compact["args"] = argument_texts(schema, defs=schema.get("$defs") or {})
+        compact["args"] = argument_texts(schema, defs={**schema.get("definitions", {}), **schema.get("$defs", {})})
     if "source" in entry:
         compact["source"] = entry["source"]
     return compact
@@ -161,3 +161,30 @@ def _shape(value: Any, *, in_names: bool) -> Any:
 def _bare_type(schema: Any) -> bool:
     """A schema that says nothing but one type name (``{"type": "integer"}``)."""
     return isinstance(schema, Mapping) and list(schema) == ["type"] and isinstance(schema["type"], str)
+
+
+def hoist_definitions(shape: Any, *, prefix: str, into: dict[str, Any]) -> Any:
+    """``shape`` (an action's argument schema) with its own ``$defs`` (or ``definitions``) moved ``into`` the plan
+    schema's ``$defs`` under ``prefix`` + name, and its local references rewritten to match: nested inside the plan
+    schema, ``#/$defs/Name`` would otherwise point at the plan's root (an MCP tool's pydantic-made inputSchema
+    often has definitions)."""
+    if not isinstance(shape, Mapping):
+        return shape
+    local = {**shape.get("definitions", {}), **shape.get("$defs", {})}
+    if not local:
+        return shape
+    renamed = {f"#/{key}/{name}": f"#/$defs/{prefix}{name}" for key in ("$defs", "definitions") for name in local}
+    for name, definition in local.items():
+        into[f"{prefix}{name}"] = _rewrite_refs(definition, renamed)
+    return _rewrite_refs({k: v for k, v in shape.items() if k not in ("$defs", "definitions")}, renamed)
+
+
+def _rewrite_refs(value: Any, renamed: Mapping[str, str]) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            key: renamed.get(item, item) if key == "$ref" and isinstance(item, str) else _rewrite_refs(item, renamed)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_rewrite_refs(item, renamed) for item in value]
+    return value

@@ -132,3 +132,39 @@ def test_the_plan_schema_can_be_limited_to_the_offered_actions():
     assert REGISTRY.plan_json_schema([])["properties"]["steps"]["items"]["anyOf"] == []
     [variant] = REGISTRY.plan_json_schema(["tasks.create", "not.registered"])["properties"]["steps"]["items"]["anyOf"]
     assert variant["properties"]["action"] == {"const": "tasks.create"}
+
+
+def test_an_mcp_tools_own_definitions_move_to_the_plan_schemas_root_and_its_references_follow():
+    nested = {
+        "type": "object",
+        "$defs": {"Label": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}},
+        "definitions": {"Size": {"enum": ["s", "m"]}},
+        "properties": {
+            "labels": {"type": "array", "items": {"$ref": "#/$defs/Label"}},
+            "size": {"$ref": "#/definitions/Size"},
+        },
+        "required": ["labels"],
+    }
+
+    class Labels(CreateTask):
+        action = "gh.label"
+
+        def args_schema(self) -> dict[str, Any]:
+            return nested
+
+    schema = ConnectorRegistry([Labels()]).plan_json_schema()
+    assert set(schema["$defs"]) == {"steps", "gh.label.Label", "gh.label.Size"}
+    step = {
+        "action": "gh.label",
+        "args": {"labels": [{"name": "bug"}], "size": "m"},
+        "description": "x",
+        "depends_on": [],
+    }
+    jsonschema.validate({**PLAN, "steps": [step]}, schema)
+    for wrong in ({"labels": [{"colour": "red"}]}, {"labels": [], "size": "xl"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**PLAN, "steps": [{**step, "args": wrong}]}, schema)
+    assert compact_entry({"action": "gh.label", "summary": "Label.", "args_schema": nested})["args"] == {
+        "labels*": "list of object {name*: string}",
+        "size": "one of s|m",
+    }
