@@ -1,8 +1,11 @@
 """The set of connectors a deployment offers, and the catalogue and schema derived from it.
 
-Actions from outside Baton (MCP tools: ``source`` is not ``built-in``) carry text their server wrote: their
-catalogue entries say their source, so the prompt can quote them as untrusted data, and the structured-output
-schema gets their argument schemas without any descriptions or titles (the catalogue has them, quoted).
+The catalogue (:meth:`ConnectorRegistry.catalogue`) is what the prompt describes to the model, once per action
+(``core/planning/catalogue_text.py``); the structured-output schema (:meth:`ConnectorRegistry.plan_json_schema`)
+carries only the shape of each action's arguments (``schema_shape``: no descriptions, titles or defaults), so
+nothing is said to the model twice. Actions from outside Baton (MCP tools: ``source`` is not ``built-in``)
+carry text their server wrote: their catalogue entries say their source, so the prompt can quote them as
+untrusted data.
 """
 
 from __future__ import annotations
@@ -11,19 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from connectors.base import Connector
-
-
-def without_text(schema: Any) -> Any:
-    """A JSON schema with every ``description`` and ``title`` string removed (at any depth)."""
-    if isinstance(schema, dict):
-        return {
-            key: without_text(value)
-            for key, value in schema.items()
-            if not (key in ("description", "title") and isinstance(value, str))
-        }
-    if isinstance(schema, list):
-        return [without_text(value) for value in schema]
-    return schema
+from core.planning.catalogue_text import hoist_definitions, schema_shape
 
 
 class UnknownAction(KeyError):
@@ -75,33 +66,38 @@ class ConnectorRegistry:
             entries.append(entry)
         return entries
 
-    def plan_json_schema(self) -> dict[str, Any]:
-        """JSON schema of a plan whose steps may only use registered actions with their own arguments."""
+    def plan_json_schema(self, actions: Iterable[str] | None = None) -> dict[str, Any]:
+        """JSON schema of a plan whose steps may only use registered actions (all the planner may use, or those of
+        ``actions``) with their own arguments' shape. A step's dependencies are defined once (``$defs``) and referred
+        to by every action's variant (a description's ``{"type": "string"}`` is shorter than a reference, once the
+        bounds a grammar engine cannot take are left out of what is sent)."""
+        offered = set(self.actions if actions is None else actions)
+        definitions: dict[str, Any] = {"steps": {"type": "array", "items": {"type": "integer", "minimum": 0}}}
         step_variants = [
             {
                 "type": "object",
                 "properties": {
-                    "action": {"type": "string", "const": connector.action},
-                    "args": connector.args_schema() if connector.source == "built-in"
-                    else without_text(connector.args_schema()),
+                    "action": {"const": name},
+                    "args": hoist_definitions(
+                        schema_shape(self._by_action[name].args_schema()), prefix=f"{name}.", into=definitions
+                    ),
                     "description": {"type": "string", "maxLength": 300},
-                    "depends_on": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                    "depends_on": {"$ref": "#/$defs/steps"},
                 },
                 "required": ["action", "args", "description", "depends_on"],
                 "additionalProperties": False,
             }
-            for connector in (self._by_action[name] for name in self.actions)
+            for name in self.actions
+            if name in offered
         ]
         return {
             "type": "object",
+            "$defs": definitions,
             "properties": {
                 "title": {"type": "string", "maxLength": 150},
                 "rationale": {"type": "string", "maxLength": 1000},
                 "steps": {"type": "array", "maxItems": 10, "items": {"anyOf": step_variants}},
-                "cannot_plan_reason": {
-                    "type": ["string", "null"],
-                    "description": "Set (and leave steps empty) when the request cannot or should not be done.",
-                },
+                "cannot_plan_reason": {"type": ["string", "null"]},
             },
             "required": ["title", "rationale", "steps", "cannot_plan_reason"],
             "additionalProperties": False,

@@ -143,6 +143,10 @@ MCP_CALL_TIMEOUT_SECONDS = 30.0
 #: How much of a tool's result text is kept in the effects ledger (redacted), and shown in the report.
 MCP_RESULT_MAX_CHARS = 4_000
 MCP_RESULT_REPORT_CHARS = 300
+#: Prompt tokens the planner's catalogue of actions may take, its text and its schema together (estimated at 3
+#: characters per token of JSON). A catalogue that fits is offered whole; a larger one (dozens of MCP tools) is
+#: cut to the built-ins, the tools the request names and the most relevant others (core/planning/tool_relevance.py).
+PLANNER_CATALOGUE_TOKENS = 4_000
 #: Seconds between the web process's looks at the event spool (Slack events kept while Postgres was down).
 SPOOL_REPLAY_SECONDS = 2.0
 

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 
+from core.planning.catalogue_text import compact_entry
+
 Role = Literal["system", "user"]
 
 # Anything that could open or close one of our delimiters: "<untrusted", "</untrusted", "< / UNTRUSTED"...
@@ -66,6 +68,7 @@ def _environment() -> Environment:
     )
     env.filters["untrusted"] = lambda value: neutralise(str(value))
     env.filters["to_json"] = _to_json
+    env.filters["compact_action"] = compact_entry
     return env
 
 

@@ -1,6 +1,8 @@
 """From a Slack request to a reviewed plan, or an honest refusal.
 
-The model drafts (``prompts/plan_request.j2``, JSON per ``registry.plan_json_schema()``); the draft
+The model drafts (``prompts/plan_request.j2``, JSON per ``registry.plan_json_schema()``), offered the whole
+catalogue of actions while it fits ``defaults.PLANNER_CATALOGUE_TOKENS`` and the actions relevant to the request
+past that (:mod:`core.planning.tool_relevance`); the draft
 is checked for shape and sanity (:mod:`core.planning.checks`) and every step by its connector (known
 action, arguments that parse, preview and risk). Anything wrong gets exactly one repair round-trip
 (``prompts/repair_plan.j2``, quoting the problems and the previous reply); a plan still wrong after it
@@ -25,10 +27,12 @@ from pydantic import ValidationError
 
 from connectors.base import ConnectorError
 from connectors.registry import ConnectorRegistry
+from core import defaults
 from core.context_budget import CHARS_PER_TOKEN, clip_text
 from core.planning.checks import PlanShapeError, check_plan, parse_plan_json, refusal_problem, validation_problems
 from core.planning.prompt_context import PlanningContext
 from core.planning.rules import plan_by_rules
+from core.planning.tool_relevance import select_actions
 from core.pricing import TokenUsage
 from core.types import PlanDraft, RequestOrigin, ReviewedPlan, ReviewedStep
 from prompts import render
@@ -109,20 +113,21 @@ def make_plan(
     now: datetime,
     tz: tzinfo,
     request_id: int | None = None,
+    catalogue_tokens: int = defaults.PLANNER_CATALOGUE_TOKENS,
 ) -> PlanOutcome:
     """Plan ``request_text``; see the module docstring for the path it takes.
 
     ``now`` is timezone-aware; ``tz`` is the requester's time zone, in which dates in the request are read.
-    ``request_id`` only labels the LLM call log.
+    ``request_id`` only labels the LLM call log. ``catalogue_tokens`` bounds the actions offered to the model.
     """
     text = request_text.strip()
     if not text:
         return PlanOutcome(refusal=EMPTY_REQUEST)
     if llm is None:
         return _by_rules(text, origin=origin, registry=registry, now=now, tz=tz, why=WHY_NOT_CONFIGURED)
-    return _LLMPlanning(llm, context=context, origin=origin, registry=registry, request_id=request_id).run(
-        text, now=now, tz=tz
-    )
+    planning = _LLMPlanning(llm, context=context, origin=origin, registry=registry, request_id=request_id,
+                            catalogue_tokens=catalogue_tokens)
+    return planning.run(text, now=now, tz=tz)
 
 
 class _LLMPlanning:
@@ -136,6 +141,7 @@ class _LLMPlanning:
         origin: RequestOrigin,
         registry: ConnectorRegistry,
         request_id: int | None,
+        catalogue_tokens: int,
     ) -> None:
         self.llm = llm
         self.context = context
@@ -144,6 +150,9 @@ class _LLMPlanning:
         self.request_id = request_id
         self.usage = TokenUsage()
         self.notes: list[str] = []
+        self.catalogue_tokens = catalogue_tokens
+        #: The actions offered to the model (set when the prompt is made; None: all of them).
+        self.offered: list[str] | None = None
 
     def run(self, text: str, *, now: datetime, tz: tzinfo) -> PlanOutcome:
         prompt = render("plan_request.j2", **self._variables(text, now=now, tz=tz))
@@ -187,8 +196,12 @@ class _LLMPlanning:
             model_notes.append(CLIPPED_FOR_MODEL.format(limit=REQUEST_PROMPT_MAX_CHARS))
             text = clip_text(text, REQUEST_PROMPT_MAX_CHARS // CHARS_PER_TOKEN)
         context = self.context
+        entries = select_actions(list(context.catalogue) or self.registry.catalogue(), request=text,
+                                 thread=" ".join(message.text for message in context.thread),
+                                 budget_tokens=self.catalogue_tokens)
+        self.offered = [str(entry["action"]) for entry in entries]
         return {
-            **_split_catalogue(list(context.catalogue) or self.registry.catalogue()),
+            **_split_catalogue(entries),
             "requester_id": context.requester_id,
             "requester_name": context.requester_name,
             "channel_id": context.channel_id,
@@ -209,7 +222,7 @@ class _LLMPlanning:
             purpose=purpose,
             prompt=prompt,
             schema_name=SCHEMA_NAME,
-            schema=self.registry.plan_json_schema(),
+            schema=self.registry.plan_json_schema(self.offered),
             team_id=self.origin.team_id,
             request_id=self.request_id,
         )
