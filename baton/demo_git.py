@@ -1,6 +1,6 @@
 """The demo's MCP turn: an operator's alias running ``mcp-server-git`` on a throwaway repository.
 
-When ``mcp-server-git`` is installed (``pip install 'baton[mcp-servers]'`` or ``pip install mcp-server-git``), git is
+When ``mcp-server-git`` is installed (``pip install mcp-server-git``; the ``dev`` extra has it), git is
 on the PATH and the operator has no ``mcp.json`` of their own, the demo makes an empty repository in a temporary
 directory and an ``mcp.json`` beside it with the ``git`` server and one alias::
 
