@@ -201,3 +201,17 @@ def test_a_denied_tool_is_not_available_to_an_alias_and_help_lists_only_usable_a
     assert len(listing) == 1
     assert "`create branch {name}` → `git.git_create_branch` · medium risk" in listing[0]
     assert "reset the repo" not in listing[0] and "/baton run" in listing[0]
+
+
+def test_in_a_channel_baton_does_not_act_in_an_alias_is_refused_and_help_lists_none(bot, db):
+    from memory.policies import save_policy
+
+    save_policy(db, team_id="T0LOCAL", channel_id="", policy={"allowed_channels": ["C0OPS"]}, updated_by="U0ADMIN")
+    bot.setting_changes["mcp_servers"] = aliases(TASK_ALIAS)
+    mention(bot, "task for <@U0BOB> update the docs")
+    assert db.execute("SELECT count(*) AS n FROM plans").fetchone()["n"] == 0
+    assert db.execute("SELECT status FROM requests").fetchone()["status"] == "refused"
+    command(bot, "help")
+    bot.run_jobs(wait_for=1)
+    assert ephemerals_to(bot, "U0ALICE") == []
+    assert db.execute("SELECT status FROM requests ORDER BY id DESC LIMIT 1").fetchone()["status"] == "answered"

@@ -38,8 +38,6 @@ def plan_directly(
     """A reviewed plan (or refusal) when an alias or ``/baton run`` plans ``text``; a final status when the request
     is settled here (the help listing, a ``/baton run`` error told to its requester alone); None to hand it on."""
     context = record.context or {}
-    if context.get("help"):
-        return _answer_help(ctx, conn, record)
     if context.get("run"):
         return _plan_run(ctx, conn, record, text)
     aliases = ctx.settings.mcp_servers.aliases
@@ -77,10 +75,14 @@ def _review(draft: PlanDraft, registry: ConnectorRegistry, record: requests.Requ
     return PlanOutcome(plan=reviewed)
 
 
-def _answer_help(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord) -> str:
-    """The aliases whose action is available here, with their risk, to the asker alone."""
+def answer_help(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, *, channel_allowed: bool) -> str | None:
+    """For the request ``/baton help`` records: the aliases whose action is available here, with their risk, to the
+    asker alone (nothing in a channel Baton does not act in, or when there are no aliases). None for any other
+    request."""
+    if not (record.context or {}).get("help"):
+        return None
     aliases = ctx.settings.mcp_servers.aliases
-    if aliases:
+    if aliases and channel_allowed:
         registry = registry_for(ctx)
         available = set(registry.actions)
         lines = [

@@ -35,7 +35,7 @@ from workers.memories import flows
 from workers.memories.support import provider, recall_for_request, snippets
 from workers.outage_retry import current_job_id
 from workers.planning.deferred_card import post_card_at_turn
-from workers.planning.direct import plan_directly
+from workers.planning.direct import answer_help, plan_directly
 from workers.planning.interim import InterimNotice, remove_leftover
 from workers.planning.make import PlanOutcome, make_plan, review_draft
 from workers.slack_lookups import SlackLookups
@@ -90,6 +90,12 @@ def _run_stages(job: _Planning) -> str:
         if status is not None:
             return status
     raise AssertionError("the last stage always settles the request")
+
+
+def _answer_help(job: _Planning) -> str | None:
+    """``/baton help``'s alias listing (its commands were answered at the edge)."""
+    allowed = channel_allowed(job.policy, job.record.channel_id, is_dm=job.record.origin.is_dm)
+    return answer_help(job.ctx, job.conn, job.record, channel_allowed=allowed)
 
 
 def _refuse_disabled_channel(job: _Planning) -> str | None:
@@ -231,6 +237,7 @@ def _propose(job: _Planning) -> str:
 
 #: How a request is handled, in order: the first stage that returns a status settles it.
 STAGES: tuple[Stage, ...] = (
+    _answer_help,
     _refuse_disabled_channel,
     _summarize_meeting,
     _read_text,
