@@ -13,12 +13,11 @@ import pytest
 from core.mcp_config import AliasConfig, McpConfig, StdioServer
 from slackui import plan_card
 from tests.scenario.loop_helpers import (
-    audit_kinds,
+    assert_own_approval_refused,
     card_text,
     click,
     click_body,
     ephemerals_to,
-    eventually,
     plan_row,
     posts_in,
 )
@@ -87,12 +86,7 @@ def test_an_alias_capturing_a_channel_is_held_to_the_same_policy_as_any_plan(bot
     mention(bot, "announce in <#C0OPS|ops> the deploy is at 3pm")
     plan = plan_row(db)
     assert plan["planner"] == "alias" and plan["risk"] == "high"  # outside the requesting channel
-    click(bot, "U0ALICE", plan, plan_card.APPROVE)
-    bot.run_jobs()
-    assert plan_row(db)["status"] == "pending"
-    bot.slack.wait_for_deliveries()
-    assert eventually(lambda: any("someone else has to approve" in text for text in ephemerals_to(bot, "U0ALICE")))
-    assert "plan.click_refused" in audit_kinds(db, plan["id"])
+    assert_own_approval_refused(bot, db, plan, "U0ALICE")
     assert posts_in(bot, "C0OPS", containing="deploy") == []
 
 
