@@ -195,6 +195,12 @@ def test_a_denied_tool_is_not_available_to_an_alias_and_help_lists_only_usable_a
     assert len(listing) == 1
     assert "`create branch {name}` → `git.git_create_branch` · medium risk" in listing[0]
     assert "reset the repo" not in listing[0] and "/baton run" in listing[0]
+    # The tool's own JSON schema judges /baton run's arguments.
+    command(bot, f"run git.git_create_branch repo_path={git_repo}")
+    bot.run_jobs(wait_for=1)
+    said = ephemerals_to(bot, "U0ALICE")
+    assert len(said) == 2 and "'branch_name' is a required property" in said[1], said
+    assert db.execute("SELECT count(*) AS n FROM plans").fetchone()["n"] == 0
 
 
 def test_in_a_channel_baton_does_not_act_in_an_alias_is_refused_and_help_lists_none(bot, db):

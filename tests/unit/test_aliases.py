@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from core.aliases import (
     AliasError,
+    RunLine,
     RunSyntaxError,
     coerce,
     match,
@@ -264,3 +265,13 @@ def test_any_text_either_matches_or_not_and_never_crashes(text):
     except RunSyntaxError:
         return
     assert all(token.text or token.quoted for token in tokens)
+
+
+KEY = st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.dictionaries(KEY, VALUE, max_size=4))
+def test_a_run_line_gives_back_every_quoted_value(values):
+    line = "tasks.create " + " ".join(f'{key}="{value}"' for key, value in values.items())
+    assert parse_run(line) == RunLine("tasks.create", values)
