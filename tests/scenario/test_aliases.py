@@ -75,6 +75,21 @@ def test_an_alias_to_a_built_in_action_is_planned_without_the_model_and_runs_onc
     assert tasks(db) == [{"title": 'update the "release" docs', "owner_id": "U0BOB"}]
 
 
+def test_an_alias_matches_in_a_dm_and_through_the_slash_command_too(bot, db):
+    bot.setting_changes["mcp_servers"] = aliases(TASK_ALIAS)
+    bot.slack.post_as_user("U0ALICE", "D0ALICE", "task for <@U0BOB> water the plants")  # a DM needs no mention
+    bot.run_jobs(wait_for=1)
+    command(bot, "task for <@U0BOB|bob> feed the cat")
+    bot.run_jobs(wait_for=1)
+    rows = db.execute(
+        "SELECT p.planner, p.channel_id, s.args FROM plans p JOIN plan_steps s ON s.plan_id = p.id ORDER BY p.id"
+    ).fetchall()
+    assert [(r["planner"], r["channel_id"], r["args"]["title"]) for r in rows] == [
+        ("alias", "D0ALICE", "water the plants"),
+        ("alias", "C0GENERAL", "feed the cat"),
+    ]
+
+
 def test_a_request_no_alias_matches_falls_through_to_the_planner(bot, db):
     bot.setting_changes["mcp_servers"] = aliases(TASK_ALIAS)
     mention(bot, "create a task for <@U0BOB> to update the docs by friday")
