@@ -230,3 +230,21 @@ def test_in_a_channel_baton_does_not_act_in_an_alias_is_refused_and_help_lists_n
     bot.run_jobs(wait_for=1)
     assert ephemerals_to(bot, "U0ALICE") == []
     assert db.execute("SELECT status FROM requests ORDER BY id DESC LIMIT 1").fetchone()["status"] == "answered"
+
+
+def test_doctor_names_each_alias_whose_action_is_not_available(settings, git_repo):
+    from baton.doctor import _mcp_checks
+
+    config = git_config(git_repo)
+    typo = AliasConfig.model_validate(
+        {"pattern": "shout {text...}", "action": "slack.post_mesage", "args": {"text": "{text}"}}
+    )
+    with_typo = config.model_copy(update={"aliases": (*config.aliases, typo)})
+    checks = _mcp_checks(settings.with_changes(mcp_servers=with_typo))
+    lines = [(c.ok, c.detail) for c in checks if c.name == "aliases"]
+    assert lines == [
+        (False, "“reset the repo” runs git.git_reset, which is denied by policy"),
+        (False, "“shout {text...}” runs slack.post_mesage, which is not an available action"),
+    ]
+    fine = _mcp_checks(settings.with_changes(mcp_servers=config.model_copy(update={"aliases": config.aliases[:1]})))
+    assert [(c.ok, c.detail) for c in fine if c.name == "aliases"] == [(True, "1 alias, every action available")]
