@@ -26,6 +26,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -227,14 +228,10 @@ def coerce(value: Any, schema: Mapping[str, Any] | None) -> Any:
     types = set(wanted) if isinstance(wanted, list) else {wanted} if isinstance(wanted, str) else set()
     if not types or "string" in types:
         return value
-    try:
-        decoded = json.loads(value)
-    except ValueError:
-        decoded = None
-    else:
-        return decoded
-    if "array" in types:
+    if "array" in types and not value.lstrip().startswith("["):
         return [item.strip() for item in value.split(",") if item.strip()]
+    with contextlib.suppress(ValueError):
+        return json.loads(value)
     if "boolean" in types and value.lower() in ("yes", "no", "on", "off"):
         return value.lower() in ("yes", "on")
     return value
@@ -250,15 +247,8 @@ def coerce_args(args: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str,
 def unknown_keys(args: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
     """Argument names the schema does not list (none when the schema lists no properties, or allows extras)."""
     properties = schema.get("properties")
-    if (
-        not isinstance(properties, Mapping)
-        or not properties
-        or schema.get("additionalProperties")
-        not in (
-            None,
-            False,
-        )
-    ):
+    extras_allowed = schema.get("additionalProperties") not in (None, False)
+    if not isinstance(properties, Mapping) or not properties or extras_allowed:
         return []
     return [key for key in args if key not in properties]
 

@@ -96,6 +96,7 @@ def test_values_are_coerced_to_the_schema_type():
     assert coerce("3", {"type": "integer"}) == 3
     assert coerce("a.txt, b.txt", {"type": "array"}) == ["a.txt", "b.txt"]
     assert coerce('["a b"]', {"type": "array"}) == ["a b"]
+    assert coerce("1", {"type": "array"}) == ["1"]
     assert coerce("3", {"type": "string"}) == "3"
     assert coerce("3", None) == "3"
 
