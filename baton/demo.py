@@ -13,6 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from rq import Queue, Worker
 from rq.registry import StartedJobRegistry
 from slack_sdk import WebClient
 
+from baton import demo_git
 from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError
 from baton.demo_session import DemoSession
@@ -77,13 +79,19 @@ def run_demo(
     settings, services = resolve_backends(settings)
     server: WebServer | None = None
     processes: list[subprocess.Popen[bytes]] = []
+    scratch = tempfile.TemporaryDirectory(prefix="baton-demo-")
     try:
+        git = demo_git.prepare(settings, Path(scratch.name))
+        settings = git.settings
         assert settings.database_url is not None and settings.redis_url is not None
         migrate_database(settings.database_url)
         server = WebServer(settings, host="127.0.0.1", port=0)
         slack.events_url = server.start_in_thread() + "/slack/events"
         # A real worker, and the scheduler that sends digests, reminders and check-ins when they are due.
-        processes = [_start_process(settings, "worker"), _start_process(settings, "scheduler")]
+        processes = [
+            _start_process(settings, "worker", mcp_config=git.config),
+            _start_process(settings, "scheduler", mcp_config=git.config),
+        ]
         terminal.learn_names()
         me = _user_id(terminal, user)
         where = _channel_id(web, channel)
@@ -103,6 +111,7 @@ def run_demo(
             settle=lambda: _settle(slack, redis),
             base=script.parent if script else Path.cwd(),
             echo=script is not None,
+            missing={demo_git.FEATURE: git.missing} if git.missing else {},
         )
         for line in _turns(script, stdin, terminal, interactive=script is None and stdin.isatty()):
             if not session.handle(line):
@@ -123,6 +132,7 @@ def run_demo(
         slack.stop()
         if services is not None:
             services.release()
+        scratch.cleanup()
 
 
 def _wait_for_worker(redis: Any, process: subprocess.Popen[bytes], *, log: Path) -> None:
@@ -138,9 +148,12 @@ def _wait_for_worker(redis: Any, process: subprocess.Popen[bytes], *, log: Path)
         time.sleep(0.1)
 
 
-def _start_process(settings: Settings, command: str) -> subprocess.Popen[bytes]:
-    """A real ``baton worker`` / ``baton scheduler`` process sharing this demo's Postgres, Redis and workspace."""
+def _start_process(settings: Settings, command: str, *, mcp_config: Path | None) -> subprocess.Popen[bytes]:
+    """A real ``baton worker`` / ``baton scheduler`` process sharing this demo's Postgres, Redis, workspace and
+    (``mcp_config``, when the demo wrote one) MCP servers and aliases."""
     env = dict(os.environ)
+    if mcp_config is not None:
+        env["BATON_MCP_CONFIG"] = str(mcp_config)
     env.update(
         BATON_HOME=str(settings.baton_home),
         DATABASE_URL=settings.database_url or "",

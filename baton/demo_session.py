@@ -36,6 +36,7 @@ Type a message to post it as {user} in {channel}. Mention the bot with @baton.
   /home              open your App Home tab (what is waiting for you; its buttons work on the messages)
   /as <name>         act as another member ({people})
   /in <channel>      talk in another channel ({channels})
+  /if <feature> <turn>  play the turn only when the feature is there (e.g. /if mcp-server-git @baton …)
   /help              this text
   /quit              stop the demo (Ctrl-D works too)"""
 
@@ -48,6 +49,7 @@ class DemoSession:
 
     ``settle()`` waits until the bot has finished reacting to a turn; ``base`` is where relative
     ``/upload`` paths are looked up first; ``echo`` prints each turn (for scripts, whose turns nobody typed).
+    ``missing`` names the optional features this demo lacks and why: their ``/if <feature>`` turns are skipped.
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class DemoSession:
         settle: Callable[[], None],
         base: Path,
         echo: bool,
+        missing: dict[str, str] | None = None,
     ) -> None:
         self.slack = slack
         self.terminal = terminal
@@ -69,6 +72,8 @@ class DemoSession:
         self.base = base
         self.echo = echo
         self.choices: list[Button] = []  # the buttons last listed by number
+        self.missing = dict(missing or {})
+        self._told: set[str] = set()  # features whose absence was already said
         terminal.viewer = me
 
     @property
@@ -84,6 +89,8 @@ class DemoSession:
         command = command.lower() if command.startswith("/") else command
         if command in ("/quit", "/exit"):
             return False
+        if command == "/if":
+            return self._if(rest)
         if command == "/help":
             self.terminal.say(
                 HELP.format(
@@ -110,6 +117,16 @@ class DemoSession:
             except (LocalSlackError, OSError) as err:  # e.g. a message deleted meanwhile, the bot unreachable
                 self.terminal.say(f"(that did not go through: {err})")
         return True
+
+    def _if(self, rest: str) -> bool:
+        """``/if <feature> <turn>``: the turn, when the demo has the feature; else one note per feature."""
+        feature, _, turn = rest.strip().partition(" ")
+        if feature in self.missing:
+            if feature not in self._told:
+                self._told.add(feature)
+                self.terminal.say(f"(skipping the {feature} turns: {self.missing[feature]})")
+            return True
+        return self.handle(turn)
 
     # -- turns -------------------------------------------------------------------------------------
 

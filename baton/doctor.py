@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
+from baton.alias_checks import alias_problems
 from baton.model_checks import completion_check, embedding_check
 from baton.tools_cli import listing_services
 from connectors.slack_clients import plain_client
@@ -93,6 +94,12 @@ def _mcp_checks(settings: Settings) -> list[Check]:
         detail = f"{usable} tools" + (f", {denied} denied by policy" if denied else "")
         checks.append(Check(f"mcp {name}", True, detail))
     checks += [Check(f"mcp {action}", False, problem) for action, problem in failed.items() if "." in action]
+    problems = alias_problems(settings, settings.mcp_servers, catalogue)
+    if problems is not None:
+        aliases = len(settings.mcp_servers.aliases)
+        checks += [Check("aliases", False, problem) for problem in problems] or [
+            Check("aliases", True, f"{aliases} alias{'es' if aliases != 1 else ''}, every action available")
+        ]
     return checks
 
 

@@ -1,4 +1,4 @@
-"""``/baton``: a request, ``help``, or ``audit <plan-id>``."""
+"""``/baton``: a request, ``help``, ``run <action> key=value …``, or ``audit <plan-id>``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.budget_command import handle_budget
 from bot.deps import AppDeps
 from bot.digest_commands import handle_digest
 from bot.memory_actions import memory_listing
+from bot.run_command import handle_help, handle_run
 from memory import intake
 from memory.audit import timeline
 from slackui import replies
@@ -29,8 +30,14 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
     ) -> None:
         text = (command.get("text") or "").strip()
         word, rest = [*text.split(None, 1), ""][:2] if text else ("", "")
-        if not text or word.lower() == "help":
+        if not text:
             await ack(replies.COMMAND_HELP)
+            return
+        if word.lower() == "help":
+            await handle_help(deps, command=command, ack=ack)
+            return
+        if word.lower() == "run":
+            await handle_run(deps, command=command, rest=rest, ack=ack, context=context)
             return
         if word.lower() == "memory":
             await ack()

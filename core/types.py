@@ -25,7 +25,7 @@ class Risk(StrEnum):
 
 
 Source = Literal["mention", "dm", "command", "shortcut"]
-Planner = Literal["llm", "rules"]
+Planner = Literal["llm", "rules", "alias"]
 
 
 @dataclass(frozen=True)

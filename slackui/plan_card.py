@@ -55,6 +55,8 @@ def _quote(text: str) -> str:
 #: Plan statuses after which nothing more is spent on the plan.
 _FINISHED = frozenset({"succeeded", "failed", "compensated", "rejected", "expired"})
 #: Today's connectors never call a model, so running a plan costs nothing: the estimate is an honest zero.
+#: Who planned a plan an operator's alias or `/baton run` made (no model, not degraded mode).
+ALIAS_PLANNED = "Planned by an alias or `/baton run`, without the model"
 RUN_ESTIMATE = "est. to run $0.00 (no model calls in these steps)"
 
 
@@ -71,6 +73,8 @@ def _cost_line(plan: PlanRecord, *, model: str | None) -> str:
     """Who planned and what it cost: the planning cost and the estimate to run before the plan finishes, the
     total after (planning is all a plan spends on models: its steps make no model calls)."""
     cost = cost_text(Decimal(plan.cost_usd), known=plan.cost_known)
+    if plan.planner == "alias" and not plan.cost_usd and plan.cost_known:
+        return f"{ALIAS_PLANNED} · no model cost"
     if plan.planner == "rules":
         who = f"Planned by rules (degraded mode: {plan.degraded_reason})" if plan.degraded_reason else (
             "Planned by rules (degraded mode)")

@@ -45,6 +45,8 @@ SHORTCUT_ACK = "Got it — I'll reply in the message's thread."
 COMMAND_HELP = (
     "*Baton* turns requests into plans you approve.\n"
     "• `/baton <what you need>` — plan a request in this channel\n"
+    "• `/baton run <action> key=value …` — one action directly, no model (quote values with spaces: "
+    '`text="two words"`)\n'
     "• `/baton audit <plan-id>` — the full timeline of a plan\n"
     "• `/baton memory` — what I remember for this channel (with delete buttons)\n"
     "• `/baton summarize <pasted transcript>` — meeting notes and action items (or upload the file and mention me)\n"

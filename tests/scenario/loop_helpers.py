@@ -73,6 +73,17 @@ def audit_kinds(db: Any, plan_id: int) -> list[str]:
     return [row["kind"] for row in rows]
 
 
+def assert_own_approval_refused(bot: Any, db: Any, plan: dict[str, Any], requester: str) -> None:
+    """The requester presses Approve on their own high-risk plan: refused (told only to them, audited), still
+    pending."""
+    click(bot, requester, plan, plan_card.APPROVE)
+    bot.run_jobs()
+    assert plan_row(db)["status"] == "pending"
+    bot.slack.wait_for_deliveries()
+    assert eventually(lambda: any("someone else has to approve" in text for text in ephemerals_to(bot, requester)))
+    assert "plan.click_refused" in audit_kinds(db, plan["id"])
+
+
 def click_body(plan: dict[str, Any], *, user: str, team: str = "T0LOCAL") -> str:
     """A signed-able ``block_actions`` body pressing Approve on the card as first posted.
 

@@ -12,6 +12,7 @@ import threading
 
 from slackui import plan_card
 from tests.scenario.loop_helpers import (
+    assert_own_approval_refused,
     audit_kinds,
     card_posts,
     card_text,
@@ -160,12 +161,7 @@ def test_a_rejected_plan_runs_nothing_and_shows_the_reason(bot, db):
 def test_the_requester_cannot_approve_their_own_high_risk_plan(bot, db):
     ask_and_plan(bot)
     plan = plan_row(db)
-    click(bot, "U0ALICE", plan, plan_card.APPROVE)
-    bot.run_jobs()
-    assert plan_row(db)["status"] == "pending"
-    bot.slack.wait_for_deliveries()
-    assert eventually(lambda: any("someone else has to approve" in text for text in ephemerals_to(bot, "U0ALICE")))
-    assert "plan.click_refused" in audit_kinds(db, plan["id"])
+    assert_own_approval_refused(bot, db, plan, "U0ALICE")
 
 
 def test_only_designated_approvers_may_approve_when_policy_says_so(bot, db):

@@ -35,6 +35,7 @@ from workers.memories import flows
 from workers.memories.support import provider, recall_for_request, snippets
 from workers.outage_retry import current_job_id
 from workers.planning.deferred_card import post_card_at_turn
+from workers.planning.direct import answer_help, plan_directly
 from workers.planning.interim import InterimNotice, remove_leftover
 from workers.planning.make import PlanOutcome, make_plan, review_draft
 from workers.slack_lookups import SlackLookups
@@ -92,6 +93,12 @@ def _run_stages(job: _Planning) -> str:
     raise AssertionError("the last stage always settles the request")
 
 
+def _answer_help(job: _Planning) -> str | None:
+    """``/baton help``'s alias listing (its commands were answered at the edge)."""
+    allowed = channel_allowed(job.policy, job.record.channel_id, is_dm=job.record.origin.is_dm)
+    return answer_help(job.ctx, job.conn, job.record, channel_allowed=allowed)
+
+
 def _refuse_disabled_channel(job: _Planning) -> str | None:
     if channel_allowed(job.policy, job.record.channel_id, is_dm=job.record.origin.is_dm):
         return None
@@ -111,6 +118,17 @@ def _read_text(job: _Planning) -> str | None:
         text = text[:REQUEST_CHAR_LIMIT]
         job.notes.append(replies.REQUEST_CLIPPED.format(limit=REQUEST_CHAR_LIMIT))
     job.text = text
+    return None
+
+
+def _plan_directly(job: _Planning) -> str | None:
+    """An operator's alias, ``/baton run`` or the help listing: planned (or answered) without the model."""
+    if job.outcome is not None:
+        return None  # planned already (a correction)
+    settled = plan_directly(job.ctx, job.conn, job.record, job.text)
+    if isinstance(settled, str):
+        return settled
+    job.outcome = settled
     return None
 
 
@@ -220,12 +238,14 @@ def _propose(job: _Planning) -> str:
 
 #: How a request is handled, in order: the first stage that returns a status settles it.
 STAGES: tuple[Stage, ...] = (
+    _answer_help,
     _refuse_disabled_channel,
     _summarize_meeting,
     _read_text,
     _refuse_oversized_fact,
     _offer_forget,
     _plan_correction,
+    _plan_directly,
     _make_plan,
     _refuse_unplanned,
     _propose,
