@@ -18,6 +18,7 @@ from core import correlation
 from core.mentions import without_mention_of
 from memory import intake, slack_events
 from memory.db import AsyncConn, is_outage
+from memory.workspace_purge import REMOVAL_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
                     log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
                     return BoltResponse(status=200, body="")
                 request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
-                if not _opens_home(body):  # the Home tab is published by a job, which settles the event
+                # The Home tab is published by a job, and an uninstall handled by one: the job settles the event.
+                if not _opens_home(body) and _event(body).get("type") not in REMOVAL_EVENTS:
                     await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
         except Exception as err:
             if not is_outage(err):
