@@ -17,8 +17,16 @@ from localslack.oauth import LocalSlackApp
 from memory.installations import find_bot_token
 from memory.token_cipher import TokenCipher
 from memory.workspace_purge import PURGED
-from tests.conftest import Bot
-from tests.scenario.oauth_helpers import KEY, TEAM_ONE, TEAM_TWO, browse, install, start_oauth_baton, state_cookie
+from tests.scenario.oauth_helpers import (
+    KEY,
+    TEAM_ONE,
+    TEAM_TWO,
+    browse,
+    install,
+    start_oauth_baton,
+    state_cookie,
+    two_installed_with_plans,
+)
 from tests.scenario.test_cli import run_baton
 from workers.reconcile import reconcile
 
@@ -30,25 +38,7 @@ def oauth_baton(settings, clock) -> Iterator[tuple[LocalSlackApp, Any, Any]]:
 
 @pytest.fixture
 def two_teams(oauth_baton, db, redis_conn, clock):
-    """Both workspaces installed, each with a plan waiting for approval in C0GENERAL (same id in both)."""
-    app, server, settings = oauth_baton
-    app.reset()
-    clock.offset = timedelta(0)
-    assert install(app, server.url, TEAM_ONE).status == 200
-    assert install(app, server.url, TEAM_TWO, user_id="U0BOB").status == 200
-    one, two = app.workspaces[TEAM_ONE], app.workspaces[TEAM_TWO]
-    one.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
-    two.post_as_user("U0BOB", "C0GENERAL", "<@U0BATON> post Lunch is at noon to <#C0OPS|ops>")
-    worker = Bot(url=server.url, settings=settings, redis=redis_conn, slack=one, clock=clock)
-    worker.run_jobs(wait_for=2)
-    assert [r["status"] for r in db.execute("SELECT status FROM plans ORDER BY team_id").fetchall()] == [
-        "pending",
-        "pending",
-    ]
-    try:
-        yield app, server.url, settings, worker
-    finally:
-        clock.offset = timedelta(0)
+    yield from two_installed_with_plans(oauth_baton, db, redis_conn, clock)
 
 
 def _plan(db: Any, team: str) -> dict[str, Any]:
