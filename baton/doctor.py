@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
+from baton.doctor_installations import installation_lines
 from baton.model_checks import completion_check, embedding_check
 from connectors.slack_clients import plain_client
 from core import defaults
@@ -69,7 +70,7 @@ def run_checks(settings: Settings, *, openai_factory: Callable[..., object] | No
     return [
         *_postgres_checks(settings),
         _redis_check(settings),
-        _slack_check(settings),
+        *_slack_checks(settings),
         _llm_check(settings, openai_factory),
         *_model_call_checks(settings),
         *_mcp_checks(settings),
@@ -137,6 +138,14 @@ def _redis_check(settings: Settings) -> Check:
         return Check("redis", False, f"cannot connect: {err}")
     finally:
         client.close()
+
+
+def _slack_checks(settings: Settings) -> list[Check]:
+    """The one bot token's ``auth.test``, or in multi-workspace mode the keys, the installations and each
+    installed token's ``auth.test``."""
+    if settings.oauth_enabled:
+        return [Check(name, ok, detail) for name, ok, detail in installation_lines(settings)]
+    return [_slack_check(settings)]
 
 
 def _slack_check(settings: Settings) -> Check:

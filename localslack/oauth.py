@@ -184,9 +184,10 @@ class LocalSlackApp:
 
     # -- Backend (called from the server thread) ---------------------------------------------------
 
-    def uninstall(self, team_id: str) -> list[DeliveryResponse]:
+    def uninstall(self, team_id: str, *, notify: bool = True) -> list[DeliveryResponse]:
         """An admin of ``team_id`` removes the app: its tokens stop working (``token_revoked``), and Slack sends
-        ``tokens_revoked`` (the bot's and the installer's tokens) then ``app_uninstalled``, as it does."""
+        ``tokens_revoked`` (the bot's and the installer's tokens) then ``app_uninstalled``, as it does (not when
+        ``notify`` is false: events that never arrive)."""
         workspace = self.workspaces[team_id]
         with self._lock:
             self._uninstalled.add(team_id)
@@ -196,6 +197,8 @@ class LocalSlackApp:
             "tokens": {"oauth": users, "bot": [workspace.identity.bot_user_id]},
             "event_ts": f"{time.time():.6f}",
         }
+        if not notify:
+            return []
         return [
             workspace.deliver_event(revoked),
             workspace.deliver_event({"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"}),

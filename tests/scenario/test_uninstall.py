@@ -11,7 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 
+from baton.doctor import run_checks
+from baton.doctor_installations import installation_lines
 from core.installations import TeamRef
 from localslack.oauth import LocalSlackApp
 from memory.installations import find_bot_token
@@ -241,3 +244,30 @@ def test_baton_workspace_purge_asks_refuses_an_installed_workspace_and_prints_co
     [purged] = _audit(db, TEAM_ONE, "workspace.purged")
     assert purged["actor"] == "cli" and purged["detail"]["counts"]["plans"] == 1
     assert db.execute("SELECT count(*) AS n FROM workspace_purges").fetchone()["n"] == 0
+
+
+def test_doctor_in_oauth_mode_reports_the_keys_the_installations_and_each_tokens_auth_test(two_teams):
+    app, _url, settings, _worker = two_teams
+    lines = installation_lines(settings)
+    assert lines == [
+        ("keys", True, "1 key(s); 4 stored token(s) under the first"),
+        ("installs", True, f"2 workspace(s): {TEAM_ONE}, {TEAM_TWO}"),
+        (f"slack {TEAM_ONE}", True, "auth.test ok: bot baton in team Baton Local"),
+        (f"slack {TEAM_TWO}", True, "auth.test ok: bot baton in team Baton Local"),
+    ]
+    names = [check.name for check in run_checks(settings)]
+    assert "installs" in names and "slack" not in names
+    # Removed from Slack but not yet handled: its token answers token_revoked; a key rotation half done.
+    assert app.uninstall(TEAM_ONE, notify=False) == []
+    newer = Fernet.generate_key().decode()
+    lines = installation_lines(settings.with_changes(encryption_keys=(newer, KEY)))
+    assert lines[0] == (
+        "keys",
+        True,
+        "2 key(s); 0 stored token(s) under the first, 4 under an older key: run `baton workspace rekey`",
+    )
+    assert lines[2] == (f"slack {TEAM_ONE}", False, "auth.test failed: token_revoked")
+    assert lines[3][1] is True
+    lost = installation_lines(settings.with_changes(encryption_keys=(newer,)))
+    assert lost[0][1] is False and "4 under no configured key" in lost[0][2]
+    assert lost[2] == (f"slack {TEAM_ONE}", False, "its bot token matches none of the keys in BATON_ENCRYPTION_KEY")
