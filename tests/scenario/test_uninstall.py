@@ -20,6 +20,7 @@ from localslack.oauth import LocalSlackApp
 from memory.installations import find_bot_token
 from memory.token_cipher import TokenCipher
 from memory.workspace_purge import PURGED
+from tests.scenario.loop_helpers import eventually
 from tests.scenario.oauth_helpers import (
     KEY,
     TEAM_ONE,
@@ -271,3 +272,22 @@ def test_doctor_in_oauth_mode_reports_the_keys_the_installations_and_each_tokens
     lost = installation_lines(settings.with_changes(encryption_keys=(newer,)))
     assert lost[0][1] is False and "4 under no configured key" in lost[0][2]
     assert lost[2] == (f"slack {TEAM_ONE}", False, "its bot token matches none of the keys in BATON_ENCRYPTION_KEY")
+
+
+def test_an_uninstall_whose_job_was_lost_is_handled_by_the_recovery_pass(two_teams, db, redis_conn, clock):
+    app, _url, _settings, worker = two_teams
+    app.uninstall(TEAM_ONE)
+    eventually(
+        lambda: db.execute("SELECT count(*) AS n FROM slack_events WHERE event_type = 'app_uninstalled'").fetchone()[
+            "n"
+        ]
+    )
+    redis_conn.flushdb()  # the enqueued jobs are lost (Redis restarted empty)
+    assert find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE)) == "xoxb-team-one"
+    clock.advance(minutes=5)
+    assert len(reconcile()["removals"]) == 2
+    worker.run_jobs()
+    assert find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE)) is None
+    assert _plan(db, TEAM_ONE)["status"] == "cancelled"
+    assert db.execute("SELECT team_id FROM workspace_purges").fetchone()["team_id"] == TEAM_ONE
+    assert reconcile()["removals"] == []
