@@ -2,8 +2,8 @@
 
 The edge records the event before the ack and enqueues :func:`retire_workspace`; in one transaction it deletes
 the revoked tokens (all of the workspace's on an uninstall), cancels the plans that would still run (once the
-bot token is gone nothing of them can), and, on an uninstall, schedules the purge of the workspace's data
-``BATON_UNINSTALL_RETENTION_DAYS`` later. No Slack call is made: the tokens no longer work. The recovery pass
+bot token is gone nothing of them can), and, on an uninstall in multi-workspace mode, schedules the purge of the
+workspace's data ``BATON_UNINSTALL_RETENTION_DAYS`` later. No Slack call is made: the tokens no longer work. The recovery pass
 (``workers.reconcile``) runs :func:`purge_due` and re-drives an event whose job was lost.
 """
 
@@ -45,7 +45,9 @@ def retire_workspace(event_pk: int) -> str:
             else []
         )
         due = None
-        if uninstalled:
+        # One SLACK_BOT_TOKEN (no OAuth): a reinstall is a new token in the environment, which Baton cannot see
+        # to cancel a purge with; the data stays until `baton workspace purge`.
+        if uninstalled and ctx.settings.oauth_enabled:
             due = workspace_purge.schedule_purge(
                 conn, team, now=now, after=now + timedelta(days=ctx.settings.uninstall_retention_days)
             )

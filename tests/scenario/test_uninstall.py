@@ -20,7 +20,7 @@ from localslack.oauth import LocalSlackApp
 from memory.installations import find_bot_token
 from memory.token_cipher import TokenCipher
 from memory.workspace_purge import PURGED
-from tests.scenario.loop_helpers import eventually
+from tests.scenario.loop_helpers import eventually, plan_row
 from tests.scenario.oauth_helpers import (
     KEY,
     TEAM_ONE,
@@ -291,3 +291,16 @@ def test_an_uninstall_whose_job_was_lost_is_handled_by_the_recovery_pass(two_tea
     assert _plan(db, TEAM_ONE)["status"] == "cancelled"
     assert db.execute("SELECT team_id FROM workspace_purges").fetchone()["team_id"] == TEAM_ONE
     assert reconcile()["removals"] == []
+
+
+def test_with_one_bot_token_an_uninstall_cancels_the_plans_and_keeps_the_data_for_a_purge_by_hand(bot, db):
+    asked = bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
+    assert all(r.status == 200 for r in asked.responses)
+    bot.run_jobs(wait_for=1)
+    assert plan_row(db)["status"] == "pending"
+    assert bot.slack.deliver_event({"type": "app_uninstalled", "event_ts": "1.0"}).status == 200
+    bot.run_jobs(wait_for=1)
+    assert plan_row(db)["status"] == "cancelled"
+    assert db.execute("SELECT count(*) AS n FROM workspace_purges").fetchone()["n"] == 0
+    [handled] = _audit(db, bot.slack.identity.team_id, "workspace.app_uninstalled")
+    assert handled["detail"] == {"tokens_deleted": 0, "plans_cancelled": 1, "purge_after": None}
