@@ -188,6 +188,16 @@ def purge_workspace(conn: psycopg.Connection[Any], team_id: str, *, actor: str) 
     return counts
 
 
+def installed_after(conn: psycopg.Connection[Any], event_pk: int) -> bool:
+    """True when the workspace of event ``event_pk`` installed Baton after the event was received."""
+    row = conn.execute(
+        "SELECT 1 FROM slack_events e JOIN slack_installations i ON i.team_id = e.team_id"
+        " WHERE e.id = %s AND i.installed_at > e.received_at LIMIT 1",
+        (event_pk,),
+    ).fetchone()
+    return row is not None
+
+
 def unhandled_removals(conn: psycopg.Connection[Any], *, older_than: datetime) -> list[int]:
     """``app_uninstalled`` / ``tokens_revoked`` events recorded but not handled (their job was lost)."""
     rows = conn.execute(

@@ -7,7 +7,8 @@ idempotent, from what Postgres says is unfinished (never from RQ's failed regist
 plans. Recovery of a SIGKILLed worker's step waits only for the step's lease (15 s, renewed while its runner
 lives: workers/lease_keeper.py), not for RQ's abandoned-job detection. A step parked by an outage
 (``workers/parking.py``) is resumed the same way once its lease (its next try) has passed, and a parked final
-report is retried when due.
+report is retried when due. The data of a workspace that uninstalled Baton is purged once its grace period
+has passed (``workers.uninstall``).
 """
 
 from __future__ import annotations
@@ -114,9 +115,8 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             # An app_uninstalled / tokens_revoked whose job was lost (Redis down at the ack): handle it now.
             enqueue_job(ctx.redis, "retire_workspace", event_pk, suffix=stamp)
             done["removals"].append(event_pk)
-        for team_id, counts in purge_due(conn, now=now).items():
+        for counts in purge_due(conn, now=now).values():  # uninstalled workspaces past their grace period
             done["workspaces_purged"].append(sum(counts.values()))
-            log.info("purged the data of uninstalled workspace %s: %s", team_id, counts)
         if vectors.any_unembedded(conn):
             # Memories stored while the embedding service was down (or before it existed) get their vectors.
             enqueue(

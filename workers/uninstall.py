@@ -3,8 +3,8 @@
 The edge records the event before the ack and enqueues :func:`retire_workspace`; in one transaction it deletes
 the revoked tokens (all of the workspace's on an uninstall), cancels the plans that would still run (once the
 bot token is gone nothing of them can), and, on an uninstall in multi-workspace mode, schedules the purge of the
-workspace's data ``BATON_UNINSTALL_RETENTION_DAYS`` later. No Slack call is made: the tokens no longer work. The recovery pass
-(``workers.reconcile``) runs :func:`purge_due` and re-drives an event whose job was lost.
+workspace's data ``BATON_UNINSTALL_RETENTION_DAYS`` later. No Slack call is made: the tokens no longer work.
+The recovery pass (``workers.reconcile``) runs :func:`purge_due` and re-drives an event whose job was lost.
 """
 
 from __future__ import annotations
@@ -32,7 +32,14 @@ def retire_workspace(event_pk: int) -> str:
         event = slack_events.load_event(conn, event_pk)
         if event is None or event.event_type not in workspace_purge.REMOVAL_EVENTS:
             return "missing"
+        if event.status in ("done", "ignored"):
+            return event.status  # handled already (a re-driven copy of the job)
         team = event.team_id
+        if workspace_purge.installed_after(conn, event_pk):
+            # Its job was lost and the workspace installed Baton again since: the new tokens are not revoked.
+            slack_events.finish_event(conn, event_pk, status="ignored")
+            log.info("%s for team %s predates a reinstall; ignored", event.event_type, team)
+            return "ignored"
         uninstalled = event.event_type == "app_uninstalled"
         tokens = _revoked(event.payload)
         bot_gone = uninstalled or bool(tokens.get("bot"))

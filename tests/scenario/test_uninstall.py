@@ -304,3 +304,26 @@ def test_with_one_bot_token_an_uninstall_cancels_the_plans_and_keeps_the_data_fo
     assert db.execute("SELECT count(*) AS n FROM workspace_purges").fetchone()["n"] == 0
     [handled] = _audit(db, bot.slack.identity.team_id, "workspace.app_uninstalled")
     assert handled["detail"] == {"tokens_deleted": 0, "plans_cancelled": 1, "purge_after": None}
+
+
+def test_a_lost_uninstall_redriven_after_a_reinstall_leaves_the_new_tokens(two_teams, db, redis_conn, clock):
+    app, url, _settings, worker = two_teams
+    app.uninstall(TEAM_ONE)
+    eventually(
+        lambda: db.execute("SELECT count(*) AS n FROM slack_events WHERE event_type = 'app_uninstalled'").fetchone()[
+            "n"
+        ]
+    )
+    redis_conn.flushdb()  # the jobs are lost
+    assert install(app, url, TEAM_ONE).status == 200
+    clock.advance(minutes=5)
+    assert len(reconcile()["removals"]) == 2
+    worker.run_jobs()
+    assert find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE)) == "xoxb-team-one"
+    assert _plan(db, TEAM_ONE)["status"] == "pending"
+    assert db.execute("SELECT count(*) AS n FROM workspace_purges").fetchone()["n"] == 0
+    statuses = db.execute(
+        "SELECT status FROM slack_events WHERE event_type IN ('app_uninstalled', 'tokens_revoked')"
+    ).fetchall()
+    assert [r["status"] for r in statuses] == ["ignored", "ignored"]
+    assert reconcile()["removals"] == []
