@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from baton.alias_checks import alias_problems
+from baton.doctor_installations import installation_lines
 from baton.model_checks import completion_check, embedding_check
 from baton.tools_cli import listing_services
 from connectors.slack_clients import plain_client
@@ -72,7 +73,7 @@ def run_checks(settings: Settings, *, openai_factory: Callable[..., object] | No
     return [
         *_postgres_checks(settings),
         _redis_check(settings),
-        _slack_check(settings),
+        *_slack_checks(settings),
         _llm_check(settings, openai_factory),
         *_model_call_checks(settings),
         *_mcp_checks(settings),
@@ -164,6 +165,14 @@ def _redis_check(settings: Settings) -> Check:
         return Check("redis", False, f"cannot connect: {err}")
     finally:
         client.close()
+
+
+def _slack_checks(settings: Settings) -> list[Check]:
+    """The one bot token's ``auth.test``, or in multi-workspace mode the keys, the installations and each
+    installed token's ``auth.test``."""
+    if settings.oauth_enabled:
+        return [Check(name, ok, detail) for name, ok, detail in installation_lines(settings)]
+    return [_slack_check(settings)]
 
 
 def _slack_check(settings: Settings) -> Check:

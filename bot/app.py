@@ -31,6 +31,7 @@ from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
 from bot.outage import answer_database_unavailable
 from bot.shortcuts import register_shortcuts
+from bot.uninstall import register_uninstall
 from bot.views import register_views
 from core import correlation
 from memory.db import is_outage
@@ -66,6 +67,7 @@ def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps, oauth_flow: AsyncOA
     )
     app.error(log_listener_error)
     register_correlation(app, deps)
+    register_uninstall(app, deps)  # before register_events: its catch-all takes whatever event is left
     register_events(app, deps)  # sets the correlation id of Events API deliveries once recorded
     register_commands(app, deps)
     register_shortcuts(app, deps)

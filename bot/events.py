@@ -18,6 +18,7 @@ from core import correlation
 from core.mentions import without_mention_of
 from memory import intake, slack_events
 from memory.db import AsyncConn, is_outage
+from memory.workspace_purge import REMOVAL_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +192,8 @@ async def _record(
     copy = event if kind == "message" and subtype in CONTENT_SUBTYPES else None
     request = _new_request(team_id, event, bot_user_id=bot_user_id) if _asks_baton(event) else None
     status = "done" if copy is not None or request is not None else "ignored"
-    if _opens_home(body):  # the Home tab is published by a job, which settles the event
-        status = "received"
+    if _opens_home(body) or kind in REMOVAL_EVENTS:
+        status = "received"  # the Home tab is published by a job, and an uninstall handled by one: it settles them
     return await intake.record_delivery(conn, slack_events.event_row(body, retry_num=retry_num), message=copy,
                                         request=request, status=status)
 

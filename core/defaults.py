@@ -174,3 +174,7 @@ SLACK_BOT_SCOPES = (
 
 #: Minutes before a rotating bot token expires that a worker refreshes it (bolt's default for the web process).
 TOKEN_REFRESH_MINUTES = 120
+
+#: Days a workspace's data is kept after ``app_uninstalled`` / ``tokens_revoked`` before the reconciler deletes
+#: it (``BATON_UNINSTALL_RETENTION_DAYS``; 0: at the next pass). A reinstall within them cancels the purge.
+UNINSTALL_RETENTION_DAYS = 30

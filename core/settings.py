@@ -69,6 +69,8 @@ class Settings:
     embedding_dimensions: int = 384
     #: Unpinned memories unused for this many days are removed (None: kept until forgotten or expired).
     memory_retention_days: int | None = None
+    #: Days a workspace's data is kept after it uninstalls Baton before the reconciler deletes it (0: at once).
+    uninstall_retention_days: int = defaults.UNINSTALL_RETENTION_DAYS
     database_url: str | None = None
     redis_url: str | None = None
     port: int = defaults.PORT
@@ -221,6 +223,7 @@ ENV_VARS: dict[str, str] = {
     "embedding_provider": "BATON_EMBEDDING_PROVIDER",
     "embedding_dimensions": "BATON_EMBEDDING_DIMENSIONS",
     "memory_retention_days": "BATON_MEMORY_RETENTION_DAYS",
+    "uninstall_retention_days": "BATON_UNINSTALL_RETENTION_DAYS",
     "database_url": "DATABASE_URL",
     "redis_url": "REDIS_URL",
     "port": "PORT",
@@ -308,6 +311,10 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         embedding_provider=_embedding_provider(raw("embedding_provider")),
         embedding_dimensions=_embedding_dimensions(raw("embedding_dimensions"), raw("embedding_provider")),
         memory_retention_days=_retention_days(raw("memory_retention_days")),
+        uninstall_retention_days=_positive(
+            "uninstall_retention_days", raw("uninstall_retention_days"), defaults.UNINSTALL_RETENTION_DAYS,
+            example="30", minimum=0,
+        ),
         database_url=_optional(raw("database_url"), _database_url),
         redis_url=_optional(raw("redis_url"), _redis_url),
         port=_port(raw("port")),

@@ -10,7 +10,8 @@ concurrent changes lose cleanly.
     plan:  pending ──approve──▶ approved ──start──▶ running ──finish──▶ succeeded
               │                                        └──fail──▶ failed ──compensate──▶ compensated
               ├──reject──▶ rejected
-              └──expire──▶ expired
+              ├──expire──▶ expired
+              └──cancel──▶ cancelled   (also from approved, and running with only parked steps: app uninstalled)
 
     step:  pending ──claim──▶ running ──succeed──▶ succeeded ──undo──▶ compensating ──undone──▶ compensated
               │                 │  ▲                                       └──undo_failed──▶ compensation_failed
@@ -42,6 +43,10 @@ PLAN_TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     ("running", "finish"): "succeeded",
     ("running", "fail"): "failed",
     ("failed", "compensate"): "compensated",
+    # The workspace removed Baton (app_uninstalled / tokens_revoked): nothing of the plan will run.
+    ("pending", "cancel"): "cancelled",
+    ("approved", "cancel"): "cancelled",
+    ("running", "cancel"): "cancelled",
 }
 
 STEP_TRANSITIONS: Final[dict[tuple[str, str], str]] = {
@@ -56,7 +61,7 @@ STEP_TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     ("compensating", "undo_failed"): "compensation_failed",
 }
 
-PLAN_FINAL: Final = frozenset({"succeeded", "failed", "compensated", "rejected", "expired"})
+PLAN_FINAL: Final = frozenset({"succeeded", "failed", "compensated", "rejected", "expired", "cancelled"})
 STEP_FINAL: Final = frozenset(
     {"succeeded", "failed", "skipped", "compensated", "compensation_failed", "outcome_unknown"}
 )

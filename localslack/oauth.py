@@ -17,6 +17,10 @@ rotating token reach their workspace with the workspace's own bot token (what it
 ``user``) in the query it approves at once and redirects to the app's redirect URL, like a person clicking
 Allow; tests call :meth:`LocalSlackApp.approve` directly. Injections and recorded calls stay on each
 workspace (``workspace.calls_to(...)``); a scripted delay is not applied through this front.
+
+:meth:`LocalSlackApp.uninstall` removes the app from a workspace as an admin would: its tokens answer
+``token_revoked`` from then on (until it installs again) and the workspace sends ``tokens_revoked`` and
+``app_uninstalled``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from aiohttp import web
 
+from localslack.delivery import DeliveryResponse
 from localslack.errors import NotReady
 from localslack.recording import Injection, RecordedCall
 from localslack.server import Reply, ServerThread, build_app
@@ -80,11 +85,15 @@ class LocalSlackApp:
         self.token_lifetime = token_lifetime
         self._clock = clock
         self._grants: dict[str, Grant] = {}
+        #: Every grant exchanged (who installed where), for the tokens an uninstall revokes.
+        self._granted: list[Grant] = []
         self._calls: list[RecordedCall] = []
         #: Rotating token -> (team id, expiry); refresh token -> team id.
         self._rotating: dict[str, tuple[str, float]] = {}
         self._refresh: dict[str, str] = {}
         self._rotating_calls: list[tuple[str, str]] = []
+        #: Workspaces that removed the app: every token of theirs answers ``token_revoked`` until reinstalled.
+        self._uninstalled: set[str] = set()
         self._lock = threading.Lock()
         self._server: ServerThread | None = None
 
@@ -115,10 +124,12 @@ class LocalSlackApp:
             workspace.reset()
         with self._lock:
             self._grants.clear()
+            self._granted.clear()
             self._calls.clear()
             self._rotating.clear()
             self._refresh.clear()
             self._rotating_calls.clear()
+            self._uninstalled.clear()
 
     @property
     def base_url(self) -> str:
@@ -173,6 +184,26 @@ class LocalSlackApp:
 
     # -- Backend (called from the server thread) ---------------------------------------------------
 
+    def uninstall(self, team_id: str, *, notify: bool = True) -> list[DeliveryResponse]:
+        """An admin of ``team_id`` removes the app: its tokens stop working (``token_revoked``), and Slack sends
+        ``tokens_revoked`` (the bot's and the installer's tokens) then ``app_uninstalled``, as it does (not when
+        ``notify`` is false: events that never arrive)."""
+        workspace = self.workspaces[team_id]
+        with self._lock:
+            self._uninstalled.add(team_id)
+            users = sorted({grant.user_id for grant in self._granted if grant.team_id == team_id})
+        revoked = {
+            "type": "tokens_revoked",
+            "tokens": {"oauth": users, "bot": [workspace.identity.bot_user_id]},
+            "event_ts": f"{time.time():.6f}",
+        }
+        if not notify:
+            return []
+        return [
+            workspace.deliver_event(revoked),
+            workspace.deliver_event({"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"}),
+        ]
+
     def take_injection(self, method: str) -> Injection | None:
         """Injections are scripted per workspace: :meth:`api_call` takes them from the one it routes to."""
         return None
@@ -209,6 +240,12 @@ class LocalSlackApp:
             params = {k: v for k, v in params.items() if k != "token"}
         else:
             workspace = self._workspace_of(token)
+        with self._lock:
+            removed = workspace.identity.team_id in self._uninstalled and (
+                rotating is not None or workspace.bot_token == token
+            )
+        if removed:
+            return Reply(200, {"ok": False, "error": "token_revoked"})
         return workspace.api_call(method, params, headers, workspace.take_injection(method), connection=connection)
 
     def download(self, file_key: str, headers: dict[str, str]) -> Reply:
@@ -236,6 +273,9 @@ class LocalSlackApp:
         if params.get("redirect_uri") and params["redirect_uri"] != grant.redirect_uri:
             return Reply(200, {"ok": False, "error": "bad_redirect_uri"})
         identity = self.workspaces[grant.team_id].identity
+        with self._lock:
+            self._uninstalled.discard(grant.team_id)  # installed again
+            self._granted.append(grant)
         authed_user: dict[str, Any] = {"id": grant.user_id}
         if grant.user_scope:
             authed_user.update(

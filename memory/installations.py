@@ -24,6 +24,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from core.installations import BOT_DETAIL_FIELDS, BOT_TOKEN_FIELDS, TOKEN_FIELDS, InstallationKey, TeamRef
 from memory.token_cipher import TokenCipher
+from memory.workspace_purge import cancel_purge
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ class PostgresInstallationStore(AsyncInstallationStore):
         async with self._pool.connection() as conn, conn.transaction():
             for each in {key, key.bot}:
                 await conn.execute(_UPSERT, {**row, **_key_params(each)})
+            if key.team_id:  # a reinstall within the grace period keeps the workspace's data
+                await cancel_purge(conn, key.team_id)
 
     async def async_save_bot(self, bot: Bot) -> None:
         """A refreshed bot token (token rotation): every row of the workspace gets it."""

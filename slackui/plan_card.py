@@ -42,6 +42,7 @@ PLAN_STATUS = {
     "compensated": "Failed — completed steps were undone",
     "rejected": "Rejected",
     "expired": "Expired — nothing was run",
+    "cancelled": "Cancelled — Baton was removed from this workspace",
 }
 
 APPROVE, REJECT, REVIEW = "plan_approve", "plan_reject", "plan_review"
@@ -53,7 +54,7 @@ def _quote(text: str) -> str:
 
 
 #: Plan statuses after which nothing more is spent on the plan.
-_FINISHED = frozenset({"succeeded", "failed", "compensated", "rejected", "expired"})
+_FINISHED = frozenset({"succeeded", "failed", "compensated", "rejected", "expired", "cancelled"})
 #: Today's connectors never call a model, so running a plan costs nothing: the estimate is an honest zero.
 #: Who planned a plan an operator's alias or `/baton run` made (no model, not degraded mode).
 ALIAS_PLANNED = "Planned by an alias or `/baton run`, without the model"

@@ -55,6 +55,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "refresh_meeting": ("default", "workers.meetings.refresh.refresh_meeting"),
     "send_digest": ("default", "workers.digest_sender.send_digest"),
     "publish_home": ("default", "workers.home.publish_home"),
+    "retire_workspace": ("default", "workers.uninstall.retire_workspace"),
 }
 #: The maintenance jobs, enqueued without a row id.
 RECONCILE_JOB = "workers.reconcile.reconcile"

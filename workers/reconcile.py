@@ -7,7 +7,8 @@ idempotent, from what Postgres says is unfinished (never from RQ's failed regist
 plans. Recovery of a SIGKILLed worker's step waits only for the step's lease (15 s, renewed while its runner
 lives: workers/lease_keeper.py), not for RQ's abandoned-job detection. A step parked by an outage
 (``workers/parking.py``) is resumed the same way once its lease (its next try) has passed, and a parked final
-report is retried when due.
+report is retried when due. The data of a workspace that uninstalled Baton is purged once its grace period
+has passed (``workers.uninstall``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from datetime import datetime, timedelta
 
 from core import defaults
-from memory import audit, locks, parking, plans, requests, vectors
+from memory import audit, locks, parking, plans, requests, vectors, workspace_purge
 from memory.db import Conn
 from memory.locks import try_advisory_lock
 from memory.store import delete_expired
@@ -25,6 +26,7 @@ from workers.cards import update_card
 from workers.job_context import current
 from workers.queue_admin import end_dead_runs
 from workers.team_tokens import acting_for
+from workers.uninstall import purge_due
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         "plans_resumed": [],
         "reports_retried": [],
         "memories_removed": [],
+        "removals": [],
+        "workspaces_purged": [],
     }
     assert ctx.redis is not None, "the reconciler needs Redis to re-enqueue work"
     with ctx.db() as conn, try_advisory_lock(conn, locks.RECOVERY) as mine:
@@ -107,6 +111,12 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         for team_id, count in removed.items():
             audit.append(conn, team_id=team_id, kind="memory.expired", count=count, retention_days=retention)
             done["memories_removed"].append(count)
+        for event_pk in workspace_purge.unhandled_removals(conn, older_than=grace):
+            # An app_uninstalled / tokens_revoked whose job was lost (Redis down at the ack): handle it now.
+            enqueue_job(ctx.redis, "retire_workspace", event_pk, suffix=stamp)
+            done["removals"].append(event_pk)
+        for counts in purge_due(conn, now=now).values():  # uninstalled workspaces past their grace period
+            done["workspaces_purged"].append(sum(counts.values()))
         if vectors.any_unembedded(conn):
             # Memories stored while the embedding service was down (or before it existed) get their vectors.
             enqueue(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from baton.web_server import WebServer
 from core.settings import Settings
 from localslack import LocalSlack
 from localslack.oauth import LocalSlackApp
+from tests.conftest import Bot
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "oauth-client-secret"
 KEY = Fernet.generate_key().decode()
@@ -85,3 +87,24 @@ def start_oauth_baton(base: Settings, *, now: Any) -> Iterator[tuple[LocalSlackA
     finally:
         server.stop_thread()
         app.stop()
+
+
+def two_installed_with_plans(oauth_baton: Any, db: Any, redis_conn: Any, clock: Any) -> Iterator[tuple[Any, ...]]:
+    """Both workspaces installed through the OAuth flow, each with a plan waiting for approval in C0GENERAL (the
+    same channel id in both): yields (the local app, Baton's URL, its settings, an in-process worker)."""
+    app, server, settings = oauth_baton
+    app.reset()
+    clock.offset = timedelta(0)
+    assert install(app, server.url, TEAM_ONE).status == 200
+    assert install(app, server.url, TEAM_TWO, user_id="U0BOB").status == 200
+    one, two = app.workspaces[TEAM_ONE], app.workspaces[TEAM_TWO]
+    one.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
+    two.post_as_user("U0BOB", "C0GENERAL", "<@U0BATON> post Lunch is at noon to <#C0OPS|ops>")
+    worker = Bot(url=server.url, settings=settings, redis=redis_conn, slack=one, clock=clock)
+    worker.run_jobs(wait_for=2)
+    statuses = [r["status"] for r in db.execute("SELECT status FROM plans ORDER BY team_id").fetchall()]
+    assert statuses == ["pending", "pending"], statuses
+    try:
+        yield app, server.url, settings, worker
+    finally:
+        clock.offset = timedelta(0)

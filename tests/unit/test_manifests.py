@@ -33,3 +33,9 @@ def test_the_socket_mode_manifest_is_the_http_one_without_urls():
     http["settings"]["socket_mode_enabled"] = True
     assert without_urls(http) == socket
     assert socket["settings"]["interactivity"]["is_enabled"] is True  # clicks arrive over the socket too
+
+
+def test_both_manifests_subscribe_to_the_events_that_remove_baton_from_a_workspace():
+    for name in ("slack-app-manifest.yml", "slack-app-manifest.socket-mode.yml"):
+        events = load(name)["settings"]["event_subscriptions"]["bot_events"]
+        assert {"app_uninstalled", "tokens_revoked"} <= set(events), name

@@ -40,3 +40,11 @@ def test_a_missing_or_bad_oauth_value_is_named(env, variable):
     with pytest.raises(SettingsError) as raised:
         load_settings(env, default_home=HOME)
     assert raised.value.variable == variable and str(raised.value).startswith(variable)
+
+
+def test_uninstall_retention_defaults_to_30_days_and_takes_0_for_at_once():
+    assert load_settings({}, default_home=HOME).uninstall_retention_days == 30
+    assert load_settings({"BATON_UNINSTALL_RETENTION_DAYS": "0"}, default_home=HOME).uninstall_retention_days == 0
+    for bad in ("-1", "a week", "1.5"):
+        with pytest.raises(SettingsError, match="BATON_UNINSTALL_RETENTION_DAYS"):
+            load_settings({"BATON_UNINSTALL_RETENTION_DAYS": bad}, default_home=HOME)
