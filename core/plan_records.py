@@ -30,6 +30,13 @@ class StepRecord:
     error: str | None
     #: The tool definition's pin recorded when planned (MCP tools), or None.
     pin: str | None = None
+    #: Times a person asked to run it again after its outcome was unknown (its idempotency key's round).
+    rerun: int = 0
+    #: The thread message asking a person to settle it (its outcome is unknown), once posted.
+    asked_ts: str | None = None
+    #: Who settled its unknown outcome, and how: "happened", "rerun" or "skipped" (the last decision).
+    settled_by: str | None = None
+    settled_as: str | None = None
 
 
 @dataclass(frozen=True)

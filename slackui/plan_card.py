@@ -14,6 +14,7 @@ from typing import Any
 from core.budgets import format_usd
 from core.plan_records import PlanRecord, StepRecord
 from slackui.limits import HEADER_TEXT, clip, mrkdwn, plain
+from slackui.step_question import settled_note
 
 PREVIEW_LIMIT = 700
 
@@ -91,8 +92,11 @@ def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
     context = [RISK_BADGE.get(step.risk, step.risk)]
     if plan.status != "pending" or not step.selected:
         context.append(STEP_STATUS.get(step.status, step.status) if step.selected else ":no_entry_sign: left out")
-    if step.error:
+    if step.error and not (step.settled_as and step.status not in ("failed", "outcome_unknown")):
+        # (an error a person has since settled is history: the audit keeps it)
         context.append(clip(f"error: {step.error}", 300))
+    if step.settled_as:
+        context.append(settled_note(step))
     return [
         {"type": "section", "text": mrkdwn(header + "\n" + _quote(preview))},
         {"type": "context", "elements": [mrkdwn(" · ".join(context))]},
@@ -148,6 +152,10 @@ def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | Non
 
 def status_line(plan: PlanRecord) -> str:
     status = PLAN_STATUS.get(plan.status, plan.status)
+    unknown = [step for step in plan.steps if step.status == "outcome_unknown"]
+    if plan.status == "running" and unknown:
+        return (f"*{status}* · waiting for a person: the outcome of step {unknown[0].idx + 1} is unknown "
+                "(see the thread)")
     if plan.status == "pending":
         epoch = int(plan.expires_at.timestamp())
         fallback = f"{plan.expires_at:%Y-%m-%d %H:%M} UTC"

@@ -1,0 +1,9 @@
+-- A person settles an at-most-once step whose outcome is unknown: "It happened" (succeeded), "Run it again"
+-- (pending again, under a fresh attempt key) or "Skip" (skipped). The plan waits for them in 'running'.
+--   rerun       how many times a person asked for the step to run again: its idempotency key's round
+--   asked_ts    the thread message that asks (set once posted: the recovery pass leaves an asked plan alone)
+--   settled_by  who decided, settled_as what they decided (the last decision, for the card and the report)
+ALTER TABLE plan_steps ADD COLUMN rerun integer NOT NULL DEFAULT 0;
+ALTER TABLE plan_steps ADD COLUMN asked_ts text;
+ALTER TABLE plan_steps ADD COLUMN settled_by text;
+ALTER TABLE plan_steps ADD COLUMN settled_as text CHECK (settled_as IN ('happened', 'rerun', 'skipped'));
