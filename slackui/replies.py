@@ -51,6 +51,7 @@ COMMAND_HELP = (
     "• `/baton digest daily 09:00` / `weekdays 08:30` / `off` / `now`, or `/baton digest me …` for yours by DM\n"
     "• `/baton status` — queues, failed jobs, pending approvals, today's spend · `/baton plans` — pending plans\n"
     "• `/baton budget` — model spend against each budget\n"
+    "• `/baton tools` — every action I can take: source, risk, idempotency class, policy\n"
     "• `/baton policy` — this channel's approval policy (admins: `/baton policy set …`)\n"
     "• `@Baton <request>` in a channel, or a DM, works too"
 )

@@ -25,6 +25,7 @@ from workers.admin_status import gather_status
 from workers.meetings.followup_plan import followup_plan, preview_registry
 from workers.redis_client import connect_redis
 from workers.spool import SpooledEvent, drop_event, keep_event, spooled_count, spooled_events
+from workers.tool_listing import stored_tool_listing
 
 __all__ = [
     "JOBS",
@@ -40,6 +41,7 @@ __all__ = [
     "preview_registry",
     "spooled_count",
     "spooled_events",
+    "stored_tool_listing",
 ]
 
 #: Kind of work -> (queue, dotted path of the job function). The functions take one row id.

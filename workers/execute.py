@@ -34,6 +34,7 @@ from workers.cards import reply_in_thread, update_card
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
 from workers.lease_keeper import LeaseKeeper
+from workers.mcp_listing import refresh_listings
 from workers.memories.outcome import remember_outcome
 from workers.parking import failure_reason, hold_report, park_step, post_report, take_parked_report
 from workers.step_questions import ask_about_step, offer_replan
@@ -151,6 +152,7 @@ class _Runner:
         except DefinitionChanged:
             reason = replies.TOOL_CHANGED.format(action=step.action)
             outcome = self._fail(idx, reason)
+            self._relist(step.action)
             offer_replan(self.ctx, self.plan(), idx, reason=reason)
             return outcome
         except (PermanentError, UnknownAction) as err:
@@ -206,6 +208,16 @@ class _Runner:
             recovered=recovered,
         )
         return "succeeded"
+
+    def _relist(self, action: str) -> None:
+        """Store the changed tool's server listing anew, so the next plan (a Re-plan) offers the tool as it is."""
+        server, config = action.partition(".")[0], self.ctx.settings.mcp_servers
+        if server not in config.servers:
+            return
+        try:
+            refresh_listings(self.conn, config, now=self.ctx.now(), only={server})
+        except Exception:  # the refusal stands either way; the next worker start lists it again
+            log.exception("could not list the MCP server %s again", server)
 
     def _at_most_once(self, action: str) -> bool:
         """True for at-most-once connectors, and for an action no connector offers now (its class is unknown)."""

@@ -7,3 +7,16 @@ ALTER TABLE plan_steps ADD COLUMN rerun integer NOT NULL DEFAULT 0;
 ALTER TABLE plan_steps ADD COLUMN asked_ts text;
 ALTER TABLE plan_steps ADD COLUMN settled_by text;
 ALTER TABLE plan_steps ADD COLUMN settled_as text CHECK (settled_as IN ('happened', 'rerun', 'skipped'));
+
+-- The MCP tools as last listed, one row per configured server: at worker start, on `baton tools refresh`, and
+-- when a call found a tool changed. `/baton tools` shows them, and a worker whose own listing is older than the
+-- newest version takes these (so a re-plan plans with the tools as they are now). `tools` holds each tool's
+-- definition and pin ([{name, description, inputSchema, annotations, pin}]); `problem` why it was not listed.
+CREATE SEQUENCE mcp_listing_versions;
+CREATE TABLE mcp_listings (
+    server     text        PRIMARY KEY,
+    tools      jsonb       NOT NULL DEFAULT '[]'::jsonb,
+    problem    text,
+    listed_at  timestamptz NOT NULL,
+    version    bigint      NOT NULL DEFAULT nextval('mcp_listing_versions')
+);
