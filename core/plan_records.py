@@ -30,6 +30,8 @@ class StepRecord:
     error: str | None
     #: The tool definition's pin recorded when planned (MCP tools), or None.
     pin: str | None = None
+    #: Its connector is called at most once (the card's badge).
+    at_most_once: bool = False
     #: Times a person asked to run it again after its outcome was unknown (its idempotency key's round).
     rerun: int = 0
     #: The thread message asking a person to settle it (its outcome is unknown), once posted.

@@ -25,7 +25,7 @@ _PLAN_COLUMNS = (
 )
 _STEP_COLUMNS = (
     "plan_id, idx, action, args, description, depends_on, preview, risk, read_only, compensable, selected, status, "
-    "attempts, lease_until, result, error, pin, rerun, asked_ts, settled_by, settled_as"
+    "attempts, lease_until, result, error, pin, at_most_once, rerun, asked_ts, settled_by, settled_as"
 )
 
 
@@ -102,8 +102,8 @@ def _insert_steps(conn: psycopg.Connection[Any], plan_id: int, plan: ReviewedPla
         conn.execute(
             """
             INSERT INTO plan_steps (plan_id, idx, action, args, description, depends_on, preview, risk,
-                                    read_only, compensable, pin)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                    read_only, compensable, pin, at_most_once)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (
                 plan_id,
@@ -117,6 +117,7 @@ def _insert_steps(conn: psycopg.Connection[Any], plan_id: int, plan: ReviewedPla
                 step.read_only,
                 step.compensable,
                 step.pin,
+                step.at_most_once,
             ),
         )
 

@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from core.budgets import format_usd
+from core.mcp_tools import argument_lines
 from core.plan_records import PlanRecord, StepRecord
-from slackui.limits import HEADER_TEXT, clip, mrkdwn, plain
+from slackui.limits import HEADER_TEXT, MODAL_BLOCKS, SECTION_TEXT, clip, mrkdwn, plain
 from slackui.step_question import settled_note
 
 PREVIEW_LIMIT = 700
@@ -23,6 +24,8 @@ RISK_BADGE = {
     "medium": ":large_yellow_circle: medium risk",
     "high": ":red_circle: high risk",
 }
+#: A step whose tool is called at most once: if the call is interrupted, a person settles what happened.
+AT_MOST_ONCE_BADGE = ":one: at most once (if interrupted, you decide whether to run it again)"
 STEP_STATUS = {
     "pending": ":white_circle: waiting",
     "running": ":hourglass_flowing_sand: running",
@@ -90,6 +93,8 @@ def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
     if step.depends_on:
         header += "  _(after " + ", ".join(str(d + 1) for d in step.depends_on) + ")_"
     context = [RISK_BADGE.get(step.risk, step.risk)]
+    if step.at_most_once:
+        context.append(AT_MOST_ONCE_BADGE)
     if plan.status != "pending" or not step.selected:
         context.append(STEP_STATUS.get(step.status, step.status) if step.selected else ":no_entry_sign: left out")
     if step.error and not (step.settled_as and step.status not in ("failed", "outcome_unknown")):
@@ -233,5 +238,23 @@ def review_modal(plan: PlanRecord) -> dict[str, Any]:
                 "label": plain("Steps to run", 2000),
                 "element": {"type": "checkboxes", "action_id": "steps", "options": options, "initial_options": options},
             },
+            *_full_arguments(plan),
         ],
     }
+
+
+def _full_arguments(plan: PlanRecord) -> list[dict[str, Any]]:
+    """Each MCP tool step's arguments in full (the card clips long values), a section per step."""
+    blocks: list[dict[str, Any]] = []
+    for step in plan.steps:
+        if step.pin is None or not step.args:
+            continue
+        server, _, tool = step.action.partition(".")
+        head = f"*{step.idx + 1}. {step.description}* — tool `{tool}` on the MCP server `{server}`"
+        if step.at_most_once:
+            head += f"\n{AT_MOST_ONCE_BADGE}"
+        text = "\n".join([head, *argument_lines(step.args, limit=None)])
+        # A value longer than a section goes on in the next one (arguments are bounded when planned).
+        blocks += [{"type": "section", "text": mrkdwn(text[start : start + SECTION_TEXT])}
+                   for start in range(0, len(text), SECTION_TEXT)]
+    return blocks[: MODAL_BLOCKS - 2]

@@ -12,10 +12,9 @@ question than the step's current one is refused as stale.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
+from core.mcp_tools import argument_lines
 from core.plan_records import PlanRecord, StepRecord
 from slackui.limits import SECTION_TEXT, clip, mrkdwn, plain
 
@@ -56,19 +55,10 @@ def parse_decision_value(value: Any) -> tuple[int, int, int] | None:
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
-def argument_lines(args: Mapping[str, Any], *, limit: int | None = ARGUMENT_CHARS) -> list[str]:
-    """``• `name`: value`` per argument, a value longer than ``limit`` clipped (None: in full)."""
-    lines = []
-    for name, value in args.items():
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        lines.append(f"• `{name}`: {text if limit is None else clip(text, limit)}")
-    return lines
-
-
 def _step_text(step: StepRecord) -> str:
     server, _, tool = step.action.partition(".")
     lines = [f"*{step.idx + 1}. {step.description}*", f"Tool `{tool}` on the MCP server `{server}`"]
-    lines += argument_lines(step.args) or ["_no arguments_"]
+    lines += argument_lines(step.args, limit=ARGUMENT_CHARS) or ["_no arguments_"]
     return "\n".join(lines)
 
 

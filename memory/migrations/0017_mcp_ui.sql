@@ -3,6 +3,9 @@
 --   rerun       how many times a person asked for the step to run again: its idempotency key's round
 --   asked_ts    the thread message that asks (set once posted: the recovery pass leaves an asked plan alone)
 --   settled_by  who decided, settled_as what they decided (the last decision, for the card and the report)
+-- at_most_once: the step's connector is called at most once (the card's badge; an MCP tool with no key and no
+-- idempotent hint).
+ALTER TABLE plan_steps ADD COLUMN at_most_once boolean NOT NULL DEFAULT false;
 ALTER TABLE plan_steps ADD COLUMN rerun integer NOT NULL DEFAULT 0;
 ALTER TABLE plan_steps ADD COLUMN asked_ts text;
 ALTER TABLE plan_steps ADD COLUMN settled_by text;
