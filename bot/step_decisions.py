@@ -21,12 +21,12 @@ from bot.actions import approver_groups_of
 from bot.card_updates import refresh_card, tell
 from bot.deps import AppDeps
 from bot.payload import Body, channel_id, team_id, user_id
-from core.plan_records import PlanRecord
+from core.plan_records import PlanRecord, Settlement
 from core.policy import Verdict, may_approve
 from memory import audit, plans
 from memory.policies import load_policy
 from memory.replans import replan_request
-from memory.step_settlement import Settlement, settle_step
+from memory.step_settlement import settle_step
 from slackui import replies, step_question
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def register_step_decisions(app: AsyncApp, deps: AppDeps) -> None:
             )
 
 
-def _settle_listener(deps: AppDeps, decision: str) -> Any:
+def _settle_listener(deps: AppDeps, decision: Settlement) -> Any:
     async def on_settle(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         target = step_question.parse_decision_value(action.get("value"))
@@ -96,7 +96,7 @@ def _settle_listener(deps: AppDeps, decision: str) -> Any:
                     plan_id,
                     idx,
                     rerun=rerun,
-                    decision=_settlement(decision),
+                    decision=decision,
                     user_id=who,
                     team_id=team_id(body),
                     now=deps.now(),
@@ -114,12 +114,6 @@ def _settle_listener(deps: AppDeps, decision: str) -> Any:
         await refresh_card(client, plan, model=deps.chat_model)
 
     return on_settle
-
-
-def _settlement(decision: str) -> Settlement:
-    if decision == "happened":
-        return "happened"
-    return "rerun" if decision == "rerun" else "skipped"
 
 
 async def _check(deps: AppDeps, client: AsyncWebClient, body: Body, plan_id: int, *, verb: str) -> _Verdict:

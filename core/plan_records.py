@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from core.types import RequestOrigin, Risk
+
+#: How a person settled a step whose outcome was unknown: it happened, run it again, or skip it.
+Settlement = Literal["happened", "rerun", "skipped"]
 
 
 @dataclass(frozen=True)

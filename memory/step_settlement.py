@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 
+from core.plan_records import Settlement
 from core.states import step_transition
 from memory import audit, effects
 
-Settlement = Literal["happened", "rerun", "skipped"]
 _EVENTS: dict[str, str] = {"happened": "confirm", "rerun": "rerun", "skipped": "skip"}
 
 

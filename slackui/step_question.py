@@ -15,13 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from core.mcp_tools import argument_lines
-from core.plan_records import PlanRecord, StepRecord
+from core.plan_records import PlanRecord, Settlement, StepRecord
 from slackui.limits import SECTION_TEXT, clip, mrkdwn, plain
 
 HAPPENED, RERUN, SKIP = "step_happened", "step_rerun", "step_skip"
 REPLAN = "plan_replan"
-#: Button -> the decision it records (``memory.step_settlement.Settlement``).
-DECISIONS = {HAPPENED: "happened", RERUN: "rerun", SKIP: "skipped"}
+#: Button -> the decision it records.
+DECISIONS: dict[str, Settlement] = {HAPPENED: "happened", RERUN: "rerun", SKIP: "skipped"}
 #: How long one argument value may be in a list of arguments before it is clipped.
 ARGUMENT_CHARS = 200
 
