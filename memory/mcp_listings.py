@@ -117,6 +117,12 @@ def load_listings(conn: psycopg.Connection[Any], servers: Iterable[str]) -> list
     ]
 
 
+def unavailable(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
+    """The servers whose last listing failed, with why."""
+    rows = conn.execute("SELECT server, problem FROM mcp_listings WHERE problem IS NOT NULL ORDER BY server")
+    return [(row["server"], row["problem"]) for row in rows.fetchall()]
+
+
 def latest_version(conn: psycopg.Connection[Any], servers: Iterable[str]) -> int:
     """The newest version among ``servers``' listings (0 when none was ever stored)."""
     row = conn.execute(

@@ -105,3 +105,13 @@ def mark_asked(conn: psycopg.Connection[Any], plan_id: int, idx: int, *, rerun: 
         "AND status = 'outcome_unknown'",
         (ts, plan_id, idx, rerun),
     )
+
+
+def unsettled_steps(conn: psycopg.Connection[Any], *, team_id: str) -> int:
+    """Steps of ``team_id``'s running plans whose outcome is unknown, waiting for a person."""
+    row = conn.execute(
+        "SELECT count(*) AS n FROM plan_steps s JOIN plans p ON p.id = s.plan_id "
+        "WHERE p.team_id = %s AND p.status = 'running' AND s.status = 'outcome_unknown'",
+        (team_id,),
+    ).fetchone()
+    return int(row["n"]) if row else 0

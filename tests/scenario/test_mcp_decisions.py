@@ -14,6 +14,7 @@ from core.mcp_config import McpConfig
 from memory import effects, plans
 from slackui import plan_card, step_question
 from tests.scenario.loop_helpers import audit_kinds, card_text, click, ephemerals_to, eventually, posts_in
+from tests.scenario.test_admin import answer
 from tests.scenario.test_mcp_connector import calls, stdio_server
 from tests.scenario.test_mcp_loop import ask, plan_json, tool_step
 
@@ -81,6 +82,7 @@ def test_the_question_shows_the_tool_and_arguments_and_nothing_runs_until_someon
     assert [e["text"]["text"] for e in question["blocks"][-1]["elements"]] == ["It happened", "Run it again", "Skip"]
     assert question["thread_ts"] == plan["thread_ts"] or question["thread_ts"] == plan["card_ts"]
     assert "waiting for a person" in card_text(mcp_bot, plan)
+    assert "*Outcome unknown*: 1 step waiting for a person" in answer(mcp_bot, "status", user="U0BOB")
     mcp_bot.clock.advance(minutes=10)
     mcp_bot.run_jobs()  # the recovery pass leaves an asked plan to its people
     assert calls(tmp_path) == []

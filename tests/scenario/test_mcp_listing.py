@@ -58,6 +58,10 @@ def test_slash_baton_tools_lists_every_action_from_the_stored_listing(bot, db, t
     text = answer(bot, "tools", user="U0BOB")
     assert "ACTION" in text and "IDEMPOTENCY" in text and "slack.post_message" in text and "built-in" in text
     assert "fake." not in text
+    # /baton status names a server whose last listing failed.
+    mcp_listings.store_listing(db, "broken", tools=None, problem="did not start", now=bot.clock.now())
+    status = answer(bot, "status", user="U0BOB")
+    assert "MCP server `broken` is unavailable, its tools are absent: did not start" in status
 
 
 def test_a_job_takes_a_stored_listing_newer_than_its_workers(bot, db, tmp_path: Path):
