@@ -1,79 +1,67 @@
-"""``baton tools``: every action Baton can take, where it comes from, its risk, idempotency class and policy."""
+"""``baton tools``: every action Baton can take, where it comes from, its risk, idempotency class and policy;
+``baton tools refresh``: list the MCP servers again, store their tools and pins, and print what changed."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from slack_sdk import WebClient
-
+from baton.backends import migrate_database, resolve_backends
 from baton.config import build_settings
-from connectors.base import Connector
-from connectors.mcp_tool import McpTool
-from connectors.plugins import ConnectorServices
-from core.policy import AUTO_RUN_ACTIONS
-from workers.connector_wiring import PluginSet, build_registry, discover_plugins
-from workers.mcp_catalogue import McpCatalogue, load_catalogue
+from core.tool_listing import table_lines
+from memory.db import connect
+from memory.mcp_listings import ListingChange
+from workers.mcp_catalogue import load_catalogue
+from workers.mcp_listing import refresh_listings, stored_catalogue
+from workers.tool_listing import listing_services, tool_listing
 
-#: Risk of a built-in depends on its arguments (where it posts, what it stores): shown as such.
-BY_ARGUMENTS = "by arguments"
-_IDEMPOTENCY = {"keyed": "keyed", "idempotent": "idempotent", "at_most_once": "at most once"}
+__all__ = ["add_tools_parser", "change_lines", "cmd_tools", "listing_services"]
 
 
 def add_tools_parser(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Register ``baton tools``."""
-    add(
-        "tools",
-        cmd_tools,
+    """Register ``baton tools [refresh]``."""
+    parser = add(
+        "tools", cmd_tools,
         "List every action: source (built-in, plugin or MCP server), risk, idempotency class, policy.",
+    )
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=["refresh"],
+        help="refresh: list the MCP servers again, store their tools (what /baton tools shows) and print what changed",
     )
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
     settings = build_settings(args)
-    catalogue = load_catalogue(settings.mcp_servers)
-    print("\n".join(tool_lines(catalogue, settings=settings)))
+    if getattr(args, "action", None) != "refresh":
+        print("\n".join(table_lines(tool_listing(settings, load_catalogue(settings.mcp_servers)))))
+        return 0
+    settings, _services = resolve_backends(settings)
+    assert settings.database_url is not None
+    migrate_database(settings.database_url)
+    with connect(settings.database_url) as conn:
+        changes = refresh_listings(conn, settings.mcp_servers, now=datetime.now(UTC))
+        catalogue = stored_catalogue(conn, settings.mcp_servers)
+    print("\n".join(change_lines(changes, failures=dict(catalogue.failures))))
     return 0
 
 
-def tool_lines(catalogue: McpCatalogue, *, settings: Any, plugins: PluginSet | None = None) -> list[str]:
-    """The table ``baton tools`` prints (one action per line), then the servers and connector plugins that could
-    not be loaded (``plugins``: the installed ones, found now unless given)."""
-    plugins = plugins or discover_plugins()
-    listing = listing_services(settings)
-    registry = build_registry(
-        settings, slack=listing.slack, connect=listing.connect, now=listing.now, mcp=catalogue, plugins=plugins
-    )
-    rows = [_row(connector) for connector in registry.every()]
-    rows += [_row(tool) for tool in catalogue.denied]
-    header = ("ACTION", "SOURCE", "RISK", "IDEMPOTENCY", "POLICY")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *sorted(rows)]
-    ]
-    lines += [f"unavailable: {name}: {problem}" for name, problem in catalogue.failures]
-    lines += [f"unavailable: {problem.line()}" for problem in plugins.problems]
+def change_lines(changes: dict[str, ListingChange], *, failures: dict[str, str]) -> list[str]:
+    """One line per server: what its new listing changed, or why it could not be listed."""
+    if not changes:
+        return ["no MCP servers are configured (see BATON_MCP_CONFIG)"]
+    lines = []
+    for server, change in sorted(changes.items()):
+        if server in failures:
+            lines.append(f"{server}: unavailable: {failures[server]} (its last listing is kept)")
+            continue
+        parts = [
+            f"{label} {', '.join(names)}"
+            for label, names in (("added", change.added), ("removed", change.removed), ("changed", change.changed))
+            if names
+        ]
+        lines.append(f"{server}: " + ("; ".join(parts) if parts else "no change"))
     return lines
-
-
-def listing_services(settings: Any) -> ConnectorServices:
-    """Clients for connectors that are only listed, never run: no workspace, database or clock is reached."""
-    return ConnectorServices(settings=settings, slack=WebClient(token=None), connect=_no_database, now=_no_clock)
-
-
-def _row(connector: Connector) -> tuple[str, str, str, str, str]:
-    if isinstance(connector, McpTool):
-        terms = connector.terms
-        return (connector.action, connector.source, terms.risk.value, _IDEMPOTENCY[terms.idempotency], terms.policy)
-    policy = "internal" if connector.internal else ("allow" if connector.action in AUTO_RUN_ACTIONS else "ask")
-    return (connector.action, connector.source, BY_ARGUMENTS, _IDEMPOTENCY[connector.idempotency], policy)
-
-
-def _no_database() -> Any:
-    raise RuntimeError("baton tools lists actions; it never connects to the database")
-
-
-def _no_clock() -> Any:
-    raise RuntimeError("baton tools lists actions; it never reads the clock")

@@ -28,6 +28,7 @@ from workers.api import connect_redis, get_queue, job_modules
 from workers.connector_wiring import load_worker_plugins
 from workers.job_context import WorkerContext, install
 from workers.mcp_catalogue import load_catalogue
+from workers.mcp_listing import current_catalogue
 from workers.memories.embed import check_embedding_settings
 from workers.memories.embeddings import LocalMiniLM, choose_provider
 from workers.memories.support import install_provider
@@ -49,8 +50,13 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
     if preload_jobs:
         _preload_jobs()
     _preload_embeddings(context)
-    # Listed once here, before RQ forks a work horse per job: every job inherits the tools and their pins.
-    context.mcp = load_catalogue(settings.mcp_servers)
+    # Listed once here (and stored: /baton tools shows it), before RQ forks a work horse per job: every job
+    # inherits the tools and their pins, unless a newer listing is stored (workers/mcp_listing.py).
+    try:
+        context.mcp = current_catalogue(context)
+    except Exception:  # the database may not answer yet: list without storing; jobs store it later
+        log.exception("could not store the MCP listing at start")
+        context.mcp = load_catalogue(settings.mcp_servers)
     load_worker_plugins(context)  # a broken connector plugin is logged once, here, and skipped
     install(context)
     worker = BatonWorker([get_queue(name, connection=connection) for name in queues], connection=connection)

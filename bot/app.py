@@ -31,6 +31,7 @@ from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
 from bot.outage import answer_database_unavailable
 from bot.shortcuts import register_shortcuts
+from bot.step_decisions import register_step_decisions
 from bot.uninstall import register_uninstall
 from bot.views import register_views
 from core import correlation
@@ -72,6 +73,7 @@ def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps, oauth_flow: AsyncOA
     register_commands(app, deps)
     register_shortcuts(app, deps)
     register_actions(app, deps)
+    register_step_decisions(app, deps)
     register_views(app, deps)
     register_memory(app, deps)
     register_meeting_actions(app, deps)

@@ -15,6 +15,7 @@ from bot.deps import AppDeps
 from bot.digest_commands import handle_digest
 from bot.memory_actions import memory_listing
 from bot.run_command import handle_help, handle_run
+from bot.tools_command import handle_tools
 from memory import intake
 from memory.audit import timeline
 from slackui import replies
@@ -47,6 +48,9 @@ def register_commands(app: AsyncApp, deps: AppDeps) -> None:
             return
         if await handle_admin(deps, word=word.lower(), rest=rest, command=command, ack=ack, respond=respond,
                               client=client):
+            return
+        if word.lower() == "tools":
+            await handle_tools(deps, ack=ack, respond=respond)
             return
         if word.lower() == "budget":
             await handle_budget(deps, command=command, ack=ack, respond=respond)

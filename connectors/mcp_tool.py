@@ -33,13 +33,13 @@ from connectors.base import Args, Connector, DefinitionChanged, OutcomeUnknown, 
 from connectors.mcp_session import CallInterrupted, CallRefused, ServerUnavailable, ToolChanged, call_tool
 from core import defaults
 from core.mcp_config import Server
-from core.mcp_tools import ToolDefinition, ToolTerms
+from core.mcp_tools import ToolDefinition, ToolTerms, argument_lines
 from core.redaction import DEFAULT_REDACTOR
 from core.types import RequestOrigin, Risk
 
 #: Placeholder the key argument is validated with before Baton fills in the real step key.
 _KEY_PLACEHOLDER = "baton-step-key"
-#: How long one argument value may be in the preview before it is clipped.
+#: How long one argument value may be in the preview before it is clipped (the review modal shows it whole).
 _PREVIEW_VALUE_CHARS = 200
 
 
@@ -106,15 +106,9 @@ class McpTool(Connector):
         values = args.model_dump(mode="json")
         lines = [
             f"Call the MCP tool `{self.definition.name}` on the server `{self.definition.server}`"
-            + (" (at most once: not repeated if interrupted)" if self.idempotency == "at_most_once" else "")
             + (":" if values else " with no arguments.")
         ]
-        for name, value in values.items():
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            if len(text) > _PREVIEW_VALUE_CHARS:
-                text = text[: _PREVIEW_VALUE_CHARS - 1] + "…"
-            lines.append(f"• `{name}`: {text}")
-        return "\n".join(lines)
+        return "\n".join(lines + argument_lines(values, limit=_PREVIEW_VALUE_CHARS))
 
     def risk(self, args: Args, *, origin: RequestOrigin) -> Risk:
         return self.terms.risk

@@ -99,6 +99,18 @@ class ToolTerms:
     auto_run: bool
 
 
+def argument_lines(args: Mapping[str, Any], *, limit: int | None) -> list[str]:
+    """A tool call's arguments as a readable list, ``• `name`: value``; a value longer than ``limit`` characters is
+    clipped with "…" (None: in full). Non-string values are shown as JSON."""
+    lines = []
+    for name, value in args.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if limit is not None and len(text) > limit:
+            text = text[: limit - 1] + "…"
+        lines.append(f"• `{name}`: {text}")
+    return lines
+
+
 def annotation_risk(tool: ToolDefinition) -> Risk:
     """Risk from the annotations alone (see the module docstring)."""
     if tool.hint("readOnlyHint"):

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from core.types import RequestOrigin, Risk
+
+#: How a person settled a step whose outcome was unknown: it happened, run it again, or skip it.
+Settlement = Literal["happened", "rerun", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,15 @@ class StepRecord:
     error: str | None
     #: The tool definition's pin recorded when planned (MCP tools), or None.
     pin: str | None = None
+    #: Its connector is called at most once (the card's badge).
+    at_most_once: bool = False
+    #: Times a person asked to run it again after its outcome was unknown (its idempotency key's round).
+    rerun: int = 0
+    #: The thread message asking a person to settle it (its outcome is unknown), once posted.
+    asked_ts: str | None = None
+    #: Who settled its unknown outcome, and how: "happened", "rerun" or "skipped" (the last decision).
+    settled_by: str | None = None
+    settled_as: str | None = None
 
 
 @dataclass(frozen=True)

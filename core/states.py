@@ -18,7 +18,10 @@ concurrent changes lose cleanly.
               │                 │  └──resume (lease expired: reconciler)
               │                 ├──fail──▶ failed
               │                 └──unknown──▶ outcome_unknown   (an at-most-once call was interrupted)
-              └──skip──▶ skipped
+              └──skip──▶ skipped                   │  a person settles it:
+                                                   ├──confirm──▶ succeeded   ("It happened")
+                                                   ├──rerun──▶ pending       ("Run it again": a fresh key)
+                                                   └──skip──▶ skipped        ("Skip")
 """
 
 from __future__ import annotations
@@ -56,12 +59,16 @@ STEP_TRANSITIONS: Final[dict[tuple[str, str], str]] = {
     ("running", "succeed"): "succeeded",
     ("running", "fail"): "failed",
     ("running", "unknown"): "outcome_unknown",
+    ("outcome_unknown", "confirm"): "succeeded",
+    ("outcome_unknown", "rerun"): "pending",
+    ("outcome_unknown", "skip"): "skipped",
     ("succeeded", "undo"): "compensating",
     ("compensating", "undone"): "compensated",
     ("compensating", "undo_failed"): "compensation_failed",
 }
 
 PLAN_FINAL: Final = frozenset({"succeeded", "failed", "compensated", "rejected", "expired", "cancelled"})
+#: Final unless a person settles it (``outcome_unknown``: confirm, rerun or skip).
 STEP_FINAL: Final = frozenset(
     {"succeeded", "failed", "skipped", "compensated", "compensation_failed", "outcome_unknown"}
 )

@@ -91,3 +91,7 @@ class StatusFacts:
     channel_id: str | None = None
     channel_spend: ModelSpend | None = None
     model: ModelHealth | None = None
+    #: MCP servers whose last listing failed, with why (their tools are absent).
+    mcp_unavailable: tuple[tuple[str, str], ...] = ()
+    #: Steps whose outcome is unknown, waiting for a person to settle them in their plan's thread.
+    unsettled_steps: int = 0

@@ -83,6 +83,8 @@ class ReviewedStep:
     #: The operator's word on running without a click when low risk (an MCP tool's ``policy``); None: the
     #: built-in rule (read-only steps and the auto-run actions).
     auto_run: bool | None = None
+    #: The connector is called at most once (an interrupted call is left to a person): the card says so.
+    at_most_once: bool = False
 
 
 @dataclass(frozen=True)

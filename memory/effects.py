@@ -18,9 +18,11 @@ class Effect:
     fresh: bool = False
 
 
-def step_key(plan_id: int, step_idx: int) -> str:
-    """The deterministic idempotency key of one plan step."""
-    return f"baton-plan-{plan_id}-step-{step_idx}"
+def step_key(plan_id: int, step_idx: int, rerun: int = 0) -> str:
+    """The deterministic idempotency key of one plan step; ``rerun`` > 0 is a fresh attempt a person asked for
+    after the step's outcome was unknown ("Run it again"), which must not find the first attempt's claim."""
+    base = f"baton-plan-{plan_id}-step-{step_idx}"
+    return base if rerun == 0 else f"{base}-rerun-{rerun}"
 
 
 def claim(conn: psycopg.Connection[Any], *, key: str, plan_id: int, step_idx: int, action: str) -> Effect:

@@ -25,7 +25,7 @@ _PLAN_COLUMNS = (
 )
 _STEP_COLUMNS = (
     "plan_id, idx, action, args, description, depends_on, preview, risk, read_only, compensable, selected, status, "
-    "attempts, lease_until, result, error, pin"
+    "attempts, lease_until, result, error, pin, at_most_once, rerun, asked_ts, settled_by, settled_as"
 )
 
 
@@ -102,8 +102,8 @@ def _insert_steps(conn: psycopg.Connection[Any], plan_id: int, plan: ReviewedPla
         conn.execute(
             """
             INSERT INTO plan_steps (plan_id, idx, action, args, description, depends_on, preview, risk,
-                                    read_only, compensable, pin)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                    read_only, compensable, pin, at_most_once)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (
                 plan_id,
@@ -117,6 +117,7 @@ def _insert_steps(conn: psycopg.Connection[Any], plan_id: int, plan: ReviewedPla
                 step.read_only,
                 step.compensable,
                 step.pin,
+                step.at_most_once,
             ),
         )
 
@@ -347,6 +348,9 @@ def stalled_plans(conn: psycopg.Connection[Any], *, now: datetime, older_than: d
           AND NOT EXISTS (SELECT 1 FROM effects e WHERE e.key = 'baton-plan-' || p.id || '-report')
           AND NOT EXISTS (SELECT 1 FROM plan_steps s WHERE s.plan_id = p.id
                           AND s.status IN ('running', 'compensating') AND s.lease_until >= %(now)s)
+          -- a plan waiting for a person to settle a step whose outcome is unknown (and asked) waits for them
+          AND NOT EXISTS (SELECT 1 FROM plan_steps s WHERE s.plan_id = p.id
+                          AND s.status = 'outcome_unknown' AND s.asked_ts IS NOT NULL)
           AND GREATEST(p.updated_at, COALESCE((SELECT max(s.updated_at) FROM plan_steps s WHERE s.plan_id = p.id),
                                               p.updated_at)) < %(older)s
         ORDER BY p.id

@@ -157,6 +157,11 @@ def render_status(facts: StatusFacts, *, style: Style = SLACK) -> str:
                      "count as $0 (prices can be added with BATON_MODEL_PRICES).")
     if facts.model is not None:
         lines.append(f"{s.bold('Model')}: {_model_health(facts.model, now=facts.now, style=s)}")
+    if facts.unsettled_steps:
+        lines.append(f"{s.bold('Outcome unknown')}: {_plural(facts.unsettled_steps, 'step')} waiting for a person "
+                     "(It happened / Run it again / Skip in the plan's thread)")
+    for server, problem in facts.mcp_unavailable:
+        lines.append(f"{s.warning}MCP server {s.code(server)} is unavailable, its tools are absent: {problem}")
     return "\n".join(lines)
 
 

@@ -17,6 +17,8 @@ HEADER_TEXT = 150
 MESSAGE_TEXT = 39_000
 #: Blocks in one message.
 MAX_BLOCKS = 50
+#: Blocks in one modal view.
+MODAL_BLOCKS = 100
 
 #: An HTML entity or a ``<…>`` link or mention left open at the end of a cut.
 _PARTIAL_TAIL = re.compile(r"(&[a-z]*|<[^>]*)$")

@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from core.budgets import format_usd
+from core.mcp_tools import argument_lines
 from core.plan_records import PlanRecord, StepRecord
-from slackui.limits import HEADER_TEXT, clip, mrkdwn, plain
+from slackui.limits import HEADER_TEXT, MODAL_BLOCKS, SECTION_TEXT, clip, mrkdwn, plain
+from slackui.step_question import settled_note
 
 PREVIEW_LIMIT = 700
 
@@ -22,6 +24,8 @@ RISK_BADGE = {
     "medium": ":large_yellow_circle: medium risk",
     "high": ":red_circle: high risk",
 }
+#: A step whose tool is called at most once: if the call is interrupted, a person settles what happened.
+AT_MOST_ONCE_BADGE = ":one: at most once (if interrupted, you decide whether to run it again)"
 STEP_STATUS = {
     "pending": ":white_circle: waiting",
     "running": ":hourglass_flowing_sand: running",
@@ -94,10 +98,15 @@ def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
     if step.depends_on:
         header += "  _(after " + ", ".join(str(d + 1) for d in step.depends_on) + ")_"
     context = [RISK_BADGE.get(step.risk, step.risk)]
+    if step.at_most_once:
+        context.append(AT_MOST_ONCE_BADGE)
     if plan.status != "pending" or not step.selected:
         context.append(STEP_STATUS.get(step.status, step.status) if step.selected else ":no_entry_sign: left out")
-    if step.error:
+    if step.error and not (step.settled_as and step.status not in ("failed", "outcome_unknown")):
+        # (an error a person has since settled is history: the audit keeps it)
         context.append(clip(f"error: {step.error}", 300))
+    if step.settled_as:
+        context.append(settled_note(step))
     return [
         {"type": "section", "text": mrkdwn(header + "\n" + _quote(preview))},
         {"type": "context", "elements": [mrkdwn(" · ".join(context))]},
@@ -153,6 +162,10 @@ def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | Non
 
 def status_line(plan: PlanRecord) -> str:
     status = PLAN_STATUS.get(plan.status, plan.status)
+    unknown = [step for step in plan.steps if step.status == "outcome_unknown"]
+    if plan.status == "running" and unknown:
+        return (f"*{status}* · waiting for a person: the outcome of step {unknown[0].idx + 1} is unknown "
+                "(see the thread)")
     if plan.status == "pending":
         epoch = int(plan.expires_at.timestamp())
         fallback = f"{plan.expires_at:%Y-%m-%d %H:%M} UTC"
@@ -230,5 +243,23 @@ def review_modal(plan: PlanRecord) -> dict[str, Any]:
                 "label": plain("Steps to run", 2000),
                 "element": {"type": "checkboxes", "action_id": "steps", "options": options, "initial_options": options},
             },
+            *_full_arguments(plan),
         ],
     }
+
+
+def _full_arguments(plan: PlanRecord) -> list[dict[str, Any]]:
+    """Each MCP tool step's arguments in full (the card clips long values), a section per step."""
+    blocks: list[dict[str, Any]] = []
+    for step in plan.steps:
+        if step.pin is None or not step.args:
+            continue
+        server, _, tool = step.action.partition(".")
+        head = f"*{step.idx + 1}. {step.description}* — tool `{tool}` on the MCP server `{server}`"
+        if step.at_most_once:
+            head += f"\n{AT_MOST_ONCE_BADGE}"
+        text = "\n".join([head, *argument_lines(step.args, limit=None)])
+        # A value longer than a section goes on in the next one (arguments are bounded when planned).
+        blocks += [{"type": "section", "text": mrkdwn(text[start : start + SECTION_TEXT])}
+                   for start in range(0, len(text), SECTION_TEXT)]
+    return blocks[: MODAL_BLOCKS - 2]

@@ -53,6 +53,7 @@ COMMAND_HELP = (
     "• `/baton digest daily 09:00` / `weekdays 08:30` / `off` / `now`, or `/baton digest me …` for yours by DM\n"
     "• `/baton status` — queues, failed jobs, pending approvals, today's spend · `/baton plans` — pending plans\n"
     "• `/baton budget` — model spend against each budget\n"
+    "• `/baton tools` — every action I can take: source, risk, idempotency class, policy\n"
     "• `/baton policy` — this channel's approval policy (admins: `/baton policy set …`)\n"
     "• `@Baton <request>` in a channel, or a DM, works too"
 )
@@ -87,6 +88,23 @@ def not_allowed(reason: str) -> str:
     return f"You can't approve this plan: {reason}."
 
 
+def not_allowed_to(verb: str, reason: str) -> str:
+    """Refusal of a step button (``verb``: "decide", "re-plan") to someone who may not approve the plan."""
+    return f"You can't {verb} this: only someone who may approve the plan can ({reason})."
+
+
+#: What the step buttons recorded (``memory.step_settlement``), for whoever clicked after the decision.
+_SETTLED_AS = {"happened": "confirmed it happened", "rerun": "asked to run it again", "skipped": "skipped it"}
+
+
+def step_already_settled(settled_as: str | None, settled_by: str | None) -> str:
+    """To someone whose step button lost: who decided and what (or that the question is no longer open)."""
+    if settled_as and settled_by:
+        return f"Already decided: <@{settled_by}> {_SETTLED_AS.get(settled_as, settled_as)}. Nothing else was done."
+    return "That question is no longer open, so nothing was done."
+
+
+ALREADY_REPLANNED = "A new plan for this request was already asked for; it is in this thread."
 WRONG_WORKSPACE = "That plan belongs to another workspace; nothing was changed."
 PLAN_NOT_FOUND = "I can't find that plan."
 #: To the person whose click, form or command reached Baton while its database was unavailable: nothing was
@@ -110,7 +128,10 @@ def gave_up_retrying(error: str, *, seconds: int, attempts: int) -> str:
 
 OUTCOME_UNKNOWN_LABEL = "Outcome unknown (it may have happened: check before asking again; I won't repeat it)"
 #: A step whose MCP tool is described differently now than when the plan was approved.
-TOOL_CHANGED = "the tool {action} changed since this plan was approved, so I did not run it; ask again for a new plan"
+TOOL_CHANGED = (
+    "the tool {action} changed since this plan was approved, so I did not run it; Re-plan (in this thread) plans "
+    "the request again with the tool as it is now"
+)
 #: A step whose worker stopped during an at-most-once call.
 INTERRUPTED_CALL = "{action} was interrupted (the worker stopped during the call)"
 #: How much of a tool's result the report shows (the effects ledger and the audit keep more).

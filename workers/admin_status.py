@@ -9,8 +9,9 @@ import psycopg
 
 from core import defaults
 from core.status import ModelHealth, StatusFacts
-from memory import admin_sql
+from memory import admin_sql, mcp_listings
 from memory.llm_calls import utc_day
+from memory.step_settlement import unsettled_steps
 from workers.queue_admin import queue_report
 
 
@@ -33,4 +34,6 @@ def gather_status(conn: psycopg.Connection[Any], *, team_id: str, channel_id: st
         channel_id=channel_id,
         channel_spend=(admin_sql.spend_since(conn, team_id=team_id, since=since, channel_id=channel_id)
                        if channel_id else None),
+        mcp_unavailable=tuple(mcp_listings.unavailable(conn)),
+        unsettled_steps=unsettled_steps(conn, team_id=team_id),
     )

@@ -27,6 +27,7 @@ from workers.admin_status import gather_status
 from workers.meetings.followup_plan import followup_plan, preview_registry
 from workers.redis_client import connect_redis
 from workers.spool import SpooledEvent, drop_event, keep_event, spooled_count, spooled_events
+from workers.tool_listing import stored_tool_listing
 
 __all__ = [
     "JOBS",
@@ -44,6 +45,7 @@ __all__ = [
     "preview_registry",
     "spooled_count",
     "spooled_events",
+    "stored_tool_listing",
 ]
 
 #: Kind of work -> (queue, dotted path of the job function). The functions take one row id.
@@ -51,6 +53,8 @@ JOBS: dict[str, tuple[str, str]] = {
     "plan_request": ("plans", "workers.planning.request.plan_request"),
     "post_plan_card": ("plans", "workers.planning.deferred_card.post_plan_card"),
     "execute_plan": ("actions", "workers.execute.execute_plan"),
+    # The same job again after a person settled a step whose outcome was unknown (each decision runs it on).
+    "resume_plan": ("actions", "workers.execute.execute_plan"),
     "send_followup": ("actions", "workers.meetings.followups.send_followup"),
     "refresh_meeting": ("default", "workers.meetings.refresh.refresh_meeting"),
     "send_digest": ("default", "workers.digest_sender.send_digest"),
@@ -61,7 +65,7 @@ JOBS: dict[str, tuple[str, str]] = {
 RECONCILE_JOB = "workers.reconcile.reconcile"
 EMBED_PENDING_JOB = "workers.memories.embed.embed_pending_memories"
 #: Jobs that may rightly run again for the same row (each change re-renders): a fresh id every time.
-_REPEATABLE = frozenset({"refresh_meeting", "publish_home", "post_plan_card"})
+_REPEATABLE = frozenset({"refresh_meeting", "publish_home", "post_plan_card", "resume_plan"})
 
 
 def job_modules() -> list[str]:

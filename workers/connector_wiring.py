@@ -34,7 +34,8 @@ from connectors.slack_clients import effect_client
 from core.settings import Settings
 from memory.facts import Embed
 from workers.job_context import WorkerContext
-from workers.mcp_catalogue import McpCatalogue, load_catalogue
+from workers.mcp_catalogue import McpCatalogue
+from workers.mcp_listing import current_catalogue
 from workers.memories.support import embed_text
 
 log = logging.getLogger(__name__)
@@ -100,17 +101,17 @@ def build_registry(
 def registry_for(ctx: WorkerContext) -> ConnectorRegistry:
     """The registry a job uses: connectors get a Slack client without blind retries
     (``connectors.slack_clients.effect_client``), the job's clock, and memory writes embedded through the
-    job's provider. The MCP servers' tools and the plugins are loaded once per worker context (at worker start,
-    or here)."""
-    if ctx.mcp is None:
-        ctx.mcp = load_catalogue(ctx.settings.mcp_servers)
+    job's provider. The MCP servers' tools are listed once per worker context (at worker start, or here), and
+    taken from the stored listing when someone stored a newer one (``workers.mcp_listing``); the plugins are loaded
+    once per worker context."""
+    mcp = current_catalogue(ctx)
     return build_registry(
         ctx.settings,
         slack=effect_client(ctx.settings),
         connect=ctx.db,
         now=ctx.now,
         embed=lambda text: embed_text(ctx, text),
-        mcp=ctx.mcp,
+        mcp=mcp,
         plugins=plugins_of(ctx),
     )
 

@@ -8,9 +8,11 @@ never does a side effect twice.
 
 At most once: a connector of that class (an MCP tool with no key and no idempotent hint) is never called twice.
 A step found with an earlier claim in the ledger (its worker died), or whose call was interrupted
-(``OutcomeUnknown``), ends as ``outcome_unknown``; the plan stops, nothing is undone or repeated by itself, and
-the report says so. A step whose connector's pin (an MCP tool's definition) differs from the one recorded when
-planned does not run.
+(``OutcomeUnknown``), ends as ``outcome_unknown``; the plan waits (``running``), nothing is undone or repeated by
+itself, and the thread asks a person (``workers/step_questions.py``): *It happened*, *Run it again* (a fresh
+attempt key) or *Skip* (``memory/step_settlement.py``), after which the plan is run on from there. A step whose
+connector's pin (an MCP tool's definition) differs from the one recorded when planned does not run, and the
+thread offers to plan the request again.
 """
 
 from __future__ import annotations
@@ -27,13 +29,15 @@ from core import defaults
 from core.plan_records import PlanRecord, StepRecord
 from memory import audit, effects, plans
 from memory.db import Conn, is_outage
-from slackui import replies
+from slackui import replies, step_question
 from workers.cards import reply_in_thread, update_card
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
 from workers.lease_keeper import LeaseKeeper
+from workers.mcp_listing import refresh_listings
 from workers.memories.outcome import remember_outcome
 from workers.parking import failure_reason, hold_report, park_step, post_report, take_parked_report
+from workers.step_questions import ask_about_step, offer_replan
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +87,12 @@ class _Runner:
                     # Another worker holds a live lease, or an outage parked the step (workers/parking.py): it, or
                     # the recovery pass once the lease has passed, continues.
                     return outcome
-                if outcome in ("failed", "outcome_unknown"):
+                if outcome == "outcome_unknown":
+                    # A person settles it (the thread asks them); their decision runs the plan on from here.
+                    ask_about_step(self.ctx, self.conn, self.plan(), step.idx)
+                    update_card(self.ctx, self.plan())
+                    return outcome
+                if outcome == "failed":
                     if plans.move_plan(self.conn, self.plan_id, event="fail", frm="running", now=self.ctx.now()):
                         self._record(kind="plan.failed")
                     break
@@ -116,7 +125,7 @@ class _Runner:
         event = plans.claim_step(self.conn, self.plan_id, idx, now=now, lease_until=now + _lease())
         if event is None:
             return "busy" if self.plan().steps[idx].status == "running" else self.plan().steps[idx].status
-        key = effects.step_key(self.plan_id, idx)
+        key = effects.step_key(self.plan_id, idx, step.rerun)
         self._record(
             kind="step.claimed" if event == "claim" else "step.resumed",
             step=idx,
@@ -141,7 +150,11 @@ class _Runner:
         except OutcomeUnknown as err:
             return self._unknown(idx, str(err))
         except DefinitionChanged:
-            return self._fail(idx, replies.TOOL_CHANGED.format(action=step.action))
+            reason = replies.TOOL_CHANGED.format(action=step.action)
+            outcome = self._fail(idx, reason)
+            self._relist(step.action)
+            offer_replan(self.ctx, self.plan(), idx, reason=reason)
+            return outcome
         except (PermanentError, UnknownAction) as err:
             return self._fail(idx, str(err) if not isinstance(err, UnknownAction) else f"unknown action {err}")
         except RetryableError as err:
@@ -196,6 +209,16 @@ class _Runner:
         )
         return "succeeded"
 
+    def _relist(self, action: str) -> None:
+        """Store the changed tool's server listing anew, so the next plan (a Re-plan) offers the tool as it is."""
+        server, config = action.partition(".")[0], self.ctx.settings.mcp_servers
+        if server not in config.servers:
+            return
+        try:
+            refresh_listings(self.conn, config, now=self.ctx.now(), only={server})
+        except Exception:  # the refusal stands either way; the next worker start lists it again
+            log.exception("could not list the MCP server %s again", server)
+
     def _at_most_once(self, action: str) -> bool:
         """True for at-most-once connectors, and for an action no connector offers now (its class is unknown)."""
         if action not in self.registry:
@@ -235,7 +258,7 @@ class _Runner:
                 if not plans.finish_step(self.conn, self.plan_id, step.idx, event="undo", frm="succeeded", now=now):
                     return "busy"
                 plans.extend_lease(self.conn, self.plan_id, step.idx, lease_until=self.ctx.now() + _lease())
-            key = effects.step_key(self.plan_id, step.idx)
+            key = effects.step_key(self.plan_id, step.idx, step.rerun)
             try:
                 connector = self.registry.get(step.action)
                 with LeaseKeeper(self.ctx, self.plan_id, step.idx):
@@ -334,6 +357,8 @@ def _report_text(plan: PlanRecord) -> str:
         label = f"{step.idx + 1}. {step.description}"
         if step.status == "succeeded":
             label += _tool_result(step)
+        if step.settled_as:
+            label += f" — {step_question.settled_note(step)}"
         if step.status in ("failed", "outcome_unknown") and step.error:
             label += f" — {step.error}"
         by_status.setdefault(step.status, []).append(label)

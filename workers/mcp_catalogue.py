@@ -8,7 +8,7 @@ in the listing (``baton tools`` shows it) but never becomes an action the planne
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -32,6 +32,8 @@ class McpCatalogue:
     tools: tuple[McpTool, ...] = ()
     denied: tuple[McpTool, ...] = ()
     failures: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    #: The newest stored listing (``memory.mcp_listings``) this catalogue reflects; 0: listed live, not stored.
+    version: int = 0
 
     def connectors(self, *, taken: Iterable[str] = ()) -> list[Connector]:
         """The usable tools as connectors, leaving out any whose action name is ``taken`` (a built-in's)."""
@@ -39,23 +41,46 @@ class McpCatalogue:
         return [tool for tool in self.tools if tool.action not in reserved]
 
 
+#: One server's listing: its tools, or why it could not be listed.
+Listed = Sequence[ToolDefinition] | str
+
+
 def load_catalogue(config: McpConfig) -> McpCatalogue:
-    """List every server's tools, all at once (each within its ``timeout``, or the default listing timeout), so
-    a server that hangs delays start-up by its own timeout only."""
+    """List every server's tools live and make the catalogue (nothing is stored)."""
+    return build_catalogue(config, list_servers(config))
+
+
+def list_servers(config: McpConfig, *, only: Iterable[str] | None = None) -> dict[str, Listed]:
+    """List every server's tools (or those named in ``only``), all at once (each within its ``timeout``, or the
+    default listing timeout), so a server that hangs delays start-up by its own timeout only."""
+    names = [name for name in config.servers if only is None or name in set(only)]
+    if not names:
+        return {}
+    listed: dict[str, Listed] = {}
+    with ThreadPoolExecutor(max_workers=min(len(names), _MAX_PARALLEL_LISTINGS)) as pool:
+        listings = {name: pool.submit(_list, name, config.servers[name]) for name in names}
+    for name, future in listings.items():
+        try:
+            listed[name] = future.result()
+        except ServerUnavailable as err:
+            log.warning("MCP server %s is unavailable, its tools are left out: %s", name, err)
+            listed[name] = str(err)
+            continue
+        log.info("MCP server %s: %d tools", name, len(listed[name]))
+    return listed
+
+
+def build_catalogue(config: McpConfig, listed: Mapping[str, Listed], *, version: int = 0) -> McpCatalogue:
+    """The catalogue of ``listed`` tools under ``config``'s terms (risk, policy, timeout per tool)."""
     tools: list[McpTool] = []
     denied: list[McpTool] = []
     failures: list[tuple[str, str]] = []
-    if not config.servers:
-        return McpCatalogue()
-    with ThreadPoolExecutor(max_workers=min(len(config.servers), _MAX_PARALLEL_LISTINGS)) as pool:
-        listings = {name: pool.submit(_list, name, server) for name, server in config.servers.items()}
-    for name, future in listings.items():
-        server = config.servers[name]
-        try:
-            definitions = future.result()
-        except ServerUnavailable as err:
-            log.warning("MCP server %s is unavailable, its tools are left out: %s", name, err)
-            failures.append((name, str(err)))
+    for name, definitions in listed.items():
+        server = config.servers.get(name)
+        if server is None:
+            continue
+        if isinstance(definitions, str):
+            failures.append((name, definitions))
             continue
         for definition in definitions:
             terms = tool_terms(
@@ -68,8 +93,7 @@ def load_catalogue(config: McpConfig) -> McpCatalogue:
                 failures.append((definition.action, str(err)))
                 continue
             (denied if terms.policy == "deny" else tools).append(tool)
-        log.info("MCP server %s: %d tools", name, len(definitions))
-    return McpCatalogue(tools=tuple(tools), denied=tuple(denied), failures=tuple(failures))
+    return McpCatalogue(tools=tuple(tools), denied=tuple(denied), failures=tuple(failures), version=version)
 
 
 def _list(name: str, server: Server) -> list[ToolDefinition]:

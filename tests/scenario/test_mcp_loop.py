@@ -14,7 +14,7 @@ import pytest
 
 from core.mcp_config import McpConfig, StdioServer
 from memory import effects, plans
-from slackui import plan_card
+from slackui import plan_card, step_question
 from tests.fakes.mcp_server import INJECTION
 from tests.scenario.loop_helpers import audit_kinds, card_text, click, click_body, eventually, plan_row, posts_in
 from tests.scenario.test_mcp_connector import calls, stdio_server
@@ -119,10 +119,10 @@ def test_a_call_past_its_timeout_is_outcome_unknown_and_never_repeated(mcp_bot, 
     mcp_bot.run_jobs(wait_for=1)
     step = db.execute("SELECT status, error FROM plan_steps WHERE plan_id = %s", (plan["id"],)).fetchone()
     assert step["status"] == "outcome_unknown" and "no answer within 4 s" in step["error"]
-    assert plan_row(db)["status"] == "failed"
+    assert plan_row(db)["status"] == "running"  # waiting for a person (tests/scenario/test_mcp_decisions.py)
     assert "step.outcome_unknown" in audit_kinds(db, plan["id"])
-    report = posts_in(mcp_bot, "C0GENERAL", containing="Outcome unknown")
-    assert len(report) == 1 and "Run the slow job" in report[0]["text"]
+    question = posts_in(mcp_bot, "C0GENERAL", containing="Outcome unknown")
+    assert len(question) == 1 and "Run the slow job" in json.dumps(question[0]["blocks"])
     mcp_bot.clock.advance(minutes=5)
     mcp_bot.run_jobs()  # the recovery pass finds nothing to redo
     assert calls(tmp_path) == ["slow started"]
@@ -218,4 +218,11 @@ def test_a_real_worker_sigkilled_during_an_at_most_once_call_leaves_it_unknown(
     step = db.execute("SELECT status, error FROM plan_steps WHERE plan_id = %s", (plan["id"],)).fetchone()
     assert step["status"] == "outcome_unknown" and "interrupted" in step["error"]
     assert calls(state) == ["slow started"]
-    assert posts_in(mcp_bot, "C0GENERAL", containing="Outcome unknown")
+    question = posts_in(mcp_bot, "C0GENERAL", containing="Outcome unknown")
+    assert len(question) == 1
+    # Bob, who may approve, says it happened: the step is done (confirmed by him), nothing is called again.
+    mcp_bot.slack.click("U0BOB", channel=plan["card_channel"], message_ts=question[0]["ts"],
+                        action_id=step_question.HAPPENED)
+    mcp_bot.run_jobs(wait_for=1)
+    assert plan_row(db)["status"] == "succeeded" and calls(state) == ["slow started"]
+    assert "confirmed by <@U0BOB>" in posts_in(mcp_bot, "C0GENERAL", containing="Done:")[0]["text"]

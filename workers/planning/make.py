@@ -295,6 +295,7 @@ def review_draft(draft: PlanDraft, *, registry: ConnectorRegistry, origin: Reque
                 compensable=connector.compensable,
                 pin=connector.pin,
                 auto_run=connector.auto_run,
+                at_most_once=connector.idempotency == "at_most_once",
             )
         )
     if problems:
