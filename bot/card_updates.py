@@ -32,6 +32,18 @@ async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str) 
         log.warning("could not update the card of plan %s: %s", plan.id, err.response.get("error"))
 
 
+async def clear_thread_status(client: AsyncWebClient, plan: PlanRecord) -> None:
+    """A plan asked for in a DM thread was decided without running (rejected, expired): an assistant thread's
+    "waiting for approval" goes (an approved plan's worker clears it as it starts). Outside an assistant thread
+    Slack refuses the call, which is logged and harmless."""
+    if plan.channel_type != "im" or not plan.thread_ts:
+        return
+    try:
+        await client.assistant_threads_setStatus(channel_id=plan.channel_id, thread_ts=plan.thread_ts, status="")
+    except SlackApiError as err:
+        log.info("could not clear the assistant status of plan %s: %s", plan.id, err.response.get("error"))
+
+
 async def tell(client: AsyncWebClient, *, channel: str | None, user: str, text: str) -> None:
     """An ephemeral note to one person (only they see it)."""
     if not channel:

@@ -12,6 +12,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.assistant_intake import EVENTS as ASSISTANT_EVENTS
+from bot.assistant_intake import STARTED as ASSISTANT_THREAD_STARTED
+from bot.assistant_intake import assistant_context, record_assistant_event
 from bot.deps import AppDeps
 from bot.spool import REPLAYING, STILL_DOWN
 from core import correlation
@@ -61,7 +64,7 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
                     log.info("duplicate delivery of %s; already recorded", body.get("event_id"))
                     return BoltResponse(status=200, body="")
                 request_id = await _apply(conn, body, bot_user_id=context.get("bot_user_id"))
-                if not _opens_home(body):  # the Home tab is published by a job, which settles the event
+                if not _settled_by_a_job(body):
                     await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
         except Exception as err:
             if not is_outage(err):
@@ -78,11 +81,11 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
 
     @app.event("app_mention")
     async def on_mention(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        await _start(context, event, client, deps)
+        await start_request(context, event, client, deps)
 
     @app.event("message")
     async def on_message(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        await _start(context, event, client, deps)
+        await start_request(context, event, client, deps)
 
     @app.event("app_home_opened")
     async def on_home_opened(context: dict[str, Any], event: dict[str, Any]) -> None:
@@ -160,10 +163,17 @@ def _opens_home(body: dict[str, Any]) -> bool:
     return event.get("type") == "app_home_opened" and event.get("tab") == "home"
 
 
+def _settled_by_a_job(body: dict[str, Any]) -> bool:
+    """Events whose job settles them: the Home tab (published) and a new assistant thread (greeted)."""
+    return _opens_home(body) or _event(body).get("type") == ASSISTANT_THREAD_STARTED
+
+
 def _outcome(body: dict[str, Any], request_id: int | None) -> str:
     """``done`` when recording it did Baton's part (a request, a message copy, an edit or a deletion), else
     ``ignored``."""
     event = _event(body)
+    if event.get("type") in ASSISTANT_EVENTS:
+        return "done"  # the thread and its channel context were stored with the event
     stored = event.get("type") == "message" and (
         event.get("subtype") in CONTENT_SUBTYPES or event.get("subtype") in ("message_changed", "message_deleted")
     )
@@ -175,6 +185,9 @@ async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | No
     event = body.get("event") or {}
     team_id = body.get("team_id") or event.get("team") or ""
     kind, subtype = event.get("type"), event.get("subtype")
+    if kind in ASSISTANT_EVENTS:
+        await record_assistant_event(conn, team_id, event)
+        return None
     if kind == "message":
         if subtype == "message_changed":
             await intake.edit_message(conn, team_id, event)
@@ -191,6 +204,8 @@ async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | No
         source = "upload"
     if not is_request or event.get("bot_id") or not event.get("user") or event.get("user") == bot_user_id:
         return None
+    context: dict[str, Any] = {"files": files} if files else {}
+    context.update(await assistant_context(conn, team_id, event) or {})
     return await intake.create_request(
         conn,
         team_id=team_id,
@@ -203,7 +218,7 @@ async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | No
         text=without_mention_of(event.get("text") or "", bot_user_id),  # other mentions keep their meaning
         message_ts=event.get("ts"),
         thread_ts=event.get("thread_ts"),
-        context={"files": files} if files else None,
+        context=context or None,
     )
 
 
@@ -213,7 +228,7 @@ def _files(event: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: f.get(k) for k in keep} for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
 
 
-async def _start(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: AppDeps) -> None:
+async def start_request(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: AppDeps) -> None:
     """After the ack: queue planning and show the user at once that Baton is on it."""
     request_id = context.get("baton_request_id")
     if not request_id:

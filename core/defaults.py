@@ -162,6 +162,7 @@ OAUTH_STATE_EXPIRY_SECONDS = 600
 SLACK_BOT_SCOPES = (
     "app_mentions:read", "channels:history", "channels:read", "groups:history", "im:history", "im:write",
     "chat:write", "reactions:write", "users:read", "usergroups:read", "files:read", "commands",
+    "assistant:write",  # assistant threads: status, suggested prompts (Slack's AI app surfaces)
 )
 
 #: Minutes before a rotating bot token expires that a worker refreshes it (bolt's default for the web process).

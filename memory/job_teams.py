@@ -17,6 +17,7 @@ JOB_TABLES = {
     "refresh_meeting": "meetings",
     "send_digest": "digest_runs",
     "publish_home": "slack_events",
+    "greet_assistant_thread": "slack_events",
 }
 
 

@@ -51,6 +51,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "refresh_meeting": ("default", "workers.meetings.refresh.refresh_meeting"),
     "send_digest": ("default", "workers.digest_sender.send_digest"),
     "publish_home": ("default", "workers.home.publish_home"),
+    "greet_assistant_thread": ("default", "workers.assistant.greet_assistant_thread"),
 }
 #: The maintenance jobs, enqueued without a row id.
 RECONCILE_JOB = "workers.reconcile.reconcile"

@@ -28,6 +28,7 @@ from core.plan_records import PlanRecord, StepRecord
 from memory import audit, effects, plans
 from memory.db import Conn, is_outage
 from slackui import replies
+from workers.assistant import clear_plan_status
 from workers.cards import reply_in_thread, update_card
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
@@ -49,6 +50,7 @@ def execute_plan(plan_id: int) -> str:
             if not plans.move_plan(conn, plan_id, event="start", frm="approved", now=ctx.now()):
                 return "taken"
             audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="plan.running")
+            clear_plan_status(ctx, conn, plan)
         elif plan.status not in ("running", "failed", "succeeded", "compensated"):
             return plan.status
         registry = registry_for(ctx)

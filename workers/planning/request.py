@@ -25,6 +25,7 @@ from memory.decisions import decide_plan
 from memory.policies import load_policy
 from memory.slack_messages import thread_messages
 from slackui import replies
+from workers.assistant import planning_status
 from workers.cards import reply_in_thread
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
@@ -79,7 +80,8 @@ def plan_request(request_id: int) -> str:
                         deadline=Deadline(ctx.settings.planning_deadline_seconds))
         if is_meeting_request(record):
             return _run_stages(job)  # a meeting's notes say how far they got themselves
-        with InterimNotice(ctx, record, after=ctx.settings.planning_interim_seconds):
+        interim = InterimNotice(ctx, record, after=ctx.settings.planning_interim_seconds)
+        with planning_status(ctx, conn, record), interim:
             return _run_stages(job)
 
 
