@@ -87,7 +87,8 @@ async def after_decision(
         await deps.enqueue("execute_plan", outcome.plan.id)
     if outcome.plan is not None and (outcome.applied or outcome.plan.expires_at <= deps.now()):
         # The winner re-renders the card (and a click on an expired plan shows the expiry at once).
-        await refresh_card(client, outcome.plan, model=deps.chat_model)
+        plan_blocks = deps.settings is not None and deps.settings.slack_plan_blocks
+        await refresh_card(client, outcome.plan, model=deps.chat_model, plan_blocks=plan_blocks)
         if not outcome.start_execution:
             await clear_thread_status(client, outcome.plan)
     if outcome.message:

@@ -18,7 +18,7 @@ from slackui import plan_card
 log = logging.getLogger(__name__)
 
 
-async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str) -> None:
+async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str, plan_blocks: bool = False) -> None:
     """Re-render the card in place (decision, status). Failures are logged, never raised to Slack."""
     if not plan.card_channel or not plan.card_ts or plan.kind == "meeting":
         return  # a meeting's card is its notes card, re-rendered by bot.meeting_actions
@@ -26,7 +26,7 @@ async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str) 
         await client.chat_update(
             channel=plan.card_channel,
             ts=plan.card_ts,
-            **plan_card.card_message(plan, model=model),
+            **plan_card.card_message(plan, model=model, plan_blocks=plan_blocks),
         )
     except SlackApiError as err:
         log.warning("could not update the card of plan %s: %s", plan.id, err.response.get("error"))

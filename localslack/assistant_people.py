@@ -33,12 +33,14 @@ class AssistantActions:
         def _channel(self, ref: str) -> Channel: ...
         def _envelope(self, event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]: ...
         def _send(self, outgoing: Outgoing) -> DeliveryResponse: ...
+        def _can_deliver(self) -> bool: ...
 
     def open_assistant_thread(
         self, user_id: str, *, looking_at: str | None = None
-    ) -> tuple[str, str, DeliveryResponse]:
+    ) -> tuple[str, str, DeliveryResponse | None]:
         """``user_id`` opens the app's split view beside channel ``looking_at`` (or from the app's DM: no
-        context). Returns (DM id, thread ts, the bot's answer to ``assistant_thread_started``)."""
+        context). Returns (DM id, thread ts, the bot's answer to ``assistant_thread_started``, None when nothing
+        could be delivered: no ``events_url`` and no socket)."""
         with self._lock:
             user = self._user(user_id)
             dm = "D" + user.id[1:]
@@ -59,9 +61,9 @@ class AssistantActions:
             )
             self._state.assistant_threads.setdefault((dm, ts), {})["context"] = self._thread_context(looking_at)
             event = self._thread_event("assistant_thread_started", user.id, dm, ts, looking_at)
-        return dm, ts, self._send(Outgoing("events_api", self._envelope(event)))
+        return dm, ts, self._deliver(event)
 
-    def change_assistant_context(self, user_id: str, thread_ts: str, *, looking_at: str) -> DeliveryResponse:
+    def change_assistant_context(self, user_id: str, thread_ts: str, *, looking_at: str) -> DeliveryResponse | None:
         """``user_id`` looks at ``looking_at`` beside their open assistant thread ``thread_ts``."""
         with self._lock:
             user = self._user(user_id)
@@ -71,7 +73,10 @@ class AssistantActions:
                 raise UnknownObject(f"{user_id} has no assistant thread {thread_ts}")
             thread["context"] = self._thread_context(looking_at)
             event = self._thread_event("assistant_thread_context_changed", user.id, dm, thread_ts, looking_at)
-        return self._send(Outgoing("events_api", self._envelope(event)))
+        return self._deliver(event)
+
+    def _deliver(self, event: dict[str, Any]) -> DeliveryResponse | None:
+        return self._send(Outgoing("events_api", self._envelope(event))) if self._can_deliver() else None
 
     def assistant_thread(self, channel: str, thread_ts: str) -> dict[str, Any]:
         """What the bot set on a thread: ``status`` (and every ``statuses`` in order), ``prompts``, ``title``."""

@@ -14,6 +14,7 @@ from typing import Any
 from core.budgets import format_usd
 from core.plan_records import PlanRecord, StepRecord
 from slackui.limits import HEADER_TEXT, clip, mrkdwn, plain
+from slackui.plan_progress import plan_block, shows_plan_block
 
 PREVIEW_LIMIT = 700
 
@@ -99,8 +100,12 @@ def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
     ]
 
 
-def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The interactive plan message: steps with previews and risk, cost, and (while pending) buttons."""
+def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | None = None,
+              plan_blocks: bool = False) -> list[dict[str, Any]]:
+    """The interactive plan message: steps with previews and risk, cost, and (while pending) buttons.
+
+    With ``plan_blocks`` (``BATON_SLACK_PLAN_BLOCKS``) an approved plan's steps are one ``plan`` block of tasks
+    (``slackui.plan_progress``) instead of a section and a context block each."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(plan.title, HEADER_TEXT)},
         {
@@ -108,8 +113,11 @@ def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | Non
             "text": mrkdwn(f"{plan.rationale}\n\nRequested by <@{plan.requester_id}> · plan #{plan.id}"),
         },
     ]
-    for step in plan.steps:
-        blocks += step_blocks(plan, step)
+    if shows_plan_block(plan, enabled=plan_blocks):
+        blocks.append(plan_block(plan))
+    else:
+        for step in plan.steps:
+            blocks += step_blocks(plan, step)
     blocks.append(
         {
             "type": "context",
@@ -172,9 +180,9 @@ def card_text(plan: PlanRecord) -> str:
     return clip(f"Plan #{plan.id}: {plan.title} — {PLAN_STATUS.get(plan.status, plan.status)}", 300)
 
 
-def card_message(plan: PlanRecord, *, model: str) -> dict[str, Any]:
+def card_message(plan: PlanRecord, *, model: str, plan_blocks: bool = False) -> dict[str, Any]:
     """The card as a message's ``text`` and ``blocks``: what is posted and what every update sends."""
-    return {"text": card_text(plan), "blocks": plan_card(plan, model=model)}
+    return {"text": card_text(plan), "blocks": plan_card(plan, model=model, plan_blocks=plan_blocks)}
 
 
 def reject_modal(plan: PlanRecord) -> dict[str, Any]:

@@ -126,6 +126,8 @@ class _Runner:
             key=key,
             attempt=step.attempts + 1,
         )
+        if self.ctx.settings.slack_plan_blocks:
+            update_card(self.ctx, self.plan())  # its task turns in_progress (Slack's plan block) before the call
         effect = effects.claim(self.conn, key=key, plan_id=self.plan_id, step_idx=idx, action=step.action)
         if effect.status == "done":
             # The effect finished before (the worker died after it); record, don't repeat.
