@@ -167,3 +167,7 @@ SLACK_BOT_SCOPES = (
 
 #: Minutes before a rotating bot token expires that a worker refreshes it (bolt's default for the web process).
 TOKEN_REFRESH_MINUTES = 120
+
+#: Characters of a streamed answer gathered before each ``chat.appendStream`` (slack_sdk's ``ChatStream`` buffer;
+#: its default is 256): small enough that the answer visibly grows, large enough to stay far below Slack's rate limits.
+ANSWER_STREAM_BUFFER = 120

@@ -26,6 +26,7 @@ from memory.policies import load_policy
 from memory.slack_messages import thread_messages
 from slackui import replies
 from workers.assistant import planning_status
+from workers.assistant_answer import stream_answer
 from workers.cards import reply_in_thread
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
@@ -148,6 +149,16 @@ def _plan_correction(job: _Planning) -> str | None:
     return None
 
 
+def _stream_answer(job: _Planning) -> str | None:
+    """A question in an assistant thread that memory can answer: the model's answer, streamed (no plan)."""
+    if job.outcome is not None:
+        return None
+    answered = stream_answer(job.ctx, job.conn, job.record, job.text)
+    if answered is not None:
+        requests.finish_request(job.conn, job.record.id, answered)
+    return answered
+
+
 def _make_plan(job: _Planning) -> str | None:
     if job.outcome is not None:
         return None  # planned already (a correction)
@@ -227,6 +238,7 @@ STAGES: tuple[Stage, ...] = (
     _refuse_oversized_fact,
     _offer_forget,
     _plan_correction,
+    _stream_answer,
     _make_plan,
     _refuse_unplanned,
     _propose,
