@@ -171,3 +171,6 @@ TOKEN_REFRESH_MINUTES = 120
 #: Characters of a streamed answer gathered before each ``chat.appendStream`` (slack_sdk's ``ChatStream`` buffer;
 #: its default is 256): small enough that the answer visibly grows, large enough to stay far below Slack's rate limits.
 ANSWER_STREAM_BUFFER = 120
+#: A new assistant thread whose greeting job was lost (Redis) is greeted by the recovery pass up to this many seconds
+#: after it opened; later the person has moved on, and the event is left unhandled.
+GREETING_RETRY_HORIZON_SECONDS = 600

@@ -6,6 +6,7 @@ greeting, the planning status) and by intake, which copies the channel context o
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -95,3 +96,14 @@ def _record(row: Any) -> AssistantThread | None:
         context_team_id=values["context_team_id"],
         greeted=values["greeted_at"] is not None,
     )
+
+
+def ungreeted_events(conn: psycopg.Connection[Any], *, older_than: datetime, newer_than: datetime) -> list[int]:
+    """``assistant_thread_started`` events recorded between the two times whose greeting job never settled them
+    (the recovery pass enqueues it again)."""
+    rows = conn.execute(
+        "SELECT id FROM slack_events WHERE status = 'received' AND event_type = 'assistant_thread_started' "
+        "AND received_at < %s AND received_at > %s ORDER BY id",
+        (older_than, newer_than),
+    ).fetchall()
+    return [int(row["id"] if isinstance(row, dict) else row[0]) for row in rows]

@@ -10,15 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from connectors.slack_errors import describe_error
 from connectors.slack_once import post_once
+from core import defaults
 from core.assistant import AssistantThread, Status, read_thread_event
 from core.plan_records import PlanRecord
 from memory import assistant_threads, digests, plans, slack_events
 from memory.db import Conn
 from memory.requests import RequestRecord
 from slackui import assistant_views
+from workers.api import enqueue_job
 from workers.digest_sender import waiting_for
 from workers.job_context import WorkerContext, current
 
@@ -118,3 +121,19 @@ def clear_plan_status(ctx: WorkerContext, conn: Conn, plan: PlanRecord) -> None:
         assistant_threads.find_thread(conn, team_id=plan.team_id, channel_id=plan.channel_id, thread_ts=plan.thread_ts),
         "",
     )
+
+
+def regreet_lost(ctx: WorkerContext, conn: Conn, *, now: datetime, stamp: str) -> list[int]:
+    """Recovery pass: enqueue again the greeting of each new assistant thread whose job Redis lost (recorded
+    more than the grace ago, less than :data:`core.defaults.GREETING_RETRY_HORIZON_SECONDS`); returns the events."""
+    assert ctx.redis is not None, "the recovery pass needs Redis to re-enqueue work"
+    lost = assistant_threads.ungreeted_events(
+        conn,
+        older_than=now - timedelta(seconds=defaults.RECONCILE_GRACE_SECONDS),
+        newer_than=now - timedelta(seconds=defaults.GREETING_RETRY_HORIZON_SECONDS),
+    )
+    for event_pk in lost:
+        enqueue_job(ctx.redis, "greet_assistant_thread", event_pk, suffix=stamp)
+    if lost:
+        log.info("reconciler: greeting again the assistant threads of events %s", lost)
+    return lost

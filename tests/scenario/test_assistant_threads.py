@@ -12,6 +12,7 @@ from slackui import assistant_views, plan_card
 from tests.scenario.loop_helpers import card_posts, click, eventually, plan_row, posts_in
 from workers.assistant import greet_assistant_thread
 from workers.job_context import install
+from workers.reconcile import reconcile
 
 
 def thread_row(db):
@@ -118,3 +119,23 @@ def test_a_plain_dm_shows_no_status(bot, db):
     bot.run_jobs(wait_for=1)
     assert len(card_posts(bot)) == 1
     assert bot.slack.calls_to("assistant.threads.setStatus") == []
+
+
+def test_a_greeting_whose_job_redis_lost_is_sent_by_the_recovery_pass(bot, db, web_server, monkeypatch):
+    def redis_down(kind, ident):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(web_server, "_enqueue_sync", redis_down)
+    dm, _ts, answer = bot.slack.open_assistant_thread("U0ALICE", looking_at="C0OPS")
+    assert answer.status == 200
+    assert bot.run_jobs(timeout=0.3) == 0
+    monkeypatch.undo()
+
+    bot.clock.advance(minutes=1)
+    bot.run_jobs()  # installs the context with the advanced clock
+    reconcile()
+    assert bot.run_jobs(wait_for=1) == 1
+    assert len(posts_in(bot, dm, containing="Hi <@U0ALICE>")) == 1
+    reconcile()  # settled now: nothing more to enqueue
+    assert bot.run_jobs(timeout=0.3) == 0
+    assert len(posts_in(bot, dm, containing="Hi <@U0ALICE>")) == 1
