@@ -116,8 +116,8 @@ class _Handlers:
         completion_id = self.state.next_completion_id()
         completion = build_completion(answer, request=body, completion_id=completion_id, call_ids=call_ids)
         if body.get("stream"):
-            return await _stream(request, completion, include_usage=bool((body.get("stream_options") or {})
-                                                                        .get("include_usage")))
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return await _stream(request, completion, include_usage=include_usage, cut_after=answer.cut_after)
         return _json(completion)
 
     async def embeddings(self, request: web.Request) -> web.StreamResponse:
@@ -158,9 +158,11 @@ class _Handlers:
 STREAM_PIECE = 8
 
 
-async def _stream(request: web.Request, completion: dict[str, Any], *, include_usage: bool) -> web.StreamResponse:
+async def _stream(request: web.Request, completion: dict[str, Any], *, include_usage: bool,
+                  cut_after: int | None = None) -> web.StreamResponse:
     """The completion as OpenAI streams it: server-sent ``chat.completion.chunk`` events, the content in pieces,
-    the finish reason in the last one, then (when asked) a usage chunk with no choices, then ``[DONE]``."""
+    the finish reason in the last one, then (when asked) a usage chunk with no choices, then ``[DONE]``.
+    ``cut_after``: the connection is dropped after that many chunks, mid-stream."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
     await response.prepare(request)
     base = {"id": completion["id"], "object": "chat.completion.chunk", "created": completion["created"],
@@ -173,7 +175,11 @@ async def _stream(request: web.Request, completion: dict[str, Any], *, include_u
     chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
     if include_usage:
         chunks.append({**base, "choices": [], "usage": completion["usage"]})
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
+        if cut_after is not None and n == cut_after:
+            assert request.transport is not None
+            request.transport.close()  # no last chunk of the chunked body: the client sees a broken stream
+            return response
         await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
     await response.write(b"data: [DONE]\n\n")
     await response.write_eof()

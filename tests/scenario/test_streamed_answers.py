@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from slackui import replies
 from workers.job_context import install
 from workers.planning.request import plan_request
 
@@ -75,3 +76,18 @@ def test_outside_an_assistant_thread_questions_are_planned_as_before(llm_bot, fa
     llm_bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> when do deploys freeze?")
     llm_bot.run_jobs(wait_for=1)
     assert stream_calls(llm_bot) == []
+
+
+def test_an_answer_the_model_breaks_off_says_so_and_is_still_answered_once(llm_bot, fake_openai, db):
+    fake_openai.queue_chat(ANSWER, cut_after=20)  # 160 characters arrive, then the connection drops
+    dm, ts = ask_in_thread(llm_bot, "when do deploys freeze?")
+    answers = [
+        m for m in llm_bot.slack.messages(dm) if m.get("thread_ts") == ts and "Thursdays" in (m.get("text") or "")
+    ]
+    assert len(answers) == 1
+    assert answers[0]["text"].startswith(ANSWER[:160]) and ANSWER not in answers[0]["text"]
+    assert answers[0]["text"].endswith(replies.ANSWER_CUT_SHORT)
+    assert db.execute("SELECT status FROM requests").fetchone()["status"] == "answered"
+    call = db.execute("SELECT purpose, ok, error FROM llm_calls").fetchone()
+    assert call["purpose"] == "answer" and not call["ok"] and call["error"]
+    assert [c.method for c in stream_calls(llm_bot)][-1] == "chat.stopStream"

@@ -219,6 +219,15 @@ def test_a_streamed_reply_arrives_in_pieces_with_its_usage_last(fake_openai: Fak
     assert chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 37
 
 
+def test_a_stream_can_break_off_mid_answer(fake_openai: FakeOpenAI, client: OpenAI) -> None:
+    fake_openai.queue_chat("The freeze is on Thursdays.", cut_after=2)
+    got = []
+    with pytest.raises(openai.APIConnectionError):  # the SDK's error for a body that ends early
+        for chunk in client.chat.completions.create(model="m", messages=USER, stream=True):
+            got.append(chunk.choices[0].delta.content)
+    assert got == ["The free", "ze is on"]
+
+
 def test_well_formed_extras_are_accepted(fake_openai: FakeOpenAI, client: OpenAI) -> None:
     fake_openai.queue_chat('{"a": 1}')
     messages: list[ChatCompletionMessageParam] = [
