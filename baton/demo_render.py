@@ -241,6 +241,10 @@ def match_buttons(buttons: list[Button], wanted: str, *, viewer: str) -> list[Bu
     return [b for b in visible if key.startswith(b.label.lower() + " ") and key[len(b.label) + 1 :] in b.about.lower()]
 
 
+#: How a task of a ``plan`` block reads in the terminal, by status.
+_TASK_MARK = {"pending": "○", "in_progress": "◐", "complete": "✓", "error": "✗"}
+
+
 def _blocks_text(blocks: list[dict[str, Any]], write: Write, users: Mapping[str, str]) -> list[str]:
     lines: list[str] = []
     for block in blocks:
@@ -257,6 +261,10 @@ def _blocks_text(blocks: list[dict[str, Any]], write: Write, users: Mapping[str,
             lines.append("─" * 40)
         elif kind == "rich_text":
             lines.append(_rich_text(block))
+        elif kind == "plan":  # BATON_SLACK_PLAN_BLOCKS: the steps as tasks
+            lines.append(write(str(block.get("title") or "")))
+            for task in block.get("tasks") or []:
+                lines.append(f"  {_TASK_MARK.get(task.get('status'), '·')} {write(str(task.get('title') or ''))}")
         elif kind == "actions":
             inputs = [_input_text(e, users) for e in block.get("elements") or [] if e.get("type") != "button"]
             if inputs:

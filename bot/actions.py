@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvals import ClickOutcome, decide_click
-from bot.card_updates import refresh_card, tell
+from bot.card_updates import clear_thread_status, refresh_card, tell
 from bot.deps import AppDeps
 from bot.payload import channel_id, plan_id, team_id, user_id
 from core.plan_records import PlanRecord
@@ -87,7 +87,10 @@ async def after_decision(
         await deps.enqueue("execute_plan", outcome.plan.id)
     if outcome.plan is not None and (outcome.applied or outcome.plan.expires_at <= deps.now()):
         # The winner re-renders the card (and a click on an expired plan shows the expiry at once).
-        await refresh_card(client, outcome.plan, model=deps.chat_model)
+        plan_blocks = deps.settings is not None and deps.settings.slack_plan_blocks
+        await refresh_card(client, outcome.plan, model=deps.chat_model, plan_blocks=plan_blocks)
+        if not outcome.start_execution:
+            await clear_thread_status(client, outcome.plan)
     if outcome.message:
         target = channel or (outcome.plan.card_channel if outcome.plan else None)
         await tell(client, channel=target, user=user_id, text=outcome.message)

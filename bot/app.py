@@ -22,6 +22,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.actions import register_actions
+from bot.assistant import register_assistant
 from bot.commands import register_commands
 from bot.deps import AppDeps
 from bot.endpoint import SlackEndpoint
@@ -70,6 +71,7 @@ def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps, oauth_flow: AsyncOA
     register_correlation(app, deps)
     register_uninstall(app, deps)  # before register_events: its catch-all takes whatever event is left
     register_events(app, deps)  # sets the correlation id of Events API deliveries once recorded
+    register_assistant(app, deps)  # after the recording middleware: bolt's Assistant routes thread events
     register_commands(app, deps)
     register_shortcuts(app, deps)
     register_actions(app, deps)

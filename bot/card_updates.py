@@ -18,7 +18,7 @@ from slackui import plan_card
 log = logging.getLogger(__name__)
 
 
-async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str) -> None:
+async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str, plan_blocks: bool = False) -> None:
     """Re-render the card in place (decision, status). Failures are logged, never raised to Slack."""
     if not plan.card_channel or not plan.card_ts or plan.kind == "meeting":
         return  # a meeting's card is its notes card, re-rendered by bot.meeting_actions
@@ -26,10 +26,22 @@ async def refresh_card(client: AsyncWebClient, plan: PlanRecord, *, model: str) 
         await client.chat_update(
             channel=plan.card_channel,
             ts=plan.card_ts,
-            **plan_card.card_message(plan, model=model),
+            **plan_card.card_message(plan, model=model, plan_blocks=plan_blocks),
         )
     except SlackApiError as err:
         log.warning("could not update the card of plan %s: %s", plan.id, err.response.get("error"))
+
+
+async def clear_thread_status(client: AsyncWebClient, plan: PlanRecord) -> None:
+    """A plan asked for in a DM thread was decided without running (rejected, expired): an assistant thread's
+    "waiting for approval" goes (an approved plan's worker clears it as it starts). Outside an assistant thread
+    Slack refuses the call, which is logged and harmless."""
+    if plan.channel_type != "im" or not plan.thread_ts:
+        return
+    try:
+        await client.assistant_threads_setStatus(channel_id=plan.channel_id, thread_ts=plan.thread_ts, status="")
+    except SlackApiError as err:
+        log.info("could not clear the assistant status of plan %s: %s", plan.id, err.response.get("error"))
 
 
 async def tell(client: AsyncWebClient, *, channel: str | None, user: str, text: str) -> None:

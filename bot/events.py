@@ -12,6 +12,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.assistant_intake import EVENTS as ASSISTANT_EVENTS
+from bot.assistant_intake import STARTED as ASSISTANT_THREAD_STARTED
+from bot.assistant_intake import assistant_context, record_assistant_event
 from bot.deps import AppDeps
 from bot.spool import REPLAYING, STILL_DOWN
 from core import correlation
@@ -77,11 +80,11 @@ def register_events(app: AsyncApp, deps: AppDeps) -> None:
 
     @app.event("app_mention")
     async def on_mention(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        await _start(context, event, client, deps)
+        await start_request(context, event, client, deps)
 
     @app.event("message")
     async def on_message(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        await _start(context, event, client, deps)
+        await start_request(context, event, client, deps)
 
     @app.event("app_home_opened")
     async def on_home_opened(context: dict[str, Any], event: dict[str, Any]) -> None:
@@ -159,10 +162,17 @@ def _opens_home(body: dict[str, Any]) -> bool:
     return event.get("type") == "app_home_opened" and event.get("tab") == "home"
 
 
+def _settled_by_a_job(body: dict[str, Any]) -> bool:
+    """Events whose job settles them: the Home tab (published) and a new assistant thread (greeted)."""
+    return _opens_home(body) or _event(body).get("type") == ASSISTANT_THREAD_STARTED
+
+
 def _outcome(body: dict[str, Any], request_id: int | None) -> str:
     """``done`` when recording it did Baton's part (a request, a message copy, an edit or a deletion), else
     ``ignored``."""
     event = _event(body)
+    if event.get("type") in ASSISTANT_EVENTS:
+        return "done"  # the thread and its channel context were stored with the event
     stored = event.get("type") == "message" and (
         event.get("subtype") in CONTENT_SUBTYPES or event.get("subtype") in ("message_changed", "message_deleted")
     )
@@ -180,13 +190,14 @@ async def _record(
     """
     event = _event(body)
     kind, subtype = event.get("type"), event.get("subtype")
-    if kind == "message" and (subtype in ("message_changed", "message_deleted") or _maybe_upload(event)):
+    if _needs_reads(event):
         async with conn.transaction():
             event_pk = await slack_events.record_event(conn, body, retry_num=retry_num)
             if event_pk is None:
                 return None
             request_id = await _apply(conn, body, bot_user_id=bot_user_id)
-            await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
+            if not _settled_by_a_job(body):
+                await slack_events.settle_event(conn, event_pk, status=_outcome(body, request_id))
         return intake.Recorded(event_pk, request_id)
     team_id = _team(body)
     copy = event if kind == "message" and subtype in CONTENT_SUBTYPES else None
@@ -198,6 +209,17 @@ async def _record(
                                         request=request, status=status)
 
 
+def _needs_reads(event: dict[str, Any]) -> bool:
+    """Events whose recording reads or changes more than its own rows: an edit or a deletion, a file dropped in a
+    thread, an assistant thread's events, and a DM in a thread (which may be an assistant thread)."""
+    kind, subtype = event.get("type"), event.get("subtype")
+    return (
+        (kind == "message" and (subtype in ("message_changed", "message_deleted") or _maybe_upload(event)))
+        or kind in ASSISTANT_EVENTS
+        or (event.get("channel_type") == "im" and bool(event.get("thread_ts")) and _asks_baton(event))
+    )
+
+
 def _maybe_upload(event: dict[str, Any]) -> bool:
     """A file dropped in a thread: a request when Baton is in that thread (which takes a read to know)."""
     return event.get("subtype") == "file_share" and bool(_files(event)) and bool(event.get("thread_ts"))
@@ -207,8 +229,8 @@ def _team(body: dict[str, Any]) -> str:
     return str(body.get("team_id") or _event(body).get("team") or "")
 
 
-def _new_request(team_id: str, event: dict[str, Any], *, bot_user_id: str | None,
-                 source: str | None = None) -> intake.NewRequest | None:
+def _new_request(team_id: str, event: dict[str, Any], *, bot_user_id: str | None, source: str | None = None,
+                 context: dict[str, Any] | None = None) -> intake.NewRequest | None:
     """The request a mention, a DM or an upload makes; None when its sender is a bot (Baton included)."""
     if event.get("bot_id") or not event.get("user") or event.get("user") == bot_user_id:
         return None
@@ -224,7 +246,7 @@ def _new_request(team_id: str, event: dict[str, Any], *, bot_user_id: str | None
         text=without_mention_of(event.get("text") or "", bot_user_id),  # other mentions keep their meaning
         message_ts=event.get("ts"),
         thread_ts=event.get("thread_ts"),
-        context={"files": files} if files else None,
+        context={**({"files": files} if files else {}), **(context or {})} or None,
     )
 
 
@@ -233,6 +255,9 @@ async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | No
     event = body.get("event") or {}
     team_id = body.get("team_id") or event.get("team") or ""
     kind, subtype = event.get("type"), event.get("subtype")
+    if kind in ASSISTANT_EVENTS:
+        await record_assistant_event(conn, team_id, event)
+        return None
     if kind == "message":
         if subtype == "message_changed":
             await intake.edit_message(conn, team_id, event)
@@ -246,7 +271,10 @@ async def _apply(conn: AsyncConn, body: dict[str, Any], *, bot_user_id: str | No
         # A file dropped in a thread Baton is in (e.g. under its notes) is for Baton, mention or not.
         is_request = await intake.baton_in_thread(conn, team_id, event.get("channel") or "", event["thread_ts"])
         source = "upload"
-    request = _new_request(team_id, event, bot_user_id=bot_user_id, source=source) if is_request else None
+    if not is_request:
+        return None
+    thread = await assistant_context(conn, team_id, event)
+    request = _new_request(team_id, event, bot_user_id=bot_user_id, source=source, context=thread)
     return None if request is None else await intake.insert_request(conn, request)
 
 
@@ -256,7 +284,7 @@ def _files(event: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: f.get(k) for k in keep} for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
 
 
-async def _start(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: AppDeps) -> None:
+async def start_request(context: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, deps: AppDeps) -> None:
     """After the ack: queue planning and show the user at once that Baton is on it."""
     request_id = context.get("baton_request_id")
     if not request_id:

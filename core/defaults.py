@@ -170,6 +170,7 @@ OAUTH_STATE_EXPIRY_SECONDS = 600
 SLACK_BOT_SCOPES = (
     "app_mentions:read", "channels:history", "channels:read", "groups:history", "im:history", "im:write",
     "chat:write", "reactions:write", "users:read", "usergroups:read", "files:read", "commands",
+    "assistant:write",  # assistant threads: status, suggested prompts (Slack's AI app surfaces)
 )
 
 #: Minutes before a rotating bot token expires that a worker refreshes it (bolt's default for the web process).
@@ -178,3 +179,10 @@ TOKEN_REFRESH_MINUTES = 120
 #: Days a workspace's data is kept after ``app_uninstalled`` / ``tokens_revoked`` before the reconciler deletes
 #: it (``BATON_UNINSTALL_RETENTION_DAYS``; 0: at the next pass). A reinstall within them cancels the purge.
 UNINSTALL_RETENTION_DAYS = 30
+
+#: Characters of a streamed answer gathered before each ``chat.appendStream`` (slack_sdk's ``ChatStream`` buffer;
+#: its default is 256): small enough that the answer visibly grows, large enough to stay far below Slack's rate limits.
+ANSWER_STREAM_BUFFER = 120
+#: A new assistant thread whose greeting job was lost (Redis) is greeted by the recovery pass up to this many seconds
+#: after it opened; later the person has moved on, and the event is left unhandled.
+GREETING_RETRY_HORIZON_SECONDS = 600

@@ -89,6 +89,10 @@ class Settings:
     digest_grace_hours: int = defaults.DIGEST_GRACE_HOURS
     #: Whether a scheduled digest with nothing to report is skipped (``/baton digest now`` always posts).
     digest_skip_empty: bool = True
+    #: Whether a running or finished plan's card shows its steps as Slack's ``plan`` block (tasks pending ->
+    #: in_progress -> complete/error) rather than section blocks. Slack says nothing of a client's support for a
+    #: block to the app, so the operator says so (off: every client shows the section blocks).
+    slack_plan_blocks: bool = False
     #: Model to try when the primary model keeps failing (None: no fallback).
     fallback_model: str | None = None
     #: Prices of models the built-in table does not know (or overrides): (model, input, cached input, output)
@@ -235,6 +239,7 @@ ENV_VARS: dict[str, str] = {
     "owner_aliases": "BATON_OWNER_ALIASES",
     "digest_grace_hours": "BATON_DIGEST_GRACE_HOURS",
     "digest_skip_empty": "BATON_DIGEST_SKIP_EMPTY",
+    "slack_plan_blocks": "BATON_SLACK_PLAN_BLOCKS",
     "fallback_model": "BATON_FALLBACK_MODEL",
     "model_prices": "BATON_MODEL_PRICES",
     "budget_request_usd": "BATON_BUDGET_REQUEST_USD",
@@ -329,6 +334,7 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         digest_grace_hours=_positive("digest_grace_hours", raw("digest_grace_hours"), defaults.DIGEST_GRACE_HOURS,
                                      example="3", minimum=0),
         digest_skip_empty=_flag("digest_skip_empty", raw("digest_skip_empty"), default=True),
+        slack_plan_blocks=_flag("slack_plan_blocks", raw("slack_plan_blocks"), default=False),
         fallback_model=raw("fallback_model"),
         model_prices=_prices(raw("model_prices")),
         budget_request_usd=_money("budget_request_usd", raw("budget_request_usd")),

@@ -41,7 +41,7 @@ def _content(params: dict[str, Any]) -> tuple[str, list[Any] | None]:
     return text, blocks
 
 
-def _check_metadata(params: dict[str, Any]) -> None:
+def check_metadata(params: dict[str, Any]) -> None:
     """Slack's checks on ``metadata``: an object with a string ``event_type`` and an object ``event_payload``."""
     metadata = params.get("metadata")
     if metadata is None or metadata == "":
@@ -89,7 +89,7 @@ def post_message(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def _post(ctx: MethodContext, channel: Channel, params: dict[str, Any], *, method: str) -> dict[str, Any]:
     text, _ = _content(params)
-    _check_metadata(params)
+    check_metadata(params)
     truncated = len(text) > TEXT_LIMIT
     text = text[:TEXT_LIMIT]
     root, parent_user = ctx.state.thread_root(channel.id, str(params.get("thread_ts") or "") or None)
@@ -187,7 +187,7 @@ def schedule_message(ctx: MethodContext, params: dict[str, Any]) -> dict[str, An
     if post_at > now + SCHEDULE_HORIZON_SECONDS:
         raise ApiError("time_too_far")
     text, blocks = _content(params)
-    _check_metadata(params)
+    check_metadata(params)
     scheduled_id = ctx.new_id("Q")
     message: dict[str, Any] = {"text": text[:TEXT_LIMIT], "bot_id": ctx.identity.bot_id,
                                "type": "delayed_message", "subtype": "bot_message"}

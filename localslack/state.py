@@ -159,6 +159,10 @@ class WorkspaceState:
     hooks: dict[str, dict[str, Any]] = field(default_factory=dict)  # response_url id -> where it points
     # (channel id, message ts) -> user id -> that person's picks in the message's input elements
     inputs: dict[tuple[str, str], dict[str, Picks]] = field(default_factory=dict)
+    # (DM id, thread ts) of each assistant thread -> its status, suggested prompts, title and channel context
+    assistant_threads: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (channel id, ts) of messages still streaming (chat.startStream until chat.stopStream)
+    streaming: set[tuple[str, str]] = field(default_factory=set)
 
     def add_user(self, user: User) -> None:
         """Add or replace a user; a person also gets a DM channel with the bot (``D`` + id without ``U``)."""

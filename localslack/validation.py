@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from localslack import agent_blocks
+
 #: Slack truncates ``chat.postMessage`` text past this and rejects ``chat.update`` text past it.
 TEXT_LIMIT = 40_000
 MAX_MESSAGE_BLOCKS = 50
@@ -36,7 +38,7 @@ VIEW_TITLE_LIMIT = 24
 PRIVATE_METADATA_LIMIT = 3000
 
 BLOCK_TYPES = frozenset({"section", "divider", "image", "actions", "context", "header", "input",
-                         "rich_text", "file", "video", "markdown", "call", "table"})
+                         "rich_text", "file", "video", "markdown", "call", "table", "plan", "task_card"})
 SELECT_TYPES = frozenset({"static_select", "multi_static_select", "external_select", "users_select",
                           "multi_users_select", "conversations_select", "multi_conversations_select",
                           "channels_select", "multi_channels_select"})
@@ -245,6 +247,10 @@ def block_problems(block: object, at: str) -> list[str]:
         if not block.get("alt_text"):
             problems.append(f"missing required field: alt_text {_at(at)}")
         problems += _too_long(block.get("image_url"), URL_LIMIT, at + "/image_url")
+    elif kind == "plan":
+        problems += agent_blocks.plan_problems(block, at)
+    elif kind == "task_card":
+        problems += agent_blocks.task_card_problems(block, at)
     elif kind == "input":
         problems += text_problems(block.get("label"), at + "/label", limit=2000, plain_only=True)
         if "element" not in block:

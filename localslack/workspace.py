@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from localslack import inputs, objects
+from localslack.assistant_people import AssistantActions
 from localslack.chat_methods import response_url
 from localslack.context import ApiError, Handler, MethodContext, Outbound
 from localslack.delivery import DeliveryQueue
@@ -37,7 +38,7 @@ def _header(headers: dict[str, str], name: str) -> str:
     return next((v for k, v in headers.items() if k.lower() == name.lower()), "")
 
 
-class LocalSlack(PeopleActions):
+class LocalSlack(PeopleActions, AssistantActions):
     """A Slack workspace on loopback: a Web API server for the bot, and signed deliveries to the bot.
 
     Seeded with Alice (``U0ALICE``), Bob (``U0BOB``), the bot, ``#general`` (``C0GENERAL``), ``#ops``

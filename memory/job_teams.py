@@ -18,6 +18,7 @@ JOB_TABLES = {
     "send_digest": "digest_runs",
     "publish_home": "slack_events",
     "retire_workspace": "slack_events",
+    "greet_assistant_thread": "slack_events",
 }
 
 

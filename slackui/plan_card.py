@@ -15,6 +15,7 @@ from core.budgets import format_usd
 from core.mcp_tools import argument_lines
 from core.plan_records import PlanRecord, StepRecord
 from slackui.limits import HEADER_TEXT, MODAL_BLOCKS, SECTION_TEXT, clip, mrkdwn, plain
+from slackui.plan_progress import plan_block, shows_plan_block
 from slackui.step_question import settled_note
 
 PREVIEW_LIMIT = 700
@@ -113,8 +114,12 @@ def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
     ]
 
 
-def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The interactive plan message: steps with previews and risk, cost, and (while pending) buttons."""
+def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | None = None,
+              plan_blocks: bool = False) -> list[dict[str, Any]]:
+    """The interactive plan message: steps with previews and risk, cost, and (while pending) buttons.
+
+    With ``plan_blocks`` (``BATON_SLACK_PLAN_BLOCKS``) an approved plan's steps are one ``plan`` block of tasks
+    (``slackui.plan_progress``) instead of a section and a context block each."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(plan.title, HEADER_TEXT)},
         {
@@ -122,8 +127,11 @@ def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | Non
             "text": mrkdwn(f"{plan.rationale}\n\nRequested by <@{plan.requester_id}> · plan #{plan.id}"),
         },
     ]
-    for step in plan.steps:
-        blocks += step_blocks(plan, step)
+    if shows_plan_block(plan, enabled=plan_blocks):
+        blocks.append(plan_block(plan))
+    else:
+        for step in plan.steps:
+            blocks += step_blocks(plan, step)
     blocks.append(
         {
             "type": "context",
@@ -190,9 +198,9 @@ def card_text(plan: PlanRecord) -> str:
     return clip(f"Plan #{plan.id}: {plan.title} — {PLAN_STATUS.get(plan.status, plan.status)}", 300)
 
 
-def card_message(plan: PlanRecord, *, model: str) -> dict[str, Any]:
+def card_message(plan: PlanRecord, *, model: str, plan_blocks: bool = False) -> dict[str, Any]:
     """The card as a message's ``text`` and ``blocks``: what is posted and what every update sends."""
-    return {"text": card_text(plan), "blocks": plan_card(plan, model=model)}
+    return {"text": card_text(plan), "blocks": plan_card(plan, model=model, plan_blocks=plan_blocks)}
 
 
 def reject_modal(plan: PlanRecord) -> dict[str, Any]:

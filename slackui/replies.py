@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from slackui.limits import clip
 
 #: Why a plan or notes were made without the model when none is configured (a card's degraded reason).
@@ -295,3 +297,14 @@ def policy_changed(scope: str, key: str | None, *, changed: bool) -> str:
         return f"Reset: {scope} now follows " + ("the defaults." if scope == "the workspace" else
                                                  "the workspace's policy.")
     return f"Updated `{key}` for {scope}."
+
+
+# -- streamed answers (workers/assistant_answer.py) -----------------------------------------------------------
+#: Appended to an answer whose stream the model broke off.
+ANSWER_CUT_SHORT = "\n\n_The model stopped before finishing this answer; ask again for the rest._"
+
+
+def answer_sources(links: Iterable[str | None]) -> str:
+    """The context line under a streamed answer: links to the messages its memories came from (none: empty)."""
+    seen = [link for link in dict.fromkeys(links) if link and link.startswith("http")]
+    return "Sources: " + " · ".join(f"<{link}|{n}>" for n, link in enumerate(seen[:5], 1)) if seen else ""

@@ -60,6 +60,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "send_digest": ("default", "workers.digest_sender.send_digest"),
     "publish_home": ("default", "workers.home.publish_home"),
     "retire_workspace": ("default", "workers.uninstall.retire_workspace"),
+    "greet_assistant_thread": ("default", "workers.assistant.greet_assistant_thread"),
 }
 #: The maintenance jobs, enqueued without a row id.
 RECONCILE_JOB = "workers.reconcile.reconcile"

@@ -36,7 +36,7 @@ def post_card(ctx: WorkerContext, conn: Conn, plan: PlanRecord, *, maybe_posted:
         thread_ts=plan.thread_ts,
         before_post=lambda: take_turn(ctx.redis, plan.channel_id, holder=f"plan-card:{plan.id}",
                                       interval=ctx.post_interval),
-        **plan_card.card_message(plan, model=ctx.settings.chat_model),
+        **plan_card.card_message(plan, model=ctx.settings.chat_model, plan_blocks=ctx.settings.slack_plan_blocks),
     )
     channel, ts = posted.channel, posted.ts
     plans.set_card(conn, plan.id, channel=channel, ts=ts)
@@ -60,7 +60,7 @@ def update_card(ctx: WorkerContext, plan: PlanRecord) -> None:
         ctx.slack.chat_update(
             channel=plan.card_channel,
             ts=plan.card_ts,
-            **plan_card.card_message(plan, model=ctx.settings.chat_model),
+            **plan_card.card_message(plan, model=ctx.settings.chat_model, plan_blocks=ctx.settings.slack_plan_blocks),
         )
     except Exception as err:  # best effort: a card that lags behind must never stop execution
         log.warning("could not update the card of plan %s: %s", plan.id, describe_error(err))

@@ -30,6 +30,7 @@ from core.plan_records import PlanRecord, StepRecord
 from memory import audit, effects, plans
 from memory.db import Conn, is_outage
 from slackui import replies, step_question
+from workers.assistant import clear_plan_status
 from workers.cards import reply_in_thread, update_card
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
@@ -53,6 +54,7 @@ def execute_plan(plan_id: int) -> str:
             if not plans.move_plan(conn, plan_id, event="start", frm="approved", now=ctx.now()):
                 return "taken"
             audit.append(conn, team_id=plan.team_id, plan_id=plan_id, kind="plan.running")
+            clear_plan_status(ctx, conn, plan)
         elif plan.status not in ("running", "failed", "succeeded", "compensated"):
             return plan.status
         registry = registry_for(ctx)
@@ -133,6 +135,8 @@ class _Runner:
             key=key,
             attempt=step.attempts + 1,
         )
+        if self.ctx.settings.slack_plan_blocks:
+            update_card(self.ctx, self.plan())  # its task turns in_progress (Slack's plan block) before the call
         effect = effects.claim(self.conn, key=key, plan_id=self.plan_id, step_idx=idx, action=step.action)
         if effect.status == "done":
             # The effect finished before (the worker died after it); record, don't repeat.

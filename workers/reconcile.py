@@ -22,6 +22,7 @@ from memory.db import Conn
 from memory.locks import try_advisory_lock
 from memory.store import delete_expired
 from workers.api import EMBED_PENDING_JOB, JOBS, enqueue, enqueue_job
+from workers.assistant import regreet_lost
 from workers.cards import update_card
 from workers.job_context import current
 from workers.queue_admin import end_dead_runs
@@ -106,6 +107,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
                 enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
                 _recovered_plan(conn, plan_id, what="plan_report")
                 done["reports_retried"].append(plan_id)
+        regreet_lost(ctx, conn, now=now, stamp=stamp)  # a new assistant thread whose greeting job was lost
         retention = ctx.settings.memory_retention_days
         removed = delete_expired(conn, now=now, unused_before=now - timedelta(days=retention) if retention else None)
         for team_id, count in removed.items():

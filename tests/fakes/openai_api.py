@@ -164,8 +164,9 @@ class FakeOpenAI:
         finish_reason: str | None = None,
         model: str | None = None,
         refusal: str | None = None,
+        cut_after: int | None = None,
     ) -> None:
-        """Queue an assistant reply.
+        """Queue an assistant reply (``cut_after``: streamed, the connection drops after that many content chunks).
 
         Dict/list ``content`` is sent as JSON text. Each tool call is ``{"name": str, "arguments": dict |
         str}`` and gets id ``call_<n>``; a string is sent as is, so it may be broken JSON. ``usage`` replaces
@@ -173,7 +174,7 @@ class FakeOpenAI:
         when there are tool calls and ``"stop"`` otherwise.
         """
         calls = tuple((call["name"], to_arguments(call.get("arguments", {}))) for call in tool_calls or ())
-        self._state.push("chat", ChatReply(to_content(content), calls, usage, finish_reason, model, refusal))
+        self._state.push("chat", ChatReply(to_content(content), calls, usage, finish_reason, model, refusal, cut_after))
 
     def queue_invalid_json_content(self, content: str = 'Sure! Here is the JSON: {"answer": ') -> None:
         """Queue a well-formed completion whose message content is not valid JSON (a misbehaving model)."""

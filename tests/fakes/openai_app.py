@@ -114,7 +114,11 @@ class _Handlers:
         answer = bounded(PROFILES[self.state.profile], body, answer)
         call_ids = [self.state.next_call_id() for _ in answer.tool_calls]
         completion_id = self.state.next_completion_id()
-        return _json(build_completion(answer, request=body, completion_id=completion_id, call_ids=call_ids))
+        completion = build_completion(answer, request=body, completion_id=completion_id, call_ids=call_ids)
+        if body.get("stream"):
+            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            return await _stream(request, completion, include_usage=include_usage, cut_after=answer.cut_after)
+        return _json(completion)
 
     async def embeddings(self, request: web.Request) -> web.StreamResponse:
         if not PROFILES[self.state.profile].embeddings:
@@ -148,6 +152,38 @@ class _Handlers:
             await asyncio.sleep(answer.seconds)
             answer = self.state.pop(path)
         return answer
+
+
+#: Characters of content per streamed chunk (so a short reply still arrives in several pieces).
+STREAM_PIECE = 8
+
+
+async def _stream(request: web.Request, completion: dict[str, Any], *, include_usage: bool,
+                  cut_after: int | None = None) -> web.StreamResponse:
+    """The completion as OpenAI streams it: server-sent ``chat.completion.chunk`` events, the content in pieces,
+    the finish reason in the last one, then (when asked) a usage chunk with no choices, then ``[DONE]``.
+    ``cut_after``: the connection is dropped after that many chunks, mid-stream."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    base = {"id": completion["id"], "object": "chat.completion.chunk", "created": completion["created"],
+            "model": completion["model"]}
+    choice = completion["choices"][0]
+    content = choice["message"].get("content") or ""
+    pieces = [content[i:i + STREAM_PIECE] for i in range(0, len(content), STREAM_PIECE)]
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece},
+                                    "finish_reason": None}]} for piece in pieces]
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
+    if include_usage:
+        chunks.append({**base, "choices": [], "usage": completion["usage"]})
+    for n, chunk in enumerate(chunks):
+        if cut_after is not None and n == cut_after:
+            assert request.transport is not None
+            request.transport.close()  # no last chunk of the chunked body: the client sees a broken stream
+            return response
+        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    return response
 
 
 def _fault(answer: Answer) -> web.StreamResponse:

@@ -49,6 +49,8 @@ class ChatReply:
     finish_reason: str | None = None
     model: str | None = None
     refusal: str | None = None
+    #: When streamed: the connection drops after this many content chunks (a server dying mid-answer).
+    cut_after: int | None = None
 
 
 def error_body(

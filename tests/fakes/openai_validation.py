@@ -30,8 +30,11 @@ def validate_chat(body: Any) -> None:
     """Raise :class:`InvalidRequest` unless ``body`` is a well-shaped chat completion request."""
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
-    if body.get("stream"):
-        raise InvalidRequest("fake openai: streaming not supported by the fake", param="stream")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise InvalidRequest("stream must be a boolean.", param="stream")
+    if body.get("stream_options") is not None and not body.get("stream"):
+        raise InvalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                             param="stream_options")
     _require_model(body)
     _validate_messages(body.get("messages"))
     names = _validate_tools(body.get("tools"))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 from baton.demo_render import Button, match_buttons, plain, render_notice, render_reply
 
 USERS = {"U0ALICE": "alice", "U0BOB": "bob", "U0BATON": "baton"}
@@ -178,3 +180,13 @@ def test_a_command_reply_is_rendered_as_only_visible_to_you():
     assert render_reply(errors, status=200, command="the form", channel="", users=USERS, channels=CHANNELS) == [
         "(the form was not accepted: reason: Say why.)"
     ]
+
+
+def test_a_plan_block_reads_as_its_tasks_with_their_status():
+    plan = {"type": "plan", "title": "Running: Announce", "tasks": [
+        {"type": "task_card", "task_id": "step-1", "title": "1. Post to #ops", "status": "complete"},
+        {"type": "task_card", "task_id": "step-2", "title": "2. Tell Bob", "status": "in_progress"},
+    ]}
+    lines = render_reply(json.dumps({"blocks": [plan]}), status=200, command="/baton", channel="C0GENERAL",
+                         users=USERS, channels=CHANNELS)
+    assert lines[1:] == ["  Running: Announce", "    ✓ 1. Post to #ops", "    ◐ 2. Tell Bob"]

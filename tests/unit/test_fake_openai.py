@@ -187,7 +187,8 @@ def _schema_format(**spec: Any) -> dict[str, Any]:
         (_req(response_format={"type": "json_object"}), "json"),
         (_req(response_format=_schema_format(schema={})), "name"),
         (_req(response_format=_schema_format(name="v")), "schema"),
-        (_req(stream=True), "streaming not supported by the fake"),
+        (_req(stream="yes"), "stream"),
+        (_req(stream_options={"include_usage": True}), "stream_options"),
     ],
 )
 def test_malformed_requests_get_400(
@@ -205,6 +206,26 @@ def test_malformed_requests_get_400(
     assert caught.value.type == "invalid_request_error"
     assert fragment in caught.value.message
     assert fake_openai.pending == 1, "an invalid request must not consume a scripted answer"
+
+
+def test_a_streamed_reply_arrives_in_pieces_with_its_usage_last(fake_openai: FakeOpenAI, client: OpenAI) -> None:
+    fake_openai.queue_chat("The freeze is on Thursdays.", usage={"prompt_tokens": 30, "completion_tokens": 7,
+                                                                 "total_tokens": 37})
+    chunks = list(client.chat.completions.create(model="m", messages=USER, stream=True,
+                                                 stream_options={"include_usage": True}))
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(pieces) > 1 and "".join(pieces) == "The freeze is on Thursdays."
+    assert chunks[-2].choices[0].finish_reason == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None and chunks[-1].usage.total_tokens == 37
+
+
+def test_a_stream_can_break_off_mid_answer(fake_openai: FakeOpenAI, client: OpenAI) -> None:
+    fake_openai.queue_chat("The freeze is on Thursdays.", cut_after=2)
+    got = []
+    with pytest.raises(openai.APIConnectionError):  # the SDK's error for a body that ends early
+        for chunk in client.chat.completions.create(model="m", messages=USER, stream=True):
+            got.append(chunk.choices[0].delta.content)
+    assert got == ["The free", "ze is on"]
 
 
 def test_well_formed_extras_are_accepted(fake_openai: FakeOpenAI, client: OpenAI) -> None:

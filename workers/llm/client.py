@@ -31,7 +31,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, cast
@@ -235,6 +235,65 @@ class LLMClient:
                 raise  # no time is left for another model
             log.warning("%s failed on %s (%s); asking the fallback model %s", purpose, primary, err.reason, fallback)
             return self._ask(question, fallback, fallback_from=primary)
+
+    def stream_text(
+        self, *, purpose: str, prompt: RenderedPrompt, team_id: str, request_id: int | None = None,
+    ) -> Iterator[str]:
+        """Stream a plain-text (markdown) answer as the model writes it (``stream=True``): yields its pieces, then
+        records the call once, with the tokens of the server's final usage chunk when it sends one.
+
+        :class:`BudgetExceeded` or :class:`LLMUnavailable` before the first piece when no answer can start, and
+        :class:`LLMUnavailable` after the pieces already yielded when the stream breaks off. No cache and no
+        fallback model: what was shown cannot be taken back."""
+        conversation = Conversation.from_prompts(prompt)
+        scope = self.scope or CallScope(team_id=team_id)
+        scope = replace(scope, team_id=team_id, request_id=request_id if request_id is not None else scope.request_id)
+        question = _Question(purpose, conversation, "text", {}, scope)
+        model = self.model
+        estimate = estimate_call([m.get("content", "") for m in conversation.messages],
+                                 price=self.prices.price_for(model))
+        if self._guard is not None:
+            verdict = self._guard.admit(scope, estimate)
+            if not verdict.allowed:
+                refused = REFUSED_PREFIX + verdict.sentence
+                self._record(question.record(model, ok=False, usage=TokenUsage(), error=refused))
+                raise BudgetExceeded(verdict)
+        try:
+            yield from self._stream(question, model)
+        finally:
+            if self._guard is not None:
+                self._guard.release(estimate)
+
+    def _stream(self, question: _Question, model: str) -> Iterator[str]:
+        caps = self.capabilities.for_model(model)
+        limit = output_limit(question.purpose, self._output_limits, default=defaults.DEFAULT_OUTPUT_TOKENS)
+        started, answered_by, last_usage = time.monotonic(), model, None
+        messages = cast(list[ChatCompletionMessageParam], [dict(m) for m in question.conversation.messages])
+        create = self._client.chat.completions.create
+        try:
+            if caps.limit_param == "max_tokens":
+                stream = create(model=model, messages=messages, stream=True, stream_options={"include_usage": True},
+                                max_tokens=limit)
+            else:
+                stream = create(model=model, messages=messages, stream=True, stream_options={"include_usage": True},
+                                max_completion_tokens=limit)
+            for chunk in stream:
+                if isinstance(chunk.model, str) and chunk.model:
+                    answered_by = chunk.model
+                if chunk.usage is not None:
+                    last_usage = chunk
+                for choice in chunk.choices or ():
+                    if choice.delta is not None and choice.delta.content:
+                        yield choice.delta.content
+        except (openai.OpenAIError, ValueError) as err:
+            failure = self._failure(err, model, caps, tried={(caps.structured, caps.limit_param)})
+            self._record(question.record(model, ok=False, error=failure.reason, usage=TokenUsage(),
+                                         latency_ms=_ms_since(started)))
+            raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status,
+                                 config_error=failure.config_error) from err
+        priced_as = answered_by if self.prices.is_priced(answered_by) else model
+        usage = self._usage(last_usage, priced_as=priced_as) if last_usage is not None else TokenUsage()
+        self._record(question.record(answered_by, ok=True, error=None, usage=usage, latency_ms=_ms_since(started)))
 
     def _ask(self, question: _Question, model: str, *, fallback_from: str | None = None) -> LLMReply:
         """One model's answer: from the cache, else through the budget guard and the API."""

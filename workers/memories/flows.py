@@ -117,6 +117,11 @@ def handle_forget(ctx: WorkerContext, conn: Conn, record: RequestRecord, text: s
     return "answered"
 
 
+def reads_as_question(text: str) -> bool:
+    """Whether ``text`` reads as a question (a question word first, or a question mark last)."""
+    return _QUESTION.match(text) is not None
+
+
 def answer_question(ctx: WorkerContext, conn: Conn, record: RequestRecord, text: str) -> str | None:
     """Answer a question from memory (degraded mode). None if ``text`` does not read as a question."""
     if not _QUESTION.match(text):

@@ -25,6 +25,8 @@ from memory.decisions import decide_plan
 from memory.policies import load_policy
 from memory.slack_messages import thread_messages
 from slackui import replies
+from workers.assistant import planning_status
+from workers.assistant_answer import stream_answer
 from workers.cards import reply_in_thread
 from workers.connector_wiring import registry_for
 from workers.job_context import WorkerContext, current
@@ -81,7 +83,8 @@ def plan_request(request_id: int) -> str:
                         deadline=Deadline(ctx.settings.planning_deadline_seconds))
         if is_meeting_request(record):
             return _run_stages(job)  # a meeting's notes say how far they got themselves
-        with InterimNotice(ctx, record, after=ctx.settings.planning_interim_seconds):
+        interim = InterimNotice(ctx, record, after=ctx.settings.planning_interim_seconds)
+        with planning_status(ctx, conn, record), interim:
             return _run_stages(job)
 
 
@@ -165,6 +168,16 @@ def _plan_correction(job: _Planning) -> str | None:
     return None
 
 
+def _stream_answer(job: _Planning) -> str | None:
+    """A question in an assistant thread that memory can answer: the model's answer, streamed (no plan)."""
+    if job.outcome is not None:
+        return None
+    answered = stream_answer(job.ctx, job.conn, job.record, job.text)
+    if answered is not None:
+        requests.finish_request(job.conn, job.record.id, answered)
+    return answered
+
+
 def _make_plan(job: _Planning) -> str | None:
     if job.outcome is not None:
         return None  # planned already (a correction)
@@ -246,6 +259,7 @@ STAGES: tuple[Stage, ...] = (
     _offer_forget,
     _plan_correction,
     _plan_directly,
+    _stream_answer,
     _make_plan,
     _refuse_unplanned,
     _propose,
