@@ -46,6 +46,7 @@ PURGED: tuple[tuple[str, str], ...] = (
     ("tasks", _TEAM),
     ("memories", _TEAM),
     ("channel_messages", _TEAM),
+    ("assistant_threads", _TEAM),
     ("slack_events", _TEAM),
     ("llm_calls", _TEAM),
     ("digest_runs", _TEAM),
