@@ -102,6 +102,11 @@ LLM_DEFAULT_TIMEOUT_SECONDS = 30
 MEETING_DEADLINE_SECONDS = 300
 DIGEST_DEADLINE_SECONDS = 30
 
+#: A failing embeddings API is reported once and then left alone for this long, doubling after each failed try up to
+#: the longest, instead of being retried on every memory write and recall (workers/memories/backoff.py).
+EMBEDDING_BACKOFF_SECONDS = 30.0
+EMBEDDING_BACKOFF_MAX_SECONDS = 600.0
+
 #: How long a replayable model answer stays in the Redis response cache (a day covers retries and re-runs).
 LLM_CACHE_TTL_SECONDS = 24 * 3600
 
