@@ -25,14 +25,15 @@ def attempt_timeout(purpose: str, timeouts: Mapping[str, float], *, default: flo
     return timeouts.get(purpose.removesuffix("_repair"), default)
 
 
-def parse_timeouts(value: str) -> tuple[tuple[str, int], ...]:
-    """``purpose=seconds,...`` as pairs; raises ``ValueError`` naming the entry that is not one."""
+def parse_timeouts(value: str, *, unit: str = "seconds") -> tuple[tuple[str, int], ...]:
+    """``purpose=seconds,...`` (or another whole-number ``unit``, e.g. output tokens) as pairs; raises ``ValueError``
+    naming the entry that is not one."""
     pairs: list[tuple[str, int]] = []
     for part in (p.strip() for p in value.split(",")):
         if not part:
             continue
         purpose, sep, seconds = (s.strip() for s in part.partition("="))
         if not sep or purpose not in PURPOSES or not seconds.isdigit() or int(seconds) < 1:
-            raise ValueError(f"entry {part!r} is not purpose=seconds (purposes: {', '.join(sorted(PURPOSES))})")
+            raise ValueError(f"entry {part!r} is not purpose={unit} (purposes: {', '.join(sorted(PURPOSES))})")
         pairs.append((purpose, int(seconds)))
     return tuple(pairs)

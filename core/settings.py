@@ -106,6 +106,8 @@ class Settings:
     planning_deadline_seconds: int = defaults.PLANNING_DEADLINE_SECONDS
     #: Per-purpose seconds one model-call attempt may take, overriding core.defaults.LLM_ATTEMPT_TIMEOUTS.
     llm_timeouts: tuple[tuple[str, int], ...] = ()
+    #: Per-purpose output-token limits, overriding core.defaults.OUTPUT_TOKENS (a slow local server wants less).
+    llm_output_tokens: tuple[tuple[str, int], ...] = ()
     #: Seconds all the model calls of one meeting's notes / one digest's intro may take together.
     meeting_deadline_seconds: int = defaults.MEETING_DEADLINE_SECONDS
     digest_deadline_seconds: int = defaults.DIGEST_DEADLINE_SECONDS
@@ -248,6 +250,7 @@ ENV_VARS: dict[str, str] = {
     "planning_interim_seconds": "BATON_PLANNING_INTERIM",
     "planning_deadline_seconds": "BATON_PLANNING_DEADLINE",
     "llm_timeouts": "BATON_LLM_TIMEOUTS",
+    "llm_output_tokens": "BATON_LLM_OUTPUT_TOKENS",
     "meeting_deadline_seconds": "BATON_MEETING_DEADLINE",
     "digest_deadline_seconds": "BATON_DIGEST_DEADLINE",
     "llm_structured": "BATON_LLM_STRUCTURED",
@@ -345,6 +348,7 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
         planning_deadline_seconds=_positive("planning_deadline_seconds", raw("planning_deadline_seconds"),
                                             defaults.PLANNING_DEADLINE_SECONDS, example="20"),
         llm_timeouts=_timeouts(raw("llm_timeouts")),
+        llm_output_tokens=_output_tokens(raw("llm_output_tokens")),
         meeting_deadline_seconds=_positive("meeting_deadline_seconds", raw("meeting_deadline_seconds"),
                                            defaults.MEETING_DEADLINE_SECONDS, example="300"),
         digest_deadline_seconds=_positive("digest_deadline_seconds", raw("digest_deadline_seconds"),
@@ -489,6 +493,16 @@ def _timeouts(value: str | None) -> tuple[tuple[str, int], ...]:
     except ValueError as err:
         raise SettingsError("BATON_LLM_TIMEOUTS", str(err),
                             "e.g. BATON_LLM_TIMEOUTS=plan=15,meeting_chunk=120") from None
+
+
+def _output_tokens(value: str | None) -> tuple[tuple[str, int], ...]:
+    if value is None:
+        return ()
+    try:
+        return parse_timeouts(value, unit="tokens")
+    except ValueError as err:
+        raise SettingsError("BATON_LLM_OUTPUT_TOKENS", str(err), "e.g. BATON_LLM_OUTPUT_TOKENS=plan=800,digest=150"
+                            ) from None
 
 
 def _aliases(value: str | None) -> tuple[tuple[str, str], ...]:

@@ -46,5 +46,9 @@ def test_settings_carry_timeouts_and_deadlines():
     assert (set_.llm_timeouts, set_.meeting_deadline_seconds, set_.digest_deadline_seconds) == ((("digest", 5),), 60, 8)
     with pytest.raises(SettingsError, match=r"BATON_LLM_TIMEOUTS.*'digest=soon'"):
         load_settings({"BATON_LLM_TIMEOUTS": "digest=soon"}, default_home=HOME)
+    limits = load_settings({"BATON_LLM_OUTPUT_TOKENS": "plan=800,plan_repair=400"}, default_home=HOME)
+    assert limits.llm_output_tokens == (("plan", 800), ("plan_repair", 400))
+    with pytest.raises(SettingsError, match=r"BATON_LLM_OUTPUT_TOKENS.*'plan=lots' is not purpose=tokens"):
+        load_settings({"BATON_LLM_OUTPUT_TOKENS": "plan=lots"}, default_home=HOME)
     with pytest.raises(SettingsError, match="BATON_DIGEST_DEADLINE"):
         load_settings({"BATON_DIGEST_DEADLINE": "0"}, default_home=HOME)
