@@ -156,6 +156,7 @@ def test_baton_detects_json_object_and_max_tokens_from_the_servers_own_answers(r
     assert_idle(llama_server)
 
 
+@pytest.mark.timeout(DEADLINE * 4)  # three requests of up to two calls each on a CPU: minutes, not the usual 300 s
 def test_a_mention_a_pasted_transcript_and_a_digest_against_llama_cpp_python(bot, db, llama_server):
     # json_object is what Baton detects (above), but llama-cpp-python's grammar sampling over Gemma 3's 262k-token
     # vocabulary makes ~1 token/s on two CPU cores where free text makes ~8: pinned to text, as the README advises.

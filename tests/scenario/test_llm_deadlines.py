@@ -28,15 +28,13 @@ def hang(fake_openai, times: int, seconds: float = 30.0) -> None:
         fake_openai.queue_timeout(seconds)
 
 
+def client(fake_openai, **options) -> LLMClient:
+    """A client whose default attempt timeout (30 s) is far longer than any this module's tests wait."""
+    return LLMClient(api_key=fake_openai.api_key, base_url=fake_openai.base_url, model="m", timeout=30, **options)
+
+
 def test_each_purpose_has_its_own_attempt_timeout_and_a_repair_takes_its_purposes(fake_openai):
-    llm = LLMClient(
-        api_key=fake_openai.api_key,
-        base_url=fake_openai.base_url,
-        model="m",
-        timeout=30,
-        max_retries=0,
-        timeouts={"digest": 0.4, "plan": 0.8},
-    )
+    llm = client(fake_openai, max_retries=0, timeouts={"digest": 0.4, "plan": 0.8})
     hang(fake_openai, 3)
     for purpose, limit in (("digest", "0.4"), ("plan_repair", "0.8"), ("plan", "0.8")):
         started = time.monotonic()
@@ -46,15 +44,7 @@ def test_each_purpose_has_its_own_attempt_timeout_and_a_repair_takes_its_purpose
 
 
 def test_attempts_and_retries_never_run_past_the_deadline(fake_openai):
-    llm = LLMClient(
-        api_key=fake_openai.api_key,
-        base_url=fake_openai.base_url,
-        model="m",
-        timeout=30,
-        max_retries=5,
-        timeouts={"digest": 0.7},
-        deadline=Deadline(1.5),
-    )
+    llm = client(fake_openai, max_retries=5, timeouts={"digest": 0.7}, deadline=Deadline(1.5))
     hang(fake_openai, 10)
     started = time.monotonic()
     with pytest.raises(LLMUnavailable, match=r"within the 1\.5s limit"):
