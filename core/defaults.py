@@ -94,6 +94,23 @@ DIGEST_GRACE_HOURS = 3
 PLANNING_INTERIM_SECONDS = 10
 PLANNING_DEADLINE_SECONDS = 20
 
+#: Seconds one attempt of a model call may take, by purpose (``BATON_LLM_TIMEOUTS`` overrides any; a
+#: ``<purpose>_repair`` call takes its purpose's): a plan is wanted in seconds, a meeting part on a local server may
+#: take a minute. The work's deadline below (or planning's) still cuts every attempt to the time it has left.
+LLM_ATTEMPT_TIMEOUTS = {"plan": 20, "meeting_chunk": 60, "meeting_merge": 90, "meeting_notes": 90, "digest": 20}
+#: Seconds an attempt of any other call (``baton doctor``'s) may take.
+LLM_DEFAULT_TIMEOUT_SECONDS = 30
+#: Seconds all the model calls of one meeting's notes (every part, the merge, repairs, retries, the fallback model)
+#: and of one digest's intro may take together; then the pattern-matched notes or the template's intro are used,
+#: with the reason. The meeting's is well inside the 15-minute lease of a summarising run.
+MEETING_DEADLINE_SECONDS = 300
+DIGEST_DEADLINE_SECONDS = 30
+
+#: A failing embeddings API is reported once and then left alone for this long, doubling after each failed try up to
+#: the longest, instead of being retried on every memory write and recall (workers/memories/backoff.py).
+EMBEDDING_BACKOFF_SECONDS = 30.0
+EMBEDDING_BACKOFF_MAX_SECONDS = 600.0
+
 #: How long a replayable model answer stays in the Redis response cache (a day covers retries and re-runs).
 LLM_CACHE_TTL_SECONDS = 24 * 3600
 

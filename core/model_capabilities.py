@@ -232,5 +232,7 @@ def ignored_limit(*, limit: int, completion_tokens: int | None) -> bool:
 
 
 def output_limit(purpose: str, limits: Mapping[str, int], *, default: int) -> int:
-    """The output-token limit of a call made for ``purpose`` (a repair shares its purpose's limit)."""
+    """The output-token limit of a call made for ``purpose`` (a repair shares its purpose's unless it has its own)."""
+    if purpose in limits:
+        return limits[purpose]
     return limits.get(purpose.removesuffix("_repair"), default)

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core import defaults
+from core.llm_timeouts import parse_timeouts
 from core.mcp_config import McpConfig
 
 
@@ -109,6 +110,13 @@ class Settings:
     planning_interim_seconds: int = defaults.PLANNING_INTERIM_SECONDS
     #: Seconds all the model calls of one request's planning may take together before the rules planner steps in.
     planning_deadline_seconds: int = defaults.PLANNING_DEADLINE_SECONDS
+    #: Per-purpose seconds one model-call attempt may take, overriding core.defaults.LLM_ATTEMPT_TIMEOUTS.
+    llm_timeouts: tuple[tuple[str, int], ...] = ()
+    #: Per-purpose output-token limits, overriding core.defaults.OUTPUT_TOKENS (a slow local server wants less).
+    llm_output_tokens: tuple[tuple[str, int], ...] = ()
+    #: Seconds all the model calls of one meeting's notes / one digest's intro may take together.
+    meeting_deadline_seconds: int = defaults.MEETING_DEADLINE_SECONDS
+    digest_deadline_seconds: int = defaults.DIGEST_DEADLINE_SECONDS
     #: How structured output is asked of the model server: auto (learned per model, strongest first), or pinned to
     #: json_schema, json_object or text (see core/model_capabilities.py).
     llm_structured: str = "auto"
@@ -249,6 +257,10 @@ ENV_VARS: dict[str, str] = {
     "llm_cache_ttl_seconds": "BATON_LLM_CACHE_TTL",
     "planning_interim_seconds": "BATON_PLANNING_INTERIM",
     "planning_deadline_seconds": "BATON_PLANNING_DEADLINE",
+    "llm_timeouts": "BATON_LLM_TIMEOUTS",
+    "llm_output_tokens": "BATON_LLM_OUTPUT_TOKENS",
+    "meeting_deadline_seconds": "BATON_MEETING_DEADLINE",
+    "digest_deadline_seconds": "BATON_DIGEST_DEADLINE",
     "llm_structured": "BATON_LLM_STRUCTURED",
     "llm_limit_param": "BATON_LLM_LIMIT_PARAM",
     "step_retry_horizon_seconds": "BATON_STEP_RETRY_HORIZON",
@@ -348,6 +360,12 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
                                            defaults.PLANNING_INTERIM_SECONDS, example="10"),
         planning_deadline_seconds=_positive("planning_deadline_seconds", raw("planning_deadline_seconds"),
                                             defaults.PLANNING_DEADLINE_SECONDS, example="20"),
+        llm_timeouts=_timeouts(raw("llm_timeouts")),
+        llm_output_tokens=_output_tokens(raw("llm_output_tokens")),
+        meeting_deadline_seconds=_positive("meeting_deadline_seconds", raw("meeting_deadline_seconds"),
+                                           defaults.MEETING_DEADLINE_SECONDS, example="300"),
+        digest_deadline_seconds=_positive("digest_deadline_seconds", raw("digest_deadline_seconds"),
+                                          defaults.DIGEST_DEADLINE_SECONDS, example="30"),
         llm_structured=_choice("llm_structured", raw("llm_structured"), LLM_STRUCTURED_CHOICES, default="auto"),
         llm_limit_param=_choice("llm_limit_param", raw("llm_limit_param"), LLM_LIMIT_PARAM_CHOICES, default="auto"),
         step_retry_horizon_seconds=_positive("step_retry_horizon_seconds", raw("step_retry_horizon_seconds"),
@@ -478,6 +496,26 @@ def _positive(field: str, value: str | None, default: int, *, example: str, mini
         raise SettingsError(ENV_VARS[field], f"must be a whole number of at least {minimum}, got {value!r}",
                             f"e.g. {ENV_VARS[field]}={example}")
     return int(value)
+
+
+def _timeouts(value: str | None) -> tuple[tuple[str, int], ...]:
+    if value is None:
+        return ()
+    try:
+        return parse_timeouts(value)
+    except ValueError as err:
+        raise SettingsError("BATON_LLM_TIMEOUTS", str(err),
+                            "e.g. BATON_LLM_TIMEOUTS=plan=15,meeting_chunk=120") from None
+
+
+def _output_tokens(value: str | None) -> tuple[tuple[str, int], ...]:
+    if value is None:
+        return ()
+    try:
+        return parse_timeouts(value, unit="tokens")
+    except ValueError as err:
+        raise SettingsError("BATON_LLM_OUTPUT_TOKENS", str(err), "e.g. BATON_LLM_OUTPUT_TOKENS=plan=800,digest=150"
+                            ) from None
 
 
 def _aliases(value: str | None) -> tuple[tuple[str, str], ...]:

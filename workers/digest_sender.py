@@ -30,6 +30,7 @@ from slackui.digest_views import digest_message
 from slackui.model_text import for_people
 from workers.job_context import WorkerContext, current
 from workers.llm.client import BudgetExceeded, LLMUnavailable, why_without_model
+from workers.llm.deadline import Deadline
 from workers.llm.factory import CallScope, llm_client
 from workers.throttle import wait_turn
 
@@ -132,7 +133,8 @@ def _intro(ctx: WorkerContext, digest: Digest, setting: DigestSetting, *, since:
     personal = setting.kind == "personal"
     scope = CallScope(team_id=setting.team_id, channel_id=None if personal else setting.target,
                       user_id=setting.target if personal else None, digest_run_id=run_id)
-    llm = llm_client(ctx, scope, model=ctx.settings.cheap_model)
+    llm = llm_client(ctx, scope, model=ctx.settings.cheap_model,
+                     deadline=Deadline(ctx.settings.digest_deadline_seconds))
     if llm is None:
         return template_intro(digest), False
     prompt = render("digest_intro.j2", kind=setting.kind, target=setting.target, facts=facts_json(digest),

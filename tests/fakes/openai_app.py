@@ -19,6 +19,8 @@ from tests.fakes.openai_state import Answer, Delay, ErrorAnswer, FakeState, Malf
 from tests.fakes.openai_validation import InvalidRequest, embedding_inputs, validate_chat
 
 EMPTY_QUEUE_MESSAGE = "fake openai: no scripted reply queued"
+#: Listed by ``/v1/models`` when the profile serves embeddings (as OpenAI lists its embedding models).
+EMBEDDING_MODELS = ("text-embedding-3-small", "text-embedding-3-large", "nomic-embed-text")
 _MISSING_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header using "
     "Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
@@ -138,7 +140,8 @@ class _Handlers:
     async def models(self, request: web.Request) -> web.StreamResponse:
         bodies = [r.body for r in self.state.requests() if isinstance(r.body, dict)]
         used = [b["model"] for b in bodies if isinstance(b.get("model"), str)]
-        names = dict.fromkeys(["fake-model", *used])
+        served = EMBEDDING_MODELS if PROFILES[self.state.profile].embeddings else ()
+        names = dict.fromkeys(["fake-model", *served, *used])
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "fake-openai"} for name in names]
         return _json({"object": "list", "data": data})
 

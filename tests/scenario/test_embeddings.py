@@ -172,8 +172,12 @@ def test_provider_down_leaves_rows_for_a_later_run(db, fake_openai, use_worker, 
 
     assert embed_pending_memories() == 0
     assert embedded_rows(db) == {ident: (None, None) for ident in ids}
-    assert "stay on full-text search" in caplog.text and "(503)" in caplog.text
+    assert "found by full-text search and embedded later" in caplog.text and "(503)" in caplog.text
 
+    asked = len(fake_openai.embedding_requests)
+    assert embed_pending_memories() == 0, "within the backoff (workers/memories/backoff.py) the API is not asked"
+    assert len(fake_openai.embedding_requests) == asked
+    use_worker()  # a run after the backoff (here: another process) succeeds
     assert embed_pending_memories() == 2, "the next run (the reconciler enqueues it) succeeds"
     assert embedded_rows(db) == {ident: (MODEL, 384) for ident in ids}
 

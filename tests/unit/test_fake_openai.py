@@ -18,6 +18,7 @@ from openai.types.chat import ChatCompletionFunctionToolParam, ChatCompletionMes
 
 from tests.fakes import openai_fixtures
 from tests.fakes.openai_api import EMPTY_QUEUE_MESSAGE, ChatReply, ErrorAnswer, FakeOpenAI
+from tests.fakes.openai_app import EMBEDDING_MODELS
 from tests.fakes.openai_fixtures import FAKE_OPENAI_API_KEY
 
 # Bound here so this module runs on its own; a conftest offering the same fixtures is shadowed only here.
@@ -422,6 +423,8 @@ def test_models_lists_used_models(fake_openai: FakeOpenAI, client: OpenAI) -> No
     fake_openai.queue_chat("hi")
     _chat(client, model="gpt-used")
 
+    assert [m.id for m in client.models.list()] == ["fake-model", *EMBEDDING_MODELS, "gpt-used"]
+    fake_openai.profile = "no-embeddings"  # a server without embeddings lists no embedding model
     assert [m.id for m in client.models.list()] == ["fake-model", "gpt-used"]
 
 

@@ -42,6 +42,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from core import defaults
 from core.budgets import BudgetVerdict, estimate_call
+from core.llm_timeouts import attempt_timeout
 from core.model_capabilities import (
     LIMIT_SETTING,
     Capabilities,
@@ -187,6 +188,7 @@ class LLMClient:
         guard: Guard | None = None, fallback_model: str | None = None, cache: ResponseCache | None = None,
         cacheable: Collection[str] = (), prices: PriceTable = BUILTIN, deadline: Deadline | None = None,
         capabilities: ModelCapabilities | None = None, output_limits: Mapping[str, int] = defaults.OUTPUT_TOKENS,
+        timeouts: Mapping[str, float] | None = None,
     ) -> None:
         """``timeout`` (seconds) applies to each attempt; ``max_retries`` more attempts follow a failure the SDK
         deems transient. An injected ``openai_client`` is used with these two options applied, and then
@@ -195,11 +197,13 @@ class LLMClient:
         ``deadline`` bounds every call of this client together: attempts are cut to it, and a call (or a
         retry, or the fallback model) that would start after it fails at once with its reason. ``capabilities``
         says how to ask each model (default: learned by this client alone, nothing pinned); ``output_limits`` caps
-        each call's output by purpose (:data:`core.defaults.OUTPUT_TOKENS`)."""
+        each call's output by purpose (:data:`core.defaults.OUTPUT_TOKENS`); ``timeouts`` gives an attempt of a
+        purpose its own timeout instead of ``timeout`` (:func:`core.llm_timeouts.attempt_timeout`)."""
         self.model = model
         self.capabilities = capabilities or ModelCapabilities(base_url=base_url)
         self._output_limits = output_limits
         self.timeout = timeout
+        self._timeouts: Mapping[str, float] = timeouts or {}
         self.scope = scope
         self.fallback_model = fallback_model
         self.prices = prices
@@ -343,7 +347,7 @@ class LLMClient:
                 latency_ms = _ms_since(started)
                 instead = self._learn_from(err, model, caps, tried=tried)
                 if instead is None:
-                    failure = self._failure(err, model, caps, tried=tried)
+                    failure = self._failure(err, model, caps, tried=tried, purpose=question.purpose)
                     record(ok=False, error=failure.reason, usage=TokenUsage(), latency_ms=latency_ms,
                            answered_by=model)
                     raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status,
@@ -394,14 +398,14 @@ class LLMClient:
         return rejection.instead, f"{why} (Baton now sends {rejection.instead.describe()})"
 
     def _failure(self, err: Exception, model: str, caps: Capabilities, *,
-                 tried: Collection[tuple[str, str]]) -> Failure:
+                 tried: Collection[tuple[str, str]], purpose: str) -> Failure:
         """Why the call failed: a rejection Baton cannot work around (a configuration error), else the SDK's error."""
         rejection = self._rejection(err, caps, tried=tried)
         if rejection is not None:
             reason = rejection.reason(model=model, pinned=self.capabilities.pinned(rejection))
             log.error("%s", reason)
             return Failure(reason, status=cast(openai.APIStatusError, err).status_code, config_error=True)
-        failure = describe_failure(err, timeout=self.timeout)
+        failure = describe_failure(err, timeout=self._attempt_timeout(purpose))
         if self._deadline is not None and self._deadline.passed and isinstance(err, openai.APITimeoutError):
             failure = replace(failure, reason=self._deadline.reason)
         return failure
@@ -415,7 +419,11 @@ class LLMClient:
         options = request_options(caps, schema_name=question.schema_name, schema=question.schema,
                                   max_output_tokens=limit)
         return self._client.chat.completions.create(
-            model=model, messages=cast(list[ChatCompletionMessageParam], messages), **options)
+            model=model, messages=cast(list[ChatCompletionMessageParam], messages),
+            timeout=self._attempt_timeout(question.purpose), **options)
+
+    def _attempt_timeout(self, purpose: str) -> float:
+        return attempt_timeout(purpose, self._timeouts, default=self.timeout)
 
     def _check_limit(self, model: str, caps: Capabilities, limit: int, completion: Any) -> None:
         """A reply longer than the limit sent shows the server ignores that parameter: use the other one from now

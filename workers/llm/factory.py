@@ -62,6 +62,9 @@ def llm_client(ctx: WorkerContext, scope: CallScope, *, model: str | None = None
         prices=PriceTable.from_entries(settings.model_prices),
         deadline=deadline,
         capabilities=model_capabilities(ctx),
+        timeout=float(defaults.LLM_DEFAULT_TIMEOUT_SECONDS),
+        timeouts={**defaults.LLM_ATTEMPT_TIMEOUTS, **dict(settings.llm_timeouts)},
+        output_limits={**defaults.OUTPUT_TOKENS, **dict(settings.llm_output_tokens)},
     )
 
 

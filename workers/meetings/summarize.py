@@ -30,6 +30,7 @@ from memory.store import write_memory
 from slackui import meeting_views, replies
 from workers.cards import reply_in_thread
 from workers.job_context import WorkerContext
+from workers.llm.deadline import Deadline
 from workers.llm.for_request import llm_for
 from workers.meetings.followup_plan import followup_plan
 from workers.meetings.notes import take_notes
@@ -120,7 +121,9 @@ def _take_notes(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, 
     meeting = meeting_store.load_meeting(conn, meeting_id)
     assert meeting is not None
     outcome = take_notes(
-        transcript, llm=llm_for(ctx, record, meeting_id=meeting_id), meeting_date=meeting.meeting_date,
+        transcript, llm=llm_for(ctx, record, meeting_id=meeting_id,
+                                deadline=Deadline(ctx.settings.meeting_deadline_seconds)),
+        meeting_date=meeting.meeting_date,
         team_id=record.team_id,
         request_id=record.id, chunk_budget_tokens=ctx.settings.meeting_chunk_tokens,
         chat_model=ctx.settings.chat_model, cheap_model=ctx.settings.cheap_model,

@@ -26,7 +26,8 @@ import psycopg
 from core.settings import SettingsError
 from memory import vectors
 from workers.job_context import current
-from workers.memories.embeddings import EmbeddingProvider, EmbeddingUnavailable, choose_provider
+from workers.memories.embeddings import EmbeddingProvider, EmbeddingUnavailable
+from workers.memories.support import provider as process_provider
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +51,16 @@ def embed_pending_memories(limit: int = 500) -> int:
     """
     ctx = current()
     try:
-        provider = choose_provider(ctx.settings)
+        # The process's provider: what it learned of the API (listed models, a failure it backs off from) holds.
+        provider = process_provider(ctx)
     except SettingsError as err:
         log.error("memory embeddings are off: %s", err)
         return 0
     if provider is None:
         log.debug("no embedding provider configured; memories are found by full-text search")
         return 0
-    try:
-        with ctx.db() as conn:
-            done = _embed_pending(conn, provider, limit=limit)
-    finally:
-        provider.close()
+    with ctx.db() as conn:
+        done = _embed_pending(conn, provider, limit=limit)
     if done:
         log.info("embedded %d memories with %s", done, provider.name)
     return done
@@ -86,7 +85,8 @@ def _embed_pending(conn: psycopg.Connection[Any], provider: EmbeddingProvider, *
             try:
                 _embed_and_store(conn, provider, rows)
             except EmbeddingUnavailable as err:
-                log.warning(
+                log.log(
+                    logging.DEBUG if err.reported else logging.WARNING,
                     "could not embed memories with %s (%s); they stay on full-text search until the next run",
                     provider.name,
                     err.reason,

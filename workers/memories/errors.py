@@ -12,8 +12,10 @@ __all__ = ["EmbeddingUnavailable"]
 class EmbeddingUnavailable(Exception):
     """No vectors this time: the API failed or answered oddly, or the local model could not be loaded.
 
-    ``reason`` is one short line; the caller leaves the rows for a later run."""
+    ``reason`` is one short line; the caller leaves the rows for a later run. ``reported``: it was logged already
+    (a provider backing off, :mod:`workers.memories.backoff`), so the caller need not say it again."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, reported: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.reported = reported

@@ -25,7 +25,8 @@ _PROVIDER_KEY = "embedding_provider"
 def provider(ctx: WorkerContext) -> Any:
     """The embedding provider for this process (chosen once from the settings), or None."""
     if _PROVIDER_KEY not in ctx.extras:
-        ctx.extras[_PROVIDER_KEY] = choose_provider(ctx.settings)
+        # The job clock times a failing API's backoff (so tests move it instead of sleeping).
+        ctx.extras[_PROVIDER_KEY] = choose_provider(ctx.settings, clock=lambda: ctx.now().timestamp())
     return ctx.extras[_PROVIDER_KEY]
 
 
@@ -44,7 +45,9 @@ def embed_text(ctx: WorkerContext, text: str) -> tuple[Sequence[float], str] | N
         # Nothing leaves for an embedding API unredacted (queries included, not only stored memories).
         vector = chosen.embed([DEFAULT_REDACTOR.redact(text).text])[0]
     except EmbeddingUnavailable as err:
-        log.warning("embedding provider unavailable (%s); using full-text search only", err)
+        # A backing-off provider said it once already (workers/memories/backoff.py); this text is found by full text.
+        log.log(logging.DEBUG if err.reported else logging.WARNING,
+                "embedding provider unavailable (%s); using full-text search only", err)
         return None
     if len(vector) != _column_dimensions(ctx):
         # Another dimension than the stored vectors: never mix them (see `baton memory reembed`).
