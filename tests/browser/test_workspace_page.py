@@ -1,0 +1,126 @@
+"""The core loop through the browser workspace: what a person sees and does on the page, in Chromium.
+
+Each test types, clicks and submits on the page the local workspace serves; the bot gets the same signed
+payloads as from Slack, its jobs run in-process, and the page shows what it sent through the Web API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.scenario.loop_helpers import plan_row
+
+pytestmark = pytest.mark.browser
+
+
+def open_as(page: Any, bot: Any, user: str, channel: str = "C0GENERAL") -> None:
+    page.goto(f"{bot.slack.base_url}ui/?as={user}&c={channel}")
+    page.wait_for_selector("body[data-ready='1']")
+
+
+def switch_to(page: Any, user: str) -> None:
+    """Pick another person in "You are"; the page reloads as them, the thread still open."""
+    page.select_option("#who", user)
+    page.wait_for_url(f"**as={user}**")
+    page.wait_for_selector("body[data-ready='1']")
+
+
+def say(page: Any, text: str) -> None:
+    page.fill("#composer textarea", text)
+    page.press("#composer textarea", "Enter")
+
+
+def card(page: Any, plan_title: str) -> Any:
+    return page.locator(".msg", has_text=plan_title).filter(has=page.locator("button")).last
+
+
+def ask_for_plan(page: Any, bot: Any, screens: Any) -> None:
+    open_as(page, bot, "U0ALICE")
+    say(page, "@baton post Release 1.2 is out to #ops")
+    page.locator(".msg", has_text="post Release 1.2").wait_for()
+    assert bot.run_jobs(wait_for=1) >= 1
+    # The card is posted in the ask's thread, as in Slack: open it.
+    page.locator(".msg", has_text="post Release 1.2").locator(".replies").click()
+    page.wait_for_url("**thread=**")
+    card(page, "Release 1.2").get_by_role("button", name="Approve").wait_for()
+    screens.shot("plan-card")
+
+
+def test_ask_then_approve_as_another_person_posts_in_the_channel(bot, db, page, screens):
+    ask_for_plan(page, bot, screens)
+    message = page.locator(".msg", has_text="post Release 1.2").first
+    assert "@baton" in message.inner_text()  # the mention went out as <@U0BATON> and comes back as a name
+    assert page.locator(".msg .mention", has_text="#ops").count() >= 1
+
+    switch_to(page, "U0BOB")
+    card(page, "Release 1.2").get_by_role("button", name="Approve").click()
+    assert bot.run_jobs(wait_for=1) >= 1
+    page.locator("#thread .msg", has_text="Approved by").wait_for()
+    assert card(page, "Release 1.2").count() == 0  # the buttons are gone from the card
+    screens.shot("approved")
+    assert plan_row(db)["decided_by"] == "U0BOB"
+
+    page.get_by_role("link", name="# ops").click()
+    page.locator("#messages .msg", has_text="Release 1.2 is out").wait_for()
+    screens.shot("effect-in-ops")
+    assert [m["text"] for m in bot.slack.messages("C0OPS")] == ["Release 1.2 is out"]
+
+
+def test_reject_with_a_reason_through_the_modal(bot, db, page, screens):
+    ask_for_plan(page, bot, screens)
+    switch_to(page, "U0BOB")
+    card(page, "Release 1.2").get_by_role("button", name="Reject").click()
+    modal = page.locator("#modal-layer .modal")
+    modal.wait_for()
+    assert "Reject plan" in modal.inner_text()
+    modal.locator("textarea").fill("wrong channel")
+    screens.shot("reject-modal")
+    modal.get_by_role("button", name="Reject").click()
+    page.locator("#modal-layer").wait_for(state="hidden")
+    bot.run_jobs()
+    page.locator("#thread .msg", has_text="Rejected by").wait_for()
+    assert "wrong channel" in page.locator("#thread .msg", has_text="Rejected by").inner_text()
+    screens.shot("rejected")
+    row = plan_row(db)
+    assert row["status"] == "rejected" and row["decision_reason"] == "wrong channel"
+    assert bot.slack.messages("C0OPS") == []
+
+
+def test_review_steps_refuses_an_empty_selection_and_shows_the_error(bot, db, page, screens):
+    ask_for_plan(page, bot, screens)
+    card(page, "Release 1.2").get_by_role("button", name="Review steps").click()
+    modal = page.locator("#modal-layer .modal")
+    modal.wait_for()
+    for box in modal.locator("input[type=checkbox]").all():
+        box.uncheck()
+    modal.get_by_role("button", name="Approve selected").click()
+    error = modal.locator(".error", has_text="Select at least one step")
+    error.wait_for()
+    screens.shot("review-error")
+    assert plan_row(db)["status"] == "pending"
+    modal.get_by_role("button", name="Cancel").click()
+    page.locator("#modal-layer").wait_for(state="hidden")
+
+
+def test_app_home_shows_the_waiting_plan(bot, db, page, screens):
+    ask_for_plan(page, bot, screens)
+    page.get_by_role("link", name="baton home").click()
+    page.wait_for_selector("body[data-ready='1']")
+    assert bot.run_jobs(wait_for=1) >= 1  # opening the tab sent app_home_opened; the job publishes it
+    pending = page.locator("#messages .home .block", has_text="Your pending requests")
+    pending.wait_for()
+    assert "Post a message in <#C0OPS>" in pending.inner_text()  # the plan's title, a link to its card
+    screens.shot("app-home")
+
+
+def test_a_slash_command_reply_is_shown_only_to_who_ran_it(bot, db, page, screens):
+    open_as(page, bot, "U0ALICE")
+    say(page, "/baton help")
+    reply = page.locator(".msg.ephemeral")
+    reply.first.wait_for()
+    assert "Only visible to you" in reply.first.inner_text()
+    screens.shot("command-reply")
+    open_as(page, bot, "U0BOB")
+    assert page.locator(".msg.ephemeral").count() == 0
