@@ -106,13 +106,18 @@ document.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-action-id]");
   if (!button || !messageOf(button)) return;
   if (!(await confirmFirst(button))) return;
+  // Disabled while the app answers (no double click by accident); a message the app redraws replaces it.
   button.disabled = true;
-  await send("act", {
-    ts: messageOf(button).dataset.ts,
-    action_id: button.dataset.actionId,
-    block_id: button.dataset.blockId,
-    value: button.dataset.value,
-  });
+  try {
+    await send("act", {
+      ts: messageOf(button).dataset.ts,
+      action_id: button.dataset.actionId,
+      block_id: button.dataset.blockId,
+      value: button.dataset.value,
+    });
+  } finally {
+    button.disabled = false;
+  }
 });
 
 // Picks in messages' selects, date pickers and check boxes are block_actions too (Slack sends them at once).
