@@ -35,7 +35,7 @@ def chromium() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright  # deferred: start-up cost, browser tests only
     except ImportError:
-        _missing("the playwright package is not installed (pip install -e '.[dev]')")
+        _missing("the playwright package is not installed (pip install -e '.[browser]')")
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         yield browser
@@ -58,7 +58,7 @@ class Screens:
 
 
 @pytest.fixture
-def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+def page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(10_000)
