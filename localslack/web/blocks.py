@@ -9,7 +9,7 @@ A person's current picks in a message's inputs (``state.values``) decide what is
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,8 @@ class BlockRenderer:
     #: Who a users_select offers (people, not bots) and what a channel select offers (channels, not DMs).
     people: Mapping[str, str] = field(default_factory=dict)
     rooms: Mapping[str, str] = field(default_factory=dict)
+    #: ``(channel, thread_ts) -> page address`` for permalinks into this workspace (see ``mrkdwn.to_html``).
+    local_link: Callable[[str, str], str] | None = None
 
     def blocks(self, blocks: object) -> Markup:
         """All of ``blocks`` (a list of block objects) as HTML."""
@@ -45,7 +47,7 @@ class BlockRenderer:
             return Markup()
         raw = str(obj.get("text", ""))
         if obj.get("type") == "mrkdwn":
-            return to_html(raw, users=self.users, channels=self.channels)
+            return to_html(raw, users=self.users, channels=self.channels, local_link=self.local_link)
         return plain_to_html(raw, emoji_codes=bool(obj.get("emoji", True)))
 
     def block(self, block: dict[str, Any]) -> Markup:

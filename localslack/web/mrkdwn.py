@@ -45,7 +45,15 @@ def emojize(text: str) -> str:
     return _EMOJI_CODE.sub(one, text)
 
 
-def _entity(inner: str, users: Mapping[str, str], channels: Mapping[str, str]) -> Markup:
+#: A link into the workspace itself (``chat.getPermalink``): ``https://<team>.slack.com/archives/C…/p…``.
+PERMALINK = re.compile(
+    r"https://[a-z0-9-]+\.slack\.com/archives/([A-Z0-9]+)/p(\d+)(\d{6})(?:\?thread_ts=([\d.]+))?(?:[&#]|$)"
+)
+
+
+def _entity(
+    inner: str, users: Mapping[str, str], channels: Mapping[str, str], local_link: Callable[[str, str], str] | None
+) -> Markup:
     """One ``<…>`` of Slack's markup as HTML."""
     target, _, label = inner.partition("|")
     label = html.unescape(label)
@@ -63,11 +71,24 @@ def _entity(inner: str, users: Mapping[str, str], channels: Mapping[str, str]) -
     url = html.unescape(target)
     if not re.match(r"(?:https?|mailto):", url):
         return escape(f"<{inner}>")
+    permalink = PERMALINK.match(url)
+    if permalink and local_link is not None:  # a message of this workspace: open it here, as Slack does
+        channel, seconds, micros, thread = permalink.groups()
+        return Markup('<a href="{}">{}</a>').format(local_link(channel, thread or f"{seconds}.{micros}"), label or url)
     return Markup('<a href="{}" target="_blank" rel="noopener">{}</a>').format(url, label or url)
 
 
-def to_html(text: str, *, users: Mapping[str, str], channels: Mapping[str, str]) -> Markup:
-    """``text`` (Slack mrkdwn) as safe HTML; line breaks kept."""
+def to_html(
+    text: str,
+    *,
+    users: Mapping[str, str],
+    channels: Mapping[str, str],
+    local_link: Callable[[str, str], str] | None = None,
+) -> Markup:
+    """``text`` (Slack mrkdwn) as safe HTML; line breaks kept.
+
+    ``local_link(channel, thread_ts)`` makes the page address for a permalink into this workspace.
+    """
     saved: list[Markup] = []
 
     def keep(rendered: Markup) -> str:
@@ -80,7 +101,7 @@ def to_html(text: str, *, users: Mapping[str, str], channels: Mapping[str, str])
     # Code first: markup inside it is shown as typed; then Slack's <…> entities, then the inline styles.
     text = _CODE_BLOCK.sub(code("pre"), text.replace("\x00", ""))
     text = _CODE.sub(code("code"), text)
-    text = _ANGLE.sub(lambda m: keep(_entity(m.group(1), users, channels)), text)
+    text = _ANGLE.sub(lambda m: keep(_entity(m.group(1), users, channels, local_link)), text)
     body = str(escape(html.unescape(text)))
     body = _BOLD.sub(r"<b>\1</b>", body)
     body = _ITALIC.sub(r"<i>\1</i>", body)

@@ -60,7 +60,12 @@ class PageRenderer:
     def _renderer(self, values: dict[str, Any] | None = None) -> BlockRenderer:
         rooms = {room.id: room.name for room in self.snap.rooms if not room.is_dm}
         return BlockRenderer(
-            self.snap.users, self.snap.channels, values=values or {}, people=self.snap.people, rooms=rooms
+            self.snap.users,
+            self.snap.channels,
+            values=values or {},
+            people=self.snap.people,
+            rooms=rooms,
+            local_link=link(self.viewer),
         )
 
     def _author(self, message: dict[str, Any]) -> str:
@@ -70,7 +75,7 @@ class PageRenderer:
 
     def _text(self, obj: object) -> Markup:
         if isinstance(obj, str):
-            return to_html(obj, users=self.snap.users, channels=self.snap.channels)
+            return to_html(obj, users=self.snap.users, channels=self.snap.channels, local_link=link(self.viewer))
         return self._renderer().text(obj)
 
     def _message_blocks(self, message: dict[str, Any]) -> Markup:

@@ -113,6 +113,8 @@ def test_app_home_shows_the_waiting_plan(bot, db, page, screens):
     pending.wait_for()
     assert "Post a message in <#C0OPS>" in pending.inner_text()  # the plan's title, a link to its card
     screens.shot("app-home")
+    pending.get_by_role("link", name="Post a message in <#C0OPS>").click()  # the permalink opens the card here
+    card(page, "Release 1.2").get_by_role("button", name="Approve").wait_for()
 
 
 def test_a_slash_command_reply_is_shown_only_to_who_ran_it(bot, db, page, screens):

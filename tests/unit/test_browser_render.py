@@ -96,3 +96,20 @@ def test_modal_form_fields_become_state_values():
         "reason": {"reason": {"type": "plain_text_input", "value": None}},
         "due": {"due": {"type": "datepicker", "selected_date": "2026-03-04"}},
     }
+
+
+def test_a_permalink_into_the_workspace_opens_the_message_on_the_page():
+    def local(channel: str, thread: str) -> str:
+        return f"/ui/?c={channel}&thread={thread}"
+
+    out = str(
+        to_html(
+            "<https://baton-local.slack.com/archives/C0OPS/p1796524079321257|the plan>",
+            users=USERS,
+            channels=CHANNELS,
+            local_link=local,
+        )
+    )
+    assert out == '<a href="/ui/?c=C0OPS&amp;thread=1796524079.321257">the plan</a>'
+    reply = "https://baton-local.slack.com/archives/C0OPS/p1796524079321299?thread_ts=1796524079.321257&cid=C0OPS"
+    assert "thread=1796524079.321257" in str(to_html(f"<{reply}>", users=USERS, channels=CHANNELS, local_link=local))
