@@ -73,7 +73,7 @@ class LocalSlack(PeopleActions):
         self._queue = DeliveryQueue()
         self._server: ServerThread | None = None
         #: The workspace in a browser, served under ``/ui/`` by the same server (``localslack.web``).
-        self.browser = BrowserWorkspace(self)
+        self.browser = BrowserWorkspace(self, calls=lambda: self.calls)
         self._listeners.append(self.browser.modals.on_post)
 
     # -- lifecycle ---------------------------------------------------------------------------------

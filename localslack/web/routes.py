@@ -32,6 +32,7 @@ from aiohttp import web
 from localslack.delivery import DeliveryResponse
 from localslack.errors import LocalSlackError
 from localslack.people import PeopleActions
+from localslack.recording import RecordedCall
 from localslack.web import forms, snapshot
 from localslack.web.modals import ModalStacks
 from localslack.web.render import PageRenderer
@@ -45,17 +46,21 @@ _CHANNEL = re.compile(r"(?<![<\w&])#([a-z0-9_-]+)")
 class BrowserWorkspace:
     """The page's server side for one :class:`~localslack.LocalSlack`: routes, modal stacks, command replies."""
 
-    def __init__(self, slack: PeopleActions) -> None:
+    def __init__(self, slack: PeopleActions, *, calls: Callable[[], list[RecordedCall]]) -> None:
         self.slack = slack
+        #: The Web API calls answered so far: a message the workspace refused is shown as refused.
+        self.calls = calls
         #: Fed by the workspace's ``on_post`` (``views.open``), which :class:`~localslack.LocalSlack` subscribes.
         self.modals = ModalStacks()
         # (user, channel) -> immediate replies to that person's commands, shown as Slack shows them: to them only.
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._refused_at: dict[int, str] = {}
 
     def reset(self) -> None:
         """Forget modals and replies (the workspace was reset); the ``on_post`` hook stays."""
         self.modals.clear()
         self.replies.clear()
+        self._refused_at.clear()
 
     def mount(self, app: web.Application) -> None:
         """Add the ``/ui/`` routes to the workspace's aiohttp app."""
@@ -81,6 +86,7 @@ class BrowserWorkspace:
     def _renderer(self, viewer: str, channel: str) -> PageRenderer:
         snap = snapshot.take(self.slack, viewer, channel)
         snap.ephemerals.extend(self.replies.get((viewer, channel), []))
+        snap.ephemerals.extend(refusals(self.calls(), channel=channel, viewer=viewer, seen=self._refused_at))
         return PageRenderer(snap, viewer=viewer, channel=channel, workspace="Baton Local")
 
     async def page(self, request: web.Request) -> web.Response:
@@ -247,6 +253,36 @@ class BrowserWorkspace:
         if isinstance(body.get("blocks"), list):
             message["blocks"] = body["blocks"]
         self.replies.setdefault((viewer, channel), []).append(message)
+
+
+#: Methods whose refusal leaves a hole in a channel: shown there, as a note from the workspace.
+POSTING_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage")
+
+
+def refusals(calls: list[RecordedCall], *, channel: str, viewer: str, seen: dict[int, str]) -> list[dict[str, Any]]:
+    """The bot's refused posts in ``channel`` as notes only ``viewer`` sees: the method, Slack's error and
+    the reasons it gave (``invalid_blocks`` lists each problem); in the thread the post was meant for.
+
+    ``seen`` keeps the time each refusal was first shown (by its place in ``calls``), so a note stays put.
+    """
+    notes = []
+    for index, call in enumerate(calls):
+        if call.method not in POSTING_METHODS or call.response.get("ok", True) or call.params.get("channel") != channel:
+            continue
+        reasons = "".join(f"\n• {problem}" for problem in call.response.get("errors") or [])
+        note = {
+            "type": "message",
+            "ts": seen.setdefault(index, f"{time.time():.6f}"),
+            "recipient": viewer,
+            "refused": True,
+            "user": "",
+            "bot_id": "",
+            "text": f"*Slack refused the app's `{call.method}`:* `{call.response.get('error')}`{reasons}",
+        }
+        if call.params.get("thread_ts"):
+            note["thread_ts"] = str(call.params["thread_ts"])
+        notes.append(note)
+    return notes
 
 
 def _json_body(answer: DeliveryResponse) -> dict[str, Any]:
