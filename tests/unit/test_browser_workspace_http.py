@@ -45,7 +45,9 @@ def test_an_ephemeral_is_sent_only_to_its_person(slack):
 def test_someone_not_in_the_workspace_gets_no_page(slack):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{slack.base_url}ui/?as=U0MALLORY&c=C0GENERAL", timeout=10)
+    refused.value.close()  # the error holds the connection
     assert refused.value.code == 404
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{slack.base_url}ui/static/..%2Fsnapshot.py", timeout=10)
+    missing.value.close()
     assert missing.value.code == 404
