@@ -27,7 +27,7 @@ from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError
 from baton.demo_session import DemoSession
 from baton.demo_terminal import Terminal
-from baton.demo_web import page_url, serve_until_stopped
+from baton.demo_web import MESSAGE_SHORTCUTS, page_url, serve_until_stopped
 from baton.web_server import WebServer
 from connectors.slack_clients import plain_client
 from core import defaults
@@ -99,6 +99,7 @@ def run_demo(
         redis = connect_redis(settings.redis_url)
         _wait_for_worker(redis, processes[0], log=settings.baton_home / "demo-worker.log")
         if in_browser:
+            slack.browser.shortcuts = dict(MESSAGE_SHORTCUTS)
             serve_until_stopped(out, page_url(slack, me=me, where=where), stop=stop)
             redis.close()
             terminal.say("Demo finished.")

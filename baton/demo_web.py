@@ -10,7 +10,11 @@ import threading
 from typing import TextIO
 from urllib.parse import urlencode
 
+from bot.shortcuts import ASK_BATON
 from localslack import LocalSlack
+
+#: The message shortcuts of Baton's app manifest (callback_id -> name), offered on each message of the page.
+MESSAGE_SHORTCUTS = {ASK_BATON: "Ask Baton"}
 
 
 def page_url(slack: LocalSlack, *, me: str, where: str) -> str:

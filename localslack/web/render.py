@@ -43,7 +43,9 @@ def _clock(ts: str) -> str:
 class PageRenderer:
     """Renders what ``viewer`` sees in ``channel`` (``"home"`` for App Home) from one snapshot."""
 
-    def __init__(self, snap: Snapshot, *, viewer: str, channel: str, workspace: str) -> None:
+    def __init__(
+        self, snap: Snapshot, *, viewer: str, channel: str, workspace: str, shortcuts: dict[str, str] | None = None
+    ) -> None:
         self.snap, self.viewer, self.channel, self.workspace = snap, viewer, channel, workspace
         self._common: dict[str, Any] = {
             "link": link(viewer),
@@ -55,6 +57,7 @@ class PageRenderer:
             "blocks": self._message_blocks,
             "text": self._text,
             "emoji": lambda name: emojize(f":{name}:"),
+            "shortcuts": shortcuts or {},
         }
 
     def _renderer(self, values: dict[str, Any] | None = None) -> BlockRenderer:

@@ -7,6 +7,7 @@
     GET  /ui/static/{file}             the page's script and style, shipped in the package
     POST /ui/post      {as, c, text, thread}        a message, or ``/command text`` (its reply shown to the person)
     POST /ui/act       {as, c, ts, action_id, block_id, value}   a click or a pick: ``block_actions``
+    POST /ui/shortcut  {as, c, ts, callback_id}    a message shortcut: ``message_action``
     POST /ui/submit    {as, view_id, fields}        a modal submitted: ``view_submission``
     POST /ui/close     {as, view_id}                a modal closed
     POST /ui/home      {as}                         the Home tab opened: ``app_home_opened``
@@ -33,6 +34,7 @@ from localslack.delivery import DeliveryResponse
 from localslack.errors import LocalSlackError
 from localslack.people import PeopleActions
 from localslack.recording import RecordedCall
+from localslack.shortcuts import message_shortcut
 from localslack.web import forms, snapshot
 from localslack.web.modals import ModalStacks
 from localslack.web.render import PageRenderer
@@ -55,6 +57,8 @@ class BrowserWorkspace:
         # (user, channel) -> immediate replies to that person's commands, shown as Slack shows them: to them only.
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._refused_at: dict[int, str] = {}
+        #: The app's message shortcuts (callback_id -> name), as its manifest lists them: each message's menu.
+        self.shortcuts: dict[str, str] = {}
 
     def reset(self) -> None:
         """Forget modals and replies (the workspace was reset); the ``on_post`` hook stays."""
@@ -69,6 +73,7 @@ class BrowserWorkspace:
         app.router.add_get("/ui/static/{name}", self.static)
         app.router.add_post("/ui/post", self.post)
         app.router.add_post("/ui/act", self.act)
+        app.router.add_post("/ui/shortcut", self.shortcut)
         app.router.add_post("/ui/submit", self.submit)
         app.router.add_post("/ui/close", self.close)
         app.router.add_post("/ui/home", self.home)
@@ -87,7 +92,7 @@ class BrowserWorkspace:
         snap = snapshot.take(self.slack, viewer, channel)
         snap.ephemerals.extend(self.replies.get((viewer, channel), []))
         snap.ephemerals.extend(refusals(self.calls(), channel=channel, viewer=viewer, seen=self._refused_at))
-        return PageRenderer(snap, viewer=viewer, channel=channel, workspace="Baton Local")
+        return PageRenderer(snap, viewer=viewer, channel=channel, workspace="Baton Local", shortcuts=self.shortcuts)
 
     async def page(self, request: web.Request) -> web.Response:
         viewer, channel = self._viewer(request.query)
@@ -162,6 +167,22 @@ class BrowserWorkspace:
                     action_id=str(data.get("action_id")),
                     value=value if isinstance(value, (str, list)) else None,
                     block_id=data.get("block_id") or None,
+                ),
+            )
+        except (LocalSlackError, OSError) as error:
+            return web.json_response({"ok": False, "error": str(error)})
+        return web.json_response({"ok": answer.status < 400, "status": answer.status})
+
+    async def shortcut(self, request: web.Request) -> web.Response:
+        data, viewer, channel = await self._json(request)
+        callback_id = str(data.get("callback_id"))
+        if callback_id not in self.shortcuts:
+            return web.json_response({"ok": False, "error": f"the app has no message shortcut {callback_id}"})
+        try:
+            answer = await self._as_person(
+                viewer,
+                lambda: message_shortcut(
+                    self.slack, viewer, channel=channel, message_ts=str(data.get("ts")), callback_id=callback_id
                 ),
             )
         except (LocalSlackError, OSError) as error:

@@ -126,3 +126,21 @@ def test_a_slash_command_reply_is_shown_only_to_who_ran_it(bot, db, page, screen
     screens.shot("command-reply")
     open_as(page, bot, "U0BOB")
     assert page.locator(".msg.ephemeral").count() == 0
+
+
+def test_ask_baton_from_a_messages_menu_makes_a_plan_of_it(bot, db, page, screens):
+    bot.slack.browser.shortcuts = {"ask_baton": "Ask Baton"}  # as baton demo --web offers it
+    open_as(page, bot, "U0ALICE")
+    say(page, "post Release 1.2 is out to #ops")
+    message = page.locator(".msg", has_text="post Release 1.2")
+    message.wait_for()
+    assert bot.run_jobs() == 0  # no mention: Baton was not asked
+    message.locator(".more summary").click()
+    screens.shot("shortcut-menu")
+    message.get_by_role("button", name="Ask Baton").click()
+    assert bot.run_jobs(wait_for=1) >= 1
+    page.locator(".msg.ephemeral").first.wait_for()  # Baton says it is on it, to Alice only
+    message.locator(".replies").click()
+    card(page, "Release 1.2").get_by_role("button", name="Approve").wait_for()
+    screens.shot("plan-from-shortcut")
+    assert plan_row(db)["status"] == "pending"

@@ -120,6 +120,14 @@ document.addEventListener("click", async (event) => {
   }
 });
 
+// A message shortcut from a message's "More actions" menu: message_action.
+document.addEventListener("click", (event) => {
+  const item = event.target.closest("[data-shortcut]");
+  if (!item) return;
+  item.closest("details").open = false;
+  send("shortcut", { ts: messageOf(item).dataset.ts, callback_id: item.dataset.shortcut });
+});
+
 // Picks in messages' selects, date pickers and check boxes are block_actions too (Slack sends them at once).
 document.addEventListener("change", (event) => {
   const input = event.target.closest("[data-action-id]");
