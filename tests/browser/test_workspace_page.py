@@ -88,20 +88,29 @@ def test_reject_with_a_reason_through_the_modal(bot, db, page, screens):
     assert bot.slack.messages("C0OPS") == []
 
 
-def test_review_steps_refuses_an_empty_selection_and_shows_the_error(bot, db, page, screens):
+def test_review_steps_refuses_an_empty_selection_then_approves_the_ticked_steps(bot, db, page, screens):
     ask_for_plan(page, bot, screens)
+    switch_to(page, "U0BOB")
     card(page, "Release 1.2").get_by_role("button", name="Review steps").click()
     modal = page.locator("#modal-layer .modal")
     modal.wait_for()
-    for box in modal.locator("input[type=checkbox]").all():
+    boxes = modal.locator("input[type=checkbox]")
+    for box in boxes.all():
         box.uncheck()
     modal.get_by_role("button", name="Approve selected").click()
     error = modal.locator(".error", has_text="Select at least one step")
     error.wait_for()
     screens.shot("review-error")
     assert plan_row(db)["status"] == "pending"
-    modal.get_by_role("button", name="Cancel").click()
+
+    boxes.first.check()  # the form stays open with the error; tick the step again and approve it
+    modal.get_by_role("button", name="Approve selected").click()
     page.locator("#modal-layer").wait_for(state="hidden")
+    assert bot.run_jobs(wait_for=1) >= 1
+    page.locator("#thread .msg", has_text="Approved by").wait_for()
+    screens.shot("review-approved")
+    assert plan_row(db)["status"] == "succeeded"
+    assert [m["text"] for m in bot.slack.messages("C0OPS")] == ["Release 1.2 is out"]
 
 
 def test_app_home_shows_the_waiting_plan(bot, db, page, screens):
