@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_workspace_page import open_as, say
+from tests.browser.test_workspace_page import open_as, press, say
 from tests.scenario.meeting_helpers import MONDAY, SAMPLE_VTT, set_clock, tasks
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,8 @@ def drop_file(page: Any, name: str, content: bytes) -> None:
         "([name, text]) => { const t = new DataTransfer(); t.items.add(new File([text], name)); return t; }",
         [name, content.decode()],
     )
-    page.dispatch_event("#main", "drop", {"dataTransfer": transfer})
+    with page.expect_response("**/ui/upload"):
+        page.dispatch_event("#main", "drop", {"dataTransfer": transfer})
 
 
 def test_drop_a_transcript_edit_the_notes_card_and_create_follow_ups(bot, db, page, screens):
@@ -43,7 +44,7 @@ def test_drop_a_transcript_edit_the_notes_card_and_create_follow_ups(bot, db, pa
     assert picked["meeting_item_owner"] == {"type": "users_select", "selected_user": "U0ALICE"}
     assert picked["meeting_item_due"] == {"type": "datepicker", "selected_date": "2026-12-01"}
     screens.shot("owner-and-date-changed")
-    notes.get_by_role("button", name="Create follow-ups").click()
+    press(page, notes.get_by_role("button", name="Create follow-ups"))
     assert bot.run_jobs(wait_for=1) >= 1
     page.locator("#thread .msg", has_text="Follow-ups created").wait_for()
     screens.shot("follow-ups-created")

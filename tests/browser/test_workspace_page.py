@@ -27,9 +27,17 @@ def switch_to(page: Any, user: str) -> None:
     page.wait_for_selector("body[data-ready='1']")
 
 
+def press(page: Any, target: Any) -> None:
+    """Click ``target`` and wait until the workspace has delivered the action to the bot and had its answer
+    (the page's POST returns then), so the jobs it enqueued are there for ``bot.run_jobs``."""
+    with page.expect_response(lambda r: "/ui/" in r.url and r.request.method == "POST"):
+        target.click()
+
+
 def say(page: Any, text: str) -> None:
     page.fill("#composer textarea", text)
-    page.press("#composer textarea", "Enter")
+    with page.expect_response("**/ui/post"):
+        page.press("#composer textarea", "Enter")
 
 
 def card(page: Any, plan_title: str) -> Any:
@@ -55,7 +63,7 @@ def test_ask_then_approve_as_another_person_posts_in_the_channel(bot, db, page, 
     assert page.locator(".msg .mention", has_text="#ops").count() >= 1
 
     switch_to(page, "U0BOB")
-    card(page, "Release 1.2").get_by_role("button", name="Approve").click()
+    press(page, card(page, "Release 1.2").get_by_role("button", name="Approve"))
     assert bot.run_jobs(wait_for=1) >= 1
     page.locator("#thread .msg", has_text="Approved by").wait_for()
     assert card(page, "Release 1.2").count() == 0  # the buttons are gone from the card
@@ -71,13 +79,13 @@ def test_ask_then_approve_as_another_person_posts_in_the_channel(bot, db, page, 
 def test_reject_with_a_reason_through_the_modal(bot, db, page, screens):
     ask_for_plan(page, bot, screens)
     switch_to(page, "U0BOB")
-    card(page, "Release 1.2").get_by_role("button", name="Reject").click()
+    press(page, card(page, "Release 1.2").get_by_role("button", name="Reject"))
     modal = page.locator("#modal-layer .modal")
     modal.wait_for()
     assert "Reject plan" in modal.inner_text()
     modal.locator("textarea").fill("wrong channel")
     screens.shot("reject-modal")
-    modal.get_by_role("button", name="Reject").click()
+    press(page, modal.get_by_role("button", name="Reject"))
     page.locator("#modal-layer").wait_for(state="hidden")
     bot.run_jobs()
     page.locator("#thread .msg", has_text="Rejected by").wait_for()
@@ -91,20 +99,20 @@ def test_reject_with_a_reason_through_the_modal(bot, db, page, screens):
 def test_review_steps_refuses_an_empty_selection_then_approves_the_ticked_steps(bot, db, page, screens):
     ask_for_plan(page, bot, screens)
     switch_to(page, "U0BOB")
-    card(page, "Release 1.2").get_by_role("button", name="Review steps").click()
+    press(page, card(page, "Release 1.2").get_by_role("button", name="Review steps"))
     modal = page.locator("#modal-layer .modal")
     modal.wait_for()
     boxes = modal.locator("input[type=checkbox]")
     for box in boxes.all():
         box.uncheck()
-    modal.get_by_role("button", name="Approve selected").click()
+    press(page, modal.get_by_role("button", name="Approve selected"))
     error = modal.locator(".error", has_text="Select at least one step")
     error.wait_for()
     screens.shot("review-error")
     assert plan_row(db)["status"] == "pending"
 
     boxes.first.check()  # the form stays open with the error; tick the step again and approve it
-    modal.get_by_role("button", name="Approve selected").click()
+    press(page, modal.get_by_role("button", name="Approve selected"))
     page.locator("#modal-layer").wait_for(state="hidden")
     assert bot.run_jobs(wait_for=1) >= 1
     page.locator("#thread .msg", has_text="Approved by").wait_for()
@@ -115,8 +123,8 @@ def test_review_steps_refuses_an_empty_selection_then_approves_the_ticked_steps(
 
 def test_app_home_shows_the_waiting_plan(bot, db, page, screens):
     ask_for_plan(page, bot, screens)
-    page.get_by_role("link", name="baton home").click()
-    page.wait_for_selector("body[data-ready='1']")
+    with page.expect_response("**/ui/home"):  # the page sends app_home_opened as it opens
+        page.get_by_role("link", name="baton home").click()
     assert bot.run_jobs(wait_for=1) >= 1  # opening the tab sent app_home_opened; the job publishes it
     pending = page.locator("#messages .home .block", has_text="Your pending requests")
     pending.wait_for()
@@ -146,7 +154,7 @@ def test_ask_baton_from_a_messages_menu_makes_a_plan_of_it(bot, db, page, screen
     assert bot.run_jobs() == 0  # no mention: Baton was not asked
     message.locator(".more summary").click()
     screens.shot("shortcut-menu")
-    message.get_by_role("button", name="Ask Baton").click()
+    press(page, message.get_by_role("button", name="Ask Baton"))
     assert bot.run_jobs(wait_for=1) >= 1
     page.locator(".msg.ephemeral").first.wait_for()  # Baton says it is on it, to Alice only
     message.locator(".replies").click()
