@@ -57,6 +57,9 @@ def test_drop_a_transcript_edit_the_notes_card_and_create_follow_ups(bot, db, pa
 def test_digest_now_posts_a_digest_in_the_channel(bot, db, page, screens):
     open_as(page, bot, "U0ALICE")
     say(page, "/baton digest now")
-    bot.run_jobs(wait_for=1)
-    page.locator("#messages .msg", has_text="Digest").first.wait_for()
+    page.locator("#messages .msg.ephemeral", has_text="Sending a digest now").wait_for()  # the command's reply
+    assert bot.run_jobs(wait_for=1) >= 1
+    digest = page.locator("#messages .msg:not(.ephemeral)", has_text="digest")
+    digest.wait_for()
     screens.shot("digest")
+    assert digest.locator(".block-header").count() == 1
