@@ -126,7 +126,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from baton.demo import run_demo  # deferred: start-up cost (the local workspace) only for `demo`
 
-    return run_demo(build_settings(args), script=args.script, channel=args.channel, user=args.user)
+    if args.web and args.script is not None:
+        raise CommandError("--web and --script do not go together: a script plays in the terminal")
+    return run_demo(build_settings(args), script=args.script, channel=args.channel, user=args.user,
+                    in_browser=args.web)
 
 
 def cmd_embedded(args: argparse.Namespace) -> int:
@@ -197,8 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
         "configured) line each; exits 1 only when something configured is broken.")
 
     demo = add(
-        "demo", cmd_demo, "Try Baton locally: a local Slack workspace in your terminal, no accounts needed."
+        "demo", cmd_demo, "Try Baton locally: a local Slack workspace in your terminal (or --web: in your "
+        "browser), no accounts needed."
     )
+    demo.add_argument("--web", action="store_true", help="serve the local workspace as a web page (a small Slack) "
+                      "and print its address, instead of the terminal")
     demo.add_argument("--script", type=Path, help="play user turns from FILE instead of reading the terminal")
     demo.add_argument("--channel", default="general", help="channel to talk in (default general)")
     demo.add_argument("--user", default="alice", help="who you are in the local workspace (default alice)")

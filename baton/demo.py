@@ -1,4 +1,4 @@
-"""``baton demo``: Baton's main job on embedded defaults, in the terminal.
+"""``baton demo``: Baton's main job on embedded defaults, in the terminal (or ``--web``, in a browser).
 
 Starts the embedded Postgres and Redis (unless URLs are set), the local Slack workspace, the bot's
 HTTP app and a worker process, then lets a person act in the workspace (:mod:`baton.demo_session`): type
@@ -14,6 +14,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from baton.backends import migrate_database, resolve_backends
 from baton.config import CommandError
 from baton.demo_session import DemoSession
 from baton.demo_terminal import Terminal
+from baton.demo_web import MESSAGE_SHORTCUTS, page_url, serve_until_stopped
 from baton.web_server import WebServer
 from connectors.slack_clients import plain_client
 from core import defaults
@@ -49,8 +51,13 @@ def run_demo(
     user: str,
     out: TextIO = sys.stdout,
     stdin: TextIO = sys.stdin,
+    in_browser: bool = False,
+    stop: threading.Event | None = None,
 ) -> int:
-    """Run the demo; returns the process exit code."""
+    """Run the demo; returns the process exit code.
+
+    ``in_browser`` serves the workspace as a web page instead of the terminal, until Ctrl-C (or ``stop`` is set).
+    """
     if script is not None and not script.is_file():
         raise CommandError(f"--script {script}: no such file")
     token, secret = "xoxb-local-demo", secrets.token_hex(16)
@@ -95,9 +102,16 @@ def run_demo(
         terminal.learn_names()
         me = _user_id(terminal, user)
         where = _channel_id(web, channel)
-        slack.on_post(terminal.on_notice)
+        if not in_browser:
+            slack.on_post(terminal.on_notice)
         redis = connect_redis(settings.redis_url)
         _wait_for_worker(redis, processes[0], log=settings.baton_home / "demo-worker.log")
+        if in_browser:
+            slack.browser.shortcuts = dict(MESSAGE_SHORTCUTS)
+            serve_until_stopped(out, page_url(slack, me=me, where=where), stop=stop)
+            redis.close()
+            terminal.say("Demo finished.")
+            return 0
         terminal.say(
             f"Ready. You are @{terminal.users[me]} in #{terminal.channel_name(where)}; "
             f"Baton is @{terminal.users.get('U0BATON', 'baton')}. /help for commands."

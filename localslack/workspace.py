@@ -25,6 +25,7 @@ from localslack.recording import Injection, Injections, RecordedCall
 from localslack.server import Reply, ServerThread, build_app
 from localslack.socket_mode import SocketHub
 from localslack.state import Channel, Identity, IdFactory, TsClock, User, UserGroup, seeded_state
+from localslack.web.routes import BrowserWorkspace
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +73,18 @@ class LocalSlack(PeopleActions, AssistantActions):
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self._queue = DeliveryQueue()
         self._server: ServerThread | None = None
+        #: The workspace in a browser, served under ``/ui/`` by the same server (``localslack.web``).
+        self.browser = BrowserWorkspace(self, calls=lambda: self.calls)
+        self._listeners.append(self.browser.modals.on_post)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> LocalSlack:
         """Bind ``127.0.0.1:0`` and serve from a daemon thread; returns ``self``."""
         if self._server is None:
-            server = ServerThread(build_app(self, socket=self.socket))
+            app = build_app(self, socket=self.socket)
+            self.browser.mount(app)
+            server = ServerThread(app)
             server.start()
             self.socket.attach(server.loop)
             self._server = server
@@ -106,6 +112,7 @@ class LocalSlack(PeopleActions, AssistantActions):
         with self._lock:
             self._state = seeded_state(self.identity, created=int(self._clock.now()))
             self._calls.clear()
+        self.browser.reset()
 
     @property
     def base_url(self) -> str:

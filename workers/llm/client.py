@@ -273,14 +273,14 @@ class LLMClient:
         limit = output_limit(question.purpose, self._output_limits, default=defaults.DEFAULT_OUTPUT_TOKENS)
         started, answered_by, last_usage = time.monotonic(), model, None
         messages = cast(list[ChatCompletionMessageParam], [dict(m) for m in question.conversation.messages])
-        create = self._client.chat.completions.create
+        create, timeout = self._client.chat.completions.create, self._attempt_timeout(question.purpose)
         try:
             if caps.limit_param == "max_tokens":
                 stream = create(model=model, messages=messages, stream=True, stream_options={"include_usage": True},
-                                max_tokens=limit)
+                                max_tokens=limit, timeout=timeout)
             else:
                 stream = create(model=model, messages=messages, stream=True, stream_options={"include_usage": True},
-                                max_completion_tokens=limit)
+                                max_completion_tokens=limit, timeout=timeout)
             for chunk in stream:
                 if isinstance(chunk.model, str) and chunk.model:
                     answered_by = chunk.model
@@ -290,7 +290,8 @@ class LLMClient:
                     if choice.delta is not None and choice.delta.content:
                         yield choice.delta.content
         except (openai.OpenAIError, ValueError) as err:
-            failure = self._failure(err, model, caps, tried={(caps.structured, caps.limit_param)})
+            failure = self._failure(err, model, caps, tried={(caps.structured, caps.limit_param)},
+                                    purpose=question.purpose)
             self._record(question.record(model, ok=False, error=failure.reason, usage=TokenUsage(),
                                          latency_ms=_ms_since(started)))
             raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status,
