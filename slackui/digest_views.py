@@ -18,6 +18,7 @@ from typing import Any
 from core.digest.facts import MeetingFact, MemoryFact, PlanFact
 from core.digest.select import Digest, DueItem, OwnerItems, template_intro
 from slackui.limits import HEADER_TEXT, SECTION_TEXT, clip, clip_mrkdwn
+from slackui.model_text import readable_refs
 from slackui.plan_card import PLAN_STATUS, RISK_BADGE
 
 #: Entries shown per list; more are counted in an "…and N more" line.
@@ -63,7 +64,7 @@ def escape(text: str) -> str:
 
 
 def _title(text: str, link: str | None) -> str:
-    shown = escape(clip(" ".join(text.split()), TITLE_LIMIT)) or "(untitled)"
+    shown = escape(clip(" ".join(readable_refs(text).split()), TITLE_LIMIT)) or "(untitled)"
     if link and len(link) <= URL_LIMIT and _SAFE_URL.fullmatch(link):
         return f"<{link}|{shown}>"
     return shown

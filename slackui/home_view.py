@@ -8,6 +8,7 @@ from typing import Any
 
 from core.digest.facts import PlanFact
 from slackui.limits import SECTION_TEXT, clip
+from slackui.model_text import readable_refs
 
 #: An open task as the Home tab lists it: (title, link to its meeting notes or None, due date or None).
 HomeItem = tuple[str, str | None, date | None]
@@ -25,7 +26,7 @@ def _escape(text: str) -> str:
 
 
 def _linked(title: str, link: str | None) -> str:
-    title = _escape(clip(title, 150))
+    title = _escape(clip(readable_refs(title), 150))  # a link's label shows references as typed
     return f"<{link}|{title}>" if link else title
 
 

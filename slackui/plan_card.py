@@ -15,6 +15,7 @@ from core.budgets import format_usd
 from core.mcp_tools import argument_lines
 from core.plan_records import PlanRecord, StepRecord
 from slackui.limits import HEADER_TEXT, MODAL_BLOCKS, SECTION_TEXT, clip, mrkdwn, plain
+from slackui.model_text import inert_mrkdwn, readable_refs
 from slackui.plan_progress import plan_block, shows_plan_block
 from slackui.step_question import settled_note
 
@@ -95,7 +96,7 @@ def _cost_line(plan: PlanRecord, *, model: str | None) -> str:
 
 def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
     preview = clip(step.preview, PREVIEW_LIMIT, more=f"(full text: `/baton audit {plan.id}`)")
-    header = f"*{step.idx + 1}. {step.description}*"
+    header = f"*{step.idx + 1}. {inert_mrkdwn(step.description)}*"
     if step.depends_on:
         header += "  _(after " + ", ".join(str(d + 1) for d in step.depends_on) + ")_"
     context = [RISK_BADGE.get(step.risk, step.risk)]
@@ -121,10 +122,12 @@ def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | Non
     With ``plan_blocks`` (``BATON_SLACK_PLAN_BLOCKS``) an approved plan's steps are one ``plan`` block of tasks
     (``slackui.plan_progress``) instead of a section and a context block each."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": plain(plan.title, HEADER_TEXT)},
+        {"type": "header", "text": plain(readable_refs(plan.title), HEADER_TEXT)},
         {
             "type": "section",
-            "text": mrkdwn(f"{plan.rationale}\n\nRequested by <@{plan.requester_id}> · plan #{plan.id}"),
+            "text": mrkdwn(
+                f"{inert_mrkdwn(plan.rationale)}\n\nRequested by <@{plan.requester_id}> · plan #{plan.id}"
+            ),
         },
     ]
     if shows_plan_block(plan, enabled=plan_blocks):
@@ -212,7 +215,10 @@ def reject_modal(plan: PlanRecord) -> dict[str, Any]:
         "submit": plain("Reject", 24),
         "close": plain("Cancel", 24),
         "blocks": [
-            {"type": "section", "text": mrkdwn(f"Reject *{clip(plan.title, 200)}* (plan #{plan.id})?")},
+            {
+                "type": "section",
+                "text": mrkdwn(f"Reject *{inert_mrkdwn(clip(plan.title, 200))}* (plan #{plan.id})?"),
+            },
             {
                 "type": "input",
                 "block_id": "reason",
@@ -243,7 +249,9 @@ def review_modal(plan: PlanRecord) -> dict[str, Any]:
         "blocks": [
             {
                 "type": "section",
-                "text": mrkdwn(f"Untick the steps you don't want, then approve *{clip(plan.title, 200)}*."),
+                "text": mrkdwn(
+                    f"Untick the steps you don't want, then approve *{inert_mrkdwn(clip(plan.title, 200))}*."
+                ),
             },
             {
                 "type": "input",

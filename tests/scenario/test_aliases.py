@@ -65,7 +65,7 @@ def test_an_alias_to_a_built_in_action_is_planned_without_the_model_and_runs_onc
     plan = plan_row(db)
     assert plan["planner"] == "alias" and plan["status"] == "pending" and plan["risk"] == "medium"
     shown = card_text(bot, plan)
-    assert "Create a task for <@U0BOB|bob>: update the" in shown and plan_card.ALIAS_PLANNED in shown
+    assert "Create a task for @bob: update the" in shown and plan_card.ALIAS_PLANNED in shown
     body = click_body(plan, user="U0ALICE")  # medium risk: the requester may approve it
     assert bot.post_signed(body, content_type=FORM).status == 200
     assert bot.post_signed(body, content_type=FORM).status == 200  # a double click

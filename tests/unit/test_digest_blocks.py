@@ -165,7 +165,7 @@ def test_titles_are_mrkdwn_escaped_so_they_cannot_inject_a_link():
     title = "Fix <https://evil.example|the docs> & <@U123> > now"
     _, blocks = render(digest(pending=(plan(1, title=title, link=None),)))
     waiting = section_with(blocks, "Waiting for approval")
-    assert "Fix &lt;https://evil.example|the docs&gt; &amp; &lt;@U123&gt; &gt; now" in waiting
+    assert "Fix &lt;https://evil.example|the docs&gt; &amp; @U123 &gt; now" in waiting
     assert "<https://evil" not in waiting and "<@U123>" not in waiting
 
 
