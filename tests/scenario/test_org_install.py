@@ -142,3 +142,19 @@ def test_removing_the_org_wide_install_takes_its_workspaces_out_and_leaves_a_wor
     assert db.execute("SELECT count(*) AS n FROM slack_team_orgs").fetchone()["n"] == 0
     assert find_bot_token(db, TokenCipher([KEY]), TeamRef(SOLO)) == "xoxb-solo"
     assert eventually(lambda: db.execute("SELECT count(*) AS n FROM workspace_purges").fetchone()["n"] == 0)
+
+
+def test_reinstalling_org_wide_within_the_grace_period_keeps_the_orgs_workspaces(org, db):
+    app, url, _settings, worker, _asked = org
+    app.uninstall_org(ORG)
+    worker.run_jobs(wait_for=2)
+    assert db.execute("SELECT team_id FROM workspace_purges").fetchall() == [{"team_id": GRID}]
+    started = browse(url + "/slack/install")
+    back = app.approve(started.headers["location"], enterprise_id=ORG, user_id="U0ALICE")
+    assert browse(back, cookie=state_cookie(started)).status == 200
+    assert db.execute("SELECT count(*) AS n FROM workspace_purges").fetchone()["n"] == 0
+    cancelled = db.execute(
+        "SELECT detail FROM audit_log WHERE team_id = %s AND kind = 'workspace.purge_cancelled'", (GRID,)
+    ).fetchone()
+    assert cancelled["detail"]["reason"] == "reinstalled"
+    assert find_bot_token(db, TokenCipher([KEY]), TeamRef(GRID)) == ORG_TOKEN
