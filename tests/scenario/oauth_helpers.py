@@ -72,7 +72,10 @@ def start_oauth_baton(
             team_id=TEAM_TWO, bot_token="xoxb-team-two", bot_id="B0TWO", signing_secret=base.slack_signing_secret or ""
         ),
     ]
-    app = LocalSlackApp(workspaces, client_id=CLIENT_ID, client_secret=CLIENT_SECRET).start()
+    # The app's clock is the test's: a rotating token expires at the local app when the injected clock passes it.
+    app = LocalSlackApp(
+        workspaces, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=lambda: now().timestamp()
+    ).start()
     settings = base.with_changes(
         slack_bot_token=None,
         slack_client_id=CLIENT_ID,
