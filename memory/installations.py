@@ -209,7 +209,8 @@ WITH org AS (
 )
 SELECT i.* FROM slack_installations i, org
  WHERE i.user_id = '' AND i.bot_token IS NOT NULL
-   AND (i.team_id = %(team_id)s OR (org.id <> '' AND i.enterprise_id = org.id AND i.team_id = ''))
+   AND ((%(team_id)s <> '' AND i.team_id = %(team_id)s)
+        OR (org.id <> '' AND i.enterprise_id = org.id AND i.team_id = ''))
  ORDER BY i.team_id DESC LIMIT 1
 """
 
