@@ -30,6 +30,7 @@ from bot.events import register_events
 from bot.fallbacks import register_fallbacks
 from bot.meeting_actions import register_meeting_actions
 from bot.memory_actions import register_memory
+from bot.org_installs import register_org_installs
 from bot.outage import answer_database_unavailable
 from bot.shortcuts import register_shortcuts
 from bot.step_decisions import register_step_decisions
@@ -69,6 +70,8 @@ def build_bolt_app(*, client: AsyncWebClient, deps: AppDeps, oauth_flow: AsyncOA
     )
     app.error(log_listener_error)
     register_correlation(app, deps)
+    if oauth_flow is not None:
+        register_org_installs(app, deps)  # before the recording middleware: a job may run as soon as it is recorded
     register_uninstall(app, deps)  # before register_events: its catch-all takes whatever event is left
     register_events(app, deps)  # sets the correlation id of Events API deliveries once recorded
     register_assistant(app, deps)  # after the recording middleware: bolt's Assistant routes thread events

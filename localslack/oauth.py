@@ -15,8 +15,18 @@ rotating token reach their workspace with the workspace's own bot token (what it
 
 ``GET /oauth/v2/authorize`` on the same server is Slack's install page: with ``team`` (and optionally
 ``user``) in the query it approves at once and redirects to the app's redirect URL, like a person clicking
-Allow; tests call :meth:`LocalSlackApp.approve` directly. Injections and recorded calls stay on each
+Allow; tests call :meth:`LocalSlackApp.approve` directly. The workspaces share one Socket Mode server (the
+first's), as one app's connections carry every workspace's envelopes. Injections and recorded calls stay on each
 workspace (``workspace.calls_to(...)``); a scripted delay is not applied through this front.
+
+Enterprise Grid: a workspace made with ``enterprise_id`` belongs to that org, and
+``approve(..., enterprise_id=E)`` is an org admin's org-wide install. ``oauth.v2.access`` then answers as Slack
+documents it for an organization-wide app (``team: null``, ``enterprise: {id, name}``,
+``is_enterprise_install: true``) with one org token (``xoxb-org-E``) that serves every workspace of the org; the
+org's workspaces deliver with ``authorizations[0].is_enterprise_install`` true and ``team_id`` null, and
+:meth:`LocalSlackApp.org_token_calls` lists ``(method, team)`` of each call made with an org token (the
+``team_id`` argument picks the workspace, else the org's first). :meth:`LocalSlackApp.uninstall_org` removes
+an org-wide install.
 
 :meth:`LocalSlackApp.uninstall` removes the app from a workspace as an admin would: its tokens answer
 ``token_revoked`` from then on (until it installs again) and the workspace sends ``tokens_revoked`` and
@@ -26,6 +36,7 @@ workspace (``workspace.calls_to(...)``); a scripted delay is not applied through
 from __future__ import annotations
 
 import base64
+import dataclasses
 import secrets
 import threading
 import time
@@ -55,6 +66,8 @@ class Grant:
     scope: str
     user_scope: str
     redirect_uri: str
+    #: An org-wide install by an admin of this Enterprise Grid org ('' for a workspace install).
+    enterprise_id: str = ""
 
 
 class InstallRefused(ValueError):
@@ -77,6 +90,10 @@ class LocalSlackApp:
         if not workspaces:
             raise ValueError("a local Slack app needs at least one workspace")
         self.workspaces = {workspace.identity.team_id: workspace for workspace in workspaces}
+        # One app has one app-level token and one set of Socket Mode connections, over which Slack sends every
+        # workspace's envelopes: the workspaces share the first one's Socket Mode server.
+        for workspace in workspaces[1:]:
+            workspace.socket = workspaces[0].socket
         self.client_id = client_id
         self.client_secret = client_secret
         #: The Redirect URL configured on the app (used when the install URL carries none).
@@ -92,8 +109,12 @@ class LocalSlackApp:
         self._rotating: dict[str, tuple[str, float]] = {}
         self._refresh: dict[str, str] = {}
         self._rotating_calls: list[tuple[str, str]] = []
-        #: Workspaces that removed the app: every token of theirs answers ``token_revoked`` until reinstalled.
+        #: Workspaces (and orgs) that removed the app: every token of theirs answers ``token_revoked`` until
+        #: reinstalled.
         self._uninstalled: set[str] = set()
+        #: Org token -> its org; ``(method, team)`` of every call made with one.
+        self._org_tokens: dict[str, str] = {}
+        self._org_calls: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._server: ServerThread | None = None
 
@@ -101,7 +122,8 @@ class LocalSlackApp:
 
     def start(self) -> LocalSlackApp:
         """Start every workspace (their event deliveries) and the shared Web API server; returns ``self``."""
-        for workspace in self.workspaces.values():
+        # The first last: the Socket Mode server they share runs on the loop of the one that started last.
+        for workspace in reversed(list(self.workspaces.values())):
             workspace.start()
         if self._server is None:
             app = build_app(self)
@@ -130,6 +152,10 @@ class LocalSlackApp:
             self._refresh.clear()
             self._rotating_calls.clear()
             self._uninstalled.clear()
+            self._org_tokens.clear()
+            self._org_calls.clear()
+        for workspace in self.workspaces.values():
+            workspace.identity = dataclasses.replace(workspace.identity, org_install=False)
 
     @property
     def base_url(self) -> str:
@@ -153,23 +179,38 @@ class LocalSlackApp:
         with self._lock:
             return list(self._rotating_calls)
 
+    def org_token_calls(self) -> list[tuple[str, str]]:
+        """``(method, team id)`` of every call made with an org-wide install's token."""
+        with self._lock:
+            return list(self._org_calls)
+
     # -- installing --------------------------------------------------------------------------------
 
-    def approve(self, authorize_url: str, *, team_id: str, user_id: str = "U0ALICE") -> str:
-        """A person in ``team_id`` clicks Allow on the install page at ``authorize_url``: returns the URL Slack
-        redirects the browser to (the app's redirect URL with ``code`` and ``state``)."""
+    def approve(
+        self, authorize_url: str, *, team_id: str = "", user_id: str = "U0ALICE", enterprise_id: str = ""
+    ) -> str:
+        """A person in ``team_id`` (or, with ``enterprise_id``, an admin of that org installing org-wide) clicks
+        Allow on the install page at ``authorize_url``: returns the URL Slack redirects the browser to (the app's
+        redirect URL with ``code`` and ``state``)."""
         query = {key: values[0] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
         if query.get("client_id") != self.client_id:
             raise InstallRefused(f"the install URL names client_id {query.get('client_id')!r}, not this app's")
-        if team_id not in self.workspaces:
+        if enterprise_id and not self._org_workspaces(enterprise_id):
+            raise InstallRefused(f"no local workspace belongs to org {enterprise_id!r}")
+        if not enterprise_id and team_id not in self.workspaces:
             raise InstallRefused(f"no local workspace {team_id!r}")
         redirect_uri = query.get("redirect_uri") or self.redirect_uri
         if not redirect_uri:
             raise InstallRefused("the install URL has no redirect_uri and the app has none configured")
-        code = f"{team_id}.{secrets.token_urlsafe(16)}"
+        code = f"{enterprise_id or team_id}.{secrets.token_urlsafe(16)}"
         with self._lock:
             self._grants[code] = Grant(
-                team_id, user_id, query.get("scope", ""), query.get("user_scope", ""), redirect_uri
+                "" if enterprise_id else team_id,
+                user_id,
+                query.get("scope", ""),
+                query.get("user_scope", ""),
+                redirect_uri,
+                enterprise_id,
             )
         separator = "&" if "?" in redirect_uri else "?"
         return redirect_uri + separator + urlencode({"code": code, "state": query.get("state", "")})
@@ -192,17 +233,23 @@ class LocalSlackApp:
         with self._lock:
             self._uninstalled.add(team_id)
             users = sorted({grant.user_id for grant in self._granted if grant.team_id == team_id})
-        revoked = {
-            "type": "tokens_revoked",
-            "tokens": {"oauth": users, "bot": [workspace.identity.bot_user_id]},
-            "event_ts": f"{time.time():.6f}",
-        }
-        if not notify:
-            return []
-        return [
-            workspace.deliver_event(revoked),
-            workspace.deliver_event({"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"}),
-        ]
+        return _removal_events(workspace, users) if notify else []
+
+    def uninstall_org(self, enterprise_id: str) -> list[DeliveryResponse]:
+        """An org admin removes the org-wide install: the org token answers ``token_revoked`` from then on, and
+        the org's first workspace delivers ``tokens_revoked`` then ``app_uninstalled`` under the org's
+        authorization (Slack documents no other shape for an org app's uninstall)."""
+        workspace = self._org_workspaces(enterprise_id)[0]
+        with self._lock:
+            self._uninstalled.add(enterprise_id)
+            users = sorted({grant.user_id for grant in self._granted if grant.enterprise_id == enterprise_id})
+        responses = _removal_events(workspace, users)
+        for each in self._org_workspaces(enterprise_id):
+            each.identity = dataclasses.replace(each.identity, org_install=False)
+        return responses
+
+    def _org_workspaces(self, enterprise_id: str) -> list[LocalSlack]:
+        return [w for w in self.workspaces.values() if w.identity.enterprise_id == enterprise_id]
 
     def take_injection(self, method: str) -> Injection | None:
         """Injections are scripted per workspace: :meth:`api_call` takes them from the one it routes to."""
@@ -227,6 +274,10 @@ class LocalSlackApp:
             return reply
         token = _token(params, headers)
         with self._lock:
+            org = self._org_tokens.get(token)
+        if org is not None:
+            return self._org_call(org, method, params, headers, connection=connection)
+        with self._lock:
             rotating = self._rotating.get(token)
             if rotating is not None:
                 self._rotating_calls.append((method, token))
@@ -246,6 +297,22 @@ class LocalSlackApp:
             )
         if removed:
             return Reply(200, {"ok": False, "error": "token_revoked"})
+        return workspace.api_call(method, params, headers, workspace.take_injection(method), connection=connection)
+
+    def _org_call(
+        self, enterprise_id: str, method: str, params: dict[str, Any], headers: dict[str, str], *, connection: str
+    ) -> Reply:
+        """A call with an org token: to the org workspace its ``team_id`` names, else the org's first."""
+        members = self._org_workspaces(enterprise_id)
+        workspace = next((w for w in members if w.identity.team_id == params.get("team_id")), members[0])
+        with self._lock:
+            self._org_calls.append((method, workspace.identity.team_id))
+            removed = enterprise_id in self._uninstalled
+        if removed:
+            return Reply(200, {"ok": False, "error": "token_revoked"})
+        headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        headers["Authorization"] = f"Bearer {workspace.bot_token}"
+        params = {k: v for k, v in params.items() if k != "token"}
         return workspace.api_call(method, params, headers, workspace.take_injection(method), connection=connection)
 
     def download(self, file_key: str, headers: dict[str, str]) -> Reply:
@@ -272,6 +339,8 @@ class LocalSlackApp:
             return Reply(200, {"ok": False, "error": "invalid_code"})
         if params.get("redirect_uri") and params["redirect_uri"] != grant.redirect_uri:
             return Reply(200, {"ok": False, "error": "bad_redirect_uri"})
+        if grant.enterprise_id:
+            return Reply(200, self._org_access(grant))
         identity = self.workspaces[grant.team_id].identity
         with self._lock:
             self._uninstalled.discard(grant.team_id)  # installed again
@@ -300,6 +369,30 @@ class LocalSlackApp:
             body.update(self._rotating_token(grant.team_id), refresh_token=refresh_token)
         return Reply(200, body)
 
+    def _org_access(self, grant: Grant) -> dict[str, Any]:
+        """An org-wide install's ``oauth.v2.access`` answer, as Slack documents it: no team, the org, one token."""
+        members = self._org_workspaces(grant.enterprise_id)
+        token = f"xoxb-org-{grant.enterprise_id}"
+        with self._lock:
+            self._uninstalled.discard(grant.enterprise_id)
+            self._granted.append(grant)
+            self._org_tokens[token] = grant.enterprise_id
+        for workspace in members:
+            workspace.identity = dataclasses.replace(workspace.identity, org_install=True)
+        identity = members[0].identity
+        return {
+            "ok": True,
+            "app_id": identity.app_id,
+            "authed_user": {"id": grant.user_id},
+            "scope": grant.scope,
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": identity.bot_user_id,
+            "team": None,
+            "enterprise": {"id": grant.enterprise_id, "name": grant.enterprise_id},
+            "is_enterprise_install": True,
+        }
+
     def _refreshed(self, refresh_token: str) -> Reply:
         """``grant_type=refresh_token``: a fresh bot token for the refresh token's team (the refresh token stays)."""
         with self._lock:
@@ -325,6 +418,20 @@ class LocalSlackApp:
         with self._lock:
             self._rotating[token] = (team_id, self._clock() + self.token_lifetime)
         return {"access_token": token, "expires_in": self.token_lifetime}
+
+
+def _removal_events(workspace: LocalSlack, users: list[str]) -> list[DeliveryResponse]:
+    """What Slack sends when the app is removed: ``tokens_revoked`` (the bot's and the installers' tokens), then
+    ``app_uninstalled``."""
+    revoked = {
+        "type": "tokens_revoked",
+        "tokens": {"oauth": users, "bot": [workspace.identity.bot_user_id]},
+        "event_ts": f"{time.time():.6f}",
+    }
+    return [
+        workspace.deliver_event(revoked),
+        workspace.deliver_event({"type": "app_uninstalled", "event_ts": f"{time.time():.6f}"}),
+    ]
 
 
 def _header(headers: dict[str, str], name: str) -> str:

@@ -110,15 +110,20 @@ def app_mention_event(message: dict[str, Any], channel: Channel) -> dict[str, An
 def event_envelope(identity: Identity, event: dict[str, Any], *, event_id: str,
                    event_time: int) -> dict[str, Any]:
     """Wrap an inner event in the ``event_callback`` envelope Slack POSTs to the Events API URL."""
-    return {
+    envelope = {
         "token": identity.verification_token, "team_id": identity.team_id, "api_app_id": identity.app_id,
         "event": event, "type": "event_callback", "event_id": event_id, "event_time": event_time,
-        "authorizations": [{"enterprise_id": None, "team_id": identity.team_id,
+        # An org-wide install is authorized by the org alone: team_id null, as Slack documents it.
+        "authorizations": [{"enterprise_id": identity.enterprise_id,
+                            "team_id": None if identity.org_install else identity.team_id,
                             "user_id": identity.bot_user_id, "is_bot": True,
-                            "is_enterprise_install": False}],
+                            "is_enterprise_install": identity.org_install}],
         "is_ext_shared_channel": False,
         "event_context": f"4-local-{identity.team_id}-{event_id}",
     }
+    if identity.enterprise_id:
+        envelope["enterprise_id"] = identity.enterprise_id
+    return envelope
 
 
 def _user_ref(identity: Identity, user: User) -> dict[str, Any]:
@@ -130,7 +135,14 @@ def _channel_ref(channel: Channel) -> dict[str, str]:
 
 
 def _team_ref(identity: Identity) -> dict[str, Any]:
-    return {"id": identity.team_id, "domain": identity.team_domain}
+    ref: dict[str, Any] = {"id": identity.team_id, "domain": identity.team_domain}
+    if identity.enterprise_id:
+        ref["enterprise_id"] = identity.enterprise_id
+    return ref
+
+
+def _enterprise_ref(identity: Identity) -> dict[str, Any] | None:
+    return {"id": identity.enterprise_id, "name": identity.enterprise_id} if identity.enterprise_id else None
 
 
 def find_element(blocks: list[dict[str, Any]], action_id: str,
@@ -182,8 +194,8 @@ def block_actions_payload(identity: Identity, user: User, channel: Channel, *, m
         "token": identity.verification_token,
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel.id,
                       "is_ephemeral": is_ephemeral},
-        "trigger_id": trigger_id, "team": _team_ref(identity), "enterprise": None,
-        "is_enterprise_install": False, "channel": _channel_ref(channel),
+        "trigger_id": trigger_id, "team": _team_ref(identity), "enterprise": _enterprise_ref(identity),
+        "is_enterprise_install": identity.org_install, "channel": _channel_ref(channel),
     }
     if not is_ephemeral:  # Slack leaves the message out for ephemeral containers
         payload["message"] = copy.deepcopy(message)
@@ -199,7 +211,8 @@ def view_submission_payload(identity: Identity, user: User, view: dict[str, Any]
     submitted["state"] = {"values": copy.deepcopy(values)}
     return {"type": "view_submission", "team": _team_ref(identity), "user": _user_ref(identity, user),
             "api_app_id": identity.app_id, "token": identity.verification_token, "trigger_id": trigger_id,
-            "view": submitted, "response_urls": [], "is_enterprise_install": False, "enterprise": None}
+            "view": submitted, "response_urls": [], "is_enterprise_install": identity.org_install,
+            "enterprise": _enterprise_ref(identity)}
 
 
 def slash_command_fields(identity: Identity, user: User, channel: Channel, *, command: str, text: str,
@@ -210,5 +223,6 @@ def slash_command_fields(identity: Identity, user: User, channel: Channel, *, co
         "team_domain": identity.team_domain, "channel_id": channel.id,
         "channel_name": _channel_ref(channel)["name"], "user_id": user.id, "user_name": user.name,
         "command": command, "text": text, "api_app_id": identity.app_id,
-        "is_enterprise_install": "false", "response_url": response_url, "trigger_id": trigger_id,
+        "is_enterprise_install": "true" if identity.org_install else "false", "response_url": response_url,
+        "trigger_id": trigger_id, **({"enterprise_id": identity.enterprise_id} if identity.enterprise_id else {}),
     }

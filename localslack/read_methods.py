@@ -19,7 +19,8 @@ def auth_test(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:
     identity = ctx.identity
     return {"ok": True, "url": f"https://{identity.team_domain}.slack.com/", "team": identity.team_name,
             "user": identity.bot_name, "team_id": identity.team_id, "user_id": identity.bot_user_id,
-            "bot_id": identity.bot_id, "is_enterprise_install": False}
+            "bot_id": identity.bot_id, "is_enterprise_install": identity.org_install,
+            **({"enterprise_id": identity.enterprise_id} if identity.enterprise_id else {})}
 
 
 def conversations_info(ctx: MethodContext, params: dict[str, Any]) -> dict[str, Any]:

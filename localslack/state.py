@@ -27,6 +27,10 @@ class Identity:
     team_domain: str = "baton-local"
     team_name: str = "Baton Local"
     bot_name: str = "baton"
+    #: The Enterprise Grid org the workspace belongs to (None outside one).
+    enterprise_id: str | None = None
+    #: The app is installed org-wide (by an org admin), not in this workspace alone: deliveries say so.
+    org_install: bool = False
 
 
 @dataclass

@@ -53,9 +53,10 @@ class LocalSlack(PeopleActions, AssistantActions):
     def __init__(self, *, bot_token: str = "xoxb-local", signing_secret: str = "local-secret",
                  team_id: str = "T0LOCAL", bot_user_id: str = "U0BATON", bot_id: str = "B0BATON",
                  app_id: str = "A0BATON", app_token: str = "xapp-1-A0BATON-local",
-                 clock: Callable[[], float] = time.time, delivery_timeout: float = 10.0) -> None:
+                 clock: Callable[[], float] = time.time, delivery_timeout: float = 10.0,
+                 enterprise_id: str | None = None) -> None:
         self.identity = Identity(bot_token=bot_token, signing_secret=signing_secret, team_id=team_id,
-                                 bot_user_id=bot_user_id, bot_id=bot_id, app_id=app_id)
+                                 bot_user_id=bot_user_id, bot_id=bot_id, app_id=app_id, enterprise_id=enterprise_id)
         self.events_url: str | None = None
         #: How people's actions reach the bot: signed HTTP POSTs to ``events_url``, or Socket Mode envelopes.
         self.delivery: Literal["http", "socket"] = "http"

@@ -5,7 +5,8 @@ an installation writes the installer's row and the workspace's bot row (user ``'
 (``async_save_bot``) updates the bot tokens of every row of that workspace. Tokens go through
 :class:`~memory.token_cipher.TokenCipher` on the way in and out, so the table never holds one in plaintext.
 The workers read the bot token synchronously with :func:`find_bot_token`; ``baton workspace rekey`` calls
-:func:`rekey`.
+:func:`rekey`. A workspace served by an org-wide install (Enterprise Grid) has no row of its own: the web process
+notes its org (:func:`note_org_team`, table ``slack_team_orgs``) and :func:`find_bot` falls back on the org's row.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from core.installations import BOT_DETAIL_FIELDS, BOT_TOKEN_FIELDS, TOKEN_FIELDS, InstallationKey, TeamRef
 from memory.token_cipher import TokenCipher
-from memory.workspace_purge import cancel_purge
+from memory.workspace_purge import cancel_org_purges, cancel_purge
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ class PostgresInstallationStore(AsyncInstallationStore):
                 await conn.execute(_UPSERT, {**row, **_key_params(each)})
             if key.team_id:  # a reinstall within the grace period keeps the workspace's data
                 await cancel_purge(conn, key.team_id)
+            elif key.enterprise_id:  # an org-wide reinstall keeps the data of the org's workspaces
+                await cancel_org_purges(conn, key.enterprise_id)
 
     async def async_save_bot(self, bot: Bot) -> None:
         """A refreshed bot token (token rotation): every row of the workspace gets it."""
@@ -191,15 +194,39 @@ def _key_params(key: InstallationKey) -> dict[str, str]:
     return {"enterprise_id": key.enterprise_id, "team_id": key.team_id, "user_id": key.user_id}
 
 
+_NOTE_ORG = """
+INSERT INTO slack_team_orgs (team_id, enterprise_id) VALUES (%(team_id)s, %(enterprise_id)s)
+ON CONFLICT (team_id) DO UPDATE SET enterprise_id = EXCLUDED.enterprise_id, seen_at = now()
+ WHERE slack_team_orgs.enterprise_id <> EXCLUDED.enterprise_id
+"""
+
+# A workspace's own row (team ids are unique across Slack, Grid or not), else its org's: the org the caller
+# names, or the one noted for the workspace.
+_FIND_BOT = """
+WITH org AS (
+    SELECT coalesce(nullif(%(enterprise_id)s, ''),
+                    (SELECT enterprise_id FROM slack_team_orgs WHERE team_id = %(team_id)s), '') AS id
+)
+SELECT i.* FROM slack_installations i, org
+ WHERE i.user_id = '' AND i.bot_token IS NOT NULL
+   AND ((%(team_id)s <> '' AND i.team_id = %(team_id)s)
+        OR (org.id <> '' AND i.enterprise_id = org.id AND i.team_id = ''))
+ ORDER BY i.team_id DESC LIMIT 1
+"""
+
+
+async def note_org_team(conn: psycopg.AsyncConnection[Any], *, team_id: str, enterprise_id: str) -> None:
+    """Remember that workspace ``team_id`` is served by org ``enterprise_id``'s org-wide install (one statement,
+    writing only when the fact is new), so a job of that workspace finds the org's token."""
+    await conn.execute(_NOTE_ORG, {"team_id": team_id, "enterprise_id": enterprise_id})
+
+
 def find_bot(conn: psycopg.Connection[Any], cipher: TokenCipher, team: TeamRef, *, lock: bool = False) -> Bot | None:
-    """The bot installed for ``team`` (a workspace install first, then its org's), tokens decrypted; None if
-    Baton is not installed there. ``lock`` holds its row (``FOR UPDATE``) until the caller's transaction ends,
-    so only one process refreshes an expiring token."""
+    """The bot installed for ``team`` (a workspace install first, then its org's, the org given or noted by
+    :func:`note_org_team`), tokens decrypted; None if Baton is not installed there. ``lock`` holds its row
+    (``FOR UPDATE``) until the caller's transaction ends, so only one process refreshes an expiring token."""
     row = conn.execute(
-        "SELECT * FROM slack_installations WHERE user_id = '' AND bot_token IS NOT NULL"
-        " AND ((enterprise_id = %(enterprise_id)s AND team_id = %(team_id)s)"
-        "      OR (%(enterprise_id)s <> '' AND enterprise_id = %(enterprise_id)s AND team_id = ''))"
-        " ORDER BY team_id DESC LIMIT 1" + (" FOR UPDATE" if lock else ""),
+        _FIND_BOT + (" FOR UPDATE OF i" if lock else ""),
         {"enterprise_id": team.enterprise_id or "", "team_id": team.team_id},
     ).fetchone()
     return None if row is None else Installation(**_fields(row, cipher)).to_bot()

@@ -53,33 +53,48 @@ PURGED: tuple[tuple[str, str], ...] = (
     ("digest_settings", _TEAM),
     ("policies", _TEAM),
     ("slack_installations", _TEAM),
+    ("slack_team_orgs", _TEAM),
 )
 
 
 def forget_tokens(
-    conn: psycopg.Connection[Any], team_id: str, *, bot: bool, users: tuple[str, ...] = (), everything: bool = False
+    conn: psycopg.Connection[Any],
+    team_id: str,
+    *,
+    bot: bool,
+    users: tuple[str, ...] = (),
+    everything: bool = False,
+    enterprise_id: str = "",
 ) -> int:
-    """Delete tokens of ``team_id``: every installation row (``everything``: the app was uninstalled), else the
-    bot tokens (``bot``) and the user tokens of ``users``. Returns the rows changed."""
+    """Delete tokens of ``team_id`` (with ``enterprise_id``: of that org's org-wide install instead): every
+    installation row (``everything``: the app was uninstalled), else the bot tokens (``bot``) and the user
+    tokens of ``users``. Returns the rows changed."""
+    scope, key = ("enterprise_id = %s AND team_id = ''", enterprise_id) if enterprise_id else ("team_id = %s", team_id)
     if everything:
-        return conn.execute("DELETE FROM slack_installations WHERE team_id = %s", (team_id,)).rowcount
+        return conn.execute(f"DELETE FROM slack_installations WHERE {scope}", (key,)).rowcount
     changed = 0
     if bot:
-        changed += conn.execute(
-            "DELETE FROM slack_installations WHERE team_id = %s AND user_id = ''", (team_id,)
-        ).rowcount
+        changed += conn.execute(f"DELETE FROM slack_installations WHERE {scope} AND user_id = ''", (key,)).rowcount
         changed += conn.execute(
             "UPDATE slack_installations SET bot_token = NULL, bot_refresh_token = NULL, updated_at = now()"
-            " WHERE team_id = %s AND bot_token IS NOT NULL",
-            (team_id,),
+            f" WHERE {scope} AND bot_token IS NOT NULL",
+            (key,),
         ).rowcount
     if users:
         changed += conn.execute(
             "UPDATE slack_installations SET user_token = NULL, user_refresh_token = NULL, updated_at = now()"
-            " WHERE team_id = %s AND user_id = ANY(%s) AND user_token IS NOT NULL",
-            (team_id, list(users)),
+            f" WHERE {scope} AND user_id = ANY(%s) AND user_token IS NOT NULL",
+            (key, list(users)),
         ).rowcount
     return changed
+
+
+def org_teams(conn: psycopg.Connection[Any], enterprise_id: str) -> list[str]:
+    """The workspaces noted as served by org ``enterprise_id``'s org-wide install (``slack_team_orgs``)."""
+    rows = conn.execute(
+        "SELECT team_id FROM slack_team_orgs WHERE enterprise_id = %s ORDER BY team_id", (enterprise_id,)
+    ).fetchall()
+    return [row["team_id"] for row in rows]
 
 
 def cancel_open_plans(conn: psycopg.Connection[Any], team_id: str, *, now: datetime, reason: str) -> list[int]:
@@ -166,9 +181,11 @@ def drop_schedule(conn: psycopg.Connection[Any], team_id: str) -> None:
 
 
 def is_installed(conn: psycopg.Connection[Any], team_id: str) -> bool:
-    """True while ``team_id`` has a bot token installed (multi-workspace mode)."""
+    """True while ``team_id`` has a bot token installed (multi-workspace mode), its own or its org's."""
     row = conn.execute(
-        "SELECT 1 FROM slack_installations WHERE team_id = %s AND bot_token IS NOT NULL LIMIT 1", (team_id,)
+        "SELECT 1 FROM slack_installations WHERE bot_token IS NOT NULL AND (team_id = %(team)s OR (team_id = ''"
+        " AND enterprise_id = (SELECT enterprise_id FROM slack_team_orgs WHERE team_id = %(team)s))) LIMIT 1",
+        {"team": team_id},
     ).fetchone()
     return row is not None
 
@@ -190,9 +207,11 @@ def purge_workspace(conn: psycopg.Connection[Any], team_id: str, *, actor: str) 
 
 
 def installed_after(conn: psycopg.Connection[Any], event_pk: int) -> bool:
-    """True when the workspace of event ``event_pk`` installed Baton after the event was received."""
+    """True when the workspace (or the org) of event ``event_pk`` installed Baton after the event was received."""
     row = conn.execute(
         "SELECT 1 FROM slack_events e JOIN slack_installations i ON i.team_id = e.team_id"
+        "  OR (i.team_id = '' AND i.enterprise_id <> '' AND i.enterprise_id ="
+        "      coalesce(e.payload->>'enterprise_id', e.payload->'authorizations'->0->>'enterprise_id'))"
         " WHERE e.id = %s AND i.installed_at > e.received_at LIMIT 1",
         (event_pk,),
     ).fetchone()
@@ -207,6 +226,13 @@ def unhandled_removals(conn: psycopg.Connection[Any], *, older_than: datetime) -
         (list(REMOVAL_EVENTS), older_than),
     ).fetchall()
     return [row["id"] for row in rows]
+
+
+async def cancel_org_purges(conn: psycopg.AsyncConnection[Any], enterprise_id: str) -> None:
+    """An org-wide reinstall: forget the pending purges of the org's workspaces (see :func:`cancel_purge`)."""
+    cursor = await conn.execute("SELECT team_id FROM slack_team_orgs WHERE enterprise_id = %s", (enterprise_id,))
+    for row in await cursor.fetchall():
+        await cancel_purge(conn, row["team_id"] if isinstance(row, dict) else row[0])
 
 
 async def cancel_purge(conn: psycopg.AsyncConnection[Any], team_id: str) -> bool:

@@ -43,40 +43,56 @@ def retire_workspace(event_pk: int) -> str:
         uninstalled = event.event_type == "app_uninstalled"
         tokens = _revoked(event.payload)
         bot_gone = uninstalled or bool(tokens.get("bot"))
+        org = _org_install(event.payload)
         forgotten = workspace_purge.forget_tokens(
-            conn, team, bot=bot_gone, users=tuple(tokens.get("oauth", ())), everything=uninstalled
+            conn, team, bot=bot_gone, users=tuple(tokens.get("oauth", ())), everything=uninstalled, enterprise_id=org
         )
-        cancelled = (
-            workspace_purge.cancel_open_plans(conn, team, now=now, reason=CANCEL_REASONS[event.event_type])
-            if bot_gone
-            else []
-        )
-        due = None
-        # One SLACK_BOT_TOKEN (no OAuth): a reinstall is a new token in the environment, which Baton cannot see
-        # to cancel a purge with; the data stays until `baton workspace purge`.
-        if uninstalled and ctx.settings.oauth_enabled:
-            due = workspace_purge.schedule_purge(
-                conn, team, now=now, after=now + timedelta(days=ctx.settings.uninstall_retention_days)
+        # An org-wide install served every workspace of the org noted so far: each loses its plans and its data.
+        org_detail: dict[str, Any] = {"enterprise_id": org} if org else {}
+        teams = sorted({team, *workspace_purge.org_teams(conn, org)} - {""}) if org else [team]
+        for each in teams:
+            cancelled = (
+                workspace_purge.cancel_open_plans(conn, each, now=now, reason=CANCEL_REASONS[event.event_type])
+                if bot_gone
+                else []
             )
-        audit.append(
-            conn,
-            team_id=team,
-            kind=f"workspace.{event.event_type}",
-            actor="slack",
-            tokens_deleted=forgotten,
-            plans_cancelled=len(cancelled),
-            purge_after=due.isoformat() if due else None,
-        )
+            due = None
+            # One SLACK_BOT_TOKEN (no OAuth): a reinstall is a new token in the environment, which Baton cannot
+            # see to cancel a purge with; the data stays until `baton workspace purge`.
+            if uninstalled and ctx.settings.oauth_enabled:
+                due = workspace_purge.schedule_purge(
+                    conn, each, now=now, after=now + timedelta(days=ctx.settings.uninstall_retention_days)
+                )
+            audit.append(
+                conn,
+                team_id=each,
+                kind=f"workspace.{event.event_type}",
+                actor="slack",
+                tokens_deleted=forgotten,
+                plans_cancelled=len(cancelled),
+                purge_after=due.isoformat() if due else None,
+                **org_detail,
+            )
         slack_events.finish_event(conn, event_pk, status="done")
     log.info(
-        "%s for team %s: %d token rows, %d plans cancelled, purge %s",
+        "%s for %s: %d token rows, %d plans cancelled (last workspace), purge %s",
         event.event_type,
-        team,
+        f"org {org} ({', '.join(teams)})" if org else f"team {team}",
         forgotten,
         len(cancelled),
         due or "not scheduled",
     )
     return "done"
+
+
+def _org_install(payload: dict[str, Any]) -> str:
+    """The org whose org-wide install the event was sent to ('' for a workspace install): Slack marks it in the
+    delivery's ``authorizations``."""
+    authorizations = payload.get("authorizations")
+    first = authorizations[0] if isinstance(authorizations, list) and authorizations else {}
+    if not isinstance(first, dict) or not first.get("is_enterprise_install"):
+        return ""
+    return str(first.get("enterprise_id") or payload.get("enterprise_id") or "")
 
 
 def _revoked(payload: dict[str, Any]) -> dict[str, list[str]]:

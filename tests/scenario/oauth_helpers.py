@@ -59,9 +59,12 @@ def install(app: LocalSlackApp, baton_url: str, team_id: str, *, user_id: str = 
     return browse(back, cookie=state_cookie(started))
 
 
-def start_oauth_baton(base: Settings, *, now: Any) -> Iterator[tuple[LocalSlackApp, WebServer, Settings]]:
-    """Two workspaces (``T0ONE``, ``T0TWO``, each its own bot token) and Baton's web server in OAuth mode."""
-    workspaces = [
+def start_oauth_baton(
+    base: Settings, *, now: Any, workspaces: list[LocalSlack] | None = None, **changes: Any
+) -> Iterator[tuple[LocalSlackApp, WebServer, Settings]]:
+    """Two workspaces (``T0ONE``, ``T0TWO``, each its own bot token; or ``workspaces``) and Baton's web server in
+    OAuth mode (with ``changes`` to its settings; ``socket_options`` goes to the server)."""
+    workspaces = workspaces or [
         LocalSlack(
             team_id=TEAM_ONE, bot_token="xoxb-team-one", bot_id="B0ONE", signing_secret=base.slack_signing_secret or ""
         ),
@@ -69,7 +72,10 @@ def start_oauth_baton(base: Settings, *, now: Any) -> Iterator[tuple[LocalSlackA
             team_id=TEAM_TWO, bot_token="xoxb-team-two", bot_id="B0TWO", signing_secret=base.slack_signing_secret or ""
         ),
     ]
-    app = LocalSlackApp(workspaces, client_id=CLIENT_ID, client_secret=CLIENT_SECRET).start()
+    # The app's clock is the test's: a rotating token expires at the local app when the injected clock passes it.
+    app = LocalSlackApp(
+        workspaces, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=lambda: now().timestamp()
+    ).start()
     settings = base.with_changes(
         slack_bot_token=None,
         slack_client_id=CLIENT_ID,
@@ -77,7 +83,9 @@ def start_oauth_baton(base: Settings, *, now: Any) -> Iterator[tuple[LocalSlackA
         encryption_keys=(KEY,),
         slack_api_url=app.api_url,
     )
-    server = WebServer(settings, host="127.0.0.1", port=0, now=now)
+    socket_options = changes.pop("socket_options", None)
+    settings = settings.with_changes(**changes) if changes else settings
+    server = WebServer(settings, host="127.0.0.1", port=0, now=now, socket_options=socket_options)
     url = server.start_in_thread()
     app.redirect_uri = url + "/slack/oauth_redirect"
     for workspace in workspaces:

@@ -15,7 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from core.installations import TeamRef
-from memory.installations import PostgresInstallationStore, find_bot_token, rekey
+from memory.installations import PostgresInstallationStore, find_bot_token, note_org_team, rekey
 from memory.oauth_states import PostgresOAuthStateStore
 from memory.token_cipher import TokenCipher, TokenDecryptError
 from tests.scenario.test_cli import run_baton
@@ -116,6 +116,15 @@ def test_an_org_wide_install_is_found_by_its_enterprise_for_any_of_its_workspace
     assert run(backends.database_url, body).bot_token == "xoxb-org"
     assert find_bot_token(db, TokenCipher([NEW]), TeamRef("T0ANY", "E0ORG")) == "xoxb-org"
     assert find_bot_token(db, TokenCipher([NEW]), TeamRef("T0ANY")) is None
+    # Once a delivery has named the workspace's org, the workspace alone finds it; an empty team never does.
+    run(backends.database_url, lambda pool: _note(pool, "T0ANY", "E0ORG"))
+    assert find_bot_token(db, TokenCipher([NEW]), TeamRef("T0ANY")) == "xoxb-org"
+    assert find_bot_token(db, TokenCipher([NEW]), TeamRef("")) is None
+
+
+async def _note(pool: AsyncConnectionPool, team_id: str, enterprise_id: str) -> None:
+    async with pool.connection() as conn:
+        await note_org_team(conn, team_id=team_id, enterprise_id=enterprise_id)
 
 
 def test_a_state_is_accepted_once_before_it_expires_and_a_forged_one_never(db, backends):

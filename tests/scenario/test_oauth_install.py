@@ -171,6 +171,37 @@ def test_an_expiring_rotating_bot_token_is_refreshed_once_by_the_worker_and_stor
         app.token_lifetime = None
 
 
+def test_a_job_after_its_rotating_token_expired_refreshes_it_and_uses_the_new_one_stored_encrypted(
+    oauth, db, redis_conn, clock
+):
+    app, url, settings = oauth
+    app.token_lifetime = 12 * 3600
+    try:
+        assert install(app, url, TEAM_ONE).status == 200
+        first = find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE))
+        one = app.workspaces[TEAM_ONE]
+        asked = one.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>")
+        assert all(r.status == 200 for r in asked.responses)
+        eventually(lambda: [t for m, t in app.rotating_token_calls() if m == "reactions.add"])
+        clock.advance(hours=13)  # the job runs after the token expired, for Slack as for Baton's record of it
+        expired = app.api_call("auth.test", {}, {"Authorization": f"Bearer {first}"}, None)
+        assert expired.body == {"ok": False, "error": "token_expired"}
+        mark = len(app.rotating_token_calls())
+        Bot(url=url, settings=settings, redis=redis_conn, slack=one, clock=clock).run_jobs(wait_for=1)
+
+        [refresh] = [c for c in app.oauth_calls() if c.params.get("grant_type") == "refresh_token"]
+        fresh = refresh.response["access_token"]
+        assert fresh != first and find_bot_token(db, TokenCipher([KEY]), TeamRef(TEAM_ONE)) == fresh
+        stored = repr([dict(r) for r in db.execute("SELECT * FROM slack_installations").fetchall()])
+        assert fresh not in stored and refresh.response["refresh_token"] not in stored  # encrypted at rest
+        after = app.rotating_token_calls()[mark:]  # the job's calls: every one with the fresh token
+        assert ("chat.postMessage", fresh) in after and {t for _, t in after} == {fresh}
+        assert len(card_posts(Bot(url=url, settings=settings, redis=redis_conn, slack=one, clock=clock))) == 1
+    finally:
+        app.token_lifetime = None
+        clock.offset = timedelta(0)
+
+
 def test_the_recovery_pass_expires_a_workspaces_card_with_that_workspaces_token(oauth, db, redis_conn, clock):
     app, url, settings = oauth
     assert install(app, url, TEAM_TWO, user_id="U0BOB").status == 200
