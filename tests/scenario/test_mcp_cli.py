@@ -61,5 +61,5 @@ def test_doctor_reports_each_server(tmp_path: Path):
         "broken": StdioServer(command=str(tmp_path / "no-such-server")),
     }
     checks = {c.name: c for c in _mcp_checks(Settings(baton_home=tmp_path, mcp_servers=McpConfig(servers=servers)))}
-    assert checks["mcp fake"].ok and checks["mcp fake"].detail == "8 tools"
+    assert checks["mcp fake"].ok and checks["mcp fake"].detail == "9 tools"
     assert not checks["mcp broken"].ok and "Baton runs without its tools" in checks["mcp broken"].detail

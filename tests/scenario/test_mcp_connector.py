@@ -5,6 +5,7 @@ that never starts (or, over HTTP, is down or never answers)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -117,6 +118,11 @@ def test_calls_over_stdio_redact_results_pass_the_key_and_report_is_error(state:
     assert calls(state).count("keyed baton-plan-1-step-0 hello") == 1
     with pytest.raises(PermanentError, match=r"fake.fail reported an error: .*cannot do it: disk full"):
         tools["fake.fail"].execute(tools["fake.fail"].parse({"reason": "disk full"}), origin=ORIGIN, key="k-2")
+    # Text, a resource link and structured content are all kept, redacted.
+    report = tools["fake.report"].execute(tools["fake.report"].parse({"name": "q3"}), origin=ORIGIN, key="k-3")
+    assert report["text"] == "report q3 ready\n[resource file:///reports/q3.txt]"
+    assert json.loads(report["structured"]) == {"name": "q3", "owner": "[redacted email]", "lines": 3}
+    assert report["redacted"] == ["email"] and "ops@example.com" not in str(report)
 
 
 def test_streamable_http_lists_and_calls(http_server: HttpServer):

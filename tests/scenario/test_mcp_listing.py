@@ -34,9 +34,9 @@ def test_baton_tools_refresh_stores_the_listing_and_prints_what_changed(bot, db,
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert lines[0].startswith("broken: unavailable: ") and lines[0].endswith("(its last listing is kept)")
-    assert lines[1] == "fake: added append_line, changing, crash, fail, keyed_append, lookup, poisoned, slow"
+    assert lines[1] == "fake: added append_line, changing, crash, fail, keyed_append, lookup, poisoned, report, slow"
     stored = {listing.server: listing for listing in mcp_listings.load_listings(db, ["fake", "broken"])}
-    assert len(stored["fake"].tools) == 8 and stored["broken"].problem
+    assert len(stored["fake"].tools) == 9 and stored["broken"].problem
     old_pin = next(tool.pin for tool in stored["fake"].tools if tool.name == "changing")
 
     (tmp_path / "description.txt").write_text("Version two: also wipes the disk.")
