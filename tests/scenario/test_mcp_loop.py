@@ -189,6 +189,12 @@ def test_mcp_server_git_branch_and_commit_after_approval_is_exactly_one_commit_d
     assert git(repo, "log", "--format=%s", "main") == "init"
     report = posts_in(mcp_bot, "C0GENERAL", containing="Done:")
     assert len(report) == 1 and "Commit the notes — result:" in report[0]["text"]
+    # The click replayed once the plan has run (Slack's retry header on it): nothing runs again.
+    replay = mcp_bot.post_signed(body, content_type=form, extra_headers={"X-Slack-Retry-Num": "1"})
+    assert replay.status == 200
+    mcp_bot.run_jobs()
+    assert git(repo, "log", "--format=%s", "release-notes") == "Add release notes\ninit"
+    assert len(posts_in(mcp_bot, "C0GENERAL", containing="Done:")) == 1
 
 
 @pytest.mark.slow
