@@ -6,6 +6,7 @@ that never starts (or, over HTTP, is down or never answers)."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import subprocess
 import sys
@@ -198,7 +199,7 @@ def test_an_http_server_dying_mid_call_is_outcome_unknown(http_server: HttpServe
     assert calls(tmp_path / "http") == ["crash started"]
 
 
-def test_an_http_server_that_is_down_or_never_answers_is_reported_and_absent(tmp_path: Path):
+def test_an_http_server_that_is_down_or_never_answers_is_reported_and_absent(tmp_path: Path, caplog):
     silent = socket.socket()  # accepts connections (the backlog) and never answers
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
@@ -214,7 +215,8 @@ def test_an_http_server_that_is_down_or_never_answers_is_reported_and_absent(tmp
                 "fake": stdio_server(tmp_path),
             }
         )
-        catalogue = load_catalogue(config)
+        with caplog.at_level(logging.WARNING, logger="workers.mcp_catalogue"):
+            catalogue = load_catalogue(config)
     finally:
         silent.close()
         closed.close()
@@ -223,6 +225,8 @@ def test_an_http_server_that_is_down_or_never_answers_is_reported_and_absent(tmp
     assert set(failures) == {"silent", "down"} and "connection" in failures["down"].lower()
     actions = {c.action for c in catalogue.connectors()}
     assert "fake.append_line" in actions and not any(a.startswith(("silent.", "down.")) for a in actions)
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sorted(m.split(" is unavailable")[0] for m in logged) == ["MCP server down", "MCP server silent"]
 
 
 def test_an_http_tool_changed_after_listing_is_refused_before_the_call(tmp_path: Path):
