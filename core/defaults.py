@@ -157,9 +157,12 @@ SOCKET_BACKOFF_CAP_SECONDS = 60.0
 MCP_LIST_TIMEOUT_SECONDS = 20.0
 #: Seconds one tool call may take unless mcp.json sets ``timeout`` for the server or tool.
 MCP_CALL_TIMEOUT_SECONDS = 30.0
-#: How much of a tool's result text is kept in the effects ledger (redacted), and shown in the report.
+#: How much of a tool's result text is kept in the effects ledger and the audit (redacted), and shown in the report.
 MCP_RESULT_MAX_CHARS = 4_000
 MCP_RESULT_REPORT_CHARS = 300
+#: How long one value of a connector's result may be in the audit trail (an MCP tool's result text is kept whole,
+#: as long as :data:`MCP_RESULT_MAX_CHARS`: the report clips it, the audit is where it is read in full).
+AUDIT_RESULT_VALUE_CHARS = 200
 #: Prompt tokens the planner's catalogue of actions may take, its text and its schema together (estimated at 3
 #: characters per token of JSON). A catalogue that fits is offered whole; a larger one (dozens of MCP tools) is
 #: cut to the built-ins, the tools the request names and the most relevant others (core/planning/tool_relevance.py).

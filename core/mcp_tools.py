@@ -124,8 +124,9 @@ def tool_terms(tool: ToolDefinition, settings: ToolSettings, *, default_timeout:
     """Combine the annotations with the operator's settings for ``tool``.
 
     Policy: ``allow`` lets a low-risk call run without a click; ``ask`` always waits for approval; ``deny`` keeps
-    the tool from the planner. Unset, a tool is shown as ``allow`` but runs without a click only when it is
-    read-only (and low risk), like Baton's own actions.
+    the tool from the planner. Unset, a tool runs without a click only when it is read-only (and low risk), like
+    Baton's own actions, and its policy is the one that says so: ``allow`` when read-only, ``ask`` otherwise (so
+    ``baton tools`` never shows a write tool as ``allow`` that the operator never allowed).
     """
     read_only = tool.hint("readOnlyHint")
     if tool.key_argument is not None:
@@ -138,7 +139,7 @@ def tool_terms(tool: ToolDefinition, settings: ToolSettings, *, default_timeout:
         risk=settings.risk or annotation_risk(tool),
         read_only=read_only,
         idempotency=idempotency,
-        policy=settings.policy or "allow",
+        policy=settings.policy or ("allow" if read_only else "ask"),
         timeout=settings.timeout or default_timeout,
         auto_run=settings.policy == "allow" if settings.policy is not None else read_only,
     )

@@ -419,8 +419,12 @@ def _lease() -> timedelta:
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
-    """A short, audit-safe view of a connector result (no huge payloads)."""
+    """A short, audit-safe view of a connector result (no huge payloads). An MCP tool's result (its ``server`` and
+    ``tool`` beside the text) is kept as the effects ledger keeps it, already redacted and bounded by its
+    connector: the report shows it clipped, and the audit is where the whole of it is read."""
+    is_tool_result = {"server", "tool"} <= result.keys()
+    limit = defaults.MCP_RESULT_MAX_CHARS if is_tool_result else defaults.AUDIT_RESULT_VALUE_CHARS
     return {
-        key: (value if not isinstance(value, str) or len(value) <= 200 else value[:199] + "…")
+        key: (value if not isinstance(value, str) or len(value) <= limit else value[: limit - 1] + "…")
         for key, value in list(result.items())[:10]
     }

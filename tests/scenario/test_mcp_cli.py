@@ -36,9 +36,9 @@ def test_baton_tools_lists_built_ins_and_mcp_tools_with_risk_idempotency_and_pol
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line and not line.startswith("unav")}
     assert rows["slack.post_message"][1:] == ["built-in", "by", "arguments", "keyed", "allow"]
     assert rows["fake.lookup"][1:] == ["mcp:fake", "low", "idempotent", "allow"]
-    assert rows["fake.append_line"][1:] == ["mcp:fake", "high", "at", "most", "once", "allow"]
-    assert rows["fake.keyed_append"][1:] == ["mcp:fake", "high", "keyed", "allow"]
-    assert rows["fake.slow"][1:] == ["mcp:fake", "high", "idempotent", "allow"]
+    assert rows["fake.append_line"][1:] == ["mcp:fake", "high", "at", "most", "once", "ask"]
+    assert rows["fake.keyed_append"][1:] == ["mcp:fake", "high", "keyed", "ask"]
+    assert rows["fake.slow"][1:] == ["mcp:fake", "high", "idempotent", "ask"]
     assert rows["fake.crash"][-1] == "deny"
     assert any(line.startswith("unavailable: broken: ") for line in done.stdout.splitlines())
 
@@ -61,5 +61,5 @@ def test_doctor_reports_each_server(tmp_path: Path):
         "broken": StdioServer(command=str(tmp_path / "no-such-server")),
     }
     checks = {c.name: c for c in _mcp_checks(Settings(baton_home=tmp_path, mcp_servers=McpConfig(servers=servers)))}
-    assert checks["mcp fake"].ok and checks["mcp fake"].detail == "8 tools"
+    assert checks["mcp fake"].ok and checks["mcp fake"].detail == "9 tools"
     assert not checks["mcp broken"].ok and "Baton runs without its tools" in checks["mcp broken"].detail

@@ -189,6 +189,12 @@ def test_mcp_server_git_branch_and_commit_after_approval_is_exactly_one_commit_d
     assert git(repo, "log", "--format=%s", "main") == "init"
     report = posts_in(mcp_bot, "C0GENERAL", containing="Done:")
     assert len(report) == 1 and "Commit the notes — result:" in report[0]["text"]
+    # The click replayed once the plan has run (Slack's retry header on it): nothing runs again.
+    replay = mcp_bot.post_signed(body, content_type=form, extra_headers={"X-Slack-Retry-Num": "1"})
+    assert replay.status == 200
+    mcp_bot.run_jobs()
+    assert git(repo, "log", "--format=%s", "release-notes") == "Add release notes\ninit"
+    assert len(posts_in(mcp_bot, "C0GENERAL", containing="Done:")) == 1
 
 
 @pytest.mark.slow
@@ -226,3 +232,25 @@ def test_a_real_worker_sigkilled_during_an_at_most_once_call_leaves_it_unknown(
     mcp_bot.run_jobs(wait_for=1)
     assert plan_row(db)["status"] == "succeeded" and calls(state) == ["slow started"]
     assert "confirmed by <@U0BOB>" in posts_in(mcp_bot, "C0GENERAL", containing="Done:")[0]["text"]
+
+
+def test_a_long_tool_result_is_clipped_in_the_report_and_kept_whole_in_the_ledger_and_the_audit(
+    mcp_bot, fake_openai, db, tmp_path
+):
+    mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"fake": stdio_server(tmp_path)})
+    query = " ".join(f"word{n}" for n in range(150))  # ~1,200 characters back from the read-only lookup
+    fake_openai.queue_chat(plan_json(tool_step("fake.lookup", {"query": query}, "Look it up")))
+    ask(mcp_bot, "look up the long thing")
+    mcp_bot.run_jobs()
+    plan = plan_row(db)
+    assert plan["status"] == "succeeded" and plan["auto_approved"]
+    whole = f"found {query}; owner [redacted email]"
+    answer = posts_in(mcp_bot, "C0GENERAL", containing="Look it up — result:")
+    assert len(answer) == 1 and "word149" not in answer[0]["text"] and "…" in answer[0]["text"]
+    ledger = db.execute("SELECT result FROM effects WHERE key = %s", (effects.step_key(plan["id"], 0),)).fetchone()
+    assert ledger["result"]["text"] == whole and ledger["result"]["redacted"] == ["email"]
+    audited = db.execute(
+        "SELECT detail FROM audit_log WHERE plan_id = %s AND kind = 'step.succeeded'", (plan["id"],)
+    ).fetchone()
+    assert audited["detail"]["result"]["text"] == whole
+    assert "ops@example.com" not in json.dumps([ledger["result"], audited["detail"]])

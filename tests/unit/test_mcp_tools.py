@@ -49,7 +49,9 @@ def test_the_operator_overrides_risk_policy_and_timeout():
     terms = tool_terms(tool({"readOnlyHint": True}), ToolSettings(risk=Risk.HIGH, policy="ask", timeout=3),
                        default_timeout=30.0)
     assert (terms.risk, terms.policy, terms.timeout, terms.read_only) == (Risk.HIGH, "ask", 3, True)
-    assert tool_terms(tool(), ToolSettings(), default_timeout=30.0).policy == "allow"
+    # Unset, the policy is what happens: a read-only tool may run without a click, any other waits for one.
+    assert tool_terms(tool(), ToolSettings(), default_timeout=30.0).policy == "ask"
+    assert tool_terms(tool({"readOnlyHint": True}), ToolSettings(), default_timeout=30.0).policy == "allow"
 
 
 def test_the_description_never_changes_risk_but_changes_the_pin():
