@@ -11,6 +11,17 @@ from core.types import RequestOrigin, Risk
 
 
 @dataclass(frozen=True)
+class StepWait:
+    """A step an outage parked (``memory.parking``), while it waits: its next try, how many times it was parked,
+    since when, and the error that parked it last."""
+
+    retry_at: datetime
+    parks: int
+    since: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class StepRecord:
     plan_id: int
     idx: int
@@ -30,6 +41,8 @@ class StepRecord:
     error: str | None
     #: The tool definition's pin recorded when planned (MCP tools), or None.
     pin: str | None = None
+    #: Set while the step is parked and waiting for its next try (not once a runner has taken it up again).
+    parked: StepWait | None = None
 
 
 @dataclass(frozen=True)

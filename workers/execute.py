@@ -81,7 +81,9 @@ class _Runner:
                 outcome = self.run_step(step.idx)
                 if outcome in ("busy", "parked"):
                     # Another worker holds a live lease, or an outage parked the step (workers/parking.py): it, or
-                    # the recovery pass once the lease has passed, continues.
+                    # the recovery pass once the lease has passed, continues. A parked step shows its wait.
+                    if outcome == "parked":
+                        update_card(self.ctx, self.plan())
                     return outcome
                 if outcome in ("failed", "outcome_unknown"):
                     if plans.move_plan(self.conn, self.plan_id, event="fail", frm="running", now=self.ctx.now()):
