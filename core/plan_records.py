@@ -14,6 +14,17 @@ Settlement = Literal["happened", "rerun", "skipped"]
 
 
 @dataclass(frozen=True)
+class StepWait:
+    """A step an outage parked (``memory.parking``), while it waits: its next try, how many times it was parked,
+    since when, and the error that parked it last."""
+
+    retry_at: datetime
+    parks: int
+    since: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class StepRecord:
     plan_id: int
     idx: int
@@ -42,6 +53,8 @@ class StepRecord:
     #: Who settled its unknown outcome, and how: "happened", "rerun" or "skipped" (the last decision).
     settled_by: str | None = None
     settled_as: str | None = None
+    #: Set while the step is parked and waiting for its next try (not once a runner has taken it up again).
+    parked: StepWait | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from core.plan_records import Decision, PlanRecord, StepRecord
+from core.plan_records import Decision, PlanRecord, StepRecord, StepWait
 from core.states import InvalidTransition, plan_transition, step_transition
 from core.types import RequestOrigin, ReviewedPlan
 
@@ -127,8 +127,25 @@ def load_plan(conn: psycopg.Connection[Any], plan_id: int, *, team_id: str | Non
     row = conn.execute(f"SELECT {_PLAN_COLUMNS} FROM plans WHERE id = %s", (plan_id,)).fetchone()
     if row is None or (team_id is not None and row["team_id"] != team_id):
         return None
-    steps = conn.execute(f"SELECT {_STEP_COLUMNS} FROM plan_steps WHERE plan_id = %s ORDER BY idx", (plan_id,))
-    return PlanRecord(**row, steps=tuple(StepRecord(**step) for step in steps.fetchall()))
+    steps = conn.execute(_STEPS_WITH_WAITS, (plan_id,))
+    return PlanRecord(**row, steps=tuple(_step(step) for step in steps.fetchall()))
+
+
+#: A plan's steps, each with its parking record while it waits: parked and not yet taken up again (a runner that
+#: claims it moves its lease off the parked ``retry_at``; ``memory.parking``).
+_STEPS_WITH_WAITS = (
+    "SELECT " + ", ".join(f"s.{column.strip()}" for column in _STEP_COLUMNS.split(",")) + ", "
+    "k.retry_at AS wait_retry_at, k.parks AS wait_parks, k.since AS wait_since, k.reason AS wait_reason "
+    "FROM plan_steps s LEFT JOIN parked_steps k ON k.plan_id = s.plan_id AND k.idx = s.idx "
+    "AND s.status = 'running' AND s.lease_until = k.retry_at "
+    "WHERE s.plan_id = %s ORDER BY s.idx"
+)
+
+
+def _step(row: dict[str, Any]) -> StepRecord:
+    wait = {name: row.pop(f"wait_{name}") for name in ("retry_at", "parks", "since", "reason")}
+    parked = StepWait(**wait) if wait["retry_at"] is not None else None
+    return StepRecord(**row, parked=parked)
 
 
 def set_card(conn: psycopg.Connection[Any], plan_id: int, *, channel: str, ts: str) -> None:

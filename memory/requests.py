@@ -25,6 +25,9 @@ class RequestRecord:
     context: dict[str, Any]
     status: str
     created_at: datetime
+    #: The RQ job that last took the request up for planning; None until one has (so no earlier run can have
+    #: left anything in its thread).
+    planning_job: str | None = None
 
     @property
     def origin(self) -> RequestOrigin:
@@ -40,7 +43,8 @@ class RequestRecord:
 
 
 _COLUMNS = (
-    "id, team_id, source, channel_id, channel_type, user_id, message_ts, thread_ts, text, context, status, created_at"
+    "id, team_id, source, channel_id, channel_type, user_id, message_ts, thread_ts, text, context, status, created_at, "
+    "planning_job"
 )
 
 

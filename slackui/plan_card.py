@@ -13,7 +13,7 @@ from typing import Any
 
 from core.budgets import format_usd
 from core.mcp_tools import argument_lines
-from core.plan_records import PlanRecord, StepRecord
+from core.plan_records import PlanRecord, StepRecord, StepWait
 from slackui.limits import HEADER_TEXT, MODAL_BLOCKS, SECTION_TEXT, clip, mrkdwn, plain
 from slackui.model_text import inert_mrkdwn, readable_refs
 from slackui.plan_progress import plan_block, shows_plan_block
@@ -102,7 +102,9 @@ def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
     context = [RISK_BADGE.get(step.risk, step.risk)]
     if step.at_most_once:
         context.append(AT_MOST_ONCE_BADGE)
-    if plan.status != "pending" or not step.selected:
+    if step.parked is not None and step.status == "running":
+        context.append(waiting_text(step.parked))
+    elif plan.status != "pending" or not step.selected:
         context.append(STEP_STATUS.get(step.status, step.status) if step.selected else ":no_entry_sign: left out")
     if step.error and not (step.settled_as and step.status not in ("failed", "outcome_unknown")):
         # (an error a person has since settled is history: the audit keeps it)
@@ -113,6 +115,17 @@ def step_blocks(plan: PlanRecord, step: StepRecord) -> list[dict[str, Any]]:
         {"type": "section", "text": mrkdwn(header + "\n" + _quote(preview))},
         {"type": "context", "elements": [mrkdwn(" · ".join(context))]},
     ]
+
+
+#: A parked step on its card: what it waits for, when it is tried next (in the reader's time zone), which try.
+WAITING = ":hourglass: waiting to retry: {reason}; next try at {at}, attempt {attempt}"
+
+
+def waiting_text(wait: StepWait) -> str:
+    """The status of a step an outage parked: the error, its next try and that try's number (its first run
+    was attempt 1, each park adds one)."""
+    at = f"<!date^{int(wait.retry_at.timestamp())}^{{time}}|{wait.retry_at:%H:%M} UTC>"
+    return WAITING.format(reason=clip(wait.reason, 200), at=at, attempt=wait.parks + 1)
 
 
 def plan_card(plan: PlanRecord, *, model: str | None = None, now: datetime | None = None,

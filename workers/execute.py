@@ -87,7 +87,9 @@ class _Runner:
                 outcome = self.run_step(step.idx)
                 if outcome in ("busy", "parked"):
                     # Another worker holds a live lease, or an outage parked the step (workers/parking.py): it, or
-                    # the recovery pass once the lease has passed, continues.
+                    # the recovery pass once the lease has passed, continues. A parked step shows its wait.
+                    if outcome == "parked":
+                        update_card(self.ctx, self.plan())
                     return outcome
                 if outcome == "outcome_unknown":
                     # A person settles it (the thread asks them); their decision runs the plan on from here.

@@ -194,17 +194,27 @@ def test_a_fast_model_gets_no_interim_message(llm_bot, fake_openai, db):
     assert not [t for t in threading.enumerate() if t.name.startswith("interim-")]  # the timer was stopped
 
 
-def test_invalid_replies_get_one_repair_then_a_clear_refusal(llm_bot, fake_openai, db):
-    bad = plan_json({"action": "shell.run", "args": {"cmd": "rm -rf /"}, "description": "x", "depends_on": []})
+@pytest.mark.parametrize(("bad_step", "reason"), [
+    ({"action": "shell.run", "args": {"cmd": "rm -rf /"}, "description": "x", "depends_on": []},
+     "it chose an action i do not have (shell.run)"),
+    ({"action": "slack.post_message", "args": {"channel": "#ops"}, "description": "x", "depends_on": []},
+     "the details it gave for slack.post_message were not valid"),
+])
+def test_a_plan_invalid_after_the_repair_gets_the_rules_card_with_the_reason(llm_bot, fake_openai, db, bad_step,
+                                                                           reason):
+    bad = plan_json(bad_step)
     fake_openai.queue_chat(bad)
     fake_openai.queue_chat(bad)
-    ask(llm_bot, "clean up the server")
+    ask(llm_bot, "post Lunch is here to <#C0OPS|ops>")
     assert len(fake_openai.chat_requests) == 2  # one repair round-trip, no more
     repair = json.dumps(fake_openai.chat_requests[1].body["messages"])
-    assert "shell.run" in repair
-    texts = [c.params["text"] for c in llm_bot.slack.calls_to("chat.postMessage")]
-    assert any("could not make a valid plan" in text for text in texts)
-    assert db.execute("SELECT count(*) AS n FROM plans").fetchone()["n"] == 0
+    assert "steps[0]" in repair  # the problems went to the model
+    plan = plan_row(db)
+    assert plan["planner"] == "rules" and has_buttons(llm_bot, plan)
+    card = card_text(llm_bot, plan).lower()
+    assert "degraded mode" in card and "the language model's plan was not valid, twice" in card and reason in card
+    texts = slack_texts(llm_bot)
+    assert texts and not [t for t in texts if any(phrase in t for phrase in (*FOR_THE_MODEL, "use one of", "steps["))]
 
 
 def test_injected_text_is_sent_as_data_and_nothing_runs_unapproved(llm_bot, fake_openai, db):

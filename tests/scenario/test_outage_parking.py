@@ -5,12 +5,13 @@ the injected clock: nothing here sleeps."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core import defaults
 from slackui import plan_card
 from tests.conftest import http
-from tests.scenario.loop_helpers import audit_kinds, click, eventually, plan_row, posts_in
+from tests.scenario.loop_helpers import audit_kinds, card_text, click, eventually, plan_row, posts_in
 from workers.reconcile import reconcile
 
 ASK = "<@U0BATON> post Release 1.2 is out to <#C0OPS|ops>"
@@ -67,6 +68,38 @@ def test_an_outage_longer_than_the_in_job_retries_parks_the_step_and_it_runs_onc
     assert plan_row(db)["status"] == "succeeded"
     assert len(posts_in(bot, "C0OPS", containing="Release 1.2 is out")) == 1
     assert [r["text"].startswith(":white_check_mark: Done:") for r in reports(bot)] == [True]
+
+
+def test_the_card_shows_a_parked_step_waiting_and_its_normal_state_once_it_ran(bot, db):
+    plan = approved_plan(bot, db)
+    bot.slack.inject("chat.postMessage", status=500, times=defaults.STEP_MAX_ATTEMPTS)
+    bot.run_jobs(wait_for=1)
+
+    [park] = parked(db, plan["id"])
+    card = card_text(bot, plan)
+    at = park["retry_at"]
+    assert "waiting to retry: " in card and "Slack had an internal problem" in card
+    assert f"next try at <!date^{int(at.timestamp())}^{{time}}|{at:%H:%M} UTC>, attempt 2" in card
+    assert "running" not in card
+
+    # Parked a second time, at its next try: the card counts on.
+    bot.clock.advance(seconds=16)
+    bot.slack.inject("chat.postMessage", status=429, retry_after=1, times=defaults.STEP_MAX_ATTEMPTS)
+    assert pass_at(bot)["plans_resumed"] == [plan["id"]]
+    bot.run_jobs(wait_for=1)
+    [park] = parked(db, plan["id"])
+    card = card_text(bot, plan)
+    assert park["parks"] == 2 and "rate-limiting" in card and ", attempt 3" in card
+
+    # Taken up again, the step shows what it is doing, then done; the wait is gone from the card.
+    bot.clock.advance(seconds=31)
+    assert pass_at(bot)["plans_resumed"] == [plan["id"]]
+    bot.run_jobs(wait_for=1)
+    assert plan_row(db)["status"] == "succeeded"
+    card = card_text(bot, plan)
+    assert "waiting to retry" not in card and ":white_check_mark: done" in card
+    updates = [json.dumps(c.params.get("blocks")) for c in bot.slack.calls_to("chat.update")]
+    assert sum("waiting to retry" in u for u in updates) == 2  # one update per park
 
 
 def test_an_outage_past_the_horizon_fails_the_plan_and_says_so_in_the_thread(bot, db):

@@ -266,17 +266,52 @@ def test_argument_errors_are_quoted_in_the_repair(fake_openai, calls):
     assert "steps[0].args.text: String should have at least 1 character (slack.post_message)" in repair
 
 
-def test_two_invalid_replies_are_refused(fake_openai, calls):
+def test_two_invalid_replies_fall_back_to_the_rules_planner_with_the_broken_rule(fake_openai, calls):
     bad = valid_plan()
     bad["steps"][0]["depends_on"] = [1]
     fake_openai.queue_chat(bad)
     fake_openai.queue_chat(bad)
 
-    outcome = plan("announce the deploy", client(fake_openai, calls))
+    outcome = plan("post hello here", client(fake_openai, calls))
 
-    assert outcome.plan is None and not outcome.degraded
-    assert outcome.refusal == "I could not make a valid plan: steps[0].depends_on refers to step 1, which comes later"
-    assert len(fake_openai.chat_requests) == 2
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert outcome.degraded_reason == (
+        "the language model's plan was not valid, twice (it broke a rule for plans: steps[0].depends_on refers to "
+        "step 1, which comes later)"
+    )
+    assert outcome.notes == (DEGRADED_NOTE.format(why=outcome.degraded_reason),)
+    assert [c.purpose for c in calls] == ["plan", "plan_repair"]
+
+
+def test_an_unknown_action_twice_falls_back_and_the_reason_names_it_without_advice_for_the_model(fake_openai, calls):
+    bad = valid_plan()
+    bad["steps"][0]["action"] = "shell.run"
+    fake_openai.queue_chat(bad)
+    fake_openai.queue_chat(bad)
+
+    outcome = plan("post hello here", client(fake_openai, calls))
+
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert outcome.degraded_reason == (
+        "the language model's plan was not valid, twice (it chose an action I do not have (shell.run))"
+    )
+    assert "use one of" in user_message(fake_openai.chat_requests[1])  # the advice went to the model only
+
+
+def test_arguments_failing_twice_fall_back_and_the_reason_names_the_action_and_fields(fake_openai, calls):
+    bad = valid_plan()
+    bad["steps"][0]["args"] = {"channel": "#eng"}
+    fake_openai.queue_chat(bad)
+    fake_openai.queue_chat(bad)
+
+    outcome = plan("post hello here", client(fake_openai, calls))
+
+    assert outcome.degraded and outcome.plan is not None and outcome.plan.planner == "rules"
+    assert outcome.degraded_reason == (
+        "the language model's plan was not valid, twice (the details it gave for slack.post_message were not valid "
+        "(channel, text))"
+    )
+    assert "Field required" not in (outcome.degraded_reason or "")
 
 
 def test_non_json_content_is_repaired(fake_openai, calls):
@@ -369,11 +404,13 @@ def test_huge_argument_values_are_refused(fake_openai, calls):
 
     outcome = plan("send the log to the webhook", client(fake_openai, calls))
 
-    assert outcome.plan is None
+    # The rules planner cannot read this request either: an honest refusal naming the broken rule.
+    assert outcome.plan is None and outcome.degraded
     assert outcome.refusal is not None and outcome.refusal.startswith(
-        "I could not make a valid plan: steps[0].args are"
+        "I can't plan this without the model right now (the language model's plan was not valid, twice (it broke a "
+        "rule for plans: steps[0].args are 9"
     )
-    assert "huge argument values are not allowed" in outcome.refusal
+    assert "huge argument values" not in outcome.refusal  # the advice is the model's
     assert "huge argument values" in user_message(fake_openai.chat_requests[1])
 
 

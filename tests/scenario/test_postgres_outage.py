@@ -222,6 +222,36 @@ def test_a_planning_job_cut_short_by_an_outage_takes_its_request_up_again_and_po
         assert plan_row(conn)["status"] == "pending"
 
 
+def test_a_still_working_message_of_a_run_cut_short_is_removed_when_the_retried_run_posts_the_card(bot, db, postgres):
+    bot.setting_changes = {"planning_interim_seconds": 1}
+    delivery = bot.slack.post_as_user("U0ALICE", "C0GENERAL", ASK)
+    assert all(r.status == 200 for r in delivery.responses)
+    bot.slack.inject("users.info", delay=2.5)  # the first run is slow: its thread hears "still working" ...
+
+    def stop_once_told() -> None:  # ... then Postgres stops, and the run fails with the message up
+        assert eventually(lambda: still_working(bot), timeout=10)
+        postgres.stop()
+
+    stopper = threading.Thread(target=stop_once_told)
+    stopper.start()
+    bot.sleeps = RestartPostgresOnWait(postgres)
+    bot.run_jobs(wait_for=1)  # retried under the same id, the second run is fast: no message of its own
+    stopper.join()
+
+    assert bot.sleeps == [2.0]
+    [interim] = [c for c in bot.slack.calls_to("chat.postMessage") if c.params["text"].startswith(
+        replies.PLANNING_SLOW_START)]
+    assert [c.params["thread_ts"] for c in card_posts(bot)] == [delivery.ts]
+    # The card replaced it: the first run's "still working" is gone from the thread.
+    assert [c.params["ts"] for c in bot.slack.calls_to("chat.delete")] == [interim.response["ts"]]
+    assert still_working(bot) == []
+
+
+def still_working(bot: Any) -> list[dict[str, Any]]:
+    """The "still working" messages in the requester's channel and its threads now."""
+    return [m for m in bot.slack.messages("C0GENERAL") if (m.get("text") or "").startswith(replies.PLANNING_SLOW_START)]
+
+
 def test_a_slash_command_with_postgres_down_is_answered_at_once_to_try_again(bot, db, postgres):
     postgres.stop()
     started = time.monotonic()

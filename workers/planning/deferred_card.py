@@ -17,6 +17,7 @@ from memory.db import Conn
 from workers.api import enqueue_job
 from workers.cards import post_card
 from workers.job_context import WorkerContext, current
+from workers.planning.interim import remove_leftover
 from workers.throttle import NotYourTurn
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,11 @@ def post_plan_card(plan_id: int) -> str:
         posted = post_card_at_turn(ctx, conn, plan_id, maybe_posted=True)
         plan = plans.load_plan(conn, plan_id)
         if posted == "card-posted" and plan is not None:
-            # A planner that died after storing the plan left its request "planning": it is planned now.
+            record = requests.load_request(conn, plan.request_id)
+            if record is not None and record.status == "planning":
+                # A planner that died (or failed) after storing the plan left its request "planning", and perhaps
+                # its "still working" message up: the card replaces it, and the request is planned now.
+                remove_leftover(ctx, record)
             requests.finish_request(conn, plan.request_id, "planned")
         return posted
 

@@ -10,8 +10,10 @@ progress) removes what it posted. The thread is a daemon, and a work horse that 
 
 The message is keyed like every Baton post (``planning-interim:<request id>``, :func:`post_once`), so a
 redelivered job finds the first instead of posting a second; a run that resumes a request removes a
-message an earlier, killed run left behind (:func:`remove_leftover`). A job that fails keeps it: the
-request is still being worked on (the reconciler retries it).
+message an earlier run left behind (:func:`remove_leftover`): one that found the request planned already,
+and one that plans it again after an earlier run was killed or cut short by an outage (``earlier_run``: the
+request had a planning job before, so that run's message may be up while this one is too fast to post its
+own). A job that fails keeps it: the request is still being worked on (the reconciler retries it).
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ class InterimNotice:
     """Posts :func:`slackui.replies.planning_slow` in the request's thread ``after`` seconds unless closed first;
     closing removes it. Use as a context manager around the planning."""
 
-    def __init__(self, ctx: WorkerContext, record: RequestRecord, *, after: float) -> None:
+    def __init__(self, ctx: WorkerContext, record: RequestRecord, *, after: float, earlier_run: bool = False) -> None:
         self.ctx = ctx
         self.record = record
+        self.earlier_run = earlier_run
         self._lock = threading.Lock()
         self._closed = False
         self._ts: str | None = None
@@ -64,8 +67,12 @@ class InterimNotice:
         self._timer.cancel()
         with self._lock:
             self._closed, ts = True, self._ts
-        if ts is not None and remove:
+        if not remove:
+            return
+        if ts is not None:
             _delete(self.ctx, self.record.channel_id, ts)
+        elif self.earlier_run:
+            remove_leftover(self.ctx, self.record)
 
     def _post(self) -> None:
         record = self.record

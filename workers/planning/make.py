@@ -5,11 +5,11 @@ catalogue of actions while it fits ``defaults.PLANNER_CATALOGUE_TOKENS`` and the
 past that (:mod:`core.planning.tool_relevance`); the draft
 is checked for shape and sanity (:mod:`core.planning.checks`) and every step by its connector (known
 action, arguments that parse, preview and risk). Anything wrong gets exactly one repair round-trip
-(``prompts/repair_plan.j2``, quoting the problems and the previous reply); a plan still wrong after it
-is refused with the first problem. With no model configured, a model that does not answer (in time:
-the client's deadline bounds the whole conversation), or a model whose repaired reply still cannot be
-read as a plan at all (not JSON, not the plan's shape), the rules planner (:mod:`core.planning.rules`)
-takes over and the outcome is marked ``degraded``, with that reason.
+(``prompts/repair_plan.j2``, quoting the problems and the previous reply). With no model configured, a
+model that does not answer (in time: the client's deadline bounds the whole conversation), or a model
+whose repaired reply still cannot be used (not JSON, not the plan's shape, or a plan that fails the
+checks again), the rules planner (:mod:`core.planning.rules`) takes over and the outcome is marked
+``degraded``, with that reason in words for people (:mod:`workers.planning.invalid_reason`).
 
 Nothing written for the model (the repair prompt's problems, the prompt's delimiters) is shown to a
 person: model-written text that reaches a reply goes through :func:`slackui.model_text.for_people`.
@@ -40,6 +40,7 @@ from slackui.limits import clip
 from slackui.model_text import for_people
 from slackui.replies import NO_MODEL_CONFIGURED
 from workers.llm.client import Conversation, LLMClient, LLMReply, LLMUnavailable, why_without_model
+from workers.planning.invalid_reason import why_invalid
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,6 @@ EMPTY_REQUEST = (
     "Tell me what you need: for example “post the release notes to #eng”, “remind me to call Ana at 3pm” "
     "or “create a task for @sam to update the docs by friday”."
 )
-INVALID_PLAN = "I could not make a valid plan: {reason}"
 NO_MODEL = (
     "I can't plan this without the model right now ({why}). On my own I only understand simple requests, "
     "such as “post <text> to #channel”, “remind me to … at 3pm”, “create a task for @someone to … by "
@@ -65,6 +65,7 @@ NO_MODEL = (
 )
 WHY_NOT_CONFIGURED = NO_MODEL_CONFIGURED
 WHY_UNREADABLE = "the language model's reply could not be read as a plan, twice ({reason})"
+WHY_INVALID = "the language model's plan was not valid, twice ({reason})"
 REQUEST_CLIPPED = "Your request is {length:,} characters long; I planned from its first {limit:,}."
 DEGRADED_NOTE = "Planned by simple rules, without the language model ({why})."
 REPAIRED_NOTE = "The first draft of this plan had problems and was corrected once."
@@ -84,10 +85,12 @@ UNUSABLE_REFUSAL = "its reason for not planning was not a sentence I could pass 
 
 @dataclass(frozen=True)
 class _Unreadable:
-    """A reply that could not be read as a plan at all: ``problems`` for the repair prompt, ``reason`` for people."""
+    """A reply that cannot become a plan: ``problems`` for the repair prompt, ``reason`` for people, and ``why``
+    the clause (with ``{reason}``) the rules planner's card gives when the repaired reply is no better."""
 
     problems: list[str]
     reason: str
+    why: str = WHY_UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -159,10 +162,10 @@ class _LLMPlanning:
         try:
             reply = self._ask("plan", prompt)
             verdict = self._review(reply)
-            if isinstance(verdict, list | _Unreadable):
+            if isinstance(verdict, _Unreadable):
                 repair = render(
                     "repair_plan.j2",
-                    problems=_limit_problems(verdict.problems if isinstance(verdict, _Unreadable) else verdict),
+                    problems=_limit_problems(verdict.problems),
                     previous_reply=clip_text(reply.raw, PREVIOUS_REPLY_MAX_TOKENS),
                 )
                 reply = self._ask("plan_repair", Conversation.from_prompts(prompt, repair))
@@ -174,16 +177,13 @@ class _LLMPlanning:
             log.warning("planning falls back to the rules planner: %s", why)
             return self._by_rules(text, now=now, tz=tz, why=why)
         if isinstance(verdict, _Unreadable):
-            log.warning("the repaired plan from %s is still unreadable, falling back to rules: %s", self.llm.model,
+            log.warning("the repaired plan from %s is still unusable, falling back to rules: %s", self.llm.model,
                         verdict.reason)
-            return self._by_rules(text, now=now, tz=tz, why=WHY_UNREADABLE.format(reason=verdict.reason))
+            return self._by_rules(text, now=now, tz=tz, why=verdict.why.format(reason=verdict.reason))
         notes = tuple(self.notes)
         if isinstance(verdict, ReviewedPlan):
             return PlanOutcome(plan=replace(verdict, notes=notes), notes=notes, llm_usage=self.usage)
-        if isinstance(verdict, str):
-            return PlanOutcome(refusal=verdict, notes=notes, llm_usage=self.usage)
-        refusal = INVALID_PLAN.format(reason=_user_safe(_summary(verdict)))
-        return PlanOutcome(refusal=refusal, notes=notes, llm_usage=self.usage)
+        return PlanOutcome(refusal=verdict, notes=notes, llm_usage=self.usage)
 
     def _by_rules(self, text: str, *, now: datetime, tz: tzinfo, why: str) -> PlanOutcome:
         return _by_rules(text, origin=self.origin, registry=self.registry, now=now, tz=tz,
@@ -229,8 +229,8 @@ class _LLMPlanning:
         self.usage += reply.usage
         return reply
 
-    def _review(self, reply: LLMReply) -> ReviewedPlan | str | list[str] | _Unreadable:
-        """A reviewed plan, the model's own refusal reason, the problems to repair, or an unreadable reply."""
+    def _review(self, reply: LLMReply) -> ReviewedPlan | str | _Unreadable:
+        """A reviewed plan, the model's own refusal reason, or a reply that cannot become a plan (to repair)."""
         if reply.data is None:
             problem = NOT_JSON_FOR_MODEL.format(error=reply.error or "not JSON")
             return _Unreadable([problem], reason=reply.error_for_people or "not JSON")
@@ -243,7 +243,12 @@ class _LLMPlanning:
             if unusable is not None:
                 return _Unreadable([unusable], reason=UNUSABLE_REFUSAL)
             return _user_safe(parsed.cannot_plan_reason.strip())
-        return review_draft(parsed.to_draft("llm"), registry=self.registry, origin=self.origin)
+        draft = parsed.to_draft("llm")
+        reviewed = review_draft(draft, registry=self.registry, origin=self.origin)
+        if isinstance(reviewed, list):
+            reason = why_invalid(draft, reviewed, registry=self.registry, origin=self.origin)
+            return _Unreadable(reviewed, reason=reason, why=WHY_INVALID)
+        return reviewed
 
 
 def _split_catalogue(entries: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

@@ -83,7 +83,9 @@ def plan_request(request_id: int) -> str:
                         deadline=Deadline(ctx.settings.planning_deadline_seconds))
         if is_meeting_request(record):
             return _run_stages(job)  # a meeting's notes say how far they got themselves
-        interim = InterimNotice(ctx, record, after=ctx.settings.planning_interim_seconds)
+        # Loaded before the claim: a planning job on record means an earlier run, whose message may be up.
+        earlier_run = record.planning_job is not None
+        interim = InterimNotice(ctx, record, after=ctx.settings.planning_interim_seconds, earlier_run=earlier_run)
         with planning_status(ctx, conn, record), interim:
             return _run_stages(job)
 
