@@ -12,10 +12,12 @@ from rq.scheduler import RQScheduler
 
 from connectors.slack_once import post_once
 from core import defaults
+from memory import requests
 from workers.api import enqueue_job, get_queue
 from workers.cards import reply_in_thread
 from workers.job_context import install
 from workers.memories.flows import FACT_LIMIT
+from workers.planning.interim import InterimNotice, interim_key
 from workers.reconcile import reconcile
 from workers.throttle import NotYourTurn, take_turn
 
@@ -199,3 +201,32 @@ def test_slack_failing_a_reply_for_now_puts_it_off_and_refusing_it_for_good_lets
     reply_in_thread(ctx, team_id=TEAM, channel="C0GENERAL", thread_ts=thread, key="next", text="next")
     assert [row["state"] for row in _rows(db)] == ["posted", "failed", "posted"]
     assert _replies(bot, "C0GENERAL", thread) == ["after 503", "next"]
+
+
+def _request(bot, db, n):
+    delivery = bot.slack.post_as_user("U0ALICE", "C0GENERAL", f"<@U0BATON> post Release {n} is out to <#C0OPS|ops>")
+    assert all(r.status == 200 for r in delivery.responses)
+    row = db.execute("SELECT id FROM requests ORDER BY id DESC LIMIT 1").fetchone()
+    return requests.load_request(db, row["id"])
+
+
+def test_a_still_working_message_waits_for_its_turn_without_holding_up_the_job(bot, db):
+    bot.post_interval = 0.6
+    ctx = bot.context()
+    install(ctx)
+    first, second = _request(bot, db, 1), _request(bot, db, 2)
+    _busy(bot, "C0GENERAL")
+    notice = InterimNotice(ctx, first, after=0.05)
+    with notice:
+        time.sleep(0.3)  # planning; the message's turn is still ~0.3 s away
+        start = time.monotonic()
+    assert time.monotonic() - start < 0.1  # the planning job's end did not wait for the turn
+    time.sleep(0.5)
+    assert [c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("metadata")] == []  # closed first
+
+    _busy(bot, "C0GENERAL")
+    with InterimNotice(ctx, second, after=0.05):
+        time.sleep(1.5)  # slow planning: the message is posted at its turn
+        posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("metadata")]
+        assert [c.params["metadata"]["event_payload"]["key"] for c in posted] == [interim_key(second.id)]
+    assert [c.params["ts"] for c in bot.slack.calls_to("chat.delete")] == [posted[0].response["ts"]]
