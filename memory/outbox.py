@@ -127,3 +127,8 @@ def overdue_threads(conn: psycopg.Connection[Any], *, older_than: datetime) -> l
         (older_than,),
     ).fetchall()
     return [row["id"] for row in rows]
+
+
+def prune(conn: psycopg.Connection[Any], *, done_before: datetime) -> int:
+    """Delete posts done (posted or failed) before ``done_before``: long past any rerun that could need their key."""
+    return conn.execute("DELETE FROM slack_outbox WHERE state <> 'pending' AND done_at < %s", (done_before,)).rowcount

@@ -113,6 +113,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
             # A reply whose turn passed unposted (its job lost with Redis, its worker dead): its thread is drained.
             enqueue_job(ctx.redis, "post_outbox", post_id, suffix=stamp)
             done["outbox"].append(post_id)
+        outbox.prune(conn, done_before=now - timedelta(seconds=defaults.OUTBOX_KEEP_SECONDS))
         regreet_lost(ctx, conn, now=now, stamp=stamp)  # a new assistant thread whose greeting job was lost
         retention = ctx.settings.memory_retention_days
         removed = delete_expired(conn, now=now, unused_before=now - timedelta(days=retention) if retention else None)

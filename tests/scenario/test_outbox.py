@@ -88,6 +88,10 @@ def test_a_reply_whose_turn_is_later_returns_at_once_and_lands_at_its_turn_exact
     bot.run_jobs()
     reply_in_thread(ctx, team_id=TEAM, channel="C0GENERAL", thread_ts=thread, key="refusal:req-1", text="No.")
     assert _replies(bot, "C0GENERAL", thread) == ["No."]
+    # A day on, the recovery pass deletes the done row: long past any rerun that could need its key.
+    assert reconcile((ctx.now() + timedelta(hours=23)).isoformat())["outbox"] == [] and len(_rows(db)) == 1
+    reconcile((ctx.now() + timedelta(hours=25)).isoformat())
+    assert _rows(db) == []
 
 
 def test_a_job_refusing_in_a_busy_channel_finishes_without_waiting_for_the_turn(bot, db):
