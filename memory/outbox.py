@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,11 @@ class OutboxPost:
     attempts: int
     created_at: datetime
     posted_ts: str | None = None
+    #: Block Kit blocks of the message (``text`` is then its notification text), or None for plain text.
+    blocks: list[dict[str, Any]] | None = None
 
 
-_COLUMNS = "id, team_id, channel_id, thread_ts, idem_key, text, state, due_at, attempts, created_at, posted_ts"
+_COLUMNS = "id, team_id, channel_id, thread_ts, idem_key, text, blocks, state, due_at, attempts, created_at, posted_ts"
 
 
 def _record(row: dict[str, Any]) -> OutboxPost:
@@ -49,6 +52,7 @@ def _record(row: dict[str, Any]) -> OutboxPost:
         attempts=row["attempts"],
         created_at=row["created_at"],
         posted_ts=row["posted_ts"],
+        blocks=row["blocks"],
     )
 
 
@@ -61,12 +65,13 @@ def add(
     key: str,
     text: str,
     now: datetime,
+    blocks: list[dict[str, Any]] | None = None,
 ) -> OutboxPost:
     """Queue a post under ``key`` (due ``now``), or return the row a run before this one queued under it."""
     row = conn.execute(
-        "INSERT INTO slack_outbox (team_id, channel_id, thread_ts, idem_key, text, due_at, created_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (idem_key) DO NOTHING RETURNING " + _COLUMNS,
-        (team_id, channel_id, thread_ts, key, text, now, now),
+        "INSERT INTO slack_outbox (team_id, channel_id, thread_ts, idem_key, text, blocks, due_at, created_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (idem_key) DO NOTHING RETURNING " + _COLUMNS,
+        (team_id, channel_id, thread_ts, key, text, None if blocks is None else Jsonb(blocks), now, now),
     ).fetchone()
     if row is None:
         row = conn.execute(f"SELECT {_COLUMNS} FROM slack_outbox WHERE idem_key = %s", (key,)).fetchone()

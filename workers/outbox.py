@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import zlib
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackClientError
 
@@ -46,12 +47,31 @@ log = logging.getLogger(__name__)
 BUSY_RETRY_SECONDS = 1.0
 
 
-def send_post(ctx: WorkerContext, *, team_id: str, channel: str, thread_ts: str | None, key: str, text: str) -> str:
-    """Queue ``text`` for ``channel`` (in ``thread_ts``) under ``key`` and post what of its thread is due now.
+def send_post(
+    ctx: WorkerContext,
+    *,
+    team_id: str,
+    channel: str,
+    thread_ts: str | None,
+    key: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+) -> str:
+    """Queue ``text`` (and ``blocks``) for ``channel`` (in ``thread_ts``) under ``key`` and post what of its thread
+    is due now.
 
     Returns what the drain did (:func:`drain`); the post itself is in Slack now or at its turn, exactly once."""
     with ctx.db() as conn:
-        outbox.add(conn, team_id=team_id, channel_id=channel, thread_ts=thread_ts, key=key, text=text, now=ctx.now())
+        outbox.add(
+            conn,
+            team_id=team_id,
+            channel_id=channel,
+            thread_ts=thread_ts,
+            key=key,
+            text=text,
+            blocks=blocks,
+            now=ctx.now(),
+        )
         return drain(ctx, conn, channel=channel, thread_ts=thread_ts)
 
 
@@ -103,6 +123,9 @@ def _post(ctx: WorkerContext, conn: Conn, post: OutboxPost) -> bool:
     """Post ``post`` now (or find it posted); False when Slack refused it for now and it was put off."""
     outbox.count_attempt(conn, post.id)
     doing = "posting a reply"
+    message: dict[str, Any] = {"text": clip(post.text, MESSAGE_TEXT)}
+    if post.blocks is not None:
+        message["blocks"] = post.blocks
     try:
         posted = post_once(
             ctx.slack,
@@ -111,7 +134,7 @@ def _post(ctx: WorkerContext, conn: Conn, post: OutboxPost) -> bool:
             doing="looking for a reply",
             look_first=post.attempts > 0,  # a try before this one may have landed
             thread_ts=post.thread_ts,
-            text=clip(post.text, MESSAGE_TEXT),
+            **message,
         )
     except (ConnectorError, SlackClientError, OSError) as err:
         mapped = err if isinstance(err, ConnectorError) else slack_error(err, doing=doing)

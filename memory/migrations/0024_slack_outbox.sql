@@ -8,6 +8,7 @@ CREATE TABLE slack_outbox (
     thread_ts   text,
     idem_key    text        NOT NULL UNIQUE,
     text        text        NOT NULL,
+    blocks      jsonb,
     state       text        NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'posted', 'failed')),
     due_at      timestamptz NOT NULL,
     attempts    integer     NOT NULL DEFAULT 0,

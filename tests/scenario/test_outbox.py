@@ -17,6 +17,7 @@ from workers.api import enqueue_job, get_queue
 from workers.cards import reply_in_thread
 from workers.job_context import install
 from workers.memories.flows import FACT_LIMIT
+from workers.outbox import send_post
 from workers.planning.interim import InterimNotice, interim_key
 from workers.reconcile import reconcile
 from workers.throttle import NotYourTurn, take_turn
@@ -234,3 +235,17 @@ def test_a_still_working_message_waits_for_its_turn_without_holding_up_the_job(b
         posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.params.get("metadata")]
         assert [c.params["metadata"]["event_payload"]["key"] for c in posted] == [interim_key(second.id)]
     assert [c.params["ts"] for c in bot.slack.calls_to("chat.delete")] == [posted[0].response["ts"]]
+
+
+def test_a_message_with_blocks_keeps_them_while_it_waits_for_its_turn(bot, db):
+    bot.post_interval = 0.5
+    ctx = bot.context()
+    install(ctx)
+    thread = _thread(bot)
+    _busy(bot, "C0GENERAL")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Step 1* did not run"}}]
+    send_post(ctx, team_id=TEAM, channel="C0GENERAL", thread_ts=thread, key="blocks", text="Step 1", blocks=blocks)
+    assert _replies(bot, "C0GENERAL", thread) == []
+    _run_scheduled(bot)
+    [message] = [m for m in bot.slack.messages("C0GENERAL") if m.get("thread_ts") == thread and m["ts"] != thread]
+    assert message["blocks"] == blocks and message["text"] == "Step 1"
