@@ -13,6 +13,8 @@ from rq.scheduler import RQScheduler
 from connectors.slack_once import post_once
 from core import defaults
 from memory import requests
+from tests.scenario.loop_helpers import plan_row
+from tests.scenario.test_outage_parking import approved_plan, reports
 from workers.api import enqueue_job, get_queue
 from workers.cards import reply_in_thread
 from workers.job_context import install
@@ -45,10 +47,10 @@ def _rows(db):
     return db.execute("SELECT id, state, due_at, posted_ts, attempts FROM slack_outbox ORDER BY id").fetchall()
 
 
-def _run_scheduled(bot, *, timeout=8.0):
+def _run_scheduled(bot, *, timeout=8.0, queue_name="plans"):
     """What RQ's scheduler in a `baton worker` does as deferred jobs fall due, then run them; returns when each
     chat.postMessage was answered (monotonic seconds)."""
-    queue = get_queue("plans", connection=bot.redis)
+    queue = get_queue(queue_name, connection=bot.redis)
     scheduler = RQScheduler([queue], connection=bot.redis)
     scheduler.prepare_registries([queue.name])
     deadline = time.monotonic() + timeout
@@ -249,3 +251,21 @@ def test_a_message_with_blocks_keeps_them_while_it_waits_for_its_turn(bot, db):
     _run_scheduled(bot)
     [message] = [m for m in bot.slack.messages("C0GENERAL") if m.get("thread_ts") == thread and m["ts"] != thread]
     assert message["blocks"] == blocks and message["text"] == "Step 1"
+
+
+def test_a_final_report_whose_turn_is_later_is_posted_at_its_turn_by_the_plans_runner_coming_back(bot, db):
+    plan = approved_plan(bot, db)
+    bot.post_interval = 2.0
+    _busy(bot, "C0GENERAL")
+    start = time.monotonic()
+    bot.run_jobs(wait_for=1)
+    took = time.monotonic() - start
+    assert took < 1.0, f"execute_plan took {took:.2f} s with its report's turn 2 s away"
+    assert plan_row(db)["status"] == "succeeded" and reports(bot) == []
+    [park] = db.execute("SELECT reason FROM parked_steps WHERE plan_id = %s", (plan["id"],)).fetchall()
+    assert park["reason"] == "waiting for its turn"
+
+    _run_scheduled(bot, queue_name="actions")
+
+    assert len(reports(bot)) == 1
+    assert db.execute("SELECT count(*) AS n FROM parked_steps").fetchone()["n"] == 0
