@@ -1,7 +1,8 @@
 """Questions to people in a plan's thread, from the executor: an unknown outcome to settle, a changed tool.
 
 Both are posted once under a key (``connectors/slack_once.post_once`` looks it up first); the changed-tool
-notice through the Slack outbox (``workers/outbox.py``), the outcome question at once. The outcome question
+notice through the Slack outbox (``workers/outbox.py``), the outcome question by the plan's runner (at once,
+or by a ``resume_plan`` job enqueued for the channel's turn when that is later). The outcome question
 of a step is recorded (``plan_steps.asked_ts``) once posted; until then the plan counts as stalled, so the
 recovery pass runs it again and the question is asked (or found) then: a Slack outage or a dead worker between
 the step's transition and the post does not leave a plan waiting for a question nobody sees.
@@ -21,9 +22,10 @@ from core.plan_records import PlanRecord
 from memory.db import Conn
 from memory.step_settlement import mark_asked
 from slackui import step_question
+from workers.api import enqueue_job
 from workers.job_context import WorkerContext
 from workers.outbox import send_post
-from workers.throttle import wait_turn
+from workers.throttle import NotYourTurn, take_turn
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +71,14 @@ def _post(ctx: WorkerContext, plan: PlanRecord, *, key: str, message: dict[str, 
             key=key,
             doing="asking in the plan's thread",
             thread_ts=plan.thread_ts or plan.card_ts,
-            before_post=lambda: wait_turn(ctx.redis, channel, interval=ctx.post_interval),
+            before_post=lambda: take_turn(ctx.redis, channel, holder=key, interval=ctx.post_interval),
             **message,
         )
+    except NotYourTurn as turn:
+        # The channel's turn is later (held under the key): the plan's runner comes back then and asks.
+        if ctx.redis is not None:
+            enqueue_job(ctx.redis, "resume_plan", plan.id, delay=turn.delay)
+        return None
     except (ConnectorError, SlackClientError, OSError) as err:
         log.warning("could not post %s for plan %s: %s", key, plan.id, describe_error(err))
         return None
