@@ -14,6 +14,9 @@ from connectors.slack_once import post_once
 from core import defaults
 from memory import requests
 from tests.scenario.loop_helpers import plan_row
+from tests.scenario.meeting_helpers import MONDAY, create_followups, set_clock, tick
+from tests.scenario.meeting_helpers import replies as meeting_replies
+from tests.scenario.test_meeting_followups import _summarised
 from tests.scenario.test_outage_parking import approved_plan, reports
 from workers.api import enqueue_job, get_queue
 from workers.cards import reply_in_thread
@@ -269,3 +272,23 @@ def test_a_final_report_whose_turn_is_later_is_posted_at_its_turn_by_the_plans_r
 
     assert len(reports(bot)) == 1
     assert db.execute("SELECT count(*) AS n FROM parked_steps").fetchone()["n"] == 0
+
+
+def test_a_check_in_whose_turn_is_later_is_sent_at_its_turn_once_without_a_sleeping_worker(bot, db):
+    meeting = _summarised(bot, db)
+    assert create_followups(bot, meeting).status == 200
+    bot.run_jobs(wait_for=1)
+    set_clock(bot, MONDAY + timedelta(days=1, hours=-1, minutes=-55))  # Tuesday 08:05 UTC: the check-in is due
+    bot.post_interval = 2.0
+    _busy(bot, meeting["card_channel"])
+    start = time.monotonic()
+    tick(bot)
+    assert time.monotonic() - start < 1.5  # its turn is 2 s away: the sender did not sleep for it
+    assert meeting_replies(bot, meeting, containing="Check-in 2026-11-24") == []
+
+    _run_scheduled(bot, queue_name="actions")
+    tick(bot)
+
+    assert len(meeting_replies(bot, meeting, containing="Check-in 2026-11-24")) == 1
+    row = db.execute("SELECT status, message_ts FROM followups WHERE kind = 'checkin' ORDER BY run_at").fetchone()
+    assert row["status"] == "sent" and row["message_ts"]
