@@ -9,8 +9,8 @@ idempotency key), so the deferred post keeps its place in line instead of queuei
 Replies (refusals, notices, result lines) wait in the Slack outbox (``workers/outbox.py``) instead, and the
 "still working" message re-arms its timer for the turn, and the final report, the step-outcome question and
 reminders/check-ins have their job enqueued again for the turn. :func:`wait_turn` is the blocking form, left
-for the posts not moved yet (meeting cards and their replies, digests): it takes the same line, so the spacing
-holds across all.
+for the posts not moved yet (the meeting notes card and its refresh's updates, digests): it takes the same
+line, so the spacing holds across all.
 """
 
 from __future__ import annotations
