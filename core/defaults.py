@@ -57,6 +57,11 @@ PLANNING_STUCK_SECONDS = 120
 #: A plan whose card was never posted (its deferred post lost with Redis, or Slack refusing it) is tried again by
 #: the recovery pass for this long after it was made; then it is left to expire like any unanswered plan.
 CARD_RETRY_HORIZON_SECONDS = 3600
+#: A reply waiting in the Slack outbox (its turn, or Slack refusing it for a while) is given up after this long:
+#: it would answer something nobody waits for any more, and it would hold up the thread's later posts.
+OUTBOX_RETRY_HORIZON_SECONDS = 3600
+#: A posted (or given up) outbox row is kept this long, far past any rerun of the job that made it, then deleted.
+OUTBOX_KEEP_SECONDS = 24 * 3600
 RECONCILE_INTERVAL_SECONDS = 15
 #: The recovery pass runs this often, started by whichever worker is between jobs (one per interval across all
 #: workers: a Redis key; never two at once: a Postgres lock). With STEP_LEASE_SECONDS, the longest a dead

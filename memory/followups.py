@@ -68,6 +68,14 @@ def claim_due(conn: psycopg.Connection[Any], *, now: datetime, lease_until: date
     return [int(row["id"]) for row in rows]
 
 
+def extend_lease(conn: psycopg.Connection[Any], followup_id: int, *, lease_until: datetime) -> None:
+    """Keep follow-up ``followup_id`` claimed until ``lease_until`` (its sender waits for the channel's turn)."""
+    conn.execute(
+        "UPDATE followups SET lease_until = GREATEST(lease_until, %s) WHERE id = %s AND status = 'claimed'",
+        (lease_until, followup_id),
+    )
+
+
 def load(conn: psycopg.Connection[Any], followup_id: int) -> FollowupRecord | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM followups WHERE id = %s", (followup_id,)).fetchone()
     return None if row is None else FollowupRecord(**row)

@@ -12,6 +12,7 @@ from core.installations import TeamRef
 JOB_TABLES = {
     "plan_request": "requests",
     "post_plan_card": "plans",
+    "post_outbox": "slack_outbox",
     "execute_plan": "plans",
     "send_followup": "followups",
     "refresh_meeting": "meetings",

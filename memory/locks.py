@@ -18,6 +18,9 @@ EMBEDDING = 0x0BA7_0004
 RECOVERY = 0x0BA7_0005
 #: Posting one plan's card (with the plan's id as the second key): a deferred post and a recovery never race.
 PLAN_CARD = 0x0BA7_0006
+#: Draining one thread's outbox posts (with a hash of channel and thread as the second key): one poster per
+#: thread, so its posts go out in the order they were made.
+OUTBOX_THREAD = 0x0BA7_0007
 
 
 @contextlib.contextmanager

@@ -34,6 +34,7 @@ _OF_PLANS = "plan_id IN (SELECT id FROM plans WHERE team_id = %(team)s)"
 #: here except ``audit_log`` (append-only) and ``workspace_purges`` (the schedule, deleted last);
 #: ``tests/scenario/test_uninstall.py`` checks that against the live schema, so a new table is not forgotten.
 PURGED: tuple[tuple[str, str], ...] = (
+    ("slack_outbox", _TEAM),
     ("followups", _TEAM),
     ("meeting_messages", _OF_MEETINGS),
     ("meeting_items", _OF_MEETINGS),

@@ -52,6 +52,8 @@ __all__ = [
 JOBS: dict[str, tuple[str, str]] = {
     "plan_request": ("plans", "workers.planning.request.plan_request"),
     "post_plan_card": ("plans", "workers.planning.deferred_card.post_plan_card"),
+    # A reply that waited in the Slack outbox for its channel's turn (workers/outbox.py).
+    "post_outbox": ("plans", "workers.outbox.post_outbox"),
     "execute_plan": ("actions", "workers.execute.execute_plan"),
     # The same job again after a person settled a step whose outcome was unknown (each decision runs it on).
     "resume_plan": ("actions", "workers.execute.execute_plan"),
@@ -66,7 +68,7 @@ JOBS: dict[str, tuple[str, str]] = {
 RECONCILE_JOB = "workers.reconcile.reconcile"
 EMBED_PENDING_JOB = "workers.memories.embed.embed_pending_memories"
 #: Jobs that may rightly run again for the same row (each change re-renders): a fresh id every time.
-_REPEATABLE = frozenset({"refresh_meeting", "publish_home", "post_plan_card", "resume_plan"})
+_REPEATABLE = frozenset({"refresh_meeting", "publish_home", "post_plan_card", "resume_plan", "post_outbox"})
 
 
 def job_modules() -> list[str]:

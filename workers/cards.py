@@ -1,4 +1,4 @@
-"""Post and update plan cards and thread replies from jobs (throttled per channel)."""
+"""Post and update plan cards and thread replies from jobs (paced per channel, without sleeping)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from core.plan_records import PlanRecord
 from memory import plans
 from memory.db import Conn
 from slackui import plan_card
-from slackui.limits import MESSAGE_TEXT, clip
 from workers.job_context import WorkerContext
 from workers.meetings.refresh import refresh_card
-from workers.throttle import take_turn, wait_turn
+from workers.outbox import send_post
+from workers.throttle import take_turn
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,14 @@ def update_card(ctx: WorkerContext, plan: PlanRecord) -> None:
         log.warning("could not update the card of plan %s: %s", plan.id, describe_error(err))
 
 
-def reply_in_thread(ctx: WorkerContext, *, channel: str, thread_ts: str | None, text: str) -> None:
-    """A plain threaded reply (refusals, reports)."""
-    wait_turn(ctx.redis, channel, interval=ctx.post_interval)
+def reply_in_thread(
+    ctx: WorkerContext, *, team_id: str, channel: str, thread_ts: str | None, key: str, text: str
+) -> None:
+    """A plain threaded reply (refusals, notices, result lines), once under ``key``: through the Slack outbox
+    (``workers.outbox``), so it is posted now when it is the channel's turn and by a job at its turn otherwise,
+    never by this worker asleep. ``key`` names the reply for good (e.g. ``refusal:req-<id>``): a rerun of the
+    job finds the first reply instead of making a second."""
     try:
-        ctx.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=clip(text, MESSAGE_TEXT))
-    except Exception as err:  # the state is in Postgres; a lost reply is logged, not fatal
+        send_post(ctx, team_id=team_id, channel=channel, thread_ts=thread_ts, key=key, text=text)
+    except Exception as err:  # the job's state is in Postgres; a queued reply is posted by the recovery pass
         log.warning("could not reply in %s: %s", channel, describe_error(err))
-

@@ -322,14 +322,17 @@ class _Runner:
             # A reply is its own result and the card says it ran; a memory write gets a short confirmation.
             results = [_tool_line(step) for step in plan.steps if _tool_line(step)]
             if results:
-                reply_in_thread(self.ctx, channel=plan.channel_id, thread_ts=plan.thread_ts or plan.card_ts,
+                reply_in_thread(self.ctx, team_id=plan.team_id, channel=plan.channel_id,
+                                thread_ts=plan.thread_ts or plan.card_ts, key=f"results:plan-{plan.id}",
                                 text="\n".join(results))
             for step in plan.steps:
                 if step.action == "memory.remember" and step.result:
                     reply_in_thread(
                         self.ctx,
+                        team_id=plan.team_id,
                         channel=plan.channel_id,
                         thread_ts=plan.thread_ts or plan.card_ts,
+                        key=f"remembered:plan-{plan.id}:{step.idx}",
                         text=replies.remembered(
                             text=str(step.result.get("text", "")),
                             scope=str(step.result.get("scope")),

@@ -13,7 +13,8 @@ The plan's final report is posted under its own key (``baton-plan-<id>-report`` 
 up first). It is parked as step -1 before the post and unparked after it; when Slack refuses it with a
 retryable error (or its runner dies) the recovery pass brings the plan back for another try once it is due,
 until it is posted. A permanent refusal (the channel is gone) is logged and
-not retried.
+not retried. A report whose channel's turn is later is parked until the turn, with a ``resume_plan`` job
+enqueued for then, instead of the worker sleeping.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from memory import audit, parking, plans
 from memory.db import Conn
 from slackui import replies
 from slackui.limits import MESSAGE_TEXT, clip
+from workers.api import enqueue_job
 from workers.job_context import WorkerContext
-from workers.throttle import wait_turn
+from workers.throttle import NotYourTurn, take_turn
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +99,17 @@ def post_report(ctx: WorkerContext, conn: Conn, plan: PlanRecord, text: str) -> 
             key=report_key(plan.id),
             doing="posting the plan's report",
             thread_ts=plan.thread_ts or plan.card_ts,
-            before_post=lambda: wait_turn(ctx.redis, channel, interval=ctx.post_interval),
+            before_post=lambda: take_turn(ctx.redis, channel, holder=report_key(plan.id), interval=ctx.post_interval),
             text=clip(text, MESSAGE_TEXT),
         )
+    except NotYourTurn as turn:
+        # The channel's turn is later: parked until then, and the plan's runner comes back for it (the turn is
+        # held under the report's key), so no worker sleeps on a busy channel.
+        retry_at = now + timedelta(seconds=turn.delay)
+        parking.park(conn, plan.id, parking.REPORT, now=now, retry_at=retry_at, reason="waiting for its turn")
+        if ctx.redis is not None:
+            enqueue_job(ctx.redis, "resume_plan", plan.id, delay=turn.delay)
+        return False
     except (ConnectorError, SlackClientError, OSError) as err:
         mapped = err if isinstance(err, ConnectorError) else slack_error(err, doing="posting the plan's report")
         if isinstance(mapped, RetryableError):

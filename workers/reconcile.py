@@ -7,8 +7,9 @@ idempotent, from what Postgres says is unfinished (never from RQ's failed regist
 plans. Recovery of a SIGKILLed worker's step waits only for the step's lease (15 s, renewed while its runner
 lives: workers/lease_keeper.py), not for RQ's abandoned-job detection. A step parked by an outage
 (``workers/parking.py``) is resumed the same way once its lease (its next try) has passed, and a parked final
-report is retried when due. The data of a workspace that uninstalled Baton is purged once its grace period
-has passed (``workers.uninstall``).
+report is retried when due, and so is a reply of the Slack outbox whose turn passed unposted
+(``workers/outbox.py``). The data of a workspace that uninstalled Baton is purged once its grace period has
+passed (``workers.uninstall``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 
 from core import defaults
-from memory import audit, locks, parking, plans, requests, vectors, workspace_purge
+from memory import audit, locks, outbox, parking, plans, requests, vectors, workspace_purge
 from memory.db import Conn
 from memory.locks import try_advisory_lock
 from memory.store import delete_expired
@@ -49,6 +50,7 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
         "memories_removed": [],
         "removals": [],
         "workspaces_purged": [],
+        "outbox": [],
     }
     assert ctx.redis is not None, "the reconciler needs Redis to re-enqueue work"
     with ctx.db() as conn, try_advisory_lock(conn, locks.RECOVERY) as mine:
@@ -107,6 +109,11 @@ def reconcile(now_iso: str | None = None) -> dict[str, list[int]]:
                 enqueue_job(ctx.redis, "execute_plan", plan_id, suffix=stamp)
                 _recovered_plan(conn, plan_id, what="plan_report")
                 done["reports_retried"].append(plan_id)
+        for post_id in outbox.overdue_threads(conn, older_than=grace):
+            # A reply whose turn passed unposted (its job lost with Redis, its worker dead): its thread is drained.
+            enqueue_job(ctx.redis, "post_outbox", post_id, suffix=stamp)
+            done["outbox"].append(post_id)
+        outbox.prune(conn, done_before=now - timedelta(seconds=defaults.OUTBOX_KEEP_SECONDS))
         regreet_lost(ctx, conn, now=now, stamp=stamp)  # a new assistant thread whose greeting job was lost
         retention = ctx.settings.memory_retention_days
         removed = delete_expired(conn, now=now, unused_before=now - timedelta(days=retention) if retention else None)

@@ -6,8 +6,11 @@ raises :class:`NotYourTurn` with the delay, and the job's caller schedules the p
 ``post_plan_card`` enqueued at the turn). The slot is *held* under a name the later run repeats (the post's
 idempotency key), so the deferred post keeps its place in line instead of queueing again at the back.
 
-:func:`wait_turn` is the blocking form, for the posts no job can defer yet (a refusal, a report line): it
-takes the same line, so the spacing holds across both.
+Replies (refusals, notices, result lines) wait in the Slack outbox (``workers/outbox.py``) instead, and the
+"still working" message re-arms its timer for the turn, and the final report, the step-outcome question and
+reminders/check-ins have their job enqueued again for the turn. :func:`wait_turn` is the blocking form, left
+for the posts not moved yet (the meeting notes card and its refresh's updates, digests): it takes the same
+line, so the spacing holds across all.
 """
 
 from __future__ import annotations

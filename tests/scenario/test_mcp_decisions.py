@@ -5,6 +5,7 @@ whose tool changed since approval: signed clicks through the real endpoint, the 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from tests.scenario.loop_helpers import audit_kinds, card_text, click, ephemeral
 from tests.scenario.test_admin import answer
 from tests.scenario.test_mcp_connector import calls, stdio_server
 from tests.scenario.test_mcp_loop import ask, plan_json, tool_step
+from tests.scenario.test_outbox import _busy, _run_scheduled
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -210,3 +212,33 @@ def test_re_plan_after_a_tool_changed_makes_a_new_plan_with_the_current_definiti
     assert eventually(lambda: any("already asked for" in t for t in ephemerals_to(mcp_bot, body_user)))
     mcp_bot.run_jobs()
     assert db.execute("SELECT count(*) AS n FROM plans").fetchone()["n"] == 2
+
+
+def test_the_question_whose_turn_in_the_channel_is_later_is_asked_at_its_turn_without_a_sleeping_worker(
+    mcp_bot, fake_openai, db
+):
+    fake_openai.queue_chat(plan_json(tool_step("fake.append_line", {"text": "deploy"}, "Log the deploy"),
+                                     title="Deploy log"))
+    ask(mcp_bot, "log the deploy")
+    plan = the_plan(db)
+    click(mcp_bot, "U0BOB", plan, plan_card.APPROVE)
+    assert eventually(lambda: the_plan(db)["status"] == "approved")
+    now = mcp_bot.clock.now()
+    assert plans.move_plan(db, plan["id"], event="start", frm="approved", now=now)
+    assert plans.claim_step(db, plan["id"], 0, now=now, lease_until=now) == "claim"
+    effects.claim(db, key=effects.step_key(plan["id"], 0), plan_id=plan["id"], step_idx=0, action="fake.append_line")
+    mcp_bot.clock.advance(seconds=60)
+    mcp_bot.post_interval = 2.0
+    _busy(mcp_bot, the_plan(db)["card_channel"])
+    start = time.monotonic()
+    mcp_bot.run_jobs(wait_for=1)
+    assert time.monotonic() - start < 1.5  # the question's turn is 2 s away: nobody slept for it
+    assert steps_of(db, plan["id"])[0]["status"] == "outcome_unknown" and not steps_of(db, plan["id"])[0]["asked_ts"]
+
+    _run_scheduled(mcp_bot, queue_name="actions")
+
+    first = steps_of(db, plan["id"])[0]
+    assert first["asked_ts"]
+    asked = [m for m in mcp_bot.slack.messages(plan["card_channel"]) if (m.get("metadata") or {}).get(
+        "event_payload", {}).get("key", "").startswith(f"step-question:{plan['id']}:")]
+    assert [m["ts"] for m in asked] == [first["asked_ts"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from core.budgets import BUDGET_NOTICE
@@ -24,7 +25,10 @@ def llm_for(ctx: WorkerContext, record: RequestRecord, *, meeting_id: int | None
                       request_id=record.id, meeting_id=meeting_id)
 
     def tell(reason: str) -> None:
-        reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts,
+        # Keyed by the reason: each budget that stops a call of this request is told once.
+        digest = hashlib.sha256(reason.encode()).hexdigest()[:16]
+        reply_in_thread(ctx, team_id=record.team_id, channel=record.channel_id, thread_ts=record.origin.thread_ts,
+                        key=f"budget:req-{record.id}:{digest}",
                         text=BUDGET_NOTICE.format(reason=reason))
 
     return llm_client(ctx, scope, on_refusal=None if meeting_id is not None else tell, deadline=deadline)

@@ -10,6 +10,7 @@ asked about again on the next working day, until every item is done.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from workers.api import enqueue_job
 from workers.job_context import WorkerContext, current
 from workers.meetings.refresh import owner_items, tracked_items
 from workers.slack_lookups import SlackLookups
-from workers.throttle import wait_turn
+from workers.throttle import NotYourTurn, take_turn
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,13 @@ def send_followup(followup_id: int) -> str:
             return "skipped"
         try:
             channel, ts = _post(ctx, row, meeting, shown)
+        except NotYourTurn as turn:
+            # The channel's turn is later (held under the key): the claim is kept past it and a sender comes back
+            # then, so no worker sleeps on a busy channel.
+            followups.extend_lease(conn, followup_id, lease_until=ctx.now() + timedelta(seconds=turn.delay) + LEASE)
+            assert ctx.redis is not None  # no Redis, no throttle: take_turn never says wait
+            enqueue_job(ctx.redis, "send_followup", followup_id, suffix=f"-t{time.time_ns()}", delay=turn.delay)
+            return "waiting"
         except (SlackApiError, ConnectorError) as err:
             error = str(err.response.get("error")) if isinstance(err, SlackApiError) else str(err)
             log.warning("follow-up %s could not be sent: %s", followup_id, error)
@@ -105,7 +113,7 @@ def _post(ctx: WorkerContext, row: followups.FollowupRecord, meeting: MeetingRec
         text, blocks = meeting_views.checkin(meeting, shown, row.due_on)
     posted = post_once(ctx.slack, channel=channel, key=key, doing="looking for an earlier follow-up",
                        thread_ts=thread_ts, text=text, blocks=blocks,
-                       before_post=lambda: wait_turn(ctx.redis, channel, interval=ctx.post_interval))
+                       before_post=lambda: take_turn(ctx.redis, channel, holder=key, interval=ctx.post_interval))
     return posted.channel, posted.ts
 
 

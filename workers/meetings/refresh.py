@@ -12,11 +12,13 @@ import psycopg
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from connectors.slack_errors import describe_error
 from core.meetings.stored import ItemRecord, MeetingRecord, MessageRef
 from core.plan_records import PlanRecord
 from memory import meeting_store, plans
 from slackui import meeting_views
 from workers.job_context import WorkerContext, current
+from workers.outbox import send_post
 from workers.slack_lookups import SlackLookups
 from workers.throttle import wait_turn
 
@@ -114,10 +116,11 @@ def refresh(ctx: WorkerContext, meeting_id: int) -> str:
         except SlackApiError as err:  # one stale message must not stop the others
             log.warning("could not update %s %s/%s: %s", ref.kind, ref.channel_id, ref.ts, err.response.get("error"))
     if announce and meeting.card_channel:
-        wait_turn(ctx.redis, meeting.card_channel, interval=ctx.post_interval)
+        # Through the Slack outbox: at the channel's turn, by a job when that is later, once under its key.
         try:
-            ctx.slack.chat_postMessage(channel=meeting.card_channel, thread_ts=meeting.thread_ts or meeting.card_ts,
-                                       text=meeting_views.all_done(meeting, len(tracked)))
-        except SlackApiError as err:
-            log.warning("could not announce that meeting %s is done: %s", meeting_id, err.response.get("error"))
+            send_post(ctx, team_id=meeting.team_id, channel=meeting.card_channel,
+                      thread_ts=meeting.thread_ts or meeting.card_ts, key=f"meeting-done:{meeting_id}",
+                      text=meeting_views.all_done(meeting, len(tracked)))
+        except Exception as err:  # queued in Postgres: the recovery pass posts it
+            log.warning("could not announce that meeting %s is done: %s", meeting_id, describe_error(err))
     return "refreshed"

@@ -85,8 +85,8 @@ def summarize_meeting(ctx: WorkerContext, conn: Conn, record: requests.RequestRe
         link = SlackLookups(ctx.slack).permalink(meeting.card_channel, meeting.card_ts)
         audit.append(conn, team_id=record.team_id, request_id=record.id, kind="meeting.duplicate",
                      meeting_id=meeting.id)
-        reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts,
-                        text=replies.already_summarised(link, meeting.id))
+        reply_in_thread(ctx, team_id=record.team_id, channel=record.channel_id, thread_ts=record.origin.thread_ts,
+                        key=f"meeting-duplicate:req-{record.id}", text=replies.already_summarised(link, meeting.id))
         requests.finish_request(conn, record.id, "answered")
         return "duplicate"
     if meeting.status == "summarized":
@@ -221,6 +221,7 @@ def _people(ctx: WorkerContext) -> list[Person]:
 
 def _refuse(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord, text: str) -> str:
     audit.append(conn, team_id=record.team_id, request_id=record.id, kind="request.refused", reason=text[:500])
-    reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text=text)
+    reply_in_thread(ctx, team_id=record.team_id, channel=record.channel_id, thread_ts=record.origin.thread_ts,
+                    key=f"meeting-refusal:req-{record.id}", text=text)
     requests.finish_request(conn, record.id, "refused", error=text[:500])
     return "refused"

@@ -51,8 +51,10 @@ def refuse_oversized_fact(ctx: WorkerContext, record: RequestRecord, text: str) 
         return None
     reply_in_thread(
         ctx,
+        team_id=record.team_id,
         channel=record.channel_id,
         thread_ts=record.origin.thread_ts,
+        key=f"fact-too-long:req-{record.id}",
         text=replies.fact_too_long(len(match.group("fact")), FACT_LIMIT),
     )
     return "refused"
@@ -76,7 +78,8 @@ def handle_forget(ctx: WorkerContext, conn: Conn, record: RequestRecord, text: s
     origin = record.origin
     if not found:
         reply_in_thread(
-            ctx, channel=record.channel_id, thread_ts=origin.thread_ts, text=replies.nothing_to_forget(what)
+            ctx, team_id=record.team_id, channel=record.channel_id, thread_ts=origin.thread_ts,
+            key=f"nothing-to-forget:req-{record.id}", text=replies.nothing_to_forget(what),
         )
         return "answered"
     ids = ",".join(str(item.id) for item in found)
@@ -146,7 +149,8 @@ def answer_question(ctx: WorkerContext, conn: Conn, record: RequestRecord, text:
         if not used_vectors:
             lines.append(replies.RECALL_FULLTEXT_NOTE)
         reply = "\n".join(lines)
-    reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text=reply)
+    reply_in_thread(ctx, team_id=record.team_id, channel=record.channel_id, thread_ts=record.origin.thread_ts,
+                    key=f"recall:req-{record.id}", text=reply)
     return "answered"
 
 

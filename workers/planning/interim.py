@@ -9,11 +9,13 @@ the timer posts only while planning is unfinished, and :meth:`InterimNotice.clos
 progress) removes what it posted. The thread is a daemon, and a work horse that dies takes it along.
 
 The message is keyed like every Baton post (``planning-interim:<request id>``, :func:`post_once`), so a
-redelivered job finds the first instead of posting a second; a run that resumes a request removes a
-message an earlier run left behind (:func:`remove_leftover`): one that found the request planned already,
-and one that plans it again after an earlier run was killed or cut short by an outage (``earlier_run``: the
-request had a planning job before, so that run's message may be up while this one is too fast to post its
-own). A job that fails keeps it: the request is still being worked on (the reconciler retries it).
+redelivered job finds the first instead of posting a second. When its channel's turn is later
+(:class:`workers.throttle.NotYourTurn`), the timer is armed again for the turn rather than sleeping with the
+lock that :meth:`InterimNotice.close` takes. A run that resumes a request removes a message an earlier run left
+behind (:func:`remove_leftover`): one that found the request planned already, and one that plans it again after
+an earlier run was killed or cut short by an outage (``earlier_run``: the request had a planning job before, so
+that run's message may be up while this one is too fast to post its own). A job that fails keeps it: the request
+is still being worked on (the reconciler retries it).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from connectors.slack_once import find_keyed_message, post_once
 from memory.requests import RequestRecord
 from slackui import replies
 from workers.job_context import WorkerContext
-from workers.throttle import wait_turn
+from workers.throttle import NotYourTurn, take_turn
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,14 @@ class InterimNotice:
         self._lock = threading.Lock()
         self._closed = False
         self._ts: str | None = None
+        self._timer = self._arm(after)
+
+    def _arm(self, after: float) -> threading.Timer:
         # The copied context carries the job's correlation id into the timer's log lines.
-        self._timer = threading.Timer(after, contextvars.copy_context().run, args=(self._post,))
-        self._timer.daemon = True
-        self._timer.name = f"interim-{record.id}"
+        timer = threading.Timer(after, contextvars.copy_context().run, args=(self._post,))
+        timer.daemon = True
+        timer.name = f"interim-{self.record.id}"
+        return timer
 
     def __enter__(self) -> InterimNotice:
         self._timer.start()
@@ -86,10 +92,17 @@ class InterimNotice:
                     key=interim_key(record.id),
                     doing="looking for the still-working message",
                     thread_ts=record.origin.thread_ts,
-                    before_post=lambda: wait_turn(self.ctx.redis, record.channel_id, interval=self.ctx.post_interval),
+                    before_post=lambda: take_turn(self.ctx.redis, record.channel_id, holder=interim_key(record.id),
+                                                  interval=self.ctx.post_interval),
                     text=replies.planning_slow(model=self.ctx.settings.chat_model,
                                                deadline_seconds=self.ctx.settings.planning_deadline_seconds),
                 )
+            except NotYourTurn as turn:
+                # The channel's turn is later: try again then (the place in line is held), never asleep holding the
+                # lock that the job's close() waits for.
+                self._timer = self._arm(turn.delay)
+                self._timer.start()
+                return
             except Exception as err:  # a word of comfort that cannot be posted must not stop the planning
                 log.warning("could not post the still-working message of request %s: %s", record.id,
                             describe_error(err))

@@ -247,7 +247,8 @@ def _propose(job: _Planning) -> str:
     post_card_at_turn(ctx, conn, plan_id, maybe_posted=not created)
     requests.finish_request(conn, record.id, "planned")
     if job.notes:
-        reply_in_thread(ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text="\n".join(job.notes))
+        reply_in_thread(ctx, team_id=record.team_id, channel=record.channel_id, thread_ts=record.origin.thread_ts,
+                        key=f"notes:req-{record.id}", text="\n".join(job.notes))
     return "planned"
 
 
@@ -286,7 +287,8 @@ def _resume_card(ctx: WorkerContext, conn: Conn, record: requests.RequestRecord)
 def _refuse(job: _Planning, text: str) -> str:
     record = job.record
     audit.append(job.conn, team_id=record.team_id, request_id=record.id, kind="request.refused", reason=text[:500])
-    reply_in_thread(job.ctx, channel=record.channel_id, thread_ts=record.origin.thread_ts, text=text)
+    reply_in_thread(job.ctx, team_id=record.team_id, channel=record.channel_id, thread_ts=record.origin.thread_ts,
+                    key=f"refusal:req-{record.id}", text=text)
     requests.finish_request(job.conn, record.id, "refused", error=text[:500])
     return "refused"
 
