@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rq import Queue, Worker
-from rq.registry import StartedJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from slack_sdk import WebClient
 
 from baton import demo_git
@@ -199,12 +199,16 @@ def _turns(script: Path | None, stdin: TextIO, terminal: Terminal, *, interactiv
 
 
 def _settle(slack: LocalSlack, redis: Any) -> None:
-    """Wait until the bot has finished reacting: no queued or running jobs, no pending deliveries."""
+    """Wait until the bot has finished reacting: no queued or running jobs, none scheduled for the next few
+    seconds (a post waiting for its channel's turn, a deferred card), no pending deliveries."""
     deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
     quiet_since: float | None = None
     while time.monotonic() < deadline:
+        soon = time.time() + SETTLE_TIMEOUT_SECONDS
         busy = any(
-            Queue(name, connection=redis).count or StartedJobRegistry(name, connection=redis).count
+            Queue(name, connection=redis).count
+            or StartedJobRegistry(name, connection=redis).count
+            or redis.zcount(_scheduled_key(name, redis), "-inf", soon)
             for name in defaults.QUEUES
         )
         try:
@@ -219,6 +223,11 @@ def _settle(slack: LocalSlack, redis: Any) -> None:
         elif now - quiet_since > 0.6:  # the ack enqueues just after answering; allow for it
             return
         time.sleep(0.05)
+
+
+def _scheduled_key(queue: str, redis: Any) -> str:
+    """The sorted set of RQ's jobs scheduled for ``queue`` (score: when they are due)."""
+    return str(ScheduledJobRegistry(queue, connection=redis).key)  # type: ignore[no-untyped-call]
 
 
 def _user_id(terminal: Terminal, name: str) -> str:

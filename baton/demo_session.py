@@ -201,6 +201,8 @@ class DemoSession:
                 return False
         else:
             found = match_buttons(self.terminal.buttons, wanted, viewer=self.me)
+            if wanted and len(found) > 1 and len({(b.action_id, b.value) for b in found}) == 1:
+                found = found[-1:]  # one action on one thing, shown twice (a DM and its reminder): nothing to ask
             if len(found) != 1 or not wanted:
                 self._list_choices(found, wanted)
                 return False

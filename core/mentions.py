@@ -8,6 +8,7 @@ still name Bob when it is planned, and the id is what a connector needs.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -51,3 +52,18 @@ def mentions_in(text: str, *, limit: int) -> tuple[Mention, ...]:
         if len(found) >= limit:
             break
     return tuple(found.values())
+
+
+def with_names(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with a name in each reference that carries none and whose id ``names`` knows (``<#C0OPS>`` ->
+    ``<#C0OPS|ops>``, ``<@U0BOB>`` -> ``<@U0BOB|Bob Example>``). Slack shows either form as the name in mrkdwn;
+    the named form can also be read where Slack shows text as it is (a plain-text header)."""
+
+    def named(match: re.Match[str]) -> str:
+        whole, sigil, ident, label = match.group(0), match.group(1), match.group(2), match.group(3)
+        return f"<{sigil}{ident}|{names[ident]}>" if not label and names.get(ident) else whole
+
+    return _BARE_REF.sub(named, text)
+
+
+_BARE_REF = re.compile(r"<([#@])([CGDUW][A-Z0-9]+)(?:\|([^>]*))?>")

@@ -128,9 +128,9 @@ def test_app_home_shows_the_waiting_plan(bot, db, page, screens):
     assert bot.run_jobs(wait_for=1) >= 1  # opening the tab sent app_home_opened; the job publishes it
     pending = page.locator("#messages .home .block", has_text="Your pending requests")
     pending.wait_for()
-    assert "Post a message in #C0OPS" in pending.inner_text()  # the plan's title, a link to its card
+    assert "Post a message in #ops" in pending.inner_text()  # the plan's title, a link to its card
     screens.shot("app-home")
-    pending.get_by_role("link", name="Post a message in #C0OPS").click()  # the permalink opens the card here
+    pending.get_by_role("link", name="Post a message in #ops").click()  # the permalink opens the card here
     card(page, "Release 1.2").get_by_role("button", name="Approve").wait_for()
 
 

@@ -187,3 +187,19 @@ def test_app_home_is_shown_for_the_person_at_the_keyboard(screen: Screen):
     assert "Your pending requests\n  • Post a message in" in said  # alice's request, waiting for approval
     assert "slack.com" not in said  # the local workspace's links lead nowhere: labels only
     assert [c.params.get("user_id") for c in screen.bot.slack.calls_to("views.publish")] == ["U0ALICE"]
+
+
+def test_the_same_button_shown_twice_is_pressed_without_asking(screen: Screen):
+    web = WebClient(token=screen.bot.slack.bot_token, base_url=screen.bot.slack.api_url)
+    done = {"type": "button", "action_id": "followup_done", "value": "1",
+            "text": {"type": "plain_text", "text": "Done"}}
+    for text in ("Your action items", "Reminder: due tomorrow"):  # the DM, then its reminder: one item, one Done
+        web.chat_postMessage(channel="D0ALICE", text=text, blocks=[
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "actions", "elements": [done]},
+        ])
+    screen.bot.slack.wait_for_deliveries()
+    screen.turn("# nothing")
+    said = screen.turn("/click done")
+    assert "buttons match" not in said, said
+    assert "That button is no longer valid" in said  # pressed: Baton answered the click (no such follow-up here)

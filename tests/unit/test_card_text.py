@@ -56,3 +56,12 @@ def test_the_card_shows_a_title_with_names_and_no_ping_from_a_step():
 def test_app_home_titles_read_as_words_inside_their_links():
     assert home_view._linked("Post to <#C0OPS|ops>", "https://example.slack.com/archives/C0/p1") == (
         "<https://example.slack.com/archives/C0/p1|Post to #ops>")
+
+
+def test_a_title_gets_the_names_of_the_channels_and_people_it_mentions():
+    from core.mentions import with_names
+
+    names = {"C0OPS": "ops", "U0BOB": "Bob Example"}
+    title = "Post to <#C0OPS> for <@U0BOB> and <@U0NEW> in <#C0DEV|dev>"
+    assert with_names(title, names) == "Post to <#C0OPS|ops> for <@U0BOB|Bob Example> and <@U0NEW> in <#C0DEV|dev>"
+    assert readable_refs(with_names(title, names)) == "Post to #ops for @Bob Example and @U0NEW in #dev"

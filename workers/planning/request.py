@@ -7,6 +7,7 @@ on, so every way a request can end is one small function, in the order a reader 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from core import defaults
-from core.mentions import mentions_in
+from core.mentions import mentions_in, with_names
 from core.planning.prompt_context import MentionedName, PlanningContext, ThreadMessage, budget_thread
 from core.policy import ApprovalPolicy, channel_allowed, runs_without_approval
 from core.redaction import DEFAULT_REDACTOR
@@ -214,6 +215,8 @@ def _propose(job: _Planning) -> str:
     ctx, conn, record = job.ctx, job.conn, job.record
     assert job.outcome is not None and job.outcome.plan is not None
     plan, usage = job.outcome.plan, job.outcome.llm_usage
+    # The title names its channels and people (the card's header is plain text, where a bare <#C…> shows raw).
+    plan = dataclasses.replace(plan, title=with_names(plan.title, _names(job)))
     plan_id, created = plans.insert_plan(
         conn,
         request_id=record.id,
@@ -337,6 +340,16 @@ def _planning_context(job: _Planning, catalogue: list[dict[str, Any]]) -> Planni
         mentioned=_mentioned(job.text, lookups),
         catalogue=tuple(catalogue),
     )
+
+
+def _names(job: _Planning) -> dict[str, str]:
+    """The names of the people and channels the request mentions, by id, as a reference's label carries them."""
+    names = {}
+    for mentioned in _mentioned(job.text or job.record.text, job.lookups):
+        ident = mentioned.token.strip("<>#@")
+        if mentioned.name != ident:
+            names[ident] = mentioned.name.removeprefix("#")
+    return names
 
 
 def _mentioned(text: str, lookups: SlackLookups) -> tuple[MentionedName, ...]:
