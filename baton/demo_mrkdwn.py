@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-import emoji
+from localslack.web.mrkdwn import emojize
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([CDG][A-Z0-9]+)(?:\|([^>]*))?>")
@@ -25,16 +25,6 @@ _CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.DOTALL)
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
 _STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
-_EMOJI_CODE = re.compile(r":([a-z0-9_+\-]+):")
-#: Slack's names for emoji that the emoji package knows by another name.
-_SLACK_NAMES = {
-    "large_green_circle": "green_circle",
-    "large_yellow_circle": "yellow_circle",
-    "large_orange_circle": "orange_circle",
-    "large_purple_circle": "purple_circle",
-    "large_brown_circle": "brown_circle",
-    "spiral_note_pad": "spiral_notepad",
-}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 _BOLD_ON, _OFF = "\033[1m", "\033[0m"
 
@@ -72,7 +62,7 @@ def _outside_code(
     text = _BOLD.sub(lambda m: f"{_BOLD_ON}{m.group(1)}{_OFF}" if ansi else m.group(1), text)
     text = _ITALIC.sub(lambda m: m.group(1), text)
     text = _STRIKE.sub(lambda m: m.group(1), text)
-    text = _EMOJI_CODE.sub(_emoji, text)
+    text = emojize(text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -90,8 +80,3 @@ def _is_loopback(url: str) -> bool:
     except ValueError:
         return False
 
-
-def _emoji(match: re.Match[str]) -> str:
-    name = _SLACK_NAMES.get(match.group(1), match.group(1))
-    shown = emoji.emojize(f":{name}:", language="alias")
-    return match.group(0) if shown == f":{name}:" else shown
