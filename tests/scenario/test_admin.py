@@ -216,14 +216,14 @@ def test_plans_lists_the_channels_pending_plans_with_links_to_their_cards(bot, d
 
     text = answer(bot, "plans", user="U0BOB")
     assert text.startswith("*Plans waiting for approval in <#C0GENERAL>* (1)")
-    assert general["title"] == "Post a message in <#C0OPS>"
-    assert f"<{general_link}|#{general['id']} Post a message in #C0OPS>" in text  # no nested markup in a link
+    assert general["title"] == "Post a message in <#C0OPS|ops>"
+    assert f"<{general_link}|#{general['id']} Post a message in #ops>" in text  # no nested markup in a link
     assert "high risk, asked by <@U0ALICE>" in text and "expires in 23 h" in text
     assert f"#{ops['id']} " not in text
 
     everything = answer(bot, "plans all")
     assert "in this workspace* (2)" in everything
-    assert f"#{ops['id']} Post a message in #C0GENERAL>" in everything and "in <#C0OPS>" in everything
+    assert f"#{ops['id']} Post a message in #general>" in everything and "in <#C0OPS>" in everything
 
     code, out = baton(capsys, "plans", "--channel", "C0GENERAL")
     assert code == 0
@@ -233,7 +233,7 @@ def test_plans_lists_the_channels_pending_plans_with_links_to_their_cards(bot, d
     monkeypatch.delenv("SLACK_BOT_TOKEN")  # no token: Slack cannot be asked for names, and the store has none
     code, out = baton(capsys, "plans", "--channel", "C0GENERAL")
     assert code == 0
-    assert f"#{general['id']} Post a message in #C0OPS: high risk, asked by U0ALICE" in out
+    assert f"#{general['id']} Post a message in #ops: high risk, asked by U0ALICE" in out
 
     assert answer(bot, "plans everything") == replies.PLANS_USAGE
 
