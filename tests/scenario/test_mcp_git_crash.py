@@ -23,7 +23,7 @@ from core.mcp_config import McpConfig, StdioServer
 from slackui import plan_card, step_question
 from tests.scenario.loop_helpers import click, ephemerals_to, eventually, plan_row, posts_in
 from tests.scenario.test_mcp_decisions import FORM, question_click_body, steps_of
-from tests.scenario.test_mcp_loop import ask, git, plan_json, tool_step
+from tests.scenario.test_mcp_loop import ask, git, release_notes_plan
 from tests.scenario.test_worker_crash import kill_worker_when
 from workers.job_context import install
 from workers.reconcile import reconcile
@@ -70,16 +70,7 @@ def commit_killed_mid_call(
     config = tmp_path / "mcp.json"
     config.write_text(json.dumps({"mcpServers": {"git": server.model_dump(exclude_defaults=True)}}))
     monkeypatch.setenv("BATON_MCP_CONFIG", str(config))  # the real worker's mcp.json
-    where = {"repo_path": str(repo)}
-    fake_openai.queue_chat(
-        plan_json(
-            tool_step("git.git_create_branch", where | {"branch_name": "release-notes"}, "Create branch release-notes"),
-            tool_step("git.git_checkout", where | {"branch_name": "release-notes"}, "Switch to release-notes"),
-            tool_step("git.git_add", where | {"files": ["notes.txt"]}, "Stage notes.txt"),
-            tool_step("git.git_commit", where | {"message": "Add release notes"}, "Commit the notes"),
-            title="Commit the release notes on a branch",
-        )
-    )
+    fake_openai.queue_chat(release_notes_plan(repo))
     ask(bot, "commit notes.txt on a new branch release-notes")  # planned in-process
     plan = plan_row(db)
     assert plan["status"] == "pending" and "at most once" in json.dumps(

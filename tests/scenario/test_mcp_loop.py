@@ -149,6 +149,18 @@ def test_a_worker_that_died_during_an_at_most_once_call_leaves_it_unknown(mcp_bo
     assert posts_in(mcp_bot, "C0GENERAL", containing="Outcome unknown")
 
 
+def release_notes_plan(repo: Path) -> dict:
+    """The model's plan: a branch for the release notes, switched to, the notes staged and committed."""
+    where = {"repo_path": str(repo)}
+    return plan_json(
+        tool_step("git.git_create_branch", where | {"branch_name": "release-notes"}, "Create branch release-notes"),
+        tool_step("git.git_checkout", where | {"branch_name": "release-notes"}, "Switch to release-notes"),
+        tool_step("git.git_add", where | {"files": ["notes.txt"]}, "Stage notes.txt"),
+        tool_step("git.git_commit", where | {"message": "Add release notes"}, "Commit the notes"),
+        title="Commit the release notes on a branch",
+    )
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 
@@ -164,16 +176,7 @@ def test_mcp_server_git_branch_and_commit_after_approval_is_exactly_one_commit_d
     (repo / "notes.txt").write_text("Release 1.2 notes\n")
     server = StdioServer(command=sys.executable, args=["-m", "mcp_server_git", "--repository", str(repo)])
     mcp_bot.setting_changes["mcp_servers"] = McpConfig(servers={"git": server})
-    where = {"repo_path": str(repo)}
-    fake_openai.queue_chat(
-        plan_json(
-            tool_step("git.git_create_branch", where | {"branch_name": "release-notes"}, "Create branch release-notes"),
-            tool_step("git.git_checkout", where | {"branch_name": "release-notes"}, "Switch to release-notes"),
-            tool_step("git.git_add", where | {"files": ["notes.txt"]}, "Stage notes.txt"),
-            tool_step("git.git_commit", where | {"message": "Add release notes"}, "Commit the notes"),
-            title="Commit the release notes on a branch",
-        )
-    )
+    fake_openai.queue_chat(release_notes_plan(repo))
     ask(mcp_bot, "commit notes.txt on a new branch release-notes")
     plan = plan_row(db)
     assert plan["status"] == "pending" and plan["risk"] == "medium"  # writes, not destructive, not open-world
