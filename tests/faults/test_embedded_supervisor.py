@@ -102,7 +102,9 @@ def test_a_worker_restarts_killed_redis_and_postgres_and_counts_it_on_metrics(tm
         killed = time.monotonic()
         _kill(pg_pid)
         # Its backends outlive the postmaster for a moment: the first tries may fail, the backoff retries.
-        _until(lambda: observer.status()["postgres"]["pid"] not in (None, pg_pid), timeout=30,
+        # A killed postmaster leaves backends that hold its shared memory until they notice; each failed start
+        # doubles the wait (1, 2, 4, 8, 16, 32 s), so on a slow machine the restart can take past 30 s.
+        _until(lambda: observer.status()["postgres"]["pid"] not in (None, pg_pid), timeout=70,
                what="postgres was not restarted")
         pg_back = time.monotonic() - killed
         with connect(observer.postgres.url()) as conn:
