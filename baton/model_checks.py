@@ -37,7 +37,8 @@ PROBE_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"ok": {"type": 
 def completion_check(settings: Settings) -> Check:
     """One completion of :data:`PROBE` on the chat model, with no retries and the usual timeout."""
     capabilities = ModelCapabilities(
-        base_url=settings.openai_base_url, structured=settings.llm_structured, limit_param=settings.llm_limit_param
+        base_url=settings.openai_base_url, structured=settings.llm_structured, limit_param=settings.llm_limit_param,
+        stream=settings.llm_stream,
     )
     llm = LLMClient(
         api_key=settings.openai_api_key,

@@ -11,12 +11,17 @@ OpenAI-compatible servers differ where Baton cares most:
 - **grammar engines** (llama.cpp, vLLM's guided decoding) compile the schema into a grammar, and long
   ``maxLength``/``maxItems`` bounds blow it up ("exceeds sane defaults", "failed to parse grammar").
 
+- **streaming**: every server streams, but some reject ``stream_options`` (older Azure API versions), and
+  ``llama-cpp-python`` ends a stream early when another request arrives (its ``interrupt_requests``).
+
 So Baton sends :func:`grammar_schema` (structure only; its own pydantic validation enforces the limits after the
 reply), starts from the strongest form (:data:`STRONGEST`), and reads each rejection with :func:`read_rejection`:
 a message naming what the server does not take is not a transient failure but a fact about the server, which the
-worker layer remembers per model (``workers/llm/capabilities.py``). Operators can pin either choice
-(``BATON_LLM_STRUCTURED``, ``BATON_LLM_LIMIT_PARAM``); a pinned choice the server rejects is a configuration error
-whose reason says what to set.
+worker layer remembers per model (``workers/llm/capabilities.py``). Baton streams structured replies so it can
+stop early (:mod:`workers.llm.streaming`), and a server that rejects or breaks off streams is asked without from
+then on.
+Operators can pin each choice (``BATON_LLM_STRUCTURED``, ``BATON_LLM_LIMIT_PARAM``, ``BATON_LLM_STREAM``); a pinned
+choice the server rejects is a configuration error whose reason says what to set.
 """
 
 from __future__ import annotations
@@ -58,24 +63,31 @@ GRAMMAR_UNSAFE_KEYWORDS = frozenset(
 #: How the structured form is pinned, by setting; the reason of a rejection says which value to set.
 STRUCTURED_SETTING = "BATON_LLM_STRUCTURED"
 LIMIT_SETTING = "BATON_LLM_LIMIT_PARAM"
+STREAM_SETTING = "BATON_LLM_STREAM"
+#: What a :class:`Rejection` of streaming names as rejected.
+STREAM = "stream"
 
 
 @dataclass(frozen=True)
 class Capabilities:
-    """How to ask one model on one server: the structured-output form and the output-limit parameter.
+    """How to ask one model on one server: the structured-output form, the output-limit parameter, and whether
+    replies are streamed.
 
     ``learned`` is False for the starting guess (nothing seen yet), True once a server's answer decided it."""
 
     structured: Structured = "json_schema"
     limit_param: LimitParam = "max_tokens"
     learned: bool = False
+    stream: bool = True
 
     def describe(self) -> str:
-        """One line for logs and ``baton doctor``: ``structured output json_object, limit via max_tokens``."""
-        return f"structured output {self.structured}, output limit via {self.limit_param}"
+        """One line for logs and ``baton doctor``: ``structured output json_object, output limit via max_tokens,
+        streamed``."""
+        streamed = "streamed" if self.stream else "not streamed"
+        return f"structured output {self.structured}, output limit via {self.limit_param}, {streamed}"
 
     def to_json(self) -> str:
-        return json.dumps({"structured": self.structured, "limit_param": self.limit_param})
+        return json.dumps({"structured": self.structured, "limit_param": self.limit_param, "stream": self.stream})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Capabilities | None:
@@ -86,21 +98,21 @@ class Capabilities:
             return None
         if not isinstance(data, dict):
             return None
-        structured, limit = data.get("structured"), data.get("limit_param")
-        if structured not in STRUCTURED_FORMS or limit not in LIMIT_PARAMS:
+        structured, limit, stream = data.get("structured"), data.get("limit_param"), data.get("stream", True)
+        if structured not in STRUCTURED_FORMS or limit not in LIMIT_PARAMS or not isinstance(stream, bool):
             return None
-        return cls(structured=structured, limit_param=limit, learned=True)
+        return cls(structured=structured, limit_param=limit, stream=stream, learned=True)
 
 
-#: What Baton tries first when neither is pinned nor learned: structured outputs with a schema, and the output
-#: limit every server but OpenAI's reasoning models honours (those say so, and Baton switches).
+#: What Baton tries first when nothing is pinned or learned: structured outputs with a schema, the output limit
+#: every server but OpenAI's reasoning models honours (those say so, and Baton switches), and streaming.
 STRONGEST = Capabilities()
 
 
 @dataclass(frozen=True)
 class Rejection:
-    """What a server's error message says it does not take: ``structured`` (the form it rejected) or ``limit_param``
-    (the parameter it rejected), and the form or parameter to use instead."""
+    """What a server's error message says it does not take: ``structured`` (the form it rejected), ``limit_param``
+    (the parameter it rejected) or :data:`STREAM`, and the form or parameter to use instead."""
 
     rejected: str
     instead: Capabilities | None
@@ -109,16 +121,17 @@ class Rejection:
 
     def reason(self, *, model: str, pinned: bool) -> str:
         """A short reason for a Slack card and the log: which model, what it rejected, what to set."""
-        what = (
-            f"the model server rejected {self.rejected}"
-            if self.rejected in LIMIT_PARAMS
-            else f"the model server rejected structured output ({self.rejected})"
-        )
+        if self.rejected in LIMIT_PARAMS:
+            what = f"the model server rejected {self.rejected}"
+        elif self.rejected == STREAM:
+            what = "the model server rejected or broke off a streamed reply"
+        else:
+            what = f"the model server rejected structured output ({self.rejected})"
         if self.value is None:
             return f"{what} for {model}, and Baton has no weaker form to try; check the server's configuration"
         advice = f"set {self.setting}={self.value}"
         if pinned:
-            advice += f" (it is pinned to {self.rejected})"
+            advice += " (it is pinned to on)" if self.rejected == STREAM else f" (it is pinned to {self.rejected})"
         return f"{what} for {model}; {advice}"
 
 
@@ -128,6 +141,7 @@ _JSON_SCHEMA_REJECTED = re.compile(
     re.IGNORECASE,
 )
 _RESPONSE_FORMAT_REJECTED = re.compile(r"response_format|json_object|json mode", re.IGNORECASE)
+_STREAM_REJECTED = re.compile(r"\bstream(?:_options)?\b", re.IGNORECASE)
 _PARAM_REJECTED = re.compile(
     r"unsupported|not supported|unrecognized|unknown|unexpected|extra (?:inputs|fields)|not permitted|invalid",
     re.IGNORECASE,
@@ -145,6 +159,8 @@ def read_rejection(message: str, *, sent: Capabilities) -> Rejection | None:
     if limit is not None:
         other: LimitParam = "max_completion_tokens" if limit == "max_tokens" else "max_tokens"
         return Rejection(limit, replace(sent, limit_param=other, learned=True), LIMIT_SETTING, other)
+    if sent.stream and _STREAM_REJECTED.search(text) and _PARAM_REJECTED.search(text):
+        return broken_stream(sent)
     if sent.structured == "text":
         return None
     if sent.structured == "json_schema" and _JSON_SCHEMA_REJECTED.search(text):
@@ -165,6 +181,11 @@ def _rejected_limit(text: str, *, sent: LimitParam) -> LimitParam | None:
     if other_at >= 0 and other_at < at:
         return None
     return sent
+
+
+def broken_stream(sent: Capabilities) -> Rejection:
+    """The server rejected ``stream``/``stream_options`` or ended a stream before the reply: ask without streaming."""
+    return Rejection(STREAM, replace(sent, stream=False, learned=True), STREAM_SETTING, "off")
 
 
 def _step_down(sent: Capabilities) -> Rejection:

@@ -122,6 +122,9 @@ class Settings:
     llm_structured: str = "auto"
     #: Which parameter carries the output limit: auto (learned), or pinned to max_tokens or max_completion_tokens.
     llm_limit_param: str = "auto"
+    #: Whether structured replies are streamed (so Baton can stop a reply early): auto (yes, until a server rejects
+    #: or breaks off a stream), or pinned on or off.
+    llm_stream: str = "auto"
     #: Seconds a step parked by a retryable outage (Slack 429/5xx, timeouts) is retried before its plan fails.
     step_retry_horizon_seconds: int = defaults.STEP_RETRY_HORIZON_SECONDS
     #: Workspace admins (user ids) and an admin user group (S…): may change channel policy.
@@ -263,6 +266,7 @@ ENV_VARS: dict[str, str] = {
     "digest_deadline_seconds": "BATON_DIGEST_DEADLINE",
     "llm_structured": "BATON_LLM_STRUCTURED",
     "llm_limit_param": "BATON_LLM_LIMIT_PARAM",
+    "llm_stream": "BATON_LLM_STREAM",
     "step_retry_horizon_seconds": "BATON_STEP_RETRY_HORIZON",
     "admins": "BATON_ADMINS",
     "admin_group": "BATON_ADMIN_GROUP",
@@ -368,6 +372,7 @@ def load_settings(env: Mapping[str, str], *, default_home: Path, **overrides: An
                                           defaults.DIGEST_DEADLINE_SECONDS, example="30"),
         llm_structured=_choice("llm_structured", raw("llm_structured"), LLM_STRUCTURED_CHOICES, default="auto"),
         llm_limit_param=_choice("llm_limit_param", raw("llm_limit_param"), LLM_LIMIT_PARAM_CHOICES, default="auto"),
+        llm_stream=_choice("llm_stream", raw("llm_stream"), LLM_STREAM_CHOICES, default="auto"),
         step_retry_horizon_seconds=_positive("step_retry_horizon_seconds", raw("step_retry_horizon_seconds"),
                                              defaults.STEP_RETRY_HORIZON_SECONDS, example="3600", minimum=0),
         admins=_user_ids("admins", raw("admins")),
@@ -593,6 +598,8 @@ def _port(value: str | None, *, field: str = "port") -> int:
 #: Accepted values of ``BATON_LLM_STRUCTURED`` and ``BATON_LLM_LIMIT_PARAM`` ("auto": learned from the server).
 LLM_STRUCTURED_CHOICES = ("auto", "json_schema", "json_object", "text")
 LLM_LIMIT_PARAM_CHOICES = ("auto", "max_tokens", "max_completion_tokens")
+#: Accepted values of ``BATON_LLM_STREAM``.
+LLM_STREAM_CHOICES = ("auto", "on", "off")
 
 #: Accepted values of ``BATON_EMBEDDING_PROVIDER``.
 EMBEDDING_PROVIDERS = ("auto", "local", "openai", "none")

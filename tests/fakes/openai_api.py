@@ -32,7 +32,16 @@ from aiohttp import web
 from tests.fakes.openai_app import EMPTY_QUEUE_MESSAGE, build_app
 from tests.fakes.openai_profiles import PROFILES
 from tests.fakes.openai_replies import ChatReply, to_arguments, to_content
-from tests.fakes.openai_state import Delay, ErrorAnswer, FakeState, Malformed, Path, RecordedRequest, Responder
+from tests.fakes.openai_state import (
+    Delay,
+    ErrorAnswer,
+    FakeState,
+    Generation,
+    Malformed,
+    Path,
+    RecordedRequest,
+    Responder,
+)
 
 __all__ = [
     "DEFAULT_EMBEDDING_DIM",
@@ -165,8 +174,10 @@ class FakeOpenAI:
         model: str | None = None,
         refusal: str | None = None,
         cut_after: int | None = None,
+        interrupted_after: int | None = None,
     ) -> None:
-        """Queue an assistant reply (``cut_after``: streamed, the connection drops after that many content chunks).
+        """Queue an assistant reply (``cut_after``: streamed, the connection drops after that many content chunks;
+        ``interrupted_after``: streamed, it ends cleanly after that many, with no finish reason).
 
         Dict/list ``content`` is sent as JSON text. Each tool call is ``{"name": str, "arguments": dict |
         str}`` and gets id ``call_<n>``; a string is sent as is, so it may be broken JSON. ``usage`` replaces
@@ -174,7 +185,8 @@ class FakeOpenAI:
         when there are tool calls and ``"stop"`` otherwise.
         """
         calls = tuple((call["name"], to_arguments(call.get("arguments", {}))) for call in tool_calls or ())
-        self._state.push("chat", ChatReply(to_content(content), calls, usage, finish_reason, model, refusal, cut_after))
+        self._state.push("chat", ChatReply(to_content(content), calls, usage, finish_reason, model, refusal, cut_after,
+                                           interrupted_after))
 
     def queue_invalid_json_content(self, content: str = 'Sure! Here is the JSON: {"answer": ') -> None:
         """Queue a well-formed completion whose message content is not valid JSON (a misbehaving model)."""
@@ -237,6 +249,12 @@ class FakeOpenAI:
     def chat_requests(self) -> list[RecordedRequest]:
         """Only the ``/v1/chat/completions`` requests."""
         return [r for r in self.requests if r.path == "/v1/chat/completions"]
+
+    @property
+    def generations(self) -> list[Generation]:
+        """The chat replies generated since the last reset, oldest first, and how far each got before it finished
+        or its client hung up (a streamed one stops then)."""
+        return self._state.generations()
 
     @property
     def embedding_requests(self) -> list[RecordedRequest]:

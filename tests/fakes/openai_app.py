@@ -15,7 +15,16 @@ from aiohttp.typedefs import Handler
 
 from tests.fakes.openai_profiles import PROFILES, bounded, rejection
 from tests.fakes.openai_replies import ChatReply, build_completion, build_embeddings, error_body
-from tests.fakes.openai_state import Answer, Delay, ErrorAnswer, FakeState, Malformed, Path, RecordedRequest
+from tests.fakes.openai_state import (
+    Answer,
+    Delay,
+    ErrorAnswer,
+    FakeState,
+    Generation,
+    Malformed,
+    Path,
+    RecordedRequest,
+)
 from tests.fakes.openai_validation import InvalidRequest, embedding_inputs, validate_chat
 
 EMPTY_QUEUE_MESSAGE = "fake openai: no scripted reply queued"
@@ -111,15 +120,25 @@ class _Handlers:
         if answer is None:
             # x-should-retry: false makes an SDK with retries fail at once, showing this message.
             return _error(500, EMPTY_QUEUE_MESSAGE, headers={"x-should-retry": "false"})
+        if isinstance(answer, Malformed) and body.get("stream"):
+            # Asked to stream, a broken server sends an event whose data is not a chunk.
+            return web.Response(status=200, text=f"data: {answer.body}\n\n", content_type="text/event-stream")
         if not isinstance(answer, ChatReply):
             return _fault(answer)
         answer = bounded(PROFILES[self.state.profile], body, answer)
         call_ids = [self.state.next_call_id() for _ in answer.tool_calls]
         completion_id = self.state.next_completion_id()
         completion = build_completion(answer, request=body, completion_id=completion_id, call_ids=call_ids)
+        pace = PROFILES[self.state.profile].seconds_per_piece
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            return await _stream(request, completion, include_usage=include_usage, cut_after=answer.cut_after)
+            generation = self.state.start_generation(Generation(completion_id, True, len(_pieces(completion)[1])))
+            return await _stream(request, completion, include_usage=include_usage, cut_after=answer.cut_after,
+                                 interrupted_after=answer.interrupted_after, pace=pace, generation=generation)
+        if pace:
+            # A whole reply is written before it is sent, and a hang-up does not stop that (shielded).
+            generation = self.state.start_generation(Generation(completion_id, False, len(_pieces(completion)[1])))
+            await asyncio.shield(_generate(generation, pace=pace))
         return _json(completion)
 
     async def embeddings(self, request: web.Request) -> web.StreamResponse:
@@ -161,31 +180,62 @@ class _Handlers:
 STREAM_PIECE = 8
 
 
-async def _stream(request: web.Request, completion: dict[str, Any], *, include_usage: bool,
-                  cut_after: int | None = None) -> web.StreamResponse:
-    """The completion as OpenAI streams it: server-sent ``chat.completion.chunk`` events, the content in pieces,
-    the finish reason in the last one, then (when asked) a usage chunk with no choices, then ``[DONE]``.
-    ``cut_after``: the connection is dropped after that many chunks, mid-stream."""
+def _pieces(completion: dict[str, Any]) -> tuple[str, list[str]]:
+    """The streamed field (``refusal`` streams like content, as OpenAI sends it) and its pieces."""
+    message = completion["choices"][0]["message"]
+    field = "refusal" if message.get("refusal") else "content"
+    text = message.get(field) or ""
+    return field, [text[i:i + STREAM_PIECE] for i in range(0, len(text), STREAM_PIECE)]
+
+
+async def _generate(generation: Generation, *, pace: float) -> None:
+    for _ in range(generation.pieces):
+        await asyncio.sleep(pace)
+        generation.produced += 1
+    generation.finished = True
+
+
+async def _stream(request: web.Request, completion: dict[str, Any], *, include_usage: bool, generation: Generation,
+                  cut_after: int | None = None, interrupted_after: int | None = None,
+                  pace: float = 0.0) -> web.StreamResponse:
+    """The completion as OpenAI streams it: server-sent ``chat.completion.chunk`` events, the content in pieces
+    (each ``pace`` seconds after the one before), the finish reason in the last one, then (when asked) a usage
+    chunk with no choices, then ``[DONE]``. ``cut_after``: the connection is dropped after that many chunks,
+    mid-stream; ``interrupted_after``: ``[DONE]`` follows that many pieces, with no finish reason. A client that
+    hangs up stops the generation (``generation`` records how far it got)."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
     await response.prepare(request)
     base = {"id": completion["id"], "object": "chat.completion.chunk", "created": completion["created"],
             "model": completion["model"]}
     choice = completion["choices"][0]
-    content = choice["message"].get("content") or ""
-    pieces = [content[i:i + STREAM_PIECE] for i in range(0, len(content), STREAM_PIECE)]
-    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece},
+    field, pieces = _pieces(completion)
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", field: piece},
                                     "finish_reason": None}]} for piece in pieces]
     chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
     if include_usage:
         chunks.append({**base, "choices": [], "usage": completion["usage"]})
-    for n, chunk in enumerate(chunks):
-        if cut_after is not None and n == cut_after:
-            assert request.transport is not None
-            request.transport.close()  # no last chunk of the chunked body: the client sees a broken stream
-            return response
-        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-    await response.write(b"data: [DONE]\n\n")
-    await response.write_eof()
+    try:
+        for n, chunk in enumerate(chunks):
+            if cut_after is not None and n == cut_after:
+                assert request.transport is not None
+                request.transport.close()  # no last chunk of the chunked body: the client sees a broken stream
+                return response
+            if n == interrupted_after:
+                break
+            if n < len(pieces):
+                if pace:
+                    await asyncio.sleep(pace)
+                generation.produced += 1
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+    except ConnectionResetError:
+        generation.hung_up = True
+        return response
+    except asyncio.CancelledError:
+        generation.hung_up = True
+        raise
+    generation.finished = interrupted_after is None
     return response
 
 

@@ -13,6 +13,10 @@ A profile changes how the fake treats what a request *asks for*, not what it ans
 - ``reasoning``: OpenAI's reasoning models: ``max_tokens`` is rejected with HTTP 400 naming
   ``max_completion_tokens``.
 - ``no-embeddings``: an OpenAI-like chat server with no ``/v1/embeddings`` (404).
+- ``slow``: a CPU-bound local server that generates :data:`SLOW_PIECE_SECONDS` per piece of content. Streamed, it
+  stops when the client hangs up (llama-cpp-python, vLLM and Ollama do); asked for a whole reply it keeps
+  generating to the end (llama-cpp-python does), whoever is still waiting.
+- ``no-stream-options``: rejects ``stream_options`` with HTTP 400 (older Azure OpenAI API versions).
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ REASONING_MAX_TOKENS = (
 )
 #: The longest ``maxLength``/``maxItems`` the ``grammar`` profile compiles (llama.cpp gives up on long bounds).
 GRAMMAR_MAX_REPETITIONS = 100
+#: Azure OpenAI's answer to ``stream_options`` before API version 2024-09-01-preview.
+STREAM_OPTIONS_UNRECOGNIZED = "Unrecognized request argument supplied: stream_options"
+#: The ``slow`` profile's pace: seconds per streamed piece (eight characters, about two tokens).
+SLOW_PIECE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,8 @@ class ServerProfile:
     honours: frozenset[str] = frozenset({"max_tokens", "max_completion_tokens"})
     rejects: frozenset[str] = frozenset()
     embeddings: bool = True
+    seconds_per_piece: float = 0.0
+    stream_options: bool = True
 
 
 OPENAI = ServerProfile("openai")
@@ -62,6 +72,8 @@ PROFILES = {
         ServerProfile("grammar", grammar_max_repetitions=GRAMMAR_MAX_REPETITIONS),
         ServerProfile("reasoning", honours=frozenset({"max_completion_tokens"}), rejects=frozenset({"max_tokens"})),
         ServerProfile("no-embeddings", embeddings=False),
+        ServerProfile("slow", seconds_per_piece=SLOW_PIECE_SECONDS),
+        ServerProfile("no-stream-options", stream_options=False),
     )
 }
 
@@ -70,6 +82,8 @@ def rejection(profile: ServerProfile, body: dict[str, Any]) -> ErrorAnswer | Non
     """The error ``profile``'s server answers ``body`` with, or None when it takes the request."""
     if "max_tokens" in body and "max_tokens" in profile.rejects:
         return ErrorAnswer(400, REASONING_MAX_TOKENS, code="unsupported_parameter")
+    if "stream_options" in body and not profile.stream_options:
+        return ErrorAnswer(400, STREAM_OPTIONS_UNRECOGNIZED)
     fmt = body.get("response_format")
     if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
         return None

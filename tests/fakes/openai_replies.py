@@ -51,6 +51,9 @@ class ChatReply:
     refusal: str | None = None
     #: When streamed: the connection drops after this many content chunks (a server dying mid-answer).
     cut_after: int | None = None
+    #: When streamed: the stream ends cleanly (``[DONE]``) after this many content chunks, with no finish reason
+    #: (llama-cpp-python ends a running stream so when another request arrives, its ``interrupt_requests``).
+    interrupted_after: int | None = None
 
 
 def error_body(

@@ -55,6 +55,19 @@ class Malformed:
 
 Answer = ChatReply | ErrorAnswer | Delay | Malformed
 
+
+@dataclass
+class Generation:
+    """One reply the fake "generated" (at its profile's pace): how many content pieces it had and how many it
+    produced before it finished or the client hung up (a streamed reply stops then, a whole one does not)."""
+
+    completion_id: str
+    streamed: bool
+    pieces: int
+    produced: int = 0
+    hung_up: bool = False
+    finished: bool = False
+
 #: Answers a chat request by its body: content (a string, or a dict/list sent as JSON), a full
 #: :class:`ChatReply` or an :class:`ErrorAnswer`; ``None`` passes the request on (to the next responder, then
 #: the queue).
@@ -73,6 +86,7 @@ class FakeState:
         self._lock = threading.Lock()
         self._queues: dict[Path, deque[Answer]] = {"chat": deque(), "embeddings": deque()}
         self._requests: list[RecordedRequest] = []
+        self._generations: list[Generation] = []
         self._responders: list[Responder] = []
         self._completion_ids = itertools.count(1)
         self._call_ids = itertools.count(1)
@@ -121,6 +135,17 @@ class FakeState:
             self._requests.append(request)
             return len(self._requests)
 
+    def start_generation(self, generation: Generation) -> Generation:
+        """Keep ``generation`` (its handler updates it as it goes) and return it."""
+        with self._lock:
+            self._generations.append(generation)
+        return generation
+
+    def generations(self) -> list[Generation]:
+        """The replies generated since the last reset, oldest first (live objects: read, do not change)."""
+        with self._lock:
+            return list(self._generations)
+
     def requests(self) -> list[RecordedRequest]:
         """A copy of the recorded requests, oldest first."""
         with self._lock:
@@ -142,6 +167,7 @@ class FakeState:
             for queue in self._queues.values():
                 queue.clear()
             self._requests.clear()
+            self._generations.clear()
             self._responders.clear()
             self._completion_ids = itertools.count(1)
             self._call_ids = itertools.count(1)

@@ -112,7 +112,7 @@ def test_doctor_passes_against_real_servers_and_the_fakes(backends, local_slack,
     [chat] = fake_openai.chat_requests
     assert chat.body["max_tokens"] == 16
     assert "gpt-4o-mini answered in" in passed["completion"]
-    assert "detected: structured output json_schema, output limit via max_tokens" in passed["completion"]
+    assert "detected: structured output json_schema, output limit via max_tokens, streamed" in passed["completion"]
     assert "text-embedding-3-small: 384 dimensions" in passed["embedding"]
 
 

@@ -18,6 +18,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -31,7 +32,8 @@ from tests.scenario.loop_helpers import card_text
 from tests.scenario.meeting_helpers import MONDAY, card_json, meeting_row, set_clock
 from tests.scenario.test_digests import command, configure, digest_posts
 from workers.llm.capabilities import ModelCapabilities, RedisCapabilityStore
-from workers.llm.client import LLMCallRecord, LLMClient
+from workers.llm.client import Conversation, LLMCallRecord, LLMClient, LLMUnavailable
+from workers.llm.deadline import Deadline
 from workers.memories.embeddings import EmbeddingUnavailable, OpenAIEmbeddings
 
 pytestmark = pytest.mark.llama
@@ -41,6 +43,7 @@ MODEL = "gemma-3-270m"
 OUTPUT_TOKENS = (("plan", 64), ("meeting_chunk", 64), ("meeting_merge", 64), ("meeting_notes", 64), ("digest", 32))
 DEADLINE = 240
 ANSWER = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+SAY_OK = render("repair_plan.j2", problems=["say ok"], previous_reply="-")
 #: How long ``/v1/models`` may take on an idle server (it waits behind any generation still running).
 IDLE_WITHIN = 3.0
 
@@ -120,6 +123,17 @@ def assert_idle(base_url: str) -> None:
     assert get_models(base_url, timeout=IDLE_WITHIN) == 200 and time.monotonic() - started < IDLE_WITHIN
 
 
+def client(base_url: str, records: list[LLMCallRecord], capabilities: ModelCapabilities, *, limit: int,
+           deadline: Deadline | None = None) -> LLMClient:
+    """A client of the server, its digest calls limited to ``limit`` output tokens, every call kept in ``records``."""
+    return LLMClient(api_key=None, base_url=base_url, model=MODEL, timeout=DEADLINE, recorder=records.append,
+                     capabilities=capabilities, output_limits={"digest": limit}, deadline=deadline)
+
+
+def ask(llm: LLMClient, prompt: Any) -> Any:
+    return llm.complete_json(purpose="digest", prompt=prompt, schema_name="answer", schema=ANSWER, team_id="T1")
+
+
 def calls(db: Any, purpose: str) -> list[dict[str, Any]]:
     return db.execute("SELECT * FROM llm_calls WHERE purpose LIKE %s ORDER BY id", (purpose + "%",)).fetchall()
 
@@ -135,18 +149,9 @@ def describe(rows: list[dict[str, Any]]) -> str:
 def test_baton_detects_json_object_and_max_tokens_from_the_servers_own_answers(redis_conn, llama_server):
     store = RedisCapabilityStore(redis_conn, ttl_seconds=60)
     records: list[LLMCallRecord] = []
-    llm = LLMClient(
-        api_key=None,
-        base_url=llama_server,
-        model=MODEL,
-        timeout=DEADLINE,
-        recorder=records.append,
-        capabilities=ModelCapabilities(base_url=llama_server, store=store),
-        output_limits={"digest": 8},
-    )
-    prompt = render("repair_plan.j2", problems=["say ok"], previous_reply="-")
+    llm = client(llama_server, records, ModelCapabilities(base_url=llama_server, store=store), limit=8)
 
-    reply = llm.complete_json(purpose="digest", prompt=prompt, schema_name="answer", schema=ANSWER, team_id="T1")
+    reply = ask(llm, SAY_OK)
 
     # Its HTTP 500 for json_schema named json_object: learned at once (not retried as a busy server), kept for all.
     assert not records[0].ok and "rejected structured output (json_schema)" in (records[0].error or "")
@@ -224,7 +229,65 @@ def test_a_mention_a_pasted_transcript_and_a_digest_against_llama_cpp_python(bot
     for row in db.execute("SELECT * FROM llm_calls").fetchall():
         assert row["latency_ms"] < DEADLINE * 1000
         assert row["output_tokens"] <= dict(OUTPUT_TOKENS)[row["purpose"].removesuffix("_repair")]
+        # It streams no usage chunk: a reply that came is counted a token a piece, not as nothing.
+        if row["error"] is None or "cut off" in row["error"]:
+            assert row["output_tokens"] > 0, describe([row])
     print("\nwhat llama-cpp-python did, by purpose:\n" + json.dumps(report, indent=1))
+
+
+#: Asks for far more than the model can write within :data:`STOP_AFTER` seconds on a CPU.
+LONG_STORY = Conversation(
+    messages=({"role": "user", "content": "Write a very long story (at least 2,000 words) about a lighthouse keeper "
+               "and put all of it in the JSON field 'answer'."},)
+)
+STOP_AFTER = 4.0
+
+
+def test_a_reply_stopped_at_its_deadline_stops_the_server_too(redis_conn, llama_server):
+    # Streamed, Baton hangs up when its time is up, and llama-cpp-python stops generating when it notices: the server
+    # is idle at once. (Asked whole, it went on to the output limit for nobody, and the next call queued behind it.)
+    records: list[LLMCallRecord] = []
+    store = RedisCapabilityStore(redis_conn, ttl_seconds=60)
+    capabilities = ModelCapabilities(base_url=llama_server, store=store, structured="text")
+    llm = client(llama_server, records, capabilities, limit=2000, deadline=Deadline(STOP_AFTER))
+
+    started = time.monotonic()
+    try:
+        reply = ask(llm, LONG_STORY)
+        outcome = f"answered: {reply.finish_reason}, {reply.usage.output_tokens} tokens"
+    except LLMUnavailable as err:
+        outcome = err.reason
+    took = time.monotonic() - started
+
+    # The SDK's one backoff sleep before the attempt it then finds too late is all that may be left over.
+    assert took < STOP_AFTER + 2, (took, outcome)
+    assert_idle(llama_server)
+    assert records and records[-1].latency_ms < (STOP_AFTER + 2) * 1000
+    print(f"\nstopped at the {STOP_AFTER:g}s deadline after {took:.1f}s ({outcome}); server idle at once")
+
+
+def test_a_stream_it_ends_for_another_request_is_asked_again_whole(llama_server):
+    # llama-cpp-python's default interrupt_requests ends a running stream (with [DONE], no finish reason) when
+    # another request arrives. The interrupted call is asked again without streaming, and the model is not streamed
+    # to from then on; both calls get their replies.
+    capabilities = ModelCapabilities(base_url=llama_server, structured="text")  # this test's own memory store
+    records: list[LLMCallRecord] = []
+
+    replies: list[Any] = []
+    long_call = threading.Thread(
+        target=lambda: replies.append(ask(client(llama_server, records, capabilities, limit=96), LONG_STORY))
+    )
+    long_call.start()
+    time.sleep(3)  # the long reply is streaming by now
+    short = ask(client(llama_server, records, capabilities, limit=8), SAY_OK)
+    long_call.join(timeout=DEADLINE)
+
+    assert replies and not long_call.is_alive()
+    broken = [r for r in records if r.error and "broke off a streamed reply" in r.error]
+    assert len(broken) >= 1 and not capabilities.for_model(MODEL).stream, [r.error for r in records]
+    assert short.usage.output_tokens <= 8 and replies[0].usage.output_tokens <= 96
+    assert_idle(llama_server)
+    print(f"\ninterrupted: {broken[0].error}; then asked whole: {[(r.ok, r.error) for r in records]}")
 
 
 def test_auto_embeddings_never_ask_it_for_an_openai_model(llama_server):

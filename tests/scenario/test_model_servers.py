@@ -84,7 +84,7 @@ def test_llama_cpp_python_rejects_the_schema_once_and_every_process_then_asks_fo
     assert calls[0].error == (
         "the model server rejected structured output (json_schema) for gemma-3-270m; set "
         "BATON_LLM_STRUCTURED=json_object (Baton now sends structured output json_object, "
-        "output limit via max_tokens)"
+        "output limit via max_tokens, streamed)"
     )
 
 
@@ -111,7 +111,7 @@ def test_a_reasoning_model_gets_max_completion_tokens_after_it_names_it(fake_ope
     assert sent(fake_openai) == [("json_schema", "max_tokens"), ("json_schema", "max_completion_tokens")]
 
 
-def test_a_server_ignoring_max_completion_tokens_is_noticed_and_gets_max_tokens(fake_openai, redis_conn):
+def test_a_server_ignoring_max_completion_tokens_is_stopped_at_the_limit_and_gets_max_tokens(fake_openai, redis_conn):
     # What was learned elsewhere (or a stale entry) says max_completion_tokens; this server ignores it.
     store = RedisCapabilityStore(redis_conn, ttl_seconds=60)
     ModelCapabilities(base_url=fake_openai.base_url, store=store).learn(
@@ -133,9 +133,12 @@ def test_a_server_ignoring_max_completion_tokens_is_noticed_and_gets_max_tokens(
         ("json_object", "max_completion_tokens"),
         ("json_object", "max_tokens"),
     ]
-    assert ignored.finish_reason == "stop" and ignored.data == long_answer
+    # Streamed, the reply that ignored the limit was stopped there (a piece is at least a token), not read whole.
+    limit = defaults.DIGEST_INTRO_OUTPUT_TOKENS
+    assert ignored.finish_reason == "length" and ignored.data is None
+    assert limit < ignored.usage.output_tokens <= limit + 9 and len(ignored.raw) < len(json.dumps(long_answer)) / 3
     assert bounded.finish_reason == "length" and bounded.data is None
-    assert bounded.error == "the reply was cut off at the output token limit"
+    assert bounded.error == ignored.error == "the reply was cut off at the output token limit"
 
 
 def test_a_grammar_engine_takes_baton_schemas_because_their_bounds_are_not_sent(fake_openai, redis_conn):
@@ -195,7 +198,7 @@ def scripted_model(body: dict) -> dict:
     return INTRO
 
 
-@pytest.mark.parametrize("profile", ["openai", "llama-cpp-python", "grammar", "reasoning"])
+@pytest.mark.parametrize("profile", ["openai", "llama-cpp-python", "grammar", "reasoning", "slow", "no-stream-options"])
 def test_planning_meeting_notes_and_the_digest_are_written_by_the_model_on_every_server(profile, bot, db, fake_openai):
     fake_openai.profile = profile
     fake_openai.respond_with(scripted_model)
@@ -229,7 +232,12 @@ def test_planning_meeting_notes_and_the_digest_are_written_by_the_model_on_every
     assert all(limit in honoured for _, limit in forms[1:]) and len(forms) >= 3
     assert all(r.body.get(limit) for r, (_, limit) in zip(fake_openai.chat_requests, forms, strict=True))
     failed = [row["error"] for row in db.execute("SELECT error FROM llm_calls WHERE NOT ok ORDER BY id")]
-    assert len(failed) == {"openai": 0, "grammar": 0, "llama-cpp-python": 1, "reasoning": 1}[profile], failed
+    rejections = {"openai": 0, "grammar": 0, "slow": 0, "llama-cpp-python": 1, "reasoning": 1, "no-stream-options": 1}
+    assert len(failed) == rejections[profile], failed
+    # Streamed wherever the server streams (a rejection of stream_options is learned once, like any other).
+    streamed = [bool(r.body.get("stream")) for r in fake_openai.chat_requests]
+    first, then = (True, False) if profile == "no-stream-options" else (True, True)
+    assert streamed == [first] + [then] * (len(streamed) - 1)
 
 
 def test_a_rejected_pinned_form_reaches_the_card_log_and_status_with_what_to_set(bot, db, fake_openai, caplog):

@@ -68,7 +68,7 @@ def test_a_question_memory_cannot_answer_is_planned_as_before(llm_bot, fake_open
     fake_openai.queue_chat({"title": "t", "rationale": "r", "steps": [], "cannot_plan_reason": "nothing to do"})
     ask_in_thread(llm_bot, "who won the football yesterday?")
     assert stream_calls(llm_bot) == []
-    assert "stream" not in fake_openai.chat_requests[0].body
+    assert fake_openai.chat_requests[0].body["response_format"]["type"] == "json_schema"  # the planner's call
 
 
 def test_outside_an_assistant_thread_questions_are_planned_as_before(llm_bot, fake_openai, db):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -17,7 +18,12 @@ from core.model_capabilities import (
     request_options,
     schema_instruction,
 )
-from tests.fakes.openai_profiles import GRAMMAR_TOO_BIG, LLAMA_CPP_PYTHON_JSON_SCHEMA, REASONING_MAX_TOKENS
+from tests.fakes.openai_profiles import (
+    GRAMMAR_TOO_BIG,
+    LLAMA_CPP_PYTHON_JSON_SCHEMA,
+    REASONING_MAX_TOKENS,
+    STREAM_OPTIONS_UNRECOGNIZED,
+)
 
 OBJECT_MODE = Capabilities(structured="json_object")
 
@@ -148,10 +154,34 @@ def test_request_options_send_the_form_and_the_limit_the_server_takes():
 
 
 def test_capabilities_survive_the_cache_and_a_foreign_entry_is_ignored():
-    caps = Capabilities("json_object", "max_completion_tokens")
-    assert Capabilities.from_json(caps.to_json()) == Capabilities("json_object", "max_completion_tokens", True)
-    for junk in ("{", "[]", json.dumps({"structured": "yaml", "limit_param": "max_tokens"})):
+    caps = Capabilities("json_object", "max_completion_tokens", stream=False)
+    assert Capabilities.from_json(caps.to_json()) == Capabilities("json_object", "max_completion_tokens", True, False)
+    # An entry kept before streaming was learned says nothing about it: streamed, as at first.
+    older = json.dumps({"structured": "text", "limit_param": "max_tokens"})
+    assert Capabilities.from_json(older) == Capabilities("text", "max_tokens", learned=True, stream=True)
+    for junk in ("{", "[]", json.dumps({"structured": "yaml", "limit_param": "max_tokens"}),
+                 json.dumps({"structured": "text", "limit_param": "max_tokens", "stream": "yes"})):
         assert Capabilities.from_json(junk) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        STREAM_OPTIONS_UNRECOGNIZED,
+        "[{'loc': ['body', 'stream_options'], 'msg': 'Extra inputs are not permitted'}]",
+        "stream is not supported for this model",
+    ],
+)
+def test_a_server_rejecting_streams_is_asked_without_them(message):
+    rejection = read_rejection(message, sent=OBJECT_MODE)
+    assert rejection is not None and rejection.rejected == "stream"
+    assert rejection.instead == replace(OBJECT_MODE, stream=False, learned=True)
+    assert rejection.reason(model="m", pinned=False) == (
+        "the model server rejected or broke off a streamed reply for m; set BATON_LLM_STREAM=off"
+    )
+    assert rejection.reason(model="m", pinned=True).endswith("(it is pinned to on)")
+    # Not streaming, the same words are about something else.
+    assert read_rejection(message, sent=replace(OBJECT_MODE, stream=False)) is None
 
 
 def test_every_purpose_has_a_limit_and_a_repair_shares_its_purposes():

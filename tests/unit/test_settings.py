@@ -102,3 +102,7 @@ def test_the_model_servers_forms_are_learned_unless_pinned():
         load_settings({"BATON_LLM_STRUCTURED": "grammar"}, default_home=HOME)
     with pytest.raises(SettingsError, match="BATON_LLM_LIMIT_PARAM"):
         load_settings({"BATON_LLM_LIMIT_PARAM": "max_new_tokens"}, default_home=HOME)
+    assert learned.llm_stream == "auto"
+    assert load_settings({"BATON_LLM_STREAM": "off"}, default_home=HOME).llm_stream == "off"
+    with pytest.raises(SettingsError, match=r"BATON_LLM_STREAM.*auto, on, off"):
+        load_settings({"BATON_LLM_STREAM": "sometimes"}, default_home=HOME)

@@ -11,8 +11,8 @@ Why Redis and not Postgres: this is a cache of facts any process can re-learn wi
 user depends on; a TTL is what lets a server upgrade be noticed, and Redis has one. Without Redis (some tests,
 ``baton doctor`` before Redis is up) each client keeps its own copy in memory.
 
-A pinned setting (``BATON_LLM_STRUCTURED``, ``BATON_LLM_LIMIT_PARAM``) is never changed by what is learned: a
-rejection of a pinned form is a configuration error, reported with the value to set.
+A pinned setting (``BATON_LLM_STRUCTURED``, ``BATON_LLM_LIMIT_PARAM``, ``BATON_LLM_STREAM``) is never changed by
+what is learned: a rejection of a pinned form is a configuration error, reported with the value to set.
 """
 
 from __future__ import annotations
@@ -26,7 +26,16 @@ from typing import Any, Protocol, cast
 
 import redis
 
-from core.model_capabilities import STRONGEST, Capabilities, LimitParam, Rejection, Structured, read_rejection
+from core.model_capabilities import (
+    LIMIT_PARAMS,
+    STREAM,
+    STRONGEST,
+    Capabilities,
+    LimitParam,
+    Rejection,
+    Structured,
+    read_rejection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +100,15 @@ class ModelCapabilities:
         store: CapabilityStore | None = None,
         structured: str = "auto",
         limit_param: str = "auto",
+        stream: str = "auto",
     ) -> None:
-        """``structured`` and ``limit_param`` are the settings' values ("auto", or the pinned form)."""
+        """``structured``, ``limit_param`` and ``stream`` are the settings' values ("auto", or the pinned choice;
+        ``stream`` is pinned with "on" or "off")."""
         self._server = hashlib.sha256((base_url or "").encode()).hexdigest()[:16]
         self._store = store or MemoryCapabilityStore()
         self._structured = None if structured == "auto" else cast(Structured, structured)
         self._limit = None if limit_param == "auto" else cast(LimitParam, limit_param)
+        self._stream = None if stream == "auto" else stream == "on"
 
     def for_model(self, model: str) -> Capabilities:
         """How to ask ``model`` now."""
@@ -105,12 +117,16 @@ class ModelCapabilities:
             caps = replace(caps, structured=self._structured)
         if self._limit is not None:
             caps = replace(caps, limit_param=self._limit)
+        if self._stream is not None:
+            caps = replace(caps, stream=self._stream)
         return caps
 
     def pinned(self, rejection: Rejection) -> bool:
         """Whether what ``rejection`` rejected was pinned by a setting (then nothing is learned from it)."""
-        if rejection.rejected in ("max_tokens", "max_completion_tokens"):
+        if rejection.rejected in LIMIT_PARAMS:
             return self._limit is not None
+        if rejection.rejected == STREAM:
+            return self._stream is not None
         return self._structured is not None
 
     def learn(self, model: str, caps: Capabilities) -> None:
@@ -121,6 +137,8 @@ class ModelCapabilities:
             caps = replace(caps, structured=known.structured)
         if self._limit is not None:
             caps = replace(caps, limit_param=known.limit_param)
+        if self._stream is not None:
+            caps = replace(caps, stream=known.stream)
         self._store.put(self._key(model), replace(caps, learned=True))
 
     def _key(self, model: str) -> str:
@@ -136,7 +154,7 @@ def sent_capabilities(body: Any) -> Capabilities:
     kind = response_format.get("type") if isinstance(response_format, dict) else None
     structured: Structured = kind if kind in ("json_schema", "json_object") else "text"
     limit: LimitParam = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
-    return Capabilities(structured=structured, limit_param=limit)
+    return Capabilities(structured=structured, limit_param=limit, stream=body.get("stream") is True)
 
 
 def no_retry_on_rejection(response: Any) -> None:

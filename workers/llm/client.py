@@ -30,10 +30,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import Any, cast
 
 import openai
@@ -42,12 +40,14 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from core import defaults
 from core.budgets import BudgetVerdict, estimate_call
+from core.context_budget import estimate_tokens
 from core.llm_timeouts import attempt_timeout
 from core.model_capabilities import (
     LIMIT_SETTING,
     Capabilities,
     LimitParam,
     Rejection,
+    broken_stream,
     ignored_limit,
     output_limit,
     read_rejection,
@@ -58,44 +58,27 @@ from core.pricing import BUILTIN, PriceTable, TokenUsage
 from memory.llm_calls import REFUSED_PREFIX, LLMCallRecord, record_llm_call
 from prompts import RenderedPrompt
 from workers.llm.cache import CachedReply, ResponseCache, cache_key
-from workers.llm.capabilities import ModelCapabilities, no_retry_on_rejection
+from workers.llm.capabilities import ModelCapabilities
 from workers.llm.deadline import Deadline
-from workers.llm.guard import CallScope, Failure, Guard, describe_failure, server_message, worth_a_fallback
+from workers.llm.guard import (
+    CallScope,
+    Failure,
+    Guard,
+    describe_failure,
+    no_answer_within,
+    server_message,
+    worth_a_fallback,
+)
+from workers.llm.reply import MODEL_REFUSED, LLMReply, parse_json_object, why_not_json
+from workers.llm.sdk import openai_client_for
+from workers.llm.streaming import Completion, Reading, read_stream, whole
 
-__all__ = ["BudgetExceeded", "CallScope", "Conversation", "LLMCallRecord", "LLMClient", "LLMReply", "LLMUnavailable",
-           "Recorder", "record_llm_call", "why_without_model"]
+__all__ = ["MODEL_REFUSED", "BudgetExceeded", "CallScope", "Conversation", "LLMCallRecord", "LLMClient", "LLMReply",
+           "LLMUnavailable", "Recorder", "openai_client_for", "parse_json_object", "record_llm_call",
+           "why_without_model"]
 
 log = logging.getLogger(__name__)
 
-
-def openai_client_for(
-    *, api_key: str | None, base_url: str | None, timeout: float, max_retries: int, client: OpenAI | None = None,
-    deadline: Deadline | None = None,
-) -> OpenAI:
-    """The one way Baton builds an OpenAI SDK client (chat and embeddings): explicit key and base URL,
-    so the SDK never reads its own environment variables, and timeouts and retries always set; a
-    ``deadline`` bounds all its attempts together (:mod:`workers.llm.deadline`), and an answer rejecting what
-    was sent is never retried (:func:`workers.llm.capabilities.no_retry_on_rejection`)."""
-    options: dict[str, Any] = {"timeout": timeout, "max_retries": max_retries}
-    hooks: dict[str, list[Any]] = {"request": [], "response": [no_retry_on_rejection]}
-    if deadline is not None:
-        for event, more in deadline.event_hooks().items():
-            hooks[event] += more
-    http = openai.DefaultHttpx2Client(event_hooks=hooks)
-    options["http_client"] = http
-    if client is not None:
-        sdk = client.with_options(**options)
-    else:
-        sdk = OpenAI(api_key=api_key or NO_API_KEY, base_url=base_url or OPENAI_BASE_URL, **options)
-    # The SDK closes only the HTTP client it made itself; this one goes (sockets and all) with the SDK client.
-    weakref.finalize(sdk, http.close)
-    return sdk
-
-
-#: Where the SDK would send requests by default; passed explicitly so it never reads OPENAI_BASE_URL itself.
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-#: Sent as the key to keyless local servers (the SDK insists on some key, and must not read OPENAI_API_KEY).
-NO_API_KEY = "no-key"
 
 Recorder = Callable[[LLMCallRecord], None]
 
@@ -136,31 +119,6 @@ class Conversation:
             raise ValueError("a conversation needs at least one prompt")
         messages = tuple(message for prompt in prompts for message in prompt.chat_messages())
         return cls(messages=messages, template=prompts[-1].name, template_hash=prompts[-1].sha256)
-
-
-@dataclass(frozen=True)
-class LLMReply:
-    """A completion: ``data`` is the content parsed as a JSON object, or ``None`` if it was not one."""
-
-    data: dict[str, Any] | None
-    raw: str
-    usage: TokenUsage
-    latency_ms: int
-    model: str
-    finish_reason: str | None = None
-    error: str | None = None  # why ``data`` is None
-    cache_hit: bool = False
-
-    @property
-    def cost_usd(self) -> Decimal:
-        return self.usage.cost_usd
-
-    @property
-    def error_for_people(self) -> str | None:
-        """``error`` fit for a Slack message: a refusal's own words may quote the prompt, so only that it refused."""
-        if self.error is not None and self.error.startswith(MODEL_REFUSED):
-            return MODEL_REFUSED
-        return self.error
 
 
 @dataclass(frozen=True)
@@ -271,7 +229,7 @@ class LLMClient:
     def _stream(self, question: _Question, model: str) -> Iterator[str]:
         caps = self.capabilities.for_model(model)
         limit = output_limit(question.purpose, self._output_limits, default=defaults.DEFAULT_OUTPUT_TOKENS)
-        started, answered_by, last_usage = time.monotonic(), model, None
+        started, reading = time.monotonic(), Reading()
         messages = cast(list[ChatCompletionMessageParam], [dict(m) for m in question.conversation.messages])
         create, timeout = self._client.chat.completions.create, self._attempt_timeout(question.purpose)
         try:
@@ -282,22 +240,18 @@ class LLMClient:
                 stream = create(model=model, messages=messages, stream=True, stream_options={"include_usage": True},
                                 max_completion_tokens=limit, timeout=timeout)
             for chunk in stream:
-                if isinstance(chunk.model, str) and chunk.model:
-                    answered_by = chunk.model
-                if chunk.usage is not None:
-                    last_usage = chunk
-                for choice in chunk.choices or ():
-                    if choice.delta is not None and choice.delta.content:
-                        yield choice.delta.content
+                piece = reading.take(chunk)
+                if piece:
+                    yield piece
         except (openai.OpenAIError, ValueError) as err:
-            failure = self._failure(err, model, caps, tried={(caps.structured, caps.limit_param)},
-                                    purpose=question.purpose)
+            failure = self._failure(err, model, caps, tried={_form(caps)}, purpose=question.purpose)
             self._record(question.record(model, ok=False, error=failure.reason, usage=TokenUsage(),
                                          latency_ms=_ms_since(started)))
             raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status,
                                  config_error=failure.config_error) from err
+        answered_by = reading.model or model
         priced_as = answered_by if self.prices.is_priced(answered_by) else model
-        usage = self._usage(last_usage, priced_as=priced_as) if last_usage is not None else TokenUsage()
+        usage = self._usage_of(reading.usage, question, pieces=reading.pieces, priced_as=priced_as)
         self._record(question.record(answered_by, ok=True, error=None, usage=usage, latency_ms=_ms_since(started)))
 
     def _ask(self, question: _Question, model: str, *, fallback_from: str | None = None) -> LLMReply:
@@ -338,12 +292,14 @@ class LLMClient:
 
         caps = self.capabilities.for_model(model)
         limit = output_limit(question.purpose, self._output_limits, default=defaults.DEFAULT_OUTPUT_TOKENS)
-        tried = {(caps.structured, caps.limit_param)}  # a server rejecting every form must not be asked forever
+        tried = {_form(caps)}  # a server rejecting every form must not be asked forever
         while True:
             started = time.monotonic()
             try:
                 completion = self._send(question, model, caps, limit)
-                break
+                instead = self._learn_from_broken_stream(completion, model, caps, tried=tried)
+                if instead is None:
+                    break
             except (openai.OpenAIError, ValueError) as err:
                 latency_ms = _ms_since(started)
                 instead = self._learn_from(err, model, caps, tried=tried)
@@ -353,41 +309,69 @@ class LLMClient:
                            answered_by=model)
                     raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status,
                                          config_error=failure.config_error) from err
-                # Learned, not failed: the server said what it does not take; ask again at once in what it does.
-                record(ok=False, error=instead[1], usage=TokenUsage(), latency_ms=latency_ms, answered_by=model)
-                caps = instead[0]
-                tried.add((caps.structured, caps.limit_param))
+            # Learned, not failed: the server showed what it does not take; ask again at once in what it does.
+            record(ok=False, error=instead[1], usage=TokenUsage(), latency_ms=_ms_since(started), answered_by=model)
+            caps = instead[0]
+            tried.add(_form(caps))
         latency_ms = _ms_since(started)
 
-        answered_by = completion.model if isinstance(completion.model, str) and completion.model else model
-        usage = self._usage(completion, priced_as=answered_by if self.prices.is_priced(answered_by) else model)
-        if not completion.choices:
+        if completion is None:
             reason = "the model API sent a completion without choices"
+            record(ok=False, error=reason, usage=TokenUsage(), latency_ms=latency_ms, answered_by=model)
+            raise LLMUnavailable(reason)
+        answered_by = completion.model or model
+        priced_as = answered_by if self.prices.is_priced(answered_by) else model
+        usage = self._usage_of(completion.usage, question, pieces=completion.pieces if completion.streamed else None,
+                               priced_as=priced_as)
+        if completion.stopped == "time":
+            reason = self._time_up(question.purpose)
             record(ok=False, error=reason, usage=usage, latency_ms=latency_ms, answered_by=answered_by)
             raise LLMUnavailable(reason)
         self._check_limit(model, caps, limit, completion)
-        choice = completion.choices[0]
-        raw = choice.message.content or ""
+        raw = completion.content
         data = parse_json_object(raw)
         error = None
         if data is None:
-            error = _why_not_json(raw, refusal=choice.message.refusal, finish_reason=choice.finish_reason)
+            error = why_not_json(raw, refusal=completion.refusal, finish_reason=completion.finish_reason,
+                                 broken_off=completion.broken_off)
         record(ok=data is not None, error=error, usage=usage, latency_ms=latency_ms, answered_by=answered_by)
         return LLMReply(data=data, raw=raw, usage=usage, latency_ms=latency_ms, model=answered_by,
-                        finish_reason=choice.finish_reason, error=error)
+                        finish_reason=completion.finish_reason, error=error)
 
-    def _rejection(self, err: Exception, caps: Capabilities, *, tried: Collection[tuple[str, str]]) -> Rejection | None:
+    def _learn_from_broken_stream(self, completion: Completion | None, model: str, caps: Capabilities, *,
+                                  tried: Collection[tuple[str, str, bool]]) -> tuple[Capabilities, str] | None:
+        """Like :meth:`_learn_from`, for a stream the server ended before its reply did: ask without streaming (and
+        remember to), unless streaming is pinned on (then the cut-off reply is read as it is)."""
+        if completion is None or not completion.broken_off:
+            return None
+        rejection = broken_stream(caps)
+        if rejection.instead is None or _form(rejection.instead) in tried or self.capabilities.pinned(rejection):
+            return None
+        why = rejection.reason(model=model, pinned=False)
+        log.warning("%s (llama-cpp-python does so when another request arrives, unless started with "
+                    "--interrupt_requests False); asking again without streaming", why)
+        self.capabilities.learn(model, rejection.instead)
+        return rejection.instead, f"{why} (Baton now sends {rejection.instead.describe()})"
+
+    def _time_up(self, purpose: str) -> str:
+        """Why a streamed reply was stopped when its time was up: the work's deadline, or the attempt's timeout."""
+        if self._deadline is not None and self._deadline.passed:
+            return self._deadline.reason
+        return no_answer_within(self._attempt_timeout(purpose))
+
+    def _rejection(self, err: Exception, caps: Capabilities, *,
+                   tried: Collection[tuple[str, str, bool]]) -> Rejection | None:
         """What ``err`` says the server does not take of ``caps`` (with nothing ``instead`` already tried)."""
         if not isinstance(err, openai.APIStatusError):
             return None
         rejection = read_rejection(server_message(err), sent=caps)
         instead = rejection.instead if rejection is not None else None
-        if rejection is not None and instead is not None and (instead.structured, instead.limit_param) in tried:
+        if rejection is not None and instead is not None and _form(instead) in tried:
             return replace(rejection, instead=None, value=None)
         return rejection
 
     def _learn_from(self, err: Exception, model: str, caps: Capabilities, *,
-                    tried: Collection[tuple[str, str]]) -> tuple[Capabilities, str] | None:
+                    tried: Collection[tuple[str, str, bool]]) -> tuple[Capabilities, str] | None:
         """The form to ask ``model`` in next, learned (and kept) from ``err``, with the call log's line about it;
         None when ``err`` teaches nothing or what it rejected is pinned."""
         rejection = self._rejection(err, caps, tried=tried)
@@ -399,7 +383,7 @@ class LLMClient:
         return rejection.instead, f"{why} (Baton now sends {rejection.instead.describe()})"
 
     def _failure(self, err: Exception, model: str, caps: Capabilities, *,
-                 tried: Collection[tuple[str, str]], purpose: str) -> Failure:
+                 tried: Collection[tuple[str, str, bool]], purpose: str) -> Failure:
         """Why the call failed: a rejection Baton cannot work around (a configuration error), else the SDK's error."""
         rejection = self._rejection(err, caps, tried=tried)
         if rejection is not None:
@@ -411,25 +395,38 @@ class LLMClient:
             failure = replace(failure, reason=self._deadline.reason)
         return failure
 
-    def _send(self, question: _Question, model: str, caps: Capabilities, limit: int) -> Any:
-        """One chat completion asked as ``caps`` says, capped at ``limit`` output tokens."""
+    def _send(self, question: _Question, model: str, caps: Capabilities, limit: int) -> Completion | None:
+        """One chat completion asked as ``caps`` says, capped at ``limit`` output tokens, streamed when ``caps`` says
+        so (and then stopped early where reading on cannot help: :mod:`workers.llm.streaming`); None when the
+        server's completion had no choices."""
         messages = [dict(m) for m in question.conversation.messages]
         instruction = schema_instruction(caps, question.schema)
         if instruction is not None:
             messages.append({"role": "system", "content": instruction})
         options = request_options(caps, schema_name=question.schema_name, schema=question.schema,
                                   max_output_tokens=limit)
-        return self._client.chat.completions.create(
-            model=model, messages=cast(list[ChatCompletionMessageParam], messages),
-            timeout=self._attempt_timeout(question.purpose), **options)
+        timeout = self._attempt_timeout(question.purpose)
+        started = time.monotonic()
+        if caps.stream:
+            options.update(stream=True, stream_options={"include_usage": True})
+        answer = self._client.chat.completions.create(
+            model=model, messages=cast(list[ChatCompletionMessageParam], messages), timeout=timeout, **options)
+        if not caps.stream:
+            return whole(answer)
+        ends_at = started + timeout
+        if self._deadline is not None:
+            ends_at = min(ends_at, time.monotonic() + self._deadline.remaining())
+        return read_stream(answer, limit=limit, ends_at=ends_at)
 
     def _attempt_timeout(self, purpose: str) -> float:
         return attempt_timeout(purpose, self._timeouts, default=self.timeout)
 
-    def _check_limit(self, model: str, caps: Capabilities, limit: int, completion: Any) -> None:
+    def _check_limit(self, model: str, caps: Capabilities, limit: int, completion: Completion) -> None:
         """A reply longer than the limit sent shows the server ignores that parameter: use the other one from now
-        on (``llama-cpp-python`` accepts ``max_completion_tokens`` and ignores it), unless it is pinned."""
-        if not ignored_limit(limit=limit, completion_tokens=getattr(completion.usage, "completion_tokens", None)):
+        on (``llama-cpp-python`` accepts ``max_completion_tokens`` and ignores it), unless it is pinned. A stream
+        stopped at the limit (``stopped == "limit"``) showed it before the server's count came."""
+        counted = getattr(completion.usage, "completion_tokens", None)
+        if completion.stopped != "limit" and not ignored_limit(limit=limit, completion_tokens=counted):
             return
         other: LimitParam = "max_tokens" if caps.limit_param == "max_completion_tokens" else "max_completion_tokens"
         rejection = Rejection(caps.limit_param, replace(caps, limit_param=other), LIMIT_SETTING, other)
@@ -440,8 +437,17 @@ class LLMClient:
         log.warning("%s ignored %s=%d; using %s from now on", model, caps.limit_param, limit, other)
         self.capabilities.learn(model, replace(caps, limit_param=other))
 
-    def _usage(self, completion: Any, *, priced_as: str) -> TokenUsage:
-        usage = completion.usage  # None from some local servers: then no tokens are known
+    def _usage_of(self, usage: Any, question: _Question, *, pieces: int | None, priced_as: str) -> TokenUsage:
+        """What a call spent: the server's count (``usage``), or for a stream of ``pieces`` that came without one
+        (Baton stopped it, or the server sends none: llama-cpp-python 0.3) an estimate: the prompt as the budgets
+        estimate it, and a token a piece."""
+        if usage is None and pieces is not None:
+            prompt = sum(estimate_tokens(m.get("content", "")) for m in question.conversation.messages)
+            return self.prices.usage(priced_as, input_tokens=prompt, cached_tokens=0, output_tokens=pieces)
+        return self._usage(usage, priced_as=priced_as)
+
+    def _usage(self, usage: Any, *, priced_as: str) -> TokenUsage:
+        """The SDK's ``usage`` (None from some local servers: then no tokens are known), priced."""
         cached = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None) or 0
         return self.prices.usage(priced_as, input_tokens=getattr(usage, "prompt_tokens", 0) or 0, cached_tokens=cached,
                                  output_tokens=getattr(usage, "completion_tokens", 0) or 0)
@@ -468,30 +474,9 @@ def why_without_model(err: LLMUnavailable, *, model: str) -> str:
     return WHY_FAILING.format(model=model, reason=err.reason)
 
 
-def parse_json_object(text: str) -> dict[str, Any] | None:
-    """``text`` decoded as a JSON object (a surrounding Markdown code fence is tolerated), else ``None``."""
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.removeprefix("```json").removeprefix("```").removesuffix("```").strip()
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-#: How :attr:`LLMReply.error` starts when the model refused; the model's own words follow (not for people).
-MODEL_REFUSED = "the model refused"
-
-
-def _why_not_json(raw: str, *, refusal: str | None, finish_reason: str | None) -> str:
-    if refusal:
-        return f"{MODEL_REFUSED}: {refusal[:200]}"
-    if finish_reason == "length":
-        return "the reply was cut off at the output token limit"
-    if not raw.strip():
-        return "the reply was empty"
-    return "the reply was not a JSON object"
+def _form(caps: Capabilities) -> tuple[str, str, bool]:
+    """What tells one way of asking from another, for the set of those already tried."""
+    return caps.structured, caps.limit_param, caps.stream
 
 
 def _ms_since(started: float) -> int:

@@ -74,7 +74,7 @@ def model_capabilities(ctx: WorkerContext) -> ModelCapabilities:
     store = (RedisCapabilityStore(ctx.redis, ttl_seconds=defaults.LLM_CAPABILITIES_TTL_SECONDS)
              if ctx.redis is not None else None)
     return ModelCapabilities(base_url=settings.openai_base_url, store=store, structured=settings.llm_structured,
-                             limit_param=settings.llm_limit_param)
+                             limit_param=settings.llm_limit_param, stream=settings.llm_stream)
 
 
 def _recorder(ctx: WorkerContext, on_refusal: Callable[[str], None] | None) -> Callable[[LLMCallRecord], None]:

@@ -153,7 +153,7 @@ def worth_a_fallback(status: int | None) -> bool:
 def _failure(err: Exception, *, timeout: float) -> tuple[str, float | None]:
     """A short reason for a failed call, and the server's Retry-After in seconds if it sent one."""
     if isinstance(err, openai.APITimeoutError):
-        return f"the model API did not answer within {timeout:g}s", None
+        return no_answer_within(timeout), None
     if isinstance(err, openai.APIConnectionError):
         return "could not connect to the model API", None
     if isinstance(err, openai.APIStatusError):
@@ -169,6 +169,11 @@ def _failure(err: Exception, *, timeout: float) -> tuple[str, float | None]:
     if isinstance(err, openai.APIResponseValidationError | ValueError):
         return "the model API sent a malformed response", None
     return f"the model API call failed ({type(err).__name__})", None
+
+
+def no_answer_within(timeout: float) -> str:
+    """Why an attempt failed that had no (whole) answer after ``timeout`` seconds."""
+    return f"the model API did not answer within {timeout:g}s"
 
 
 def server_message(err: openai.APIStatusError) -> str:
