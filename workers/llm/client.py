@@ -347,11 +347,8 @@ class LLMClient:
         rejection = broken_stream(caps)
         if rejection.instead is None or _form(rejection.instead) in tried or self.capabilities.pinned(rejection):
             return None
-        why = rejection.reason(model=model, pinned=False)
-        log.warning("%s (llama-cpp-python does so when another request arrives, unless started with "
-                    "--interrupt_requests False); asking again without streaming", why)
-        self.capabilities.learn(model, rejection.instead)
-        return rejection.instead, f"{why} (Baton now sends {rejection.instead.describe()})"
+        return self._learn(rejection, rejection.instead, model, hint=" (llama-cpp-python ends a stream when another "
+                           "request arrives, unless started with --interrupt_requests False)")
 
     def _time_up(self, purpose: str) -> str:
         """Why a streamed reply was stopped when its time was up: the work's deadline, or the attempt's timeout."""
@@ -377,10 +374,15 @@ class LLMClient:
         rejection = self._rejection(err, caps, tried=tried)
         if rejection is None or rejection.instead is None or self.capabilities.pinned(rejection):
             return None
+        return self._learn(rejection, rejection.instead, model)
+
+    def _learn(self, rejection: Rejection, instead: Capabilities, model: str, *,
+               hint: str = "") -> tuple[Capabilities, str]:
+        """Keep ``instead`` for ``model`` and say so in the log (with ``hint``); the call log's line about it."""
         why = rejection.reason(model=model, pinned=False)
-        log.warning("%s; asking again with %s", why, rejection.instead.describe())
-        self.capabilities.learn(model, rejection.instead)
-        return rejection.instead, f"{why} (Baton now sends {rejection.instead.describe()})"
+        log.warning("%s%s; asking again with %s", why, hint, instead.describe())
+        self.capabilities.learn(model, instead)
+        return instead, f"{why} (Baton now sends {instead.describe()})"
 
     def _failure(self, err: Exception, model: str, caps: Capabilities, *,
                  tried: Collection[tuple[str, str, bool]], purpose: str) -> Failure:
