@@ -141,32 +141,41 @@ _JSON_SCHEMA_REJECTED = re.compile(
     re.IGNORECASE,
 )
 _RESPONSE_FORMAT_REJECTED = re.compile(r"response_format|json_object|json mode", re.IGNORECASE)
-_STREAM_REJECTED = re.compile(r"\bstream(?:_options)?\b", re.IGNORECASE)
+#: ``stream`` or ``stream_options`` named as the parameter refused: "Unrecognized request argument supplied:
+#: stream_options" (Azure), "stream is not supported", pydantic's "['body', 'stream_options'] ... Extra inputs".
+#: Not the word anywhere: "unexpected end of stream" is a broken connection, not a refusal.
+_STREAM_REJECTED = re.compile(
+    r"(?:unrecognized|unknown|unsupported|extra|invalid)\W+(?:\w+\W+){0,3}['\"`]?stream(?:_options)?\b"
+    r"|\bstream(?:ing|_options)?['\"`]?\s+(?:is\s+|are\s+)?(?:not supported|unsupported|not permitted|not allowed)"
+    r"|['\"`]stream(?:_options)?['\"`]\]?,?\s*['\"]msg['\"]:\s*['\"](?:extra|unexpected)",
+    re.IGNORECASE,
+)
 _PARAM_REJECTED = re.compile(
     r"unsupported|not supported|unrecognized|unknown|unexpected|extra (?:inputs|fields)|not permitted|invalid",
     re.IGNORECASE,
 )
 
 
-def read_rejection(message: str, *, sent: Capabilities) -> Rejection | None:
-    """What ``message`` (a server's error for a request sent as ``sent``) says the server does not take, or None
-    when it names nothing Baton sent (then the error is an ordinary one: transient or not by its status).
+def read_rejection(message: str, *, sent: Capabilities, status: int | None = None) -> Rejection | None:
+    """What ``message`` (a server's error for a request sent as ``sent``, with HTTP ``status``) says the server does
+    not take, or None when it names nothing Baton sent (then the error is an ordinary one: transient or not by its
+    status).
 
     Limit parameters are read first: "Unsupported parameter: 'max_tokens' ... Use 'max_completion_tokens'"
-    names both, and names the one rejected first."""
+    names both, and names the one rejected first. Streaming is read last, and only from a 4xx answer: a 5xx
+    mentioning a stream is a server in trouble, worth the SDK's retries."""
     text = " ".join(message.split())
     limit = _rejected_limit(text, sent=sent.limit_param)
     if limit is not None:
         other: LimitParam = "max_completion_tokens" if limit == "max_tokens" else "max_tokens"
         return Rejection(limit, replace(sent, limit_param=other, learned=True), LIMIT_SETTING, other)
-    if sent.stream and _STREAM_REJECTED.search(text) and _PARAM_REJECTED.search(text):
-        return broken_stream(sent)
-    if sent.structured == "text":
-        return None
     if sent.structured == "json_schema" and _JSON_SCHEMA_REJECTED.search(text):
         return _step_down(sent)
-    if _RESPONSE_FORMAT_REJECTED.search(text) and (_PARAM_REJECTED.search(text) or "should be" in text.lower()):
+    if (sent.structured != "text" and _RESPONSE_FORMAT_REJECTED.search(text)
+            and (_PARAM_REJECTED.search(text) or "should be" in text.lower())):
         return _step_down(sent)
+    if sent.stream and (status is None or 400 <= status < 500) and _STREAM_REJECTED.search(text):
+        return broken_stream(sent)
     return None
 
 

@@ -175,9 +175,11 @@ class FakeOpenAI:
         refusal: str | None = None,
         cut_after: int | None = None,
         interrupted_after: int | None = None,
+        keepalive_for: float | None = None,
     ) -> None:
         """Queue an assistant reply (``cut_after``: streamed, the connection drops after that many content chunks;
-        ``interrupted_after``: streamed, it ends cleanly after that many, with no finish reason).
+        ``interrupted_after``: streamed, it ends cleanly after that many, with no finish reason; ``keepalive_for``:
+        streamed, seconds of keep-alive comments come before the first piece).
 
         Dict/list ``content`` is sent as JSON text. Each tool call is ``{"name": str, "arguments": dict |
         str}`` and gets id ``call_<n>``; a string is sent as is, so it may be broken JSON. ``usage`` replaces
@@ -186,7 +188,7 @@ class FakeOpenAI:
         """
         calls = tuple((call["name"], to_arguments(call.get("arguments", {}))) for call in tool_calls or ())
         self._state.push("chat", ChatReply(to_content(content), calls, usage, finish_reason, model, refusal, cut_after,
-                                           interrupted_after))
+                                           interrupted_after, keepalive_for))
 
     def queue_invalid_json_content(self, content: str = 'Sure! Here is the JSON: {"answer": ') -> None:
         """Queue a well-formed completion whose message content is not valid JSON (a misbehaving model)."""

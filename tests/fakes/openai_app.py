@@ -134,7 +134,8 @@ class _Handlers:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             generation = self.state.start_generation(Generation(completion_id, True, len(_pieces(completion)[1])))
             return await _stream(request, completion, include_usage=include_usage, cut_after=answer.cut_after,
-                                 interrupted_after=answer.interrupted_after, pace=pace, generation=generation)
+                                 interrupted_after=answer.interrupted_after, pace=pace, generation=generation,
+                                 keepalive_for=answer.keepalive_for)
         if pace:
             # A whole reply is written before it is sent, and a hang-up does not stop that (shielded).
             generation = self.state.start_generation(Generation(completion_id, False, len(_pieces(completion)[1])))
@@ -176,6 +177,8 @@ class _Handlers:
         return answer
 
 
+#: Seconds between the keep-alive comments of ``keepalive_for``.
+KEEPALIVE_EVERY = 0.1
 #: Characters of content per streamed chunk (so a short reply still arrives in several pieces).
 STREAM_PIECE = 8
 
@@ -197,12 +200,13 @@ async def _generate(generation: Generation, *, pace: float) -> None:
 
 async def _stream(request: web.Request, completion: dict[str, Any], *, include_usage: bool, generation: Generation,
                   cut_after: int | None = None, interrupted_after: int | None = None,
-                  pace: float = 0.0) -> web.StreamResponse:
+                  pace: float = 0.0, keepalive_for: float | None = None) -> web.StreamResponse:
     """The completion as OpenAI streams it: server-sent ``chat.completion.chunk`` events, the content in pieces
     (each ``pace`` seconds after the one before), the finish reason in the last one, then (when asked) a usage
     chunk with no choices, then ``[DONE]``. ``cut_after``: the connection is dropped after that many chunks,
-    mid-stream; ``interrupted_after``: ``[DONE]`` follows that many pieces, with no finish reason. A client that
-    hangs up stops the generation (``generation`` records how far it got)."""
+    mid-stream; ``interrupted_after``: ``[DONE]`` follows that many pieces, with no finish reason;
+    ``keepalive_for``: that many seconds of keep-alive comments come first. A client that hangs up stops the
+    generation (``generation`` records how far it got)."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
     await response.prepare(request)
     base = {"id": completion["id"], "object": "chat.completion.chunk", "created": completion["created"],
@@ -215,6 +219,10 @@ async def _stream(request: web.Request, completion: dict[str, Any], *, include_u
     if include_usage:
         chunks.append({**base, "choices": [], "usage": completion["usage"]})
     try:
+        thinking_until = asyncio.get_running_loop().time() + (keepalive_for or 0.0)
+        while asyncio.get_running_loop().time() < thinking_until:
+            await response.write(b": keepalive\n\n")
+            await asyncio.sleep(KEEPALIVE_EVERY)
         for n, chunk in enumerate(chunks):
             if cut_after is not None and n == cut_after:
                 assert request.transport is not None

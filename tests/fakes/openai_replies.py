@@ -54,6 +54,9 @@ class ChatReply:
     #: When streamed: the stream ends cleanly (``[DONE]``) after this many content chunks, with no finish reason
     #: (llama-cpp-python ends a running stream so when another request arrives, its ``interrupt_requests``).
     interrupted_after: int | None = None
+    #: When streamed: seconds of SSE keep-alive comments (``: keepalive``) before the first piece, as a proxy sends
+    #: them while the model thinks (OpenRouter does); a client reads no chunk from them.
+    keepalive_for: float | None = None
 
 
 def error_body(

@@ -61,7 +61,7 @@ def test_a_slow_server_is_stopped_when_the_time_is_up_and_stops_generating(fake_
         ask(client(fake_openai, redis_conn, calls, **limits()))  # the deadline starts now
 
     # Pieces kept coming, so no read ever timed out: Baton's own clock ended it, and the server heard it hang up.
-    assert raised.value.reason == reason and time.monotonic() - started < 1.0 + 0.5
+    assert raised.value.reason == reason and time.monotonic() - started < 1.0 + 2.0  # the whole reply takes 10 s
     [generation] = fake_openai.generations
     wait_for(lambda: generation.hung_up, within=2)
     assert generation.produced < generation.pieces / 4 and not generation.finished
@@ -94,11 +94,38 @@ def test_a_small_model_that_goes_on_writing_after_the_object_is_stopped_there(fa
     reply = ask(client(fake_openai, redis_conn, calls, structured="text"))
 
     assert reply.data == {"answer": "ok {not the end}"} and reply.raw.endswith("}")
-    assert time.monotonic() - started < 1.5  # 8 pieces, where the whole ramble takes 15 s to write
+    assert time.monotonic() - started < 5  # 5 pieces, where the whole ramble takes 15 s to write
     [generation] = fake_openai.generations
     wait_for(lambda: generation.hung_up, within=2)
-    assert generation.produced <= 10
-    assert calls[-1].ok and calls[-1].output_tokens == reply.usage.output_tokens <= 10
+    assert generation.produced < generation.pieces / 4
+    assert calls[-1].ok and calls[-1].output_tokens == reply.usage.output_tokens <= 6  # counted by Baton: exact
+
+
+def test_keep_alive_comments_do_not_keep_a_call_past_its_deadline(fake_openai, redis_conn):
+    # A proxy sends ": keepalive" while the model thinks: every read gets bytes, none gets a chunk.
+    fake_openai.queue_chat({"answer": "late"}, keepalive_for=10)
+    calls: list[LLMCallRecord] = []
+
+    started = time.monotonic()
+    with pytest.raises(LLMUnavailable, match=r"within the 1s limit"):
+        ask(client(fake_openai, redis_conn, calls, deadline=Deadline(1.0)))
+
+    assert time.monotonic() - started < 1.0 + 2.0
+    [generation] = fake_openai.generations
+    wait_for(lambda: generation.hung_up, within=2)
+    assert generation.produced == 0
+
+
+def test_an_attempt_that_starts_after_a_retry_gets_its_whole_timeout(fake_openai, redis_conn):
+    # The SDK waits out a 429 before the attempt that answers; that attempt's time starts when its answer does.
+    fake_openai.queue_error(429, retry_after=0.8)
+    fake_openai.profile = "slow"
+    fake_openai.queue_chat({"answer": "x" * 60})  # 10 pieces: 0.5 s of writing
+    calls: list[LLMCallRecord] = []
+
+    reply = ask(client(fake_openai, redis_conn, calls, timeouts={"digest": 1.0}))
+
+    assert reply.data == {"answer": "x" * 60} and len(fake_openai.chat_requests) == 2
 
 
 def test_a_server_that_ends_a_stream_early_is_asked_whole_from_then_on(fake_openai, redis_conn):

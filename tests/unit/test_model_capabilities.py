@@ -170,18 +170,36 @@ def test_capabilities_survive_the_cache_and_a_foreign_entry_is_ignored():
         STREAM_OPTIONS_UNRECOGNIZED,
         "[{'loc': ['body', 'stream_options'], 'msg': 'Extra inputs are not permitted'}]",
         "stream is not supported for this model",
+        "Streaming is not supported for this model",
+        "Unsupported value: 'stream' does not support true with this model. Supported values are: false.",
     ],
 )
 def test_a_server_rejecting_streams_is_asked_without_them(message):
-    rejection = read_rejection(message, sent=OBJECT_MODE)
+    rejection = read_rejection(message, sent=OBJECT_MODE, status=400)
     assert rejection is not None and rejection.rejected == "stream"
     assert rejection.instead == replace(OBJECT_MODE, stream=False, learned=True)
     assert rejection.reason(model="m", pinned=False) == (
         "the model server rejected or broke off a streamed reply for m; set BATON_LLM_STREAM=off"
     )
     assert rejection.reason(model="m", pinned=True).endswith("(it is pinned to on)")
-    # Not streaming, the same words are about something else.
+    # Not streaming, the same words are about something else; and a 5xx is a server in trouble, retried as such.
     assert read_rejection(message, sent=replace(OBJECT_MODE, stream=False)) is None
+    assert read_rejection(message, sent=OBJECT_MODE, status=500) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Internal error: unexpected end of stream",
+        "stream error: stream ID 3; INTERNAL_ERROR; unexpected EOF",
+        "Invalid schema for response_format 'answer': In context=('properties', 'stream'), 'maxLength' is not "
+        "permitted.",
+        "1 validation error: messages.0.content Input should be a valid string [input_value={'stream': True}]",
+    ],
+)
+def test_a_message_that_only_mentions_a_stream_is_no_rejection_of_streaming(message):
+    rejection = read_rejection(message, sent=OBJECT_MODE, status=400)
+    assert rejection is None or rejection.rejected != "stream"
 
 
 def test_every_purpose_has_a_limit_and_a_repair_shares_its_purposes():

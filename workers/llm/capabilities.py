@@ -168,7 +168,8 @@ def no_retry_on_rejection(response: Any) -> None:
         body, sent = response.json(), json.loads(response.request.content or b"null")
     except ValueError:
         return
-    if read_rejection(error_message(body, default=response.text), sent=sent_capabilities(sent)) is not None:
+    message = error_message(body, default=response.text)
+    if read_rejection(message, sent=sent_capabilities(sent), status=response.status_code) is not None:
         response.headers["x-should-retry"] = "false"
 
 

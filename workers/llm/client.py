@@ -4,7 +4,9 @@ It asks for JSON matching a schema (structured outputs, non-strict, so optional 
 ``anyOf`` work), with a timeout on every attempt and the SDK's own retries: ``max_retries`` attempts
 more on connection errors, timeouts, 408/409/429 and 5xx, waiting what the server says in
 ``Retry-After`` (up to the SDK's two-minute cap; a longer wait is not retried) and otherwise an
-exponential backoff with jitter. There is deliberately no second retry loop on top of the SDK's.
+exponential backoff with jitter. There is deliberately no second retry loop on top of the SDK's. The reply is
+streamed and may be stopped early (:mod:`workers.llm.streaming`); the SDK retries until a reply starts, and a
+stream that breaks off after it started fails the call (a fallback model may then be asked).
 
 Around each call (all injected): a ``cache`` answers identical calls of ``cacheable`` purposes without
 the API (:mod:`workers.llm.cache`); a ``guard`` checks budgets *before* the call, and a call that would
@@ -244,7 +246,9 @@ class LLMClient:
                 if piece:
                     yield piece
         except (openai.OpenAIError, ValueError) as err:
-            failure = self._failure(err, model, caps, tried={_form(caps)}, purpose=question.purpose)
+            # This answer always streams, so "set BATON_LLM_STREAM=off" is no advice for it: nothing weaker to try.
+            tried = {_form(caps), _form(replace(caps, stream=False))}
+            failure = self._failure(err, model, caps, tried=tried, purpose=question.purpose)
             self._record(question.record(model, ok=False, error=failure.reason, usage=TokenUsage(),
                                          latency_ms=_ms_since(started)))
             raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status,
@@ -294,12 +298,14 @@ class LLMClient:
         limit = output_limit(question.purpose, self._output_limits, default=defaults.DEFAULT_OUTPUT_TOKENS)
         tried = {_form(caps)}  # a server rejecting every form must not be asked forever
         while True:
-            started = time.monotonic()
+            started, spent = time.monotonic(), TokenUsage()
             try:
                 completion = self._send(question, model, caps, limit)
                 instead = self._learn_from_broken_stream(completion, model, caps, tried=tried)
                 if instead is None:
                     break
+                if completion is not None:  # what the broken-off stream brought still counts
+                    spent = self._usage_of(completion.usage, question, pieces=completion.pieces, priced_as=model)
             except (openai.OpenAIError, ValueError) as err:
                 latency_ms = _ms_since(started)
                 instead = self._learn_from(err, model, caps, tried=tried)
@@ -310,7 +316,7 @@ class LLMClient:
                     raise LLMUnavailable(failure.reason, retry_after=failure.retry_after, status=failure.status,
                                          config_error=failure.config_error) from err
             # Learned, not failed: the server showed what it does not take; ask again at once in what it does.
-            record(ok=False, error=instead[1], usage=TokenUsage(), latency_ms=_ms_since(started), answered_by=model)
+            record(ok=False, error=instead[1], usage=spent, latency_ms=_ms_since(started), answered_by=model)
             caps = instead[0]
             tried.add(_form(caps))
         latency_ms = _ms_since(started)
@@ -361,7 +367,7 @@ class LLMClient:
         """What ``err`` says the server does not take of ``caps`` (with nothing ``instead`` already tried)."""
         if not isinstance(err, openai.APIStatusError):
             return None
-        rejection = read_rejection(server_message(err), sent=caps)
+        rejection = read_rejection(server_message(err), sent=caps, status=err.status_code)
         instead = rejection.instead if rejection is not None else None
         if rejection is not None and instead is not None and _form(instead) in tried:
             return replace(rejection, instead=None, value=None)
@@ -408,14 +414,14 @@ class LLMClient:
         options = request_options(caps, schema_name=question.schema_name, schema=question.schema,
                                   max_output_tokens=limit)
         timeout = self._attempt_timeout(question.purpose)
-        started = time.monotonic()
         if caps.stream:
             options.update(stream=True, stream_options={"include_usage": True})
         answer = self._client.chat.completions.create(
             model=model, messages=cast(list[ChatCompletionMessageParam], messages), timeout=timeout, **options)
         if not caps.stream:
             return whole(answer)
-        ends_at = started + timeout
+        # The attempt that answered has its timeout from when its answer began (the SDK may have retried before it).
+        ends_at = time.monotonic() + timeout
         if self._deadline is not None:
             ends_at = min(ends_at, time.monotonic() + self._deadline.remaining())
         return read_stream(answer, limit=limit, ends_at=ends_at)
@@ -433,8 +439,8 @@ class LLMClient:
         other: LimitParam = "max_tokens" if caps.limit_param == "max_completion_tokens" else "max_completion_tokens"
         rejection = Rejection(caps.limit_param, replace(caps, limit_param=other), LIMIT_SETTING, other)
         if self.capabilities.pinned(rejection):
-            log.warning("%s ignored %s=%d (it is pinned by %s): its replies are not bounded", model,
-                        caps.limit_param, limit, LIMIT_SETTING)
+            log.warning("%s ignored %s=%d (it is pinned by %s): only Baton's count of a streamed reply bounds it",
+                        model, caps.limit_param, limit, LIMIT_SETTING)
             return
         log.warning("%s ignored %s=%d; using %s from now on", model, caps.limit_param, limit, other)
         self.capabilities.learn(model, replace(caps, limit_param=other))
@@ -444,7 +450,8 @@ class LLMClient:
         (Baton stopped it, or the server sends none: llama-cpp-python 0.3) an estimate: the prompt as the budgets
         estimate it, and a token a piece."""
         if usage is None and pieces is not None:
-            prompt = sum(estimate_tokens(m.get("content", "")) for m in question.conversation.messages)
+            sent = [m.get("content", "") for m in question.conversation.messages]
+            prompt = sum(estimate_tokens(text) for text in [*sent, json.dumps(question.schema)] if text != "{}")
             return self.prices.usage(priced_as, input_tokens=prompt, cached_tokens=0, output_tokens=pieces)
         return self._usage(usage, priced_as=priced_as)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.json_stream import first_object
 from core.pricing import TokenUsage
 
 
@@ -36,14 +37,17 @@ class LLMReply:
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:
-    """``text`` decoded as a JSON object (a surrounding Markdown code fence is tolerated), else ``None``."""
+    """``text`` decoded as a JSON object, else ``None``: a surrounding Markdown code fence is tolerated, and so are
+    words before or after the object (then the first object that parses is taken)."""
     body = text.strip()
     if body.startswith("```"):
         body = body.removeprefix("```json").removeprefix("```").removesuffix("```").strip()
     try:
         value = json.loads(body)
     except ValueError:
-        return None
+        # An object with words around it (small models in plain-text mode): the same object a streamed reply is
+        # stopped after (core.json_stream), so a reply reads alike streamed or whole.
+        return first_object(text)
     return value if isinstance(value, dict) else None
 
 

@@ -7,10 +7,12 @@ reading, closing the connection (which ``llama-cpp-python`` notices and stops ge
 request too), when
 
 - ``"time"``: the attempt's time is up (its purpose's timeout, or the work's deadline if that comes first). A
-  per-read timeout alone never ends a server that keeps trickling tokens;
+  per-read timeout alone never ends a server that keeps trickling tokens, or a proxy that sends keep-alive
+  comments while the model thinks (OpenRouter does), so a watchdog hangs up at that time whatever arrives;
 - ``"limit"``: more pieces arrived than the output limit allows, so the server ignores the limit parameter sent
-  (each piece carries at least one token; :func:`core.model_capabilities.ignored_limit`);
-- ``"object"``: the JSON object closed and the model went on writing something else (small models in plain-text
+  (each piece carries at least one token, :func:`core.model_capabilities.ignored_limit`; and the text is longer
+  than the limit at four characters a token, so a proxy splitting tokens finer is not taken for one);
+- ``"object"``: a JSON object closed and the model went on writing something else (small models in plain-text
   mode add a fence, an explanation, a second object); the text up to the object's end is kept.
 
 A stream that ends without a finish reason and without a whole object was cut off by the server
@@ -18,18 +20,20 @@ A stream that ends without a finish reason and without a whole object was cut of
 runs with ``--interrupt_requests False``): the caller asks again without streaming and remembers not to stream to
 that model.
 
-The wait for the first piece is still bounded only by the attempt's read timeout (cut to the deadline when the
-attempt starts), as it is for a reply asked whole.
+A server that goes wholly silent mid-stream is ended by the attempt's read timeout: closing the connection from
+the watchdog's thread does not wake a read that nothing arrives for.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from core.json_stream import ObjectEnd
+from core.context_budget import CHARS_PER_TOKEN
+from core.json_stream import ObjectEnd, cut_after_object
 from core.model_capabilities import ignored_limit
 
 Stop = Literal["time", "limit", "object"]
@@ -89,11 +93,15 @@ class Reading:
         self.finish_reason: str | None = None
         self.model: str | None = None
         self.usage: Any | None = None
-        #: Chunks that carried content; each carries at least one token.
+        #: Chunks that carried content (each carries at least one token), and their characters.
         self.pieces = 0
+        self.chars = 0
 
     def take(self, chunk: Any) -> str:
-        """Note the SDK's ``chunk``; the content it carried ("" when none)."""
+        """Note the SDK's ``chunk``; the content it carried ("" when none). ValueError for an event that is not a
+        chunk (``data: null``)."""
+        if not hasattr(chunk, "choices"):
+            raise ValueError(f"the model API streamed {type(chunk).__name__} where a chunk belongs")
         if isinstance(chunk.model, str) and chunk.model:
             self.model = chunk.model
         if chunk.usage is not None:
@@ -109,6 +117,7 @@ class Reading:
                 self.refusal.append(delta.refusal)
             if delta.content:
                 self.pieces += 1
+                self.chars += len(delta.content)
                 self.content.append(delta.content)
                 text += delta.content
         return text
@@ -120,29 +129,52 @@ def read_stream(stream: ChunkStream, *, limit: int, ends_at: float,
     attempt's time is up, on ``clock``. The SDK's errors (a broken connection, a read timeout) pass through."""
     reading, scan = Reading(), ObjectEnd()
     stopped: Stop | None = None
+    watchdog = _Watchdog(stream, after=ends_at - clock())
     try:
         for chunk in stream:
             scan.feed(reading.take(chunk))
-            stopped = _why_stop(scan, pieces=reading.pieces, limit=limit, time_up=clock() >= ends_at,
-                                finished=reading.finish_reason is not None)
+            stopped = _why_stop(scan, reading, limit=limit, time_up=clock() >= ends_at)
             if stopped is not None:
                 break
+    except Exception:
+        if not watchdog.fired:
+            raise
+        # The watchdog hung up under the read: whatever the read then raised says only that.
     finally:
+        watchdog.cancel()
         stream.close()  # a stream stopped early hangs up here, and the server sees the connection go
-    text = "".join(reading.content)
-    if stopped == "object" and scan.end is not None:
-        text = text[: scan.end]
+    if watchdog.fired and stopped is None and reading.finish_reason is None:
+        stopped = "object" if scan.end is not None else "time"
+    text = cut_after_object("".join(reading.content), scan)
     return Completion(content=text, refusal="".join(reading.refusal) or None,
                       finish_reason="length" if stopped == "limit" else reading.finish_reason, model=reading.model,
                       usage=reading.usage, streamed=True, pieces=reading.pieces, stopped=stopped)
 
 
-def _why_stop(scan: ObjectEnd, *, pieces: int, limit: int, time_up: bool, finished: bool) -> Stop | None:
-    if finished:
+class _Watchdog:
+    """Hangs ``stream`` up ``after`` seconds from now, from its own thread, unless cancelled first."""
+
+    def __init__(self, stream: ChunkStream, *, after: float) -> None:
+        self._stream = stream
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, after), self._hang_up)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _hang_up(self) -> None:
+        self.fired = True
+        self._stream.close()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _why_stop(scan: ObjectEnd, reading: Reading, *, limit: int, time_up: bool) -> Stop | None:
+    if reading.finish_reason is not None:
         return None  # the server is done; only its usage chunk may follow, and it is wanted
     if scan.end is not None and (scan.trailing or time_up):
         return "object"  # a whole object is as good as a finished reply, even when the time ran out just after
-    if ignored_limit(limit=limit, completion_tokens=pieces):
+    if ignored_limit(limit=limit, completion_tokens=reading.pieces) and reading.chars > limit * CHARS_PER_TOKEN:
         return "limit"
     if time_up:
         return "time"
