@@ -42,7 +42,6 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from core import defaults
 from core.budgets import BudgetVerdict, estimate_call
-from core.context_budget import estimate_tokens
 from core.llm_timeouts import attempt_timeout
 from core.model_capabilities import (
     LIMIT_SETTING,
@@ -133,6 +132,11 @@ class _Question:
     schema: Mapping[str, Any]
     scope: CallScope
 
+    def sent_texts(self) -> list[str]:
+        """What is sent that the budgets count: the messages' contents, and the schema when there is one."""
+        texts = [m.get("content", "") for m in self.conversation.messages]
+        return [*texts, json.dumps(self.schema)] if self.schema else texts
+
     def record(self, model: str, **fields: Any) -> LLMCallRecord:
         return self.scope.record(purpose=self.purpose, model=model, template=self.conversation.template,
                                  template_hash=self.conversation.template_hash, **fields)
@@ -214,8 +218,7 @@ class LLMClient:
         scope = replace(scope, team_id=team_id, request_id=request_id if request_id is not None else scope.request_id)
         question = _Question(purpose, conversation, "text", {}, scope)
         model = self.model
-        estimate = estimate_call([m.get("content", "") for m in conversation.messages],
-                                 price=self.prices.price_for(model))
+        estimate = estimate_call(question.sent_texts(), price=self.prices.price_for(model))
         if self._guard is not None:
             verdict = self._guard.admit(scope, estimate)
             if not verdict.allowed:
@@ -265,8 +268,7 @@ class LLMClient:
         cached = cache.get(key) if cache is not None else None
         if cached is not None:
             return self._replay(question, cached, fallback_from=fallback_from)
-        estimate = estimate_call([m.get("content", "") for m in messages] + [json.dumps(question.schema)],
-                                 price=self.prices.price_for(model))
+        estimate = estimate_call(question.sent_texts(), price=self.prices.price_for(model))
         if self._guard is not None:
             verdict = self._guard.admit(question.scope, estimate)
             if not verdict.allowed:
@@ -450,8 +452,7 @@ class LLMClient:
         (Baton stopped it, or the server sends none: llama-cpp-python 0.3) an estimate: the prompt as the budgets
         estimate it, and a token a piece."""
         if usage is None and pieces is not None:
-            sent = [m.get("content", "") for m in question.conversation.messages]
-            prompt = sum(estimate_tokens(text) for text in [*sent, json.dumps(question.schema)] if text != "{}")
+            prompt = estimate_call(question.sent_texts(), price=None, output_tokens=0).tokens
             return self.prices.usage(priced_as, input_tokens=prompt, cached_tokens=0, output_tokens=pieces)
         return self._usage(usage, priced_as=priced_as)
 
